@@ -1,0 +1,76 @@
+"""The AWS Lambda Invoke API on the wire: paths, headers, invocation types, error names and limits.
+
+The single place where Invoke API wire strings are spelled; used by the emulator (server side) and
+the harness (client side). No I/O, standard library only.
+
+Spec: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+(digest: ``shared/spec/runtime-api-digest.md`` §4).
+"""
+
+from __future__ import annotations
+
+INVOKE_API_VERSION = "2015-03-31"
+STREAM_API_VERSION = "2021-11-15"
+# ``{name}`` is a function name, a partial ARN or a full ARN, optionally ``:qualifier``.
+PATH_INVOKE = "/" + INVOKE_API_VERSION + "/functions/{name}/invocations"
+PATH_INVOKE_STREAM = "/" + STREAM_API_VERSION + "/functions/{name}/response-streaming-invocations"
+# aws-lambda-rie accepts only this literal function name.
+RIE_FUNCTION_NAME = "function"
+QUERY_QUALIFIER = "Qualifier"
+
+# --- Request headers --------------------------------------------------------------------------------
+HEADER_INVOCATION_TYPE = "X-Amz-Invocation-Type"
+HEADER_LOG_TYPE = "X-Amz-Log-Type"
+HEADER_CLIENT_CONTEXT = "X-Amz-Client-Context"
+HEADER_TENANT_ID = "X-Amz-Tenant-Id"
+HEADER_TRACE_ID = "X-Amzn-Trace-Id"
+HEADER_REQUEST_ID_IN = "X-Amzn-RequestId"
+
+INVOCATION_TYPE_REQUEST_RESPONSE = "RequestResponse"
+INVOCATION_TYPE_EVENT = "Event"
+INVOCATION_TYPE_DRY_RUN = "DryRun"
+LOG_TYPE_NONE = "None"
+LOG_TYPE_TAIL = "Tail"
+
+# --- Response headers -------------------------------------------------------------------------------
+HEADER_FUNCTION_ERROR = "X-Amz-Function-Error"
+HEADER_LOG_RESULT = "X-Amz-Log-Result"
+HEADER_EXECUTED_VERSION = "X-Amz-Executed-Version"
+HEADER_REQUEST_ID = "x-amzn-RequestId"
+HEADER_ERROR_TYPE = "x-amzn-ErrorType"
+FUNCTION_ERROR_UNHANDLED = "Unhandled"
+
+STATUS_REQUEST_RESPONSE = 200
+STATUS_EVENT = 202
+STATUS_DRY_RUN = 204
+
+# --- Service errors (status, x-amzn-ErrorType) -------------------------------------------------------
+ERROR_RESOURCE_NOT_FOUND = "ResourceNotFoundException"  # 404
+ERROR_REQUEST_TOO_LARGE = "RequestTooLargeException"  # 413
+ERROR_INVALID_REQUEST_CONTENT = "InvalidRequestContentException"  # 400
+ERROR_INVALID_PARAMETER_VALUE = "InvalidParameterValueException"  # 400
+ERROR_TOO_MANY_REQUESTS = "TooManyRequestsException"  # 429
+ERROR_SERVICE = "ServiceException"  # 500
+THROTTLE_REASON_CONCURRENT = "ConcurrentInvocationLimitExceeded"
+THROTTLE_REASON_RESERVED = "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+MESSAGE_FUNCTION_NOT_FOUND = "Function not found: {arn}"
+MESSAGE_REQUEST_TOO_LARGE = "Request must be smaller than {limit} bytes for the InvokeFunction operation"
+MESSAGE_RATE_EXCEEDED = "Rate Exceeded."
+
+# --- Limits -----------------------------------------------------------------------------------------
+MAX_SYNC_REQUEST_SIZE = 6291456  # 6 MB, the front end's limit for RequestResponse payloads
+MAX_ASYNC_REQUEST_SIZE = 1024 * 1024  # 1 MB for Event payloads (raised from 256 KB in 2025)
+LOG_TAIL_BYTES = 4096
+
+# --- Defaults shared with aws-lambda-rie -------------------------------------------------------------
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "012345678912"
+DEFAULT_FUNCTION_NAME = "test_function"
+DEFAULT_FUNCTION_VERSION = "$LATEST"
+FUNCTION_ARN = "arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+def function_arn(name: str, region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT_ID) -> str:
+    """The unqualified ARN of function ``name``."""
+    return FUNCTION_ARN.format(region=region, account=account, name=name)
