@@ -18,7 +18,7 @@ PATH_INVOKE_STREAM = "/" + STREAM_API_VERSION + "/functions/{name}/response-stre
 RIE_FUNCTION_NAME = "function"
 QUERY_QUALIFIER = "Qualifier"
 
-# --- Request headers --------------------------------------------------------------------------------
+# --- Request headers -----------------------------------------------------------------------------
 HEADER_INVOCATION_TYPE = "X-Amz-Invocation-Type"
 HEADER_LOG_TYPE = "X-Amz-Log-Type"
 HEADER_CLIENT_CONTEXT = "X-Amz-Client-Context"
@@ -32,7 +32,7 @@ INVOCATION_TYPE_DRY_RUN = "DryRun"
 LOG_TYPE_NONE = "None"
 LOG_TYPE_TAIL = "Tail"
 
-# --- Response headers -------------------------------------------------------------------------------
+# --- Response headers ----------------------------------------------------------------------------
 HEADER_FUNCTION_ERROR = "X-Amz-Function-Error"
 HEADER_LOG_RESULT = "X-Amz-Log-Result"
 HEADER_EXECUTED_VERSION = "X-Amz-Executed-Version"
@@ -44,7 +44,7 @@ STATUS_REQUEST_RESPONSE = 200
 STATUS_EVENT = 202
 STATUS_DRY_RUN = 204
 
-# --- Service errors (status, x-amzn-ErrorType) -------------------------------------------------------
+# --- Service errors (status, x-amzn-ErrorType) ---------------------------------------------------
 ERROR_RESOURCE_NOT_FOUND = "ResourceNotFoundException"  # 404
 ERROR_REQUEST_TOO_LARGE = "RequestTooLargeException"  # 413
 ERROR_INVALID_REQUEST_CONTENT = "InvalidRequestContentException"  # 400
@@ -55,15 +55,17 @@ THROTTLE_REASON_CONCURRENT = "ConcurrentInvocationLimitExceeded"
 THROTTLE_REASON_RESERVED = "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 MESSAGE_FUNCTION_NOT_FOUND = "Function not found: {arn}"
-MESSAGE_REQUEST_TOO_LARGE = "Request must be smaller than {limit} bytes for the InvokeFunction operation"
+MESSAGE_REQUEST_TOO_LARGE = (
+    "Request must be smaller than {limit} bytes for the InvokeFunction operation"
+)
 MESSAGE_RATE_EXCEEDED = "Rate Exceeded."
 
-# --- Limits -----------------------------------------------------------------------------------------
+# --- Limits --------------------------------------------------------------------------------------
 MAX_SYNC_REQUEST_SIZE = 6291456  # 6 MB, the front end's limit for RequestResponse payloads
 MAX_ASYNC_REQUEST_SIZE = 1024 * 1024  # 1 MB for Event payloads (raised from 256 KB in 2025)
 LOG_TAIL_BYTES = 4096
 
-# --- Defaults shared with aws-lambda-rie -------------------------------------------------------------
+# --- Defaults shared with aws-lambda-rie ---------------------------------------------------------
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "012345678912"
 DEFAULT_FUNCTION_NAME = "test_function"

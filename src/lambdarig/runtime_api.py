@@ -12,11 +12,11 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs ~10 ms of cold start
 if TYPE_CHECKING:
-    from typing import Mapping, Optional
+    from collections.abc import Mapping
 
 API_VERSION = "2018-06-01"
 
-# --- Paths (relative to ``http://$AWS_LAMBDA_RUNTIME_API``) -------------------------------------
+# --- Paths (relative to ``http://$AWS_LAMBDA_RUNTIME_API``) --------------------------------------
 PREFIX = "/" + API_VERSION
 PATH_NEXT = PREFIX + "/runtime/invocation/next"
 PATH_RESPONSE = PREFIX + "/runtime/invocation/{request_id}/response"
@@ -29,7 +29,7 @@ PATH_LOGS = "/2020-08-15/logs"
 PATH_TELEMETRY = "/2022-07-01/telemetry"
 PATH_EXTENSION_PREFIX = "/2020-01-01/extension"
 
-# --- Headers: platform -> runtime (on the /next response) ---------------------------------------
+# --- Headers: platform -> runtime (on the /next response) ----------------------------------------
 HEADER_REQUEST_ID = "Lambda-Runtime-Aws-Request-Id"
 HEADER_DEADLINE_MS = "Lambda-Runtime-Deadline-Ms"
 HEADER_FUNCTION_ARN = "Lambda-Runtime-Invoked-Function-Arn"
@@ -40,26 +40,26 @@ HEADER_TENANT_ID = "Lambda-Runtime-Aws-Tenant-Id"
 # Per-invoke nonce (2026); the runtime echoes it on /response and /error. A stale post gets 410.
 HEADER_INVOCATION_ID = "Lambda-Runtime-Invocation-Id"
 
-# --- Headers: runtime -> platform -----------------------------------------------------------------
+# --- Headers: runtime -> platform ----------------------------------------------------------------
 HEADER_FUNCTION_ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
 HEADER_XRAY_ERROR_CAUSE = "Lambda-Runtime-Function-XRay-Error-Cause"
 HEADER_RESPONSE_MODE = "Lambda-Runtime-Function-Response-Mode"
 HEADER_FUNCTION_ERROR_BODY = "Lambda-Runtime-Function-Error-Body"
 RESPONSE_MODE_STREAMING = "streaming"
 
-# --- Content types ---------------------------------------------------------------------------------
+# --- Content types -------------------------------------------------------------------------------
 CONTENT_TYPE_JSON = "application/json"
 CONTENT_TYPE_UNKNOWN = "application/unknown"  # awslambdaric's type for ``bytes`` results
 CONTENT_TYPE_OCTET_STREAM = "application/octet-stream"
 CONTENT_TYPE_ERROR_CAUSE = "application/vnd.aws.lambda.error.cause+json"
 
-# --- Limits ----------------------------------------------------------------------------------------
+# --- Limits --------------------------------------------------------------------------------------
 # RAPID's MaxPayloadSize: 6 MiB + 100 bytes, enforced on /response and /error bodies.
 MAX_PAYLOAD_SIZE = 6 * 1024 * 1024 + 100
 # Clients skip the X-Ray cause header at or above this size.
 MAX_XRAY_CAUSE_SIZE = 1024 * 1024
 
-# --- Runtime API responses (emulator -> runtime) ---------------------------------------------------
+# --- Runtime API responses (emulator -> runtime) -------------------------------------------------
 STATUS_OK_BODY = b'{"status":"OK"}\n'
 ERROR_INVALID_REQUEST_ID = "InvalidRequestID"
 MESSAGE_INVALID_REQUEST_ID = "Invalid request ID"
@@ -79,7 +79,7 @@ MESSAGE_INTERNAL = "Internal Server Error"
 ERROR_INVOKE_TIMEOUT = "InvokeTimeout"
 MESSAGE_INVOKE_TIMEOUT = "Invoke timeout"
 
-# --- Error types reported by runtimes (awslambdaric vocabulary) ------------------------------------
+# --- Error types reported by runtimes (awslambdaric vocabulary) ----------------------------------
 RUNTIME_MARSHAL_ERROR = "Runtime.MarshalError"
 RUNTIME_UNMARSHAL_ERROR = "Runtime.UnmarshalError"
 RUNTIME_USER_CODE_SYNTAX_ERROR = "Runtime.UserCodeSyntaxError"
@@ -92,7 +92,7 @@ RUNTIME_AFTER_RESTORE_ERROR = "Runtime.AfterRestoreError"
 RUNTIME_CONTEXT_UNMARSHAL_ERROR = "Runtime.LambdaContextUnmarshalError"
 RUNTIME_CLIENT_ERROR = "Runtime.LambdaRuntimeClientError"
 
-# --- Platform error types (RAPID / service vocabulary) ---------------------------------------------
+# --- Platform error types (RAPID / service vocabulary) -------------------------------------------
 RUNTIME_EXIT_ERROR = "Runtime.ExitError"
 RUNTIME_OUT_OF_MEMORY = "Runtime.OutOfMemory"
 RUNTIME_UNKNOWN = "Runtime.Unknown"
@@ -128,12 +128,12 @@ class Invocation:
         deadline_ms: int,
         invoked_function_arn: str,
         body: bytes,
-        content_type: Optional[str] = CONTENT_TYPE_JSON,
-        trace_id: Optional[str] = None,
-        client_context: Optional[str] = None,
-        cognito_identity: Optional[str] = None,
-        tenant_id: Optional[str] = None,
-        invocation_id: Optional[str] = None,
+        content_type: str | None = CONTENT_TYPE_JSON,
+        trace_id: str | None = None,
+        client_context: str | None = None,
+        cognito_identity: str | None = None,
+        tenant_id: str | None = None,
+        invocation_id: str | None = None,
     ) -> None:
         self.request_id = request_id
         self.deadline_ms = deadline_ms
@@ -184,13 +184,15 @@ class Invocation:
         """
         lower = {k.lower(): v for k, v in headers.items()}
 
-        def get(name: str) -> Optional[str]:
+        def get(name: str) -> str | None:
             value = lower.get(name.lower())
             return value if value else None
 
         request_id = get(HEADER_REQUEST_ID)
         if request_id is None:
-            raise ValueError(f"expected a {HEADER_REQUEST_ID} header on the /next response, got none")
+            raise ValueError(
+                f"expected a {HEADER_REQUEST_ID} header on the /next response, got none"
+            )
         raw_deadline = get(HEADER_DEADLINE_MS) or "0"
         try:
             deadline_ms = int(raw_deadline)

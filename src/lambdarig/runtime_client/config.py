@@ -11,12 +11,10 @@ from lambdarig.runtime_client.errors import ConfigError
 
 TYPE_CHECKING = False  # keep typing out of the cold-start import path
 if TYPE_CHECKING:
-    from typing import Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
 # awslambdaric writes UTF-8 JSON (ensure_ascii=False) only under these execution environments.
-UTF8_JSON_EXECUTION_ENVS = frozenset(
-    f"AWS_Lambda_python3.{minor}" for minor in (12, 13, 14, 15)
-)
+UTF8_JSON_EXECUTION_ENVS = frozenset(f"AWS_Lambda_python3.{minor}" for minor in (12, 13, 14, 15))
 # awslambdaric polls /next from a helper thread under these (so the main thread gets signals).
 THREADED_POLL_EXECUTION_ENVS = UTF8_JSON_EXECUTION_ENVS
 
@@ -107,7 +105,9 @@ class RuntimeConfig:
                 "no handler given: expected it as the first argument (for example app.handler) "
                 "or in _HANDLER"
             )
-        log_format = "JSON" if environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON" else "Text"
+        log_format = (
+            "JSON" if environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON" else "Text"
+        )
         return cls(
             runtime_api=runtime_api,
             handler=handler,

@@ -7,8 +7,8 @@
     ├── RuntimeAPIError                 the Runtime API answered with an unexpected status
     │   └── StaleInvocationError        410 Gone: a late post for a timed-out invocation
     ├── RuntimeAPIUnreachable           the Runtime API could not be reached (connection-level)
-    └── FaultError                      a Lambda-visible fault with an ``error_type`` (awslambdaric's
-        │                               FaultException); reported to the platform, never a crash
+    └── FaultError                      a Lambda-visible fault with an ``error_type``
+        │                               (awslambdaric's FaultException); reported, never a crash
         └── HandlerLoadError            the handler could not be loaded during init
             ├── MalformedHandlerName    Runtime.MalformedHandlerName
             ├── BuiltInModuleConflict   Runtime.BuiltInModuleConflict
@@ -36,8 +36,8 @@ class ConfigError(RuntimeClientError):
 class RuntimeAPIError(RuntimeClientError):
     """The Runtime API answered a request with an unexpected status.
 
-    The message follows awslambdaric's ``LambdaRuntimeClientError``:
-    ``Request to Lambda Runtime '<endpoint>' endpoint failed. Reason: '<status>'. Response body: '<body>'``.
+    The message follows awslambdaric's ``LambdaRuntimeClientError``: ``Request to Lambda Runtime
+    '<endpoint>' endpoint failed. Reason: '<status>'. Response body: '<body>'``.
     """
 
     def __init__(self, endpoint: str, status: int, body: bytes) -> None:
