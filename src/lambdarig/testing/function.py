@@ -1,0 +1,383 @@
+"""A Lambda function running behind an emulator subprocess, and the calls a test makes to it.
+
+:class:`LambdaFunction` turns a :class:`FunctionSpec` (what to run) and :class:`HarnessSettings`
+(which emulator, which pythons, which base environment) into an emulator command line, starts it,
+and invokes it through the Invoke API with httpx. Every invoke returns an
+:class:`~lambdarig.testing.result.InvokeResult` carrying the invocation's own log lines and REPORT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from lambdarig import invoke_api
+from lambdarig.testing.errors import HarnessConfigError, InvokeError, MissingDependency
+from lambdarig.testing.process import EmulatorProcess, ProcessRegistry, free_port
+from lambdarig.testing.result import InvokeResult
+
+RUNTIMES = ("lambdarig", "awslambdaric")
+# How long to wait, after the HTTP answer, for the invocation's REPORT line on stdout.
+REPORT_GRACE_S = 3.0
+HTTP_MARGIN_S = 30.0  # on top of the function timeout: init, cold starts, a loaded CI machine
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What to run; hashable, so the plugin can start each distinct function once per session."""
+
+    handler: str
+    code: Path
+    env: tuple[tuple[str, str], ...] = ()
+    timeout: float = 3
+    memory: int = 128
+    layers: tuple[str, ...] = ()
+    runtime: str | tuple[str, ...] = "lambdarig"
+    image: str | None = None
+    name: str = invoke_api.DEFAULT_FUNCTION_NAME
+    emulator_args: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        handler: str,
+        code: str | Path = ".",
+        env: Mapping[str, str] | None = None,
+        timeout: float = 3,
+        memory: int = 128,
+        layers: Sequence[str | Path] = (),
+        runtime: str | Sequence[str] = "lambdarig",
+        image: str | None = None,
+        name: str = invoke_api.DEFAULT_FUNCTION_NAME,
+        emulator_args: Sequence[str] = (),
+    ) -> FunctionSpec:
+        """Normalise user arguments; raises :class:`HarnessConfigError` naming a bad one."""
+        code_path = Path(code).resolve()
+        if image is None and not code_path.is_dir():
+            raise HarnessConfigError(f"expected code= to be a directory, got {str(code)!r}")
+        if isinstance(runtime, str) and runtime not in RUNTIMES:
+            raise HarnessConfigError(
+                f"expected runtime= to be one of {', '.join(RUNTIMES)} or a command list, "
+                f"got {runtime!r}"
+            )
+        if timeout <= 0 or memory <= 0:
+            raise HarnessConfigError(
+                f"expected a positive timeout and memory, got {timeout}, {memory}"
+            )
+        return cls(
+            handler=handler,
+            code=code_path,
+            env=tuple(sorted((env or {}).items())),
+            timeout=timeout,
+            memory=memory,
+            layers=tuple(str(Path(layer).resolve()) for layer in layers),
+            runtime=runtime if isinstance(runtime, str) else tuple(runtime),
+            image=image,
+            name=name,
+            emulator_args=tuple(emulator_args),
+        )
+
+
+@dataclass(frozen=True)
+class HarnessSettings:
+    """Session-wide choices, usually from pytest options / environment (see the plugin)."""
+
+    base_env: Mapping[str, str] = field(default_factory=dict)
+    emulator: tuple[str, ...] = (sys.executable, "-m", "lambdarig.rie_server")
+    python: str = sys.executable
+    awslambdaric_python: str | None = None
+    default_runtime: str | None = None  # --lambda-runtime: overrides runtime="lambdarig"
+    start_timeout: float = 30.0
+
+    @property
+    def is_aws_rie(self) -> bool:
+        return Path(self.emulator[0]).name.startswith("aws-lambda-rie")
+
+
+def _format_seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+class LambdaFunction:
+    """A running function behind the emulator. ``start`` blocks until ready; ``stop`` until gone.
+
+    ``invoke*`` raise :class:`InvokeError` when the Invoke API cannot be reached and
+    :class:`EmulatorCrashed` when the emulator died or logged an internal error meanwhile; a
+    function error is *not* an exception (see ``InvokeResult.function_error``).
+    """
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        settings: HarnessSettings | None = None,
+        registry: ProcessRegistry | None = None,
+    ) -> None:
+        self.spec = spec
+        self.settings = settings or HarnessSettings()
+        self.registry = registry if registry is not None else ProcessRegistry()
+        self._process: EmulatorProcess | None = None
+        self._client: httpx.Client | None = None
+
+    # --- command line ----------------------------------------------------------------------------
+    @property
+    def runtime(self) -> str | tuple[str, ...]:
+        """The runtime actually used (``--lambda-runtime`` replaces the default ``lambdarig``)."""
+        if self.spec.runtime == "lambdarig" and self.settings.default_runtime:
+            return self.settings.default_runtime
+        return self.spec.runtime
+
+    def runtime_command(self) -> list[str]:
+        runtime = self.runtime
+        if runtime == "lambdarig":
+            return [self.settings.python, "-m", "lambdarig.runtime_client", self.spec.handler]
+        if runtime == "awslambdaric":
+            python = self.settings.awslambdaric_python
+            if not python:
+                raise MissingDependency(
+                    "expected a python with awslambdaric for runtime='awslambdaric' "
+                    "(--lambda-awslambdaric-python PATH or LAMBDARIG_AWSLAMBDARIC_PYTHON), got none"
+                )
+            return [python, "-m", "awslambdaric", self.spec.handler]
+        if isinstance(runtime, tuple) and runtime:
+            return [part.replace("{handler}", self.spec.handler) for part in runtime]
+        raise HarnessConfigError(f"expected a runtime name or a non-empty command, got {runtime!r}")
+
+    def emulator_argv(self) -> tuple[list[str], str | None]:
+        """The emulator command line, and its URL when known in advance (aws-lambda-rie)."""
+        spec, argv = self.spec, list(self.settings.emulator)
+        if self.settings.is_aws_rie:
+            if spec.layers or spec.image:
+                raise HarnessConfigError("aws-lambda-rie supports neither layers= nor image=")
+            invoke_port, api_port = free_port(), free_port()
+            argv += [
+                "--runtime-interface-emulator-address",
+                f"127.0.0.1:{invoke_port}",
+                "--runtime-api-address",
+                f"127.0.0.1:{api_port}",
+            ]
+            url: str | None = f"http://127.0.0.1:{invoke_port}"
+        else:
+            argv += [
+                "--runtime-interface-emulator-address",
+                "127.0.0.1:0",
+                "--runtime-api-address",
+                "127.0.0.1:0",
+            ]
+            for layer in spec.layers:
+                argv += ["--layer", layer]
+            if spec.image:
+                argv += ["--image", spec.image]
+            url = None
+        argv += list(spec.emulator_args)
+        if not spec.image:
+            argv += self.runtime_command()
+        return argv, url
+
+    def emulator_env(self) -> dict[str, str]:
+        env = dict(self.settings.base_env)
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_TIMEOUT": _format_seconds(self.spec.timeout),
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.spec.memory),
+                "AWS_LAMBDA_FUNCTION_NAME": self.spec.name,
+                "AWS_LAMBDA_FUNCTION_HANDLER": self.spec.handler,
+            }
+        )
+        env.update(dict(self.spec.env))
+        return env
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> LambdaFunction:
+        """Start the emulator and block until it answers; returns ``self``. Idempotent."""
+        if self._process is not None and self._process.is_alive():
+            return self
+        self.stop()
+        argv, url = self.emulator_argv()
+        self._process = EmulatorProcess(
+            argv,
+            self.emulator_env(),
+            self.spec.code,
+            self.registry,
+            url,
+            self.settings.start_timeout,
+        )
+        self._process.start()
+        self._client = httpx.Client(timeout=self.spec.timeout + HTTP_MARGIN_S)
+        return self
+
+    def stop(self) -> None:
+        """Stop the emulator (and the runtime it spawned); blocks until reaped. Idempotent."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._process is not None:
+            self._process.stop()
+            self._process = None
+
+    def reset(self) -> None:
+        """Per-test reset: forget old logs and failures; restart the emulator if it died."""
+        if self._process is None or not self._process.is_alive():
+            self.start()
+        else:
+            self._process.reset()
+
+    def check(self) -> None:
+        """Raise :class:`EmulatorCrashed` if the emulator died or logged an internal error."""
+        if self._process is not None:
+            self._process.check()
+
+    def __enter__(self) -> LambdaFunction:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- addresses -------------------------------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str:
+        """Base URL of the Invoke API (``http://127.0.0.1:PORT``), e.g. for boto3."""
+        process = self._require_process()
+        assert process.url is not None
+        return process.url
+
+    @property
+    def url(self) -> str:
+        """The full invoke URL (function name ``function``, as aws-lambda-rie requires)."""
+        path = invoke_api.PATH_INVOKE.format(name=invoke_api.RIE_FUNCTION_NAME)
+        return self.endpoint_url + path
+
+    @property
+    def logs(self) -> list[str]:
+        """Every stdout line of the emulator since the last reset."""
+        return self._require_process().book.lines()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def _require_process(self) -> EmulatorProcess:
+        if self._process is None:
+            raise HarnessConfigError("expected a started function; call start() first")
+        return self._process
+
+    # --- invoking ---------------------------------------------------------------------------------
+    def build_request(
+        self,
+        event: Any = None,
+        *,
+        invocation_type: str | None = None,
+        tail: bool = False,
+        client_context: Mapping[str, Any] | None = None,
+        trace_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """Body and headers for an invoke: ``bytes`` events are sent as-is, others as JSON."""
+        body = event if isinstance(event, bytes) else json.dumps(event).encode("utf-8")
+        out: dict[str, str] = {}
+        if invocation_type:
+            out[invoke_api.HEADER_INVOCATION_TYPE] = invocation_type
+        if tail:
+            out[invoke_api.HEADER_LOG_TYPE] = invoke_api.LOG_TYPE_TAIL
+        if client_context is not None:
+            encoded = base64.b64encode(json.dumps(client_context).encode("utf-8"))
+            out[invoke_api.HEADER_CLIENT_CONTEXT] = encoded.decode("ascii")
+        if trace_id:
+            out[invoke_api.HEADER_TRACE_ID] = trace_id
+        out.update(headers or {})
+        return body, out
+
+    def invoke(self, event: Any = None, **options: Any) -> InvokeResult:
+        """Invoke synchronously (``RequestResponse``); blocks until answered and REPORTed.
+
+        Options: ``invocation_type``, ``tail`` (bool), ``client_context`` (mapping),
+        ``trace_id``, ``headers``.
+        """
+        process = self._require_process()
+        assert self._client is not None
+        body, headers = self.build_request(event, **options)
+        mark = process.book.mark()
+        try:
+            response = self._client.post(self.url, content=body, headers=headers)
+        except httpx.TransportError as exc:
+            process.check()
+            raise InvokeError(f"expected an answer from {self.url}, got {exc!r}") from exc
+        process.check()
+        return self._result(response.status_code, response.content, response.headers, mark)
+
+    def invoke_event(self, event: Any = None, **options: Any) -> InvokeResult:
+        """Invoke asynchronously (``X-Amz-Invocation-Type: Event``): expect 202 and no payload."""
+        return self.invoke(event, invocation_type=invoke_api.INVOCATION_TYPE_EVENT, **options)
+
+    async def invoke_async(self, event: Any = None, **options: Any) -> InvokeResult:
+        """Like :meth:`invoke`, for asyncio tests (httpx.AsyncClient; does not block the loop)."""
+        process = self._require_process()
+        body, headers = self.build_request(event, **options)
+        mark = process.book.mark()
+        try:
+            async with httpx.AsyncClient(timeout=self.spec.timeout + HTTP_MARGIN_S) as client:
+                response = await client.post(self.url, content=body, headers=headers)
+        except httpx.TransportError as exc:
+            process.check()
+            raise InvokeError(f"expected an answer from {self.url}, got {exc!r}") from exc
+        process.check()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            None, self._result, response.status_code, response.content, response.headers, mark
+        )
+
+    def _result(self, status: int, raw: bytes, headers: httpx.Headers, mark: int) -> InvokeResult:
+        process = self._require_process()
+        request_id = headers.get(invoke_api.HEADER_REQUEST_ID)
+        logs = None
+        if status != invoke_api.STATUS_EVENT:
+            logs = process.book.wait_invocation(request_id, mark, REPORT_GRACE_S)
+        tail = headers.get(invoke_api.HEADER_LOG_RESULT)
+        return InvokeResult(
+            status_code=status,
+            raw=raw,
+            headers=dict(headers.items()),
+            function_error=headers.get(invoke_api.HEADER_FUNCTION_ERROR),
+            request_id=request_id or (logs.request_id if logs else None),
+            logs=logs.lines if logs else [],
+            init_logs=logs.init_lines if logs else [],
+            report=logs.report if logs else None,
+            log_result=base64.b64decode(tail).decode("utf-8", "replace") if tail else None,
+        )
+
+    def boto3_client(self, **kwargs: Any) -> Any:
+        """A boto3 ``lambda`` client pointed at this emulator (dummy credentials, no retries).
+
+        Invoke it with ``FunctionName="function"``. Raises :class:`MissingDependency` if boto3 is
+        not installed (``pip install lambdarig[aws]``).
+        """
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError as exc:
+            raise MissingDependency(
+                "expected boto3 to be installed for boto3_client() "
+                "(pip install 'lambdarig[aws]'), but it is not"
+            ) from exc
+        options: dict[str, Any] = {
+            "endpoint_url": self.endpoint_url,
+            "region_name": invoke_api.DEFAULT_REGION,
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+            "config": Config(
+                retries={"max_attempts": 1}, read_timeout=self.spec.timeout + HTTP_MARGIN_S
+            ),
+        }
+        options.update(kwargs)
+        return boto3.client("lambda", **options)
+
+    def __repr__(self) -> str:
+        state = self._process.url if self._process is not None else "stopped"
+        return f"<LambdaFunction {self.spec.handler!r} runtime={self.runtime!r} {state}>"
