@@ -1,0 +1,115 @@
+"""Dependency layers and wheelhouses: ``pip download`` for Lambda's platform, on the host.
+
+Nothing here reaches the network from inside a container: wheels are downloaded on the host for the
+target platform (``--platform manylinux2014_<arch> --only-binary=:all: --python-version 3.X``) and
+then unpacked (layers) or copied into a Docker build context (images).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from lambdarig.build.errors import DependencyError, LayerSourceError
+from lambdarig.build.layers import LayerZip, check_limits, collect_tree, write_zip
+from lambdarig.build.wheels import WheelError, unpack_wheels
+
+ARCH_PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+
+
+def platform_for(arch: str) -> str:
+    """Lambda architecture name (``x86_64`` / ``arm64``) -> pip platform tag."""
+    try:
+        return ARCH_PLATFORMS[arch]
+    except KeyError:
+        raise DependencyError(
+            f"expected an architecture among {sorted(ARCH_PLATFORMS)}, got {arch!r}"
+        ) from None
+
+
+def check_python_version(version: str) -> str:
+    """Validate ``3.X`` and return it."""
+    major, _, minor = version.partition(".")
+    if major != "3" or not minor.isdigit():
+        raise DependencyError(f"expected a Python version like 3.12, got {version!r}")
+    return version
+
+
+def download_wheels(
+    requirements: Sequence[str],
+    dest: Path,
+    *,
+    python_version: str,
+    arch: str = "x86_64",
+    pip_args: Sequence[str] = (),
+    python: str = sys.executable,
+) -> list[Path]:
+    """``pip download`` binary wheels for Lambda's platform into ``dest``; return them, sorted.
+
+    ``requirements`` are pip arguments such as ``["-r", "requirements.txt"]`` or ``["lambdarig"]``.
+    ``pip_args`` are extra pip options (``--no-index --find-links DIR`` for offline builds).
+    Blocks until pip exits. Raises DependencyError with pip's output tail when it fails.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    command = [
+        python, "-m", "pip", "download", "--disable-pip-version-check", "--quiet",
+        "--dest", str(dest),
+        "--only-binary=:all:",
+        "--platform", platform_for(arch),
+        "--python-version", check_python_version(python_version),
+        "--implementation", "cp",
+        *pip_args, *requirements,
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
+        raise DependencyError(
+            f"expected pip to download binary wheels for Python {python_version} on {arch}, it "
+            f"exited with status {result.returncode}:\n{tail}"
+        )
+    return sorted(dest.glob("*.whl"))
+
+
+def dependency_entries(site_packages: Path, python_version: str) -> dict[str, Path]:
+    """Map an unpacked site-packages to ``python/lib/python3.X/site-packages/...`` entries."""
+    return collect_tree(site_packages, f"python/lib/python{python_version}/site-packages")
+
+
+def build_dependency_layer(
+    requirements_file: Path,
+    dest: Path,
+    *,
+    python_version: str,
+    arch: str = "x86_64",
+    pip_args: Sequence[str] = (),
+    python: str = sys.executable,
+) -> LayerZip:
+    """Build ``dest``: the wheels of ``requirements_file`` for Lambda, unpacked under
+    ``python/lib/python3.X/site-packages``; checked against Lambda's limits.
+
+    Raises LayerSourceError (no such file), DependencyError (pip or a wheel failed),
+    LayerLimitExceeded.
+    """
+    if not requirements_file.is_file():
+        raise LayerSourceError(f"expected a requirements file at {requirements_file}, none there")
+    with tempfile.TemporaryDirectory(prefix="lambdarig-deps-") as scratch:
+        wheel_dir, site = Path(scratch, "wheels"), Path(scratch, "site-packages")
+        download_wheels(
+            ["-r", str(requirements_file)],
+            wheel_dir,
+            python_version=python_version,
+            arch=arch,
+            pip_args=pip_args,
+            python=python,
+        )
+        site.mkdir()
+        try:
+            unpack_wheels(wheel_dir, site)
+        except WheelError as exc:
+            raise DependencyError(str(exc)) from exc
+        layer = write_zip(dependency_entries(site, python_version), dest)
+    check_limits(layer)
+    return layer
