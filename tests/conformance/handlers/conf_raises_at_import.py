@@ -1,0 +1,2 @@
+print("about to fail")
+undefined_name_at_import

@@ -1,0 +1,184 @@
+"""Run handlers through AWS's emulator (aws-lambda-rie) with a chosen runtime client and record
+what a caller and CloudWatch would see: HTTP status, body and the runtime's log lines.
+
+Both sides run under the SAME interpreter (the awslambdaric venv's python), so tracebacks and
+stdlib paths cannot differ for reasons that are not the client's: the reference side runs
+``-m awslambdaric``, ours runs ``-m lambdarig.runtime_client`` with this repository's ``src`` on
+``PYTHONPATH`` (the runtime client is stdlib-only, so nothing else is needed).
+
+Readiness is probed (connect to the invoke port), never slept on; ``Emulator.close`` always kills
+the emulator's process group.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HANDLERS_DIR = Path(__file__).resolve().parent / "handlers"
+REPO_SRC = Path(__file__).resolve().parents[2] / "src"
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+FUNCTION_TIMEOUT_S = 30
+START_DEADLINE_S = 15.0
+LOG_DEADLINE_S = 10.0
+
+
+@dataclass(frozen=True)
+class Side:
+    """One runtime client under test: how to launch it behind the emulator."""
+
+    name: str
+    module: str  # run as ``python -m <module> <handler>``
+    env: tuple[tuple[str, str], ...] = ()
+
+
+REFERENCE = Side("awslambdaric", "awslambdaric")
+OURS = Side("lambdarig", "lambdarig.runtime_client", (("PYTHONPATH", str(REPO_SRC)),))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one invoke produced, already masked (see :func:`mask`)."""
+
+    status: int
+    body: str
+    logs: tuple[str, ...]
+
+
+def free_port() -> int:
+    """An ephemeral loopback port (bound to 0, read back, released for the emulator to take)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+_DURATION = re.compile(r"Duration: \d+(\.\d+)? ms")
+_LIBDIR = re.compile(r"/[^\s\"']*?/lib/python3\.\d+/")
+_PYTHON = re.compile(r"python3\.\d+")
+_TRACE = re.compile(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}(;Parent=[0-9a-f]{16})?(;Sampled=\d)?")
+
+
+def mask(text: str) -> str:
+    """Replace what legitimately differs between runs: ids, times, durations, paths, versions."""
+    text = text.replace(str(HANDLERS_DIR), "<code>")
+    text = _UUID.sub("<request-id>", text)
+    text = _TIMESTAMP.sub("<timestamp>", text)
+    text = _DURATION.sub("Duration: <n> ms", text)
+    text = _LIBDIR.sub("<lib>/", text)
+    text = _TRACE.sub("<trace-id>", text)
+    return _PYTHON.sub("python3.X", text)
+
+
+class Emulator:
+    """aws-lambda-rie running one handler with one runtime client; invoked sequentially."""
+
+    def __init__(
+        self, rie: Path, python: Path, side: Side, handler: str, env: dict[str, str], log_dir: Path
+    ) -> None:
+        self.invoke_port = free_port()
+        api_port = free_port()
+        self._stdout_path = log_dir / f"{side.name}-{self.invoke_port}.out"
+        self._stderr_path = log_dir / f"{side.name}-{self.invoke_port}.err"
+        self._offset = 0
+        argv = [
+            str(rie),
+            "--runtime-interface-emulator-address",
+            f"127.0.0.1:{self.invoke_port}",
+            "--runtime-api-address",
+            f"127.0.0.1:{api_port}",
+            str(python),
+            "-m",
+            side.module,
+            handler,
+        ]
+        full_env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "LAMBDA_TASK_ROOT": str(HANDLERS_DIR),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(FUNCTION_TIMEOUT_S),
+            **dict(side.env),
+            **env,
+        }
+        with open(self._stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
+            self._process = subprocess.Popen(
+                argv,
+                cwd=HANDLERS_DIR,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.close()
+            raise
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_DEADLINE_S
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise AssertionError(f"aws-lambda-rie exited {self._process.returncode} at start")
+            try:
+                socket.create_connection(("127.0.0.1", self.invoke_port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.01)  # probe interval while polling the port, not a readiness guess
+        raise AssertionError(f"aws-lambda-rie did not listen on {self.invoke_port} in time")
+
+    def invoke(self, payload: bytes, headers: dict[str, str] | None = None) -> Outcome:
+        """POST one invoke; block until the emulator has printed this invoke's last log line."""
+        done_before = self._completed()
+        connection = http.client.HTTPConnection("127.0.0.1", self.invoke_port, timeout=60)
+        try:
+            connection.request("POST", INVOKE_PATH, body=payload, headers=headers or {})
+            response = connection.getresponse()
+            status, body = response.status, response.read()
+        finally:
+            connection.close()
+        self._wait_completed(done_before)
+        with open(self._stdout_path, "rb") as out:
+            out.seek(self._offset)
+            chunk = out.read()
+        self._offset += len(chunk)
+        lines = chunk.decode("utf-8", "replace").split("\n")
+        logs = tuple(mask(line) for line in lines if line)
+        return Outcome(status, mask(body.decode("utf-8", "replace")), logs)
+
+    def _completed(self) -> int:
+        """Invokes the emulator has finished: REPORT lines (success) + failed invokes (stderr)."""
+        reports = self._stdout_path.read_bytes().count(b"\nREPORT RequestId: ")
+        failures = self._stderr_path.read_bytes().count(b"Invoke DONE failed")
+        return reports + failures
+
+    def _wait_completed(self, done_before: int) -> None:
+        deadline = time.monotonic() + LOG_DEADLINE_S
+        while self._completed() <= done_before:
+            if time.monotonic() > deadline:
+                raise AssertionError("aws-lambda-rie printed no REPORT/failure line for the invoke")
+            time.sleep(0.005)  # polling the log file for the completion line
+
+    def close(self) -> None:
+        """Stop the emulator and its runtime: SIGTERM the process group, then SIGKILL."""
+        if self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait()
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)  # a runtime RIE left in our group
+        except ProcessLookupError:
+            pass  # the whole group is gone: nothing left to reap
