@@ -1,0 +1,91 @@
+"""``lambdarig-runtime HANDLER`` / ``python -m lambdarig.runtime_client HANDLER``.
+
+argv and environment → :class:`RuntimeConfig` → the runtime loop in this process, or N worker
+processes when ``AWS_LAMBDA_MAX_CONCURRENCY`` is set.
+
+Exit statuses: 2 for a configuration error (one line on stderr), 1 for an init error or a fatal
+Runtime API failure, 64/65 for SnapStart hook failures, 143 (128 + SIGTERM) when terminated.
+SIGTERM raises ``SystemExit`` in the main thread so ``finally`` blocks and ``atexit`` handlers run
+(awslambdaric leaves SIGTERM at its default, which kills the process without either).
+"""
+
+from __future__ import annotations
+
+import _signal  # type: ignore[import-not-found, unused-ignore]  # `signal` costs enum
+import os
+import sys
+
+from lambdarig.runtime_client.config import RuntimeConfig
+from lambdarig.runtime_client.errors import ConfigError
+
+TYPE_CHECKING = False  # typing is not imported at run time (cold start)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import FrameType
+
+PROG = "lambdarig-runtime"
+EXIT_CONFIG_ERROR = 2
+TELEMETRY_FD_VAR = "_LAMBDA_TELEMETRY_LOG_FD"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the runtime client; ``argv`` are the arguments after the program name (the handler)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        config = RuntimeConfig.from_environ(os.environ, args)
+        _check(config)
+    except ConfigError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return EXIT_CONFIG_ERROR
+    # awslambdaric removes the telemetry fd variable so user code and children do not inherit it.
+    os.environ.pop(TELEMETRY_FD_VAR, None)
+    _signal.signal(_signal.SIGTERM, _exit_on_signal)
+    _make_task_root_importable(os.environ.get("LAMBDA_TASK_ROOT"))
+    if config.max_concurrency is not None:
+        from lambdarig.runtime_client.concurrency import run_workers
+
+        return run_workers(config)
+    return run_single(config)
+
+
+def run_single(config: RuntimeConfig) -> int:
+    """One runtime loop in this process: logging, client over a socket transport, loop."""
+    from lambdarig.runtime_client.client import RuntimeAPIClient
+    from lambdarig.runtime_client.logs import setup_logging
+    from lambdarig.runtime_client.loop import run
+    from lambdarig.runtime_client.transport import SocketTransport
+
+    sink = setup_logging(config)
+    client = RuntimeAPIClient(SocketTransport(config.runtime_api))
+    try:
+        return run(config, client, sink)
+    finally:
+        client.transport.close()
+
+
+def _check(config: RuntimeConfig) -> None:
+    from lambdarig.runtime_client.transport import SocketTransport
+
+    try:
+        SocketTransport(config.runtime_api)
+    except ValueError as exc:
+        raise ConfigError(f"AWS_LAMBDA_RUNTIME_API: {exc}") from None
+    if config.max_concurrency is not None and config.max_concurrency < 1:
+        raise ConfigError(
+            f"AWS_LAMBDA_MAX_CONCURRENCY must be a positive integer, got {config.max_concurrency}"
+        )
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _make_task_root_importable(task_root: str | None) -> None:
+    """Put the working directory (and ``LAMBDA_TASK_ROOT``) first on ``sys.path``.
+
+    ``python -m awslambdaric`` gets the working directory (``/var/task`` in Lambda) on
+    ``sys.path`` from ``-m``; a console script would get its ``bin`` directory instead.
+    """
+    for entry in reversed([os.getcwd(), task_root]):
+        if entry and entry not in sys.path:
+            sys.path.insert(0, entry)

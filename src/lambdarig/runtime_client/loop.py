@@ -1,0 +1,120 @@
+"""The runtime loop: init (load the handler) → SnapStart hooks → forever next → invoke → post.
+
+Policy, in one place:
+- a handler that fails to load is reported on ``/init/error`` and the process exits 1;
+- a 410 on a post means the platform gave up on that invocation (it timed out): one log line,
+  and the loop goes on;
+- any other Runtime API failure ends the loop with exit status 1 (the platform then reports
+  ``Runtime.ExitError``), as awslambdaric's single-concurrency client does.
+Handler failures never end the loop: the invoker turns them into error outcomes.
+"""
+
+from __future__ import annotations
+
+from lambdarig.runtime_client.errors import RuntimeClientError, StaleInvocationError
+
+TYPE_CHECKING = False  # typing is not imported at run time (cold start)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Protocol
+
+    from lambdarig.runtime_api import Invocation
+    from lambdarig.runtime_client.client import RuntimeAPIClient
+    from lambdarig.runtime_client.config import RuntimeConfig
+
+    class Sink(Protocol):
+        """What the loop needs from ``logs.LogSink``."""
+
+        def log(self, msg: str) -> None: ...
+
+        def log_error(self, error: Any) -> None: ...
+
+    class Outcome(Protocol):
+        """What the loop reads from ``invoke.Outcome``."""
+
+        ok: bool
+        body: bytes
+        content_type: str
+        xray_cause: str | None
+        error_type: str | None
+
+    class Invoker(Protocol):
+        def invoke(self, inv: Invocation) -> Outcome: ...
+
+    LoadHandler = Callable[[str], Callable[..., Any]]
+    MakeInvoker = Callable[[Callable[..., Any], RuntimeConfig, Sink], Invoker]
+    InitErrorOutcome = Callable[[BaseException, Sink], Outcome]
+
+EXIT_INIT_ERROR = 1
+EXIT_RUNTIME_API_ERROR = 1
+STALE_POST_LOG = (
+    "LAMBDA_RUNTIME Invocation {request_id} was already closed by the platform: {error}\n"
+)
+FATAL_LOG = "LAMBDA_RUNTIME Runtime API failure, exiting: {error}\n"
+
+
+def run(
+    config: RuntimeConfig,
+    client: RuntimeAPIClient,
+    sink: Sink,
+    load_handler: LoadHandler | None = None,
+    make_invoker: MakeInvoker | None = None,
+    init_error_outcome: InitErrorOutcome | None = None,
+) -> int:
+    """Run one runtime process to completion; returns its exit status (never returns 0).
+
+    The three callables default to :func:`lambdarig.runtime_client.handler.load_handler`,
+    :class:`lambdarig.runtime_client.invoke.Invoker` and
+    :func:`lambdarig.runtime_client.invoke.init_error_outcome`. ``SystemExit`` and
+    ``KeyboardInterrupt`` (SIGTERM, hooks calling ``sys.exit``) propagate.
+    """
+    if load_handler is None or make_invoker is None or init_error_outcome is None:
+        from lambdarig.runtime_client import handler, invoke
+
+        load_handler = load_handler or handler.load_handler
+        make_invoker = make_invoker or invoke.Invoker
+        init_error_outcome = init_error_outcome or invoke.init_error_outcome
+    try:
+        function = load_handler(config.handler)
+    except Exception as exc:  # anything the user's module raised at import is an init error
+        return _report_init_error(client, sink, init_error_outcome(exc, sink))
+    try:
+        if config.initialization_type == "snap-start":
+            from lambdarig.runtime_client.snapstart import run_hooks
+
+            status = run_hooks(config, client, sink)
+            if status:
+                return status
+        _serve(client, make_invoker(function, config, sink), sink)
+    except RuntimeClientError as exc:
+        sink.log(FATAL_LOG.format(error=_describe(exc)))
+    return EXIT_RUNTIME_API_ERROR
+
+
+def _serve(client: RuntimeAPIClient, invoker: Invoker, sink: Sink) -> None:
+    """The loop proper. Returns never; raises the first non-410 Runtime API failure."""
+    while True:
+        inv = client.next_invocation()
+        outcome = invoker.invoke(inv)
+        try:
+            if outcome.ok:
+                client.post_response(inv, outcome.body, outcome.content_type)
+            else:
+                client.post_error(inv, outcome.body, outcome.xray_cause)
+        except StaleInvocationError as exc:
+            sink.log(STALE_POST_LOG.format(request_id=inv.request_id, error=exc))
+
+
+def _report_init_error(client: RuntimeAPIClient, sink: Sink, outcome: Outcome) -> int:
+    from lambdarig import runtime_api as wire
+
+    try:
+        # awslambdaric sends no X-Ray cause on /init/error; neither do we.
+        client.post_init_error(outcome.body, outcome.error_type or wire.RUNTIME_UNKNOWN)
+    except RuntimeClientError as exc:
+        sink.log(FATAL_LOG.format(error=_describe(exc)))
+    return EXIT_INIT_ERROR
+
+
+def _describe(exc: BaseException) -> str:
+    cause = exc.__cause__
+    return f"{exc} (caused by {cause.__class__.__name__}: {cause})" if cause else str(exc)

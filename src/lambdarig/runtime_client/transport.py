@@ -1,0 +1,297 @@
+"""A minimal keep-alive HTTP/1.1 client over a raw socket: the runtime client's only network I/O.
+
+Why not ``http.client``: it imports the ``email`` package, ~15 ms of cold start. Why ``_socket``
+rather than ``socket``: ``socket`` imports ``enum`` and ``selectors`` (~7 ms); the C module is all
+we need for one blocking TCP connection.
+
+Scope: exactly what the Runtime API needs. One request at a time on one connection; responses
+framed by ``Content-Length``, ``Transfer-Encoding: chunked`` or connection close; no TLS, no
+proxies, no redirects, no timeouts (``GET /next`` blocks until the platform has an invocation,
+possibly across a freeze). A reused keep-alive connection that turns out to be closed before any
+response byte arrives is re-opened once and the request resent.
+
+Every ``OSError`` (and any malformed response) becomes :class:`RuntimeAPIUnreachable` here, and
+only here.
+"""
+
+from __future__ import annotations
+
+import _socket
+
+from lambdarig.runtime_client.errors import RuntimeAPIUnreachable
+
+TYPE_CHECKING = False  # typing is not imported at run time (cold start)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+_MAX_LINE = 64 * 1024
+_MAX_HEADER_BYTES = 1024 * 1024
+_RECV_SIZE = 64 * 1024
+_NO_BODY_STATUSES = (204, 304)
+
+
+class HttpResponse:
+    """A complete HTTP response. Header names are lower-cased; repeats are joined by ``, ``."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"HttpResponse(status={self.status}, headers={self.headers!r}, body={self.body!r})"
+
+
+class Transport:
+    """The one-method seam between the Runtime API client and the network.
+
+    ``request`` sends one request and returns the whole response. It blocks without a timeout and
+    raises :class:`RuntimeAPIUnreachable` when the peer cannot be reached or breaks HTTP. Status
+    codes are not interpreted here. Tests may subclass it with an in-memory fake.
+    """
+
+    def request(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> HttpResponse:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release any connection; the next request opens a new one."""
+
+
+class SocketTransport(Transport):
+    """Keep-alive HTTP/1.1 over TCP to ``address`` (``host:port``, IPv6 as ``[::1]:port``).
+
+    Not thread-safe: one transport per thread or process. Connects lazily on the first request.
+    """
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._host, self._port = _split_address(address)
+        self._sock: _socket.socket | None = None
+
+    def close(self) -> None:
+        if self._sock is not None:
+            sock, self._sock = self._sock, None
+            try:
+                sock.close()
+            except OSError:
+                pass  # closing a broken socket cannot fail in a way the caller can act on
+
+    def request(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> HttpResponse:
+        data = _encode_request(method, path, self.address, headers, body)
+        try:
+            reused = self._sock is not None
+            try:
+                return self._exchange(data)
+            except _StaleConnection:
+                if not reused:
+                    raise
+                self.close()
+                return self._exchange(data)
+        except _StaleConnection as exc:
+            self.close()
+            raise RuntimeAPIUnreachable(
+                f"the Runtime API at {self.address} closed the connection before answering "
+                f"{method} {path}: expected an HTTP response, got end of stream"
+            ) from exc
+        except _MalformedResponse as exc:
+            self.close()
+            raise RuntimeAPIUnreachable(
+                f"the Runtime API at {self.address} broke HTTP/1.1 answering {method} {path}: {exc}"
+            ) from exc
+        except OSError as exc:
+            self.close()
+            raise RuntimeAPIUnreachable(
+                f"could not exchange {method} {path} with the Runtime API at {self.address}: "
+                f"{exc.__class__.__name__}: {exc}"
+            ) from exc
+
+    def _connect(self) -> _socket.socket:
+        family, kind, proto, _, sockaddr = _socket.getaddrinfo(
+            self._host, self._port, 0, _socket.SOCK_STREAM
+        )[0]
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            sock.connect(sockaddr)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    def _exchange(self, data: bytes) -> HttpResponse:
+        if self._sock is None:
+            self._sock = self._connect()
+        sock = self._sock
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            raise _StaleConnection() from exc
+        reader = _Reader(sock)
+        response, keep_alive = _read_response(reader)
+        if not keep_alive:
+            self.close()
+        return response
+
+
+class _StaleConnection(Exception):
+    """The connection ended before the first response byte (a closed keep-alive connection)."""
+
+
+class _MalformedResponse(Exception):
+    """The peer sent bytes that are not an HTTP/1.x response."""
+
+
+class _Reader:
+    """Buffered reads from a blocking socket."""
+
+    __slots__ = ("_sock", "_buf", "received")
+
+    def __init__(self, sock: _socket.socket) -> None:
+        self._sock = sock
+        self._buf = bytearray()
+        self.received = 0
+
+    def _fill(self) -> bool:
+        try:
+            chunk = self._sock.recv(_RECV_SIZE)
+        except ConnectionResetError:
+            if self.received == 0:
+                raise _StaleConnection() from None
+            raise
+        if not chunk:
+            if self.received == 0:
+                raise _StaleConnection()
+            return False
+        self.received += len(chunk)
+        self._buf += chunk
+        return True
+
+    def line(self) -> bytes:
+        while True:
+            end = self._buf.find(b"\n")
+            if end >= 0:
+                line = bytes(self._buf[: end + 1])
+                del self._buf[: end + 1]
+                return line.rstrip(b"\r\n")
+            if len(self._buf) > _MAX_LINE:
+                raise _MalformedResponse(f"expected a line under {_MAX_LINE} bytes, got more")
+            if not self._fill():
+                raise _MalformedResponse("expected a CRLF-terminated line, got end of stream")
+
+    def exactly(self, size: int) -> bytes:
+        while len(self._buf) < size:
+            if not self._fill():
+                raise _MalformedResponse(
+                    f"expected {size} body bytes, got {len(self._buf)} before end of stream"
+                )
+        data = bytes(self._buf[:size])
+        del self._buf[:size]
+        return data
+
+    def rest(self) -> bytes:
+        while self._fill():
+            pass
+        data = bytes(self._buf)
+        self._buf.clear()
+        return data
+
+
+def _split_address(address: str) -> tuple[str, int]:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ValueError(f"expected a Runtime API address like 127.0.0.1:9001, got {address!r}")
+    return host.strip("[]"), int(port)
+
+
+def _encode_request(
+    method: str, path: str, host: str, headers: Mapping[str, str], body: bytes
+) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+    lines.extend(f"{name}: {value}" for name, value in headers.items())
+    if body or method not in ("GET", "HEAD"):
+        lines.append(f"Content-Length: {len(body)}")
+    for line in lines:
+        if "\r" in line or "\n" in line:
+            raise ValueError(f"expected a request line or header without CR/LF, got {line!r}")
+    if " " in path:
+        raise ValueError(f"expected a request path without spaces, got {path!r}")
+    return "\r\n".join(lines).encode("utf-8") + b"\r\n\r\n" + body
+
+
+def _read_response(reader: _Reader) -> tuple[HttpResponse, bool]:
+    while True:
+        status, version = _parse_status_line(reader.line())
+        headers = _read_headers(reader)
+        if not 100 <= status < 200:
+            break
+    body, delimited = _read_body(reader, status, headers)
+    connection = headers.get("connection", "").lower()
+    keep_alive = delimited and (
+        "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
+    )
+    return HttpResponse(status, headers, body), keep_alive
+
+
+def _parse_status_line(line: bytes) -> tuple[int, str]:
+    parts = line.split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+        raise _MalformedResponse(f"expected a status line like 'HTTP/1.1 200 OK', got {line!r}")
+    return int(parts[1]), parts[0].decode("ascii")
+
+
+def _read_headers(reader: _Reader) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    total = 0
+    while True:
+        line = reader.line()
+        if not line:
+            return headers
+        total += len(line)
+        if total > _MAX_HEADER_BYTES:
+            raise _MalformedResponse(f"expected headers under {_MAX_HEADER_BYTES} bytes, got more")
+        name, sep, value = line.partition(b":")
+        if not sep or not name.strip():
+            raise _MalformedResponse(f"expected a 'Name: value' header line, got {line!r}")
+        key = name.strip().decode("latin-1").lower()
+        text = value.strip().decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+
+
+def _read_body(reader: _Reader, status: int, headers: dict[str, str]) -> tuple[bytes, bool]:
+    """The body and whether its end was framed (so the connection may be reused)."""
+    if status in _NO_BODY_STATUSES:
+        return b"", True
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return _read_chunked(reader), True
+    length = headers.get("content-length")
+    if length is not None:
+        if not length.isdigit():
+            raise _MalformedResponse(f"expected a decimal Content-Length, got {length!r}")
+        return reader.exactly(int(length)), True
+    return reader.rest(), False
+
+
+def _read_chunked(reader: _Reader) -> bytes:
+    parts = []
+    while True:
+        size_line = reader.line().split(b";", 1)[0].strip()
+        try:
+            size = int(size_line, 16)
+        except ValueError:
+            raise _MalformedResponse(
+                f"expected a hexadecimal chunk size, got {size_line!r}"
+            ) from None
+        if size == 0:
+            break
+        parts.append(reader.exactly(size))
+        if reader.line():
+            raise _MalformedResponse("expected CRLF after a chunk, got more data")
+    while reader.line():  # trailers: read and dropped
+        pass
+    return b"".join(parts)
