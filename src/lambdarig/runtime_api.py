@@ -99,6 +99,7 @@ RUNTIME_UNKNOWN = "Runtime.Unknown"
 FUNCTION_UNKNOWN = "Function.Unknown"
 FUNCTION_RESPONSE_SIZE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 SANDBOX_TIMEDOUT = "Sandbox.Timedout"
+RUNTIME_INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
 
 
 class Invocation:

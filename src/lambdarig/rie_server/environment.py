@@ -1,0 +1,395 @@
+"""One Lambda execution environment: a runtime process tree plus its own Runtime API listener.
+
+``Environment`` is the contract used by the invoke front end (see ``InvokeOutcome`` for every way
+an invoke can end). Orchestration only: the Runtime API rules live in ``lifecycle``/``protocol``,
+HTTP in ``runtime_api_server``, processes in ``supervisor``.
+
+Lifecycle of the process (a *generation*): spawn -> init (until its first ``/next``) -> invokes ->
+exit or kill. Every failure that ends a generation (init error, crash, timeout, out-of-memory)
+marks the environment for re-init; the next ``invoke`` then runs a suppressed init inside its own
+deadline and reports ``init_duration_ms``. The listener outlives generations, so the address given
+to the runtime never changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from lambdarig import runtime_api as api
+from lambdarig.rie_server import protocol
+from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
+from lambdarig.rie_server.generation import CurrentGeneration, Finish, Generation, Posted, now_ms
+from lambdarig.rie_server.runtime_api_server import RuntimeApiServer
+from lambdarig.rie_server.supervisor import ProcessFactory, RuntimeProcess, spawn_local
+
+RUNTIME_API_ENV = "AWS_LAMBDA_RUNTIME_API"
+
+
+class OutcomeKind(enum.Enum):
+    """How an init or invoke ended."""
+
+    SUCCESS = "success"  # runtime posted /response
+    FUNCTION_ERROR = "error"  # runtime posted /invocation/{id}/error
+    TIMEOUT = "timeout"  # deadline passed; process group killed, re-init next time
+    CRASH = "crash"  # runtime exited during the invoke (incl. out-of-memory kill)
+    INIT_ERROR = "init_error"  # /init/error posted, or exit / timeout during init
+    RESPONSE_TOO_LARGE = "too_large"  # the runtime's result exceeded MAX_PAYLOAD_SIZE (it got 413)
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    """Everything needed to run the function's runtime; immutable for the environment's life."""
+
+    command: tuple[str, ...]
+    cwd: str | None
+    env: Mapping[str, str]
+    function_arn: str
+    timeout_s: float
+    memory_mb: int
+    init_timeout_s: float = 10.0
+    max_concurrency: int = 1
+    runtime_api_address: str = "127.0.0.1:0"
+    process_factory: ProcessFactory | None = None
+
+
+@dataclass(frozen=True)
+class InvokeRequest:
+    """One invocation as the front end hands it over (already validated)."""
+
+    request_id: str
+    payload: bytes
+    content_type: str = api.CONTENT_TYPE_JSON
+    trace_id: str | None = None
+    client_context: str | None = None
+    cognito_identity: str | None = None
+    tenant_id: str | None = None
+    invoked_function_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class InvokeOutcome:
+    """The result of an init or invoke; ``error_message`` is the service's text when synthesised."""
+
+    kind: OutcomeKind
+    body: bytes
+    content_type: str | None
+    error_type: str | None
+    error_message: str | None
+    duration_ms: float
+    init_duration_ms: float | None
+    max_memory_used_mb: int
+    out_of_memory: bool = False
+    exit_status: int | None = None
+
+
+_KILL_WAIT_S = 5.0  # how long to wait for a SIGKILLed group to be reaped
+_EXIT_AFTER_INIT_ERROR_S = 0.5  # a runtime that posted /init/error should exit on its own
+
+
+class Environment:
+    """One execution environment. All methods must run on one event loop.
+
+    Failures of the function or runtime never raise: they come back as ``InvokeOutcome``. Raises
+    ``EnvironmentBusy`` (all slots in flight) and ``EnvironmentStopped`` (after ``stop()``); an
+    ``OSError`` from ``start()`` means the Runtime API address could not be bound.
+    """
+
+    def __init__(self, spec: EnvironmentSpec, env_id: str, on_output: Callable[[str, str], None]):
+        self._spec = spec
+        self.env_id = env_id
+        self._on_output = on_output
+        self._backend: CurrentGeneration | None = None
+        self._server: RuntimeApiServer | None = None
+        self._process: RuntimeProcess | None = None
+        self._exited: asyncio.Future[int] | None = None
+        self._initialized = False
+        self._pending_init_ms: float | None = None
+        self._in_flight = 0
+        self._stopped = False
+        self._init_lock: asyncio.Lock | None = None
+
+    @property
+    def runtime_api_address(self) -> str:
+        """``host:port`` of this environment's Runtime API (``""`` before ``start``)."""
+        return self._server.address if self._server is not None else ""
+
+    @property
+    def initialized(self) -> bool:
+        """A runtime process is up and has polled ``/next`` at least once."""
+        return self._initialized and self._exited is not None and not self._exited.done()
+
+    @property
+    def idle(self) -> bool:
+        """Initialised, not stopped, with a free concurrency slot."""
+        return (
+            self.initialized and not self._stopped and self._in_flight < self._spec.max_concurrency
+        )
+
+    @property
+    def in_flight(self) -> int:
+        """Invocations currently being served."""
+        return self._in_flight
+
+    async def start(self) -> InvokeOutcome | None:
+        """Spawn the runtime and wait for its first ``/next`` (bounded by ``init_timeout_s``).
+
+        Returns ``None`` when ready, else an ``INIT_ERROR`` outcome (the environment then re-inits
+        inside the next invoke). Idempotent once initialised.
+        """
+        if self._stopped:
+            raise EnvironmentStopped(f"environment {self.env_id} was stopped; expected a live one")
+        async with self._lock():
+            if self.initialized:
+                return None
+            deadline = time.monotonic() + self._spec.init_timeout_s
+            outcome, init_ms = await self._init(deadline, None)
+            if outcome is None:
+                self._pending_init_ms = init_ms
+            return outcome
+
+    async def invoke(self, request: InvokeRequest) -> InvokeOutcome:
+        """Run one invocation to its end (result, error, crash, timeout); initialises first if
+        needed. Raises ``EnvironmentBusy`` beyond ``max_concurrency`` concurrent calls."""
+        if self._stopped:
+            raise EnvironmentStopped(f"environment {self.env_id} was stopped; expected a live one")
+        if self._in_flight >= self._spec.max_concurrency:
+            raise EnvironmentBusy(
+                f"environment {self.env_id} serves at most {self._spec.max_concurrency} "
+                f"concurrent invocation(s); got one more"
+            )
+        self._in_flight += 1
+        try:
+            return await self._invoke(request)
+        finally:
+            self._in_flight -= 1
+
+    async def stop(self, grace_s: float = 2.0) -> None:
+        """SIGTERM the process group, SIGKILL after ``grace_s``, close the listener. Idempotent."""
+        self._stopped = True
+        self._initialized = False
+        await self._end_process(grace_s)
+        if self._server is not None:
+            await self._server.close()
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _lock(self) -> asyncio.Lock:
+        if self._init_lock is None:
+            self._init_lock = asyncio.Lock()
+        return self._init_lock
+
+    async def _spawn(self) -> Generation:
+        generation = Generation(self._spec.max_concurrency)
+        if self._backend is None or self._server is None:
+            self._backend = CurrentGeneration(generation)
+            self._server = RuntimeApiServer(self._backend, self._spec.runtime_api_address)
+            await self._server.start()
+        self._backend.generation = generation
+        env = dict(self._spec.env)
+        env[RUNTIME_API_ENV] = self._server.address
+        factory = self._spec.process_factory or spawn_local
+        env_id, on_output = self.env_id, self._on_output
+        process = await factory(
+            self._spec.command,
+            self._spec.cwd,
+            env,
+            lambda line: on_output(env_id, line),
+            self._spec.memory_mb,
+        )
+        exited = asyncio.ensure_future(process.wait())
+        exited.add_done_callback(lambda _: self._on_exit(process))
+        self._process, self._exited = process, exited
+        return generation
+
+    def _on_exit(self, process: RuntimeProcess) -> None:
+        if process is self._process:
+            self._initialized = False
+
+    async def _end_process(self, grace_s: float) -> None:
+        """Terminate (then kill) the current process group and wait until it is reaped."""
+        process, exited = self._process, self._exited
+        if process is None or exited is None:
+            return
+        if not exited.done() and grace_s > 0:
+            process.terminate()
+            await asyncio.wait({exited}, timeout=grace_s)
+        process.kill()  # also reaches group members that outlived the leader
+        await asyncio.wait({exited}, timeout=_KILL_WAIT_S)
+
+    async def _init(
+        self, deadline: float, request_id: str | None
+    ) -> tuple[InvokeOutcome | None, float]:
+        """Spawn and wait for the first ``/next`` until ``deadline`` (monotonic). Returns
+        ``(None, init_ms)`` when ready, else the failure outcome and the time spent."""
+        started = time.monotonic()
+        await self._end_process(0)
+        try:
+            generation = await self._spawn()
+        except ProcessStartError as exc:
+            failed = _failure(OutcomeKind.INIT_ERROR, api.RUNTIME_INVALID_ENTRYPOINT, str(exc))
+            return failed, 0.0
+        process, exited = self._process, self._exited
+        assert process is not None and exited is not None
+        await _first(generation.ready, generation.init_error, exited, until=deadline)
+        init_ms = (time.monotonic() - started) * 1000
+        if generation.ready.done():
+            self._initialized = not exited.done()
+            return None, init_ms
+        if generation.init_error.done():
+            posted = generation.init_error.result()
+            await asyncio.wait({exited}, timeout=_EXIT_AFTER_INIT_ERROR_S)
+            await self._end_process(0)
+            return _failure(
+                OutcomeKind.INIT_ERROR,
+                posted.error_type,
+                None,
+                body=posted.body,
+                content_type=posted.content_type,
+                memory=process.peak_memory_mb(),
+            ), init_ms
+        if exited.done():
+            return self._crashed(OutcomeKind.INIT_ERROR, request_id, process, exited, 0.0), init_ms
+        await self._end_process(0)
+        if request_id is None:
+            message = protocol.timeout_message(None, self._spec.init_timeout_s)
+            return _failure(OutcomeKind.INIT_ERROR, api.SANDBOX_TIMEDOUT, message), init_ms
+        message = protocol.timeout_message(request_id, self._spec.timeout_s)
+        return _failure(OutcomeKind.TIMEOUT, api.SANDBOX_TIMEDOUT, message), init_ms
+
+    def _crashed(
+        self,
+        kind: OutcomeKind,
+        request_id: str | None,
+        process: RuntimeProcess,
+        exited: asyncio.Future[int],
+        duration_ms: float,
+    ) -> InvokeOutcome:
+        code = exited.result()
+        return _failure(
+            kind,
+            api.RUNTIME_EXIT_ERROR,
+            protocol.exit_message(request_id, code),
+            duration_ms=duration_ms,
+            memory=process.peak_memory_mb(),
+            out_of_memory=process.out_of_memory,
+            exit_status=code,
+        )
+
+    async def _invoke(self, request: InvokeRequest) -> InvokeOutcome:
+        deadline = time.monotonic() + self._spec.timeout_s
+        deadline_ms = now_ms() + int(self._spec.timeout_s * 1000)
+        async with self._lock():
+            if self.initialized:
+                init_ms, self._pending_init_ms = self._pending_init_ms, None
+            else:
+                failed, init_ms = await self._init(deadline, request.request_id)
+                if failed is not None:
+                    return dataclasses.replace(failed, init_duration_ms=init_ms)
+        backend, process, exited = self._backend, self._process, self._exited
+        assert backend is not None and process is not None and exited is not None
+        generation = backend.generation
+        invocation = api.Invocation(
+            request_id=request.request_id,
+            deadline_ms=deadline_ms,
+            invoked_function_arn=request.invoked_function_arn or self._spec.function_arn,
+            body=request.payload,
+            content_type=request.content_type or api.CONTENT_TYPE_JSON,
+            trace_id=request.trace_id,
+            client_context=request.client_context,
+            cognito_identity=request.cognito_identity,
+            tenant_id=request.tenant_id,
+            invocation_id=str(uuid.uuid4()),
+        )
+        started = time.monotonic()
+        result = generation.submit(invocation)
+        try:
+            await _first(result, exited, until=deadline)
+        finally:
+            generation.withdraw(invocation)
+        duration_ms = (time.monotonic() - started) * 1000
+        if result.done():
+            return _from_posted(result.result(), duration_ms, init_ms, process.peak_memory_mb())
+        if exited.done():
+            crashed = self._crashed(
+                OutcomeKind.CRASH, request.request_id, process, exited, duration_ms
+            )
+            return dataclasses.replace(crashed, init_duration_ms=init_ms)
+        self._initialized = False
+        memory = process.peak_memory_mb()
+        await self._end_process(0)
+        message = protocol.timeout_message(request.request_id, self._spec.timeout_s)
+        return _failure(
+            OutcomeKind.TIMEOUT,
+            api.SANDBOX_TIMEDOUT,
+            message,
+            duration_ms=duration_ms,
+            init_ms=init_ms,
+            memory=memory,
+        )
+
+
+async def _first(*futures: asyncio.Future[Any], until: float) -> None:
+    """Wait until one of ``futures`` is done or the monotonic time ``until`` passes."""
+    timeout = max(0.0, until - time.monotonic())
+    await asyncio.wait(set(futures), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+
+
+_FINISH_KINDS = {
+    Finish.RESPONSE: OutcomeKind.SUCCESS,
+    Finish.ERROR: OutcomeKind.FUNCTION_ERROR,
+    Finish.TOO_LARGE: OutcomeKind.RESPONSE_TOO_LARGE,
+    Finish.INIT_ERROR: OutcomeKind.INIT_ERROR,
+}
+
+
+def _failure(
+    kind: OutcomeKind,
+    error_type: str | None,
+    error_message: str | None,
+    *,
+    body: bytes = b"",
+    content_type: str | None = None,
+    duration_ms: float = 0.0,
+    init_ms: float | None = None,
+    memory: int = 0,
+    out_of_memory: bool = False,
+    exit_status: int | None = None,
+) -> InvokeOutcome:
+    return InvokeOutcome(
+        kind=kind,
+        body=body,
+        content_type=content_type,
+        error_type=error_type,
+        error_message=error_message,
+        duration_ms=duration_ms,
+        init_duration_ms=init_ms,
+        max_memory_used_mb=memory,
+        out_of_memory=out_of_memory,
+        exit_status=exit_status,
+    )
+
+
+def _from_posted(
+    posted: Posted, duration_ms: float, init_ms: float | None, memory: int
+) -> InvokeOutcome:
+    message = None
+    if posted.kind is Finish.TOO_LARGE:
+        message = protocol.response_too_large_message()
+        posted = dataclasses.replace(posted, error_type=api.FUNCTION_RESPONSE_SIZE_TOO_LARGE)
+    return _failure(
+        _FINISH_KINDS[posted.kind],
+        posted.error_type,
+        message,
+        body=posted.body,
+        content_type=posted.content_type,
+        duration_ms=duration_ms,
+        init_ms=init_ms,
+        memory=memory,
+    )

@@ -1,0 +1,67 @@
+"""Exceptions raised by ``lambdarig.rie_server``.
+
+One tree; each class says whose fault it is::
+
+    EmulatorError                 base: anything the emulator raises on purpose
+    ├── InvalidTransition         the runtime asked for a Runtime API step its state forbids (runtime's fault)
+    ├── EnvironmentBusy           invoke() called with every concurrency slot in use (caller's fault)
+    ├── EnvironmentStopped        invoke()/start() after stop() (caller's fault)
+    ├── ProcessStartError         the bootstrap could not be spawned (configuration's fault)
+    ├── ConfigError               a bad flag, env var or command at emulator start-up (user's fault)
+    │   └── LayerError            a --layer is unusable or has an entry escaping /opt (user's fault)
+    └── Throttled                 every environment busy at --max-concurrency (caller's fault, 429)
+
+Function and runtime failures (errors, crashes, timeouts, out-of-memory) are never raised: they are
+reported as ``environment.InvokeOutcome`` values, because they are the function's result.
+"""
+
+from __future__ import annotations
+
+
+class EmulatorError(Exception):
+    """Base class for every exception raised on purpose by ``lambdarig.rie_server``."""
+
+
+class InvalidTransition(EmulatorError):
+    """The runtime attempted a transition its current state does not allow (answered with 403)."""
+
+    def __init__(self, from_state: str, to_state: str) -> None:
+        super().__init__(
+            f"expected a transition allowed from state {from_state}, got one to {to_state}"
+        )
+        self.from_state = from_state
+        self.to_state = to_state
+
+
+class EnvironmentBusy(EmulatorError):
+    """``Environment.invoke`` was called while all ``max_concurrency`` slots were in flight."""
+
+
+class EnvironmentStopped(EmulatorError):
+    """``Environment.start``/``invoke`` was called after ``stop()``."""
+
+
+class ProcessStartError(EmulatorError):
+    """The runtime's bootstrap could not be executed (missing file, not executable, bad cwd)."""
+
+
+# --- Added by the emulator front (config, pool, Invoke API) -------------------------------------------
+
+
+class ConfigError(EmulatorError):
+    """A flag, environment variable or command given to the emulator is invalid (user's fault).
+
+    Raised at start-up, before anything listens; the CLI prints it as one line and exits 2.
+    """
+
+
+class Throttled(EmulatorError):
+    """Every execution environment is busy and ``--max-concurrency`` is reached (answered with 429)."""
+
+
+# --- Added for layers (rie_server/layers.py) ----------------------------------------------------------
+
+
+class LayerError(ConfigError):
+    """A ``--layer`` is missing, not a zip or directory, or has an entry escaping ``/opt``
+    (``../``, an absolute path, a link): refused before anything runs (user's fault)."""

@@ -1,0 +1,159 @@
+"""Runtime API state of one runtime process (a *generation*): the listener's backend.
+
+Holds the asyncio side of the Runtime API for one process: the queue of events waiting for a
+``/next``, the futures the environment awaits, and the sans-IO machines from ``lifecycle`` that
+judge every post. A new process gets a new generation, so nothing a dead process left behind can
+finish a newer invocation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lambdarig import runtime_api as api
+from lambdarig.rie_server import protocol
+from lambdarig.rie_server.errors import InvalidTransition
+from lambdarig.rie_server.lifecycle import Event, InvocationBook, Lifecycle, State, Verdict
+from lambdarig.rie_server.protocol import Reply, Route
+
+
+class Finish(enum.Enum):
+    """How the runtime finished an init or an invocation through the Runtime API."""
+
+    RESPONSE = "response"
+    ERROR = "error"
+    TOO_LARGE = "too_large"
+    INIT_ERROR = "init_error"
+
+
+def now_ms() -> int:
+    """Wall-clock time in Unix epoch milliseconds."""
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What the runtime posted to finish an init or an invocation."""
+
+    kind: Finish
+    body: bytes = b""
+    content_type: str | None = None
+    error_type: str | None = None
+
+
+class Generation:
+    """Runtime API state of one runtime process; the backend of the environment's listener."""
+
+    def __init__(self, max_concurrency: int) -> None:
+        loop = asyncio.get_running_loop()
+        self.max_concurrency = max_concurrency
+        self.runtime = Lifecycle.initial(now_ms())
+        self.book = InvocationBook()
+        self.queue: asyncio.Queue[api.Invocation] = asyncio.Queue()
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.init_error: asyncio.Future[Posted] = loop.create_future()
+        self.results: dict[str, asyncio.Future[Posted]] = {}
+        self.running: api.Invocation | None = None
+
+    def submit(self, invocation: api.Invocation) -> asyncio.Future[Posted]:
+        """Queue ``invocation`` for the next poll; the future resolves when the runtime posts."""
+        assert invocation.invocation_id is not None
+        future: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
+        self.results[invocation.invocation_id] = future
+        self.queue.put_nowait(invocation)
+        return future
+
+    def withdraw(self, invocation: api.Invocation) -> None:
+        """The invocation is over for the front end; later posts for it are refused."""
+        assert invocation.invocation_id is not None
+        self.results.pop(invocation.invocation_id, None)
+
+    async def next_invocation(self) -> api.Invocation:
+        """A runtime's ``/next``: ends init on the first call, then waits for an event."""
+        self.runtime.apply(Event.NEXT, now_ms())
+        if not self.ready.done():
+            self.ready.set_result(None)
+        running = self.running
+        if self.max_concurrency == 1 and running is not None:
+            # RAPID's Running.Ready() is a no-op: a /next before posting gets the same event.
+            if self.book.state_of(running.request_id) is State.RUNNING:
+                return running
+        invocation = await self.queue.get()
+        assert invocation.invocation_id is not None
+        self.book.deliver(invocation.request_id, invocation.invocation_id, now_ms())
+        self.running = invocation
+        return invocation
+
+    def _judge(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply | str:
+        event = Event.RESPONSE if route is Route.RESPONSE else Event.ERROR
+        result = self.book.post(request_id, headers.get(api.HEADER_INVOCATION_ID), event, now_ms())
+        if result.verdict is Verdict.UNKNOWN_REQUEST_ID:
+            return protocol.invalid_request_id()
+        if result.verdict is Verdict.STALE_INVOCATION:
+            return protocol.stale_invocation()
+        if result.error is not None:
+            return protocol.invalid_transition(result.error.from_state, result.error.to_state)
+        assert result.invocation_id is not None
+        return result.invocation_id
+
+    def _finish(self, invocation_id: str, posted: Posted) -> None:
+        future = self.results.get(invocation_id)
+        if future is not None and not future.done():
+            future.set_result(posted)
+
+    def post_result(
+        self, route: Route, request_id: str, body: bytes, headers: Mapping[str, str]
+    ) -> Reply:
+        judged = self._judge(route, request_id, headers)
+        if isinstance(judged, Reply):
+            return judged
+        content_type = headers.get("Content-Type")
+        if route is Route.RESPONSE:
+            self._finish(judged, Posted(Finish.RESPONSE, body, content_type))
+        else:
+            body, content_type = protocol.error_body(body, content_type)
+            error_type = protocol.sanitize_error_type(headers.get(api.HEADER_FUNCTION_ERROR_TYPE))
+            self._finish(judged, Posted(Finish.ERROR, body, content_type, error_type))
+        return protocol.accepted()
+
+    def post_too_large(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply:
+        judged = self._judge(route, request_id, headers)
+        if isinstance(judged, Reply):
+            return judged
+        self._finish(judged, Posted(Finish.TOO_LARGE))
+        return protocol.payload_too_large()
+
+    def post_init_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+        try:
+            self.runtime.apply(Event.INIT_ERROR, now_ms())
+        except InvalidTransition as exc:
+            return protocol.invalid_transition(exc.from_state, exc.to_state)
+        error_type = protocol.sanitize_error_type(headers.get(api.HEADER_FUNCTION_ERROR_TYPE))
+        posted = Posted(Finish.INIT_ERROR, body, headers.get("Content-Type"), error_type)
+        self.init_error.set_result(posted)
+        return protocol.accepted()
+
+
+class CurrentGeneration:
+    """The listener's backend: forwards to whichever generation is current."""
+
+    def __init__(self, generation: Generation) -> None:
+        self.generation = generation
+
+    async def next_invocation(self) -> api.Invocation:
+        return await self.generation.next_invocation()
+
+    def post_result(
+        self, route: Route, request_id: str, body: bytes, headers: Mapping[str, str]
+    ) -> Reply:
+        return self.generation.post_result(route, request_id, body, headers)
+
+    def post_too_large(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply:
+        return self.generation.post_too_large(route, request_id, headers)
+
+    def post_init_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+        return self.generation.post_init_error(body, headers)

@@ -1,0 +1,192 @@
+"""The Runtime API state machine, as data (sans-IO; the caller passes ``now_ms``).
+
+Theory
+------
+A Lambda runtime walks through the states RAPID names in ``core/states.go`` (digest §1.8)::
+
+    Started --/next--> Ready --invoke delivered--> Running --/response--> InvocationResponse
+       |                 ^                            |                         |
+       |                 |                            +--/error--> InvocationErrorResponse
+       |                 |                                                  |   (response sent)
+       |                 +------------------/next---- RuntimeResponseSentState <+
+       +--/init/error--> InitError   (terminal: only a new process leaves it)
+
+Two kinds of machine use the one table below:
+
+* the *runtime* machine of an environment (``Lifecycle.initial()``): ``Started`` until the first
+  ``/next`` (init done) or ``/init/error``; then ``Ready`` for good (each later ``/next`` polls);
+* one *invocation* machine per delivered event (``Lifecycle.for_invocation()``), born ``Ready``:
+  ``deliver`` makes it ``Running``, a post moves it on. Posts are checked against the machine of
+  the invocation they name, so in Managed Instances mode (N concurrent polls) one invocation's
+  misbehaviour never moves another's state.
+
+Invariants
+----------
+1. Every legal move is a row of ``TRANSITIONS``; anything else raises ``InvalidTransition`` whose
+   names are the RAPID state names, so the 403 body reads exactly like the service's.
+2. Each event has one nominal target (``EVENT_TARGET``), used in the error message even when the
+   move is refused.
+3. This module never reads the clock and does no I/O: ``now_ms`` is given, ``since_ms`` records it.
+4. ``InvocationBook`` decides 400 (unknown request id), 403 (state), 410 (stale invocation id);
+   the HTTP layer only renders its verdicts.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from lambdarig.rie_server.errors import InvalidTransition
+
+
+class State(enum.Enum):
+    """Runtime/invocation states; values are RAPID's names (they appear in 403 bodies)."""
+
+    STARTED = "Started"
+    READY = "Ready"
+    RUNNING = "Running"
+    INVOCATION_RESPONSE = "InvocationResponse"
+    INVOCATION_ERROR_RESPONSE = "InvocationErrorResponse"
+    RESPONSE_SENT = "RuntimeResponseSentState"
+    INIT_ERROR = "InitError"
+
+
+class Event(enum.Enum):
+    """What the runtime (or the platform, for ``DELIVER``/``RESPONSE_SENT``) did."""
+
+    NEXT = "next"  # GET /runtime/invocation/next
+    INIT_ERROR = "init_error"  # POST /runtime/init/error
+    DELIVER = "deliver"  # platform handed an event to a waiting /next
+    RESPONSE = "response"  # POST /runtime/invocation/{id}/response
+    ERROR = "error"  # POST /runtime/invocation/{id}/error
+    RESPONSE_SENT = "response_sent"  # platform forwarded the posted result
+
+
+EVENT_TARGET: dict[Event, State] = {
+    Event.NEXT: State.READY,
+    Event.INIT_ERROR: State.INIT_ERROR,
+    Event.DELIVER: State.RUNNING,
+    Event.RESPONSE: State.INVOCATION_RESPONSE,
+    Event.ERROR: State.INVOCATION_ERROR_RESPONSE,
+    Event.RESPONSE_SENT: State.RESPONSE_SENT,
+}
+
+TRANSITIONS: dict[tuple[State, Event], State] = {
+    (State.STARTED, Event.NEXT): State.READY,
+    (State.STARTED, Event.INIT_ERROR): State.INIT_ERROR,
+    (State.READY, Event.NEXT): State.READY,
+    (State.READY, Event.DELIVER): State.RUNNING,
+    # RAPID's Running.Ready() is a no-op: a /next before posting re-delivers the same event.
+    (State.RUNNING, Event.NEXT): State.RUNNING,
+    (State.RUNNING, Event.RESPONSE): State.INVOCATION_RESPONSE,
+    (State.RUNNING, Event.ERROR): State.INVOCATION_ERROR_RESPONSE,
+    (State.INVOCATION_RESPONSE, Event.RESPONSE_SENT): State.RESPONSE_SENT,
+    (State.INVOCATION_ERROR_RESPONSE, Event.RESPONSE_SENT): State.RESPONSE_SENT,
+    (State.RESPONSE_SENT, Event.NEXT): State.READY,
+}
+
+
+@dataclass
+class Lifecycle:
+    """One state machine instance: ``state`` and the ``now_ms`` at which it was entered."""
+
+    state: State
+    since_ms: int
+
+    @classmethod
+    def initial(cls, now_ms: int) -> Lifecycle:
+        """A fresh runtime process, not yet polled."""
+        return cls(State.STARTED, now_ms)
+
+    @classmethod
+    def for_invocation(cls, now_ms: int) -> Lifecycle:
+        """An invocation about to be delivered to a polling runtime."""
+        return cls(State.READY, now_ms)
+
+    def allows(self, event: Event) -> bool:
+        """Whether ``event`` is legal now (no state change)."""
+        return (self.state, event) in TRANSITIONS
+
+    def apply(self, event: Event, now_ms: int) -> State:
+        """Move on ``event``; raises ``InvalidTransition`` (state unchanged) when illegal."""
+        target = TRANSITIONS.get((self.state, event))
+        if target is None:
+            raise InvalidTransition(self.state.value, EVENT_TARGET[event].value)
+        if target is not self.state:
+            self.since_ms = now_ms
+        self.state = target
+        return target
+
+
+class Verdict(enum.Enum):
+    """How ``InvocationBook.post`` judged a runtime's post for an invocation."""
+
+    ACCEPTED = "accepted"
+    UNKNOWN_REQUEST_ID = "unknown_request_id"  # 400 InvalidRequestID
+    STALE_INVOCATION = "stale_invocation"  # 410 InvokeTimeout
+    INVALID_TRANSITION = "invalid_transition"  # 403 InvalidStateTransition
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """A verdict and, for ``INVALID_TRANSITION``, the refused move."""
+
+    verdict: Verdict
+    error: InvalidTransition | None = None
+    invocation_id: str | None = None  # the invocation finished by an ACCEPTED post
+
+
+@dataclass
+class _Entry:
+    invocation_id: str
+    lifecycle: Lifecycle
+
+
+@dataclass
+class InvocationBook:
+    """The invocations a runtime may post for: in flight, plus the last ``keep`` finished ones.
+
+    Keyed by request id; a newer invocation reusing a request id replaces the older entry, and a
+    post that echoes the older ``Lambda-Runtime-Invocation-Id`` is then ``STALE_INVOCATION``.
+    """
+
+    keep: int = 64
+    _entries: OrderedDict[str, _Entry] = field(default_factory=OrderedDict)
+
+    def deliver(self, request_id: str, invocation_id: str, now_ms: int) -> None:
+        """Record that ``request_id`` was handed to the runtime (``Ready`` -> ``Running``)."""
+        lifecycle = Lifecycle.for_invocation(now_ms)
+        lifecycle.apply(Event.DELIVER, now_ms)
+        self._entries.pop(request_id, None)
+        self._entries[request_id] = _Entry(invocation_id, lifecycle)
+        while len(self._entries) > self.keep:
+            self._entries.popitem(last=False)
+
+    def state_of(self, request_id: str) -> State | None:
+        """The state of ``request_id``'s invocation, or ``None`` if unknown."""
+        entry = self._entries.get(request_id)
+        return None if entry is None else entry.lifecycle.state
+
+    def post(
+        self, request_id: str, invocation_id: str | None, event: Event, now_ms: int
+    ) -> PostResult:
+        """Judge a ``/response`` or ``/error`` post; on ``ACCEPTED`` the result is recorded sent.
+
+        ``invocation_id`` is the echoed header, ``None`` when absent (validation skipped).
+        """
+        entry = self._entries.get(request_id)
+        if entry is None:
+            return PostResult(Verdict.UNKNOWN_REQUEST_ID)
+        if invocation_id is not None and invocation_id != entry.invocation_id:
+            return PostResult(Verdict.STALE_INVOCATION)
+        try:
+            entry.lifecycle.apply(event, now_ms)
+        except InvalidTransition as exc:
+            return PostResult(Verdict.INVALID_TRANSITION, exc)
+        entry.lifecycle.apply(Event.RESPONSE_SENT, now_ms)
+        return PostResult(Verdict.ACCEPTED, invocation_id=entry.invocation_id)
+
+    def forget(self, request_id: str) -> None:
+        """Drop ``request_id`` (the invocation ended without a post: timeout, crash)."""
+        self._entries.pop(request_id, None)

@@ -1,0 +1,245 @@
+"""Server side of the Runtime API, sans-IO: routing, exact replies, error-type sanitising.
+
+Takes methods, paths, header values and sizes; returns values (``Match``, ``Reply``). No sockets,
+clock or environment. Every status and body here is the one RAPID/the service sends (digest §1).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lambdarig import runtime_api as api
+
+
+class Route(enum.Enum):
+    """Every endpoint the environment's Runtime API listener serves."""
+
+    NEXT = "next"
+    RESPONSE = "response"
+    ERROR = "error"
+    INIT_ERROR = "init_error"
+    PING = "ping"
+    LOGS = "logs"
+    TELEMETRY = "telemetry"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A routed request: the route and, for per-invocation posts, the request id in the path."""
+
+    route: Route
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A complete answer to the runtime: status, body and headers."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(
+        default_factory=lambda: {"Content-Type": api.CONTENT_TYPE_JSON}
+    )
+
+
+_INVOCATION_PREFIX = api.PREFIX + "/runtime/invocation/"
+_FIXED: dict[str, tuple[str, Route]] = {
+    api.PATH_NEXT: ("GET", Route.NEXT),
+    api.PATH_INIT_ERROR: ("POST", Route.INIT_ERROR),
+    api.PATH_PING: ("GET", Route.PING),
+    api.PATH_LOGS: ("PUT", Route.LOGS),
+    api.PATH_TELEMETRY: ("PUT", Route.TELEMETRY),
+}
+_ERROR_TYPE_PATTERN = re.compile(r"(Runtime|Function)\.[A-Z][a-zA-Z]+")
+
+
+def route(method: str, path: str) -> Match:
+    """Map ``(method, path)`` to a route; wrong method -> ``METHOD_NOT_ALLOWED``."""
+    fixed = _FIXED.get(path)
+    if fixed is not None:
+        wanted, found = fixed
+        return Match(found) if method == wanted else Match(Route.METHOD_NOT_ALLOWED)
+    if path.startswith(_INVOCATION_PREFIX):
+        request_id, _, action = path[len(_INVOCATION_PREFIX) :].partition("/")
+        kinds = {"response": Route.RESPONSE, "error": Route.ERROR}
+        if request_id and action in kinds:
+            if method != "POST":
+                return Match(Route.METHOD_NOT_ALLOWED)
+            return Match(kinds[action], request_id)
+    return Match(Route.NOT_FOUND)
+
+
+def _json_reply(status: int, error_type: str, message: str) -> Reply:
+    body = json.dumps({"errorMessage": message, "errorType": error_type}, separators=(",", ":"))
+    return Reply(status, body.encode() + b"\n")
+
+
+def accepted() -> Reply:
+    """202 ``{"status":"OK"}``: the post was taken."""
+    return Reply(202, api.STATUS_OK_BODY)
+
+
+def invalid_request_id() -> Reply:
+    """400: the path names no invocation this runtime may post for."""
+    return _json_reply(400, api.ERROR_INVALID_REQUEST_ID, api.MESSAGE_INVALID_REQUEST_ID)
+
+
+def invalid_transition(from_state: str, to_state: str) -> Reply:
+    """403: the runtime's state forbids this step (RAPID's message with the state names)."""
+    message = api.MESSAGE_STATE_TRANSITION.format(from_state=from_state, to_state=to_state)
+    return _json_reply(403, api.ERROR_INVALID_STATE_TRANSITION, message)
+
+
+def payload_too_large() -> Reply:
+    """413: the posted body exceeds ``MAX_PAYLOAD_SIZE``."""
+    message = api.MESSAGE_PAYLOAD_TOO_LARGE.format(limit=api.MAX_PAYLOAD_SIZE)
+    return _json_reply(413, api.ERROR_PAYLOAD_TOO_LARGE, message)
+
+
+def truncated() -> Reply:
+    """400: the body ended before its declared length."""
+    return _json_reply(400, api.ERROR_TRUNCATED, api.MESSAGE_TRUNCATED)
+
+
+def invalid_response_mode() -> Reply:
+    """400: ``Lambda-Runtime-Function-Response-Mode`` is neither absent nor ``streaming``."""
+    return _json_reply(400, api.ERROR_INVALID_RESPONSE_MODE, api.MESSAGE_INVALID_RESPONSE_MODE)
+
+
+def stale_invocation() -> Reply:
+    """410: the echoed ``Lambda-Runtime-Invocation-Id`` belongs to an older invocation."""
+    return _json_reply(410, api.ERROR_INVOKE_TIMEOUT, api.MESSAGE_INVOKE_TIMEOUT)
+
+
+def internal_error() -> Reply:
+    """500: the emulator failed; the runtime should exit."""
+    return _json_reply(500, api.ERROR_INTERNAL, api.MESSAGE_INTERNAL)
+
+
+def not_supported(match: Route) -> Reply:
+    """202 ``Logs.NotSupported`` / ``Telemetry.NotSupported``, as classic RAPID answers."""
+    name = "Logs" if match is Route.LOGS else "Telemetry"
+    return _json_reply(202, f"{name}.NotSupported", f"{name} API is not supported")
+
+
+def pong() -> Reply:
+    """200 ``pong`` for ``GET /2018-06-01/ping``."""
+    return Reply(200, b"pong", {"Content-Type": "text/plain; charset=utf-8"})
+
+
+def not_found() -> Reply:
+    """404 for paths outside the Runtime API."""
+    return Reply(404, b"404 page not found\n", {"Content-Type": "text/plain; charset=utf-8"})
+
+
+def method_not_allowed() -> Reply:
+    """405 for a known path with the wrong method."""
+    return Reply(405, b"", {"Content-Type": "text/plain; charset=utf-8"})
+
+
+def check_post(
+    content_length: int | None, received: int, response_mode: str | None, route_: Route
+) -> Reply | None:
+    """Validation that needs no state: response mode, size, truncation. ``None`` = acceptable.
+
+    ``content_length`` is the declared length (``None`` for chunked), ``received`` the bytes read
+    (reading stops just past ``MAX_PAYLOAD_SIZE``).
+    """
+    if route_ is Route.RESPONSE and response_mode and response_mode != api.RESPONSE_MODE_STREAMING:
+        return invalid_response_mode()
+    if received > api.MAX_PAYLOAD_SIZE or (content_length or 0) > api.MAX_PAYLOAD_SIZE:
+        return payload_too_large()
+    if content_length is not None and received < content_length:
+        return truncated()
+    return None
+
+
+def sanitize_error_type(value: str | None) -> str:
+    """RAPID's ``GetValidRuntimeOrFunctionErrorType``: keep a value containing
+    ``(Runtime|Function).Reason``, else ``Function.Unknown`` / ``Runtime.Unknown``."""
+    if value and _ERROR_TYPE_PATTERN.search(value):
+        return value
+    if value and value.startswith("Function."):
+        return api.FUNCTION_UNKNOWN
+    return api.RUNTIME_UNKNOWN
+
+
+def next_headers(invocation: api.Invocation) -> dict[str, str]:
+    """Headers of a ``/next`` answer; ``Content-Type`` is always present (awslambdaric needs it)."""
+    headers = invocation.to_headers()
+    headers.setdefault("Content-Type", api.CONTENT_TYPE_JSON)
+    return headers
+
+
+def error_body(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """What the invoker sees for a posted ``/error`` body (RAPID ``invocationerror.go``).
+
+    A body typed ``application/vnd.aws.lambda.error.cause+json`` loses its ``errorCause`` (the
+    X-Ray cause) and is forwarded as JSON; if it does not parse, the JSON string
+    ``"Invalid error body"`` is forwarded instead. Any other body passes through verbatim.
+    """
+    if content_type != api.CONTENT_TYPE_ERROR_CAUSE:
+        return body, content_type
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return b'"Invalid error body"', api.CONTENT_TYPE_OCTET_STREAM
+    if not isinstance(parsed, dict):
+        return b'"Invalid error body"', api.CONTENT_TYPE_OCTET_STREAM
+    parsed.pop("errorCause", None)
+    return json.dumps(parsed, separators=(",", ":")).encode(), api.CONTENT_TYPE_JSON
+
+
+# --- Errors the platform synthesises for the invoker (digest §1.12, §4.2) -------------------------
+# Go's names for signals, as RAPID prints them after "signal: ".
+_SIGNAL_NAMES = {
+    1: "hangup",
+    2: "interrupt",
+    3: "quit",
+    4: "illegal instruction",
+    5: "trace/breakpoint trap",
+    6: "aborted",
+    7: "bus error",
+    8: "floating point exception",
+    9: "killed",
+    10: "user defined signal 1",
+    11: "segmentation fault",
+    12: "user defined signal 2",
+    13: "broken pipe",
+    14: "alarm clock",
+    15: "terminated",
+}
+
+
+def _prefix(request_id: str | None) -> str:
+    return f"RequestId: {request_id} Error: " if request_id else "Error: "
+
+
+def timeout_message(request_id: str | None, timeout_s: float) -> str:
+    """``RequestId: <id> Error: Task timed out after 3.00 seconds`` (two decimals)."""
+    return f"{_prefix(request_id)}Task timed out after {timeout_s:.2f} seconds"
+
+
+def exit_message(request_id: str | None, returncode: int) -> str:
+    """The service's ``Runtime.ExitError`` message for a runtime that exited with ``returncode``
+    (negative = killed by that signal)."""
+    if returncode == 0:
+        return f"{_prefix(request_id)}Runtime exited without providing a reason"
+    if returncode < 0:
+        name = _SIGNAL_NAMES.get(-returncode, f"signal {-returncode}")
+        return f"{_prefix(request_id)}Runtime exited with error: signal: {name}"
+    return f"{_prefix(request_id)}Runtime exited with error: exit status {returncode}"
+
+
+def response_too_large_message() -> str:
+    """The service's ``Function.ResponseSizeTooLarge`` message."""
+    return (
+        "Response payload size exceeded maximum allowed payload size "
+        f"({api.MAX_PAYLOAD_SIZE} bytes)."
+    )

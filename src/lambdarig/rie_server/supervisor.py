@@ -1,0 +1,189 @@
+"""The process seam: start a runtime in its own process group, carry its output, signal, reap.
+
+``ProcessFactory`` is what ``Environment`` calls to get a ``RuntimeProcess``; ``spawn_local`` is the
+local implementation (container mode plugs in another factory). This module never sees HTTP and
+makes no Lambda decisions.
+
+Children die with the emulator: each runtime leads its own session/process group (signals reach the
+whole tree), and on Linux the direct child asks the kernel for SIGKILL when its parent thread dies
+(``PR_SET_PDEATHSIG``), so a SIGKILLed emulator leaves no runtime behind. Grandchildren that the
+runtime spawned are reached through the group by ``terminate``/``kill``, not by the death signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Callable, Optional, Protocol
+
+from lambdarig.rie_server.errors import ProcessStartError
+from lambdarig.rie_server.memory import MemoryWatch
+
+_PR_SET_PDEATHSIG = 1
+_READ_CHUNK = 65536
+_MAX_LINE = 256 * 1024  # a longer line without a newline is delivered in pieces
+
+
+class RuntimeProcess(Protocol):
+    """A started runtime. ``pid`` is ``None`` when there is no host pid (containers)."""
+
+    pid: Optional[int]  # noqa: UP045 (Protocol attributes are evaluated on 3.9)
+
+    async def wait(self) -> int:
+        """Block until the runtime exited and its output is drained; the return code
+        (negative = killed by that signal)."""
+        ...
+
+    def terminate(self) -> None:
+        """SIGTERM to the whole process group (no-op once exited)."""
+        ...
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group (no-op once exited)."""
+        ...
+
+    def memory_used_mb(self) -> int:
+        """Current resident memory of the process tree, MiB."""
+        ...
+
+    def peak_memory_mb(self) -> int:
+        """Largest memory use of the tree seen since start, MiB."""
+        ...
+
+    @property
+    def out_of_memory(self) -> bool:
+        """True once the tree was killed for passing its memory limit."""
+        ...
+
+
+ProcessFactory = Callable[
+    [Sequence[str], Optional[str], Mapping[str, str], Callable[[str], None], int],
+    Awaitable[RuntimeProcess],
+]
+
+
+def _die_with_parent() -> None:
+    """Runs in the child between fork and exec: SIGKILL me when my parent thread dies."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+class LocalProcess:
+    """A runtime subprocess leading its own process group, with a memory watch."""
+
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        on_line: Callable[[str], None],
+        memory_mb: int,
+    ) -> None:
+        self._proc = proc
+        self.pid: int | None = proc.pid
+        self._on_line = on_line
+        self._watch = MemoryWatch(proc.pid, memory_mb, self._on_memory_exceeded)
+        self._watch.sample()
+        assert proc.stdout is not None and proc.stderr is not None
+        self._pumps = [
+            asyncio.ensure_future(self._pump(proc.stdout)),
+            asyncio.ensure_future(self._pump(proc.stderr)),
+        ]
+        self._watcher = asyncio.ensure_future(self._watch.run())
+
+    @property
+    def out_of_memory(self) -> bool:
+        """True once the memory watch killed the tree."""
+        return self._watch.exceeded
+
+    def _on_memory_exceeded(self) -> None:
+        self.kill()
+
+    async def _pump(self, stream: asyncio.StreamReader) -> None:
+        pending = b""
+        while True:
+            chunk = await stream.read(_READ_CHUNK)
+            if not chunk:
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                self._on_line(line.decode("utf-8", "replace").rstrip("\r"))
+            while len(pending) >= _MAX_LINE:
+                self._on_line(pending[:_MAX_LINE].decode("utf-8", "replace"))
+                pending = pending[_MAX_LINE:]
+        if pending:
+            self._on_line(pending.decode("utf-8", "replace").rstrip("\r"))
+
+    async def wait(self) -> int:
+        """Wait for exit, then for the output to drain (bounded: grandchildren may hold pipes)."""
+        code = await self._proc.wait()
+        self._watcher.cancel()
+        _, still_open = await asyncio.wait(self._pumps, timeout=1.0)
+        for pump in still_open:
+            pump.cancel()
+        return code
+
+    def _signal_group(self, signum: int) -> None:
+        if self._proc.returncode is not None and not _group_alive(self._proc.pid):
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, signum)
+
+    def terminate(self) -> None:
+        """SIGTERM to the process group."""
+        self._signal_group(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL to the process group."""
+        self._signal_group(signal.SIGKILL)
+
+    def memory_used_mb(self) -> int:
+        """Current RSS of the tree, MiB (0 once gone)."""
+        from lambdarig.rie_server.memory import to_mb
+
+        return to_mb(self._watch.sample()) if self._proc.returncode is None else 0
+
+    def peak_memory_mb(self) -> int:
+        """Peak usage of the tree seen since start, MiB (sampled now too if still running)."""
+        if self._proc.returncode is None:
+            self._watch.sample()
+        return self._watch.peak_mb
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+async def spawn_local(
+    argv: Sequence[str],
+    cwd: str | None,
+    env: Mapping[str, str],
+    on_line: Callable[[str], None],
+    memory_mb: int,
+) -> RuntimeProcess:
+    """Start ``argv`` in a new session with piped stdout/stderr; raises ``ProcessStartError``."""
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+    except OSError as exc:
+        raise ProcessStartError(
+            f"expected an executable bootstrap {list(argv)!r} (cwd {cwd!r}), got: {exc}"
+        ) from exc
+    return LocalProcess(proc, on_line, memory_mb)
