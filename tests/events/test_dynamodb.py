@@ -36,8 +36,9 @@ def test_stream_records_have_the_shape_of_sams_sample(sam_events_dir: Path) -> N
     assert shape_diff(ours, sam, IMAGES) == set()
     for record, sam_record in zip(ours["Records"], sam["Records"]):
         assert record["dynamodb"]["Keys"] == sam_record["dynamodb"]["Keys"]
-        assert record["eventSourceARN"].split("/stream/")[0] == (
-            sam_record["eventSourceARN"].split("/stream/")[0]
+        assert (
+            record["eventSourceARN"].split("/stream/")[0]
+            == (sam_record["eventSourceARN"].split("/stream/")[0])
         )
         assert set(record["dynamodb"]) == set(sam_record["dynamodb"])
 

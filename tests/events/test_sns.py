@@ -24,7 +24,9 @@ def test_sns_event_has_the_shape_of_sams_sns_sample(sam_events_dir: Path) -> Non
     record, sam_record = ours["Records"][0], sam["Records"][0]
     for key in ("Type", "TopicArn", "Subject", "Message", "SignatureVersion"):
         assert record["Sns"][key] == sam_record["Sns"][key], key
-    assert record["Sns"]["MessageAttributes"]["Test"] == sam_record["Sns"]["MessageAttributes"]["Test"]
+    assert (
+        record["Sns"]["MessageAttributes"]["Test"] == sam_record["Sns"]["MessageAttributes"]["Test"]
+    )
 
 
 def test_message_round_trips_and_subject_defaults_to_null() -> None:
