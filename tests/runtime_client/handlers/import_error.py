@@ -1,0 +1,5 @@
+import lambdarig_no_such_module_xyz
+
+
+def handler(event, context):
+    return 1
