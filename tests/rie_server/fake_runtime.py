@@ -164,6 +164,7 @@ def main() -> None:
             sys.stderr.flush()
             post(rid, "response", body)
     elif scenario == "lmi":
+
         def worker() -> None:
             while True:
                 rid, _, body = once()
