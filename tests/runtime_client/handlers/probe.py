@@ -9,6 +9,7 @@ The child prints one JSON document: the list of results, one per case.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -51,14 +52,39 @@ def probe(
 # --- child side ---------------------------------------------------------------------------------
 
 
+class _Stop(BaseException):
+    """Raised instead of waiting for a next invocation: ends a probe case after init."""
+
+
 class _Capture:
-    """Stands in for awslambdaric's runtime client: records what would be posted."""
+    """Stands in for either side's Runtime API client: records what would be posted.
+
+    Speaks awslambdaric's method names (``post_init_error(data, type)``, ``marshaller``...) and
+    lambdarig's (``post_init_error(body, type)``, ``next_invocation``).
+    """
 
     def __init__(self) -> None:
+        self.posted: list[Any] = []
+
+    @property
+    def marshaller(self) -> Any:
         from awslambdaric.lambda_runtime_marshaller import LambdaMarshaller
 
-        self.marshaller = LambdaMarshaller()
-        self.posted: list[Any] = []
+        return LambdaMarshaller()
+
+    def post_init_error(self, data: Any, error_type: str | None = None) -> None:
+        if isinstance(data, bytes):
+            body = data.decode()
+        else:
+            from awslambdaric.lambda_runtime_marshaller import to_json
+
+            body, error_type = to_json(data), error_type or data["errorType"]
+        self.posted.append({"body": body, "error_type": error_type})
+
+    def wait_next_invocation(self) -> Any:
+        raise _Stop
+
+    next_invocation = wait_next_invocation
 
     def post_invocation_result(self, invoke_id: str, result: Any, ctype: str, inv: Any) -> None:
         body = result if isinstance(result, bytes) else result.encode()
@@ -89,14 +115,15 @@ def _ric(case: dict[str, Any]) -> Any:
             return {"repr": repr(event)}
         except FaultException as exc:
             return {"error_type": exc.exception_type, "error": exc.msg}
-    if op == "load_handler":
+    if op == "init":
+        capture = _Capture()
         try:
-            bootstrap._get_handler(case["handler"])
+            bootstrap.run(case["handler"], capture)
+        except _Stop:
             return {"loaded": True}
-        except FaultException as exc:
-            return bootstrap.make_error(exc.msg, exc.exception_type, exc.trace)
-        except Exception:
-            return bootstrap.build_fault_result(sys.exc_info(), None)
+        except SystemExit as exc:
+            return {"exit": exc.code, **capture.posted[0]}
+        raise AssertionError("bootstrap.run returned")
     if op == "invoke":
         capture = _Capture()
         sink = bootstrap.StandardLogSink()
@@ -137,8 +164,6 @@ def _ric(case: dict[str, Any]) -> Any:
         bootstrap.log_error(case["error"], sink)
         return None
     if op == "logging":
-        import logging
-
         sink = bootstrap.StandardLogSink()
         bootstrap._setup_logging(
             bootstrap._AWS_LAMBDA_LOG_FORMAT, bootstrap._AWS_LAMBDA_LOG_LEVEL, sink
@@ -169,13 +194,18 @@ def _ours(case: dict[str, Any]) -> Any:
             return {"repr": repr(invoke.decode_event(inv))}
         except FaultError as exc:
             return {"error_type": exc.error_type, "error": exc.message}
-    if op == "load_handler":
+    if op == "init":
+        from lambdarig.runtime_client import loop
+
+        config = RuntimeConfig.from_environ(
+            {**os.environ, "AWS_LAMBDA_RUNTIME_API": "x"}, [case["handler"]]
+        )
+        capture = _Capture()
         try:
-            handler.load_handler(case["handler"])
+            status = loop.run(config, capture, logs.setup_logging(config))  # type: ignore[arg-type]
+        except _Stop:
             return {"loaded": True}
-        except Exception as exc:
-            outcome = invoke.init_error_outcome(exc, _NullSink(config))
-            return json.loads(outcome.body)
+        return {"exit": status, **capture.posted[0]}
     if op == "invoke":
         sink = logs.make_sink(config)
         logs.install_handler(config, sink)
@@ -213,24 +243,11 @@ def _ours(case: dict[str, Any]) -> Any:
         logs.make_sink(config).log_error(case["error"])
         return None
     if op == "logging":
-        import logging
-
         logs.install_handler(config, logs.make_sink(config))
         logs.set_request_context(case.get("request_id") or "", case.get("tenant_id"))
         exec(case["code"], {"logging": logging})
         return None
     raise ValueError(op)
-
-
-class _NullSink:
-    def __init__(self, config: Any) -> None:
-        self.ensure_ascii = config.json_ensure_ascii
-
-    def log(self, msg: str, frame_type: bytes | None = None) -> None:
-        pass
-
-    def log_error(self, error: Any) -> None:
-        pass
 
 
 def _describe_context(ctx: Any) -> dict[str, Any]:
@@ -251,7 +268,13 @@ def _main() -> None:
     side = sys.argv[1]
     run = _ric if side == "ric" else _ours
     cases = json.loads(sys.stdin.read())
-    results = [run(case) for case in cases]
+    results = []
+    for case in cases:
+        results.append(run(case))
+        sys.stdout.write("\n@@CASE@@\n")
+        root = logging.getLogger()
+        for installed in list(root.handlers):
+            root.removeHandler(installed)
     sys.stdout.write("\n@@RESULTS@@\n" + json.dumps(results))
     sys.stdout.flush()
 
