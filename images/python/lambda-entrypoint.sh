@@ -1,0 +1,1 @@
+../../src/lambdarig/build/image_files/lambda-entrypoint.sh

@@ -1,0 +1,182 @@
+"""Build function images with the Docker SDK, from a build context prepared offline on the host.
+
+``prepare_context`` lays out a directory that ``image_files/<variant>.Dockerfile`` builds without
+any network access from inside the build: the lambdarig package, the emulator's dependency wheels
+(and awslambdaric's, for that variant) and the function's requirements, all downloaded on the host
+for the image's platform and Python version. ``build_image`` runs the build through the Docker SDK,
+reporting progress line by line, and measures the image and its base image.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lambdarig
+from lambdarig.build import wheels
+from lambdarig.build.deps import check_python_version, download_wheels
+from lambdarig.build.errors import ImageBuildError, LayerSourceError
+
+DEFAULT_BASE_IMAGE = "python:3.12-slim"
+VARIANTS = ("lambdarig", "awslambdaric")
+# What the emulator (lambdarig.rie_server) needs at run time; the runtime client needs nothing.
+EMULATOR_REQUIREMENTS = ("aiohttp>=3.8",)
+VARIANT_REQUIREMENTS = {"lambdarig": (), "awslambdaric": ("awslambdaric",)}
+IMAGE_FILES = Path(__file__).with_name("image_files")
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+
+
+@dataclass(frozen=True)
+class ImageBuild:
+    """A built image and what it weighs."""
+
+    tag: str
+    image_id: str
+    size_bytes: int
+    base_image: str
+    base_size_bytes: int | None  # None when the base image is not in the local engine
+
+
+def prepare_context(
+    code_dir: Path,
+    context: Path,
+    *,
+    python_version: str,
+    variant: str = "lambdarig",
+    requirements: Path | None = None,
+    arch: str = "x86_64",
+    pip_args: Sequence[str] = (),
+) -> Path:
+    """Fill ``context`` (created) with everything the Dockerfile of ``variant`` needs; return it.
+
+    Blocks while pip downloads wheels on the host. Raises LayerSourceError (no code dir or
+    requirements file), ImageBuildError (unknown variant), DependencyError (pip failed).
+    """
+    if variant not in VARIANTS:
+        raise ImageBuildError(f"expected an image variant among {list(VARIANTS)}, got {variant!r}")
+    if not code_dir.is_dir():
+        raise LayerSourceError(f"expected the function's code directory at {code_dir}, none there")
+    if requirements is not None and not requirements.is_file():
+        raise LayerSourceError(f"expected a requirements file at {requirements}, none there")
+    check_python_version(python_version)
+    shutil.copytree(code_dir, context / "function", ignore=_IGNORED)
+    own = context / "lambdarig-context"
+    shutil.copytree(Path(lambdarig.__file__).parent, own / "lambdarig", ignore=_IGNORED)
+    shutil.copyfile(wheels.__file__, own / "install_wheels.py")
+    shutil.copy2(IMAGE_FILES / "lambda-entrypoint.sh", own / "lambda-entrypoint.sh")
+    shutil.copyfile(IMAGE_FILES / f"{variant}.Dockerfile", context / "Dockerfile")
+    fetch = functools.partial(
+        download_wheels, python_version=python_version, arch=arch, pip_args=pip_args
+    )
+    fetch([*EMULATOR_REQUIREMENTS, *VARIANT_REQUIREMENTS[variant]], own / "runtime-wheels")
+    function_wheels = own / "function-wheels"
+    function_wheels.mkdir()
+    if requirements is not None:
+        fetch(["-r", str(requirements)], function_wheels)
+    return context
+
+
+def _docker_client(client: Any | None) -> Any:
+    if client is not None:
+        return client
+    try:
+        import docker
+    except ImportError as exc:
+        raise ImageBuildError(
+            "expected the docker SDK to build images (pip install 'lambdarig[docker]'), it is "
+            "not installed"
+        ) from exc
+    try:
+        return docker.from_env()
+    except docker.errors.DockerException as exc:
+        raise ImageBuildError(f"expected a reachable Docker engine, got: {exc}") from exc
+
+
+def python_version_of(image: str, client: Any | None = None) -> str:
+    """Ask ``image``'s ``python3`` for its ``3.X`` version (runs a throwaway container)."""
+    docker_client = _docker_client(client)
+    code = "import sys; print('%d.%d' % sys.version_info[:2])"
+    try:
+        output = docker_client.containers.run(
+            image, ["python3", "-c", code], entrypoint=[], remove=True, network_mode="none"
+        )
+    except Exception as exc:  # docker.errors.* : image missing, no python3, engine failure
+        raise ImageBuildError(
+            f"expected {image} to have a python3 to ask its version (or pass --python 3.X): {exc}"
+        ) from exc
+    return check_python_version(bytes(output).decode().strip())
+
+
+def image_size(image: str, client: Any | None = None) -> int | None:
+    """Size in bytes of a local image, or None when the engine does not have it."""
+    docker_client = _docker_client(client)
+    import docker
+
+    try:
+        return int(docker_client.images.get(image).attrs["Size"])
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def _stream_build(
+    docker_client: Any, context: Path, tag: str, buildargs: dict[str, str]
+) -> Iterator[str]:
+    chunks = docker_client.api.build(
+        path=str(context), tag=tag, buildargs=buildargs, rm=True, forcerm=True, decode=True
+    )
+    for chunk in chunks:
+        if "errorDetail" in chunk or "error" in chunk:
+            detail = chunk.get("errorDetail", {}).get("message") or chunk.get("error")
+            raise ImageBuildError(f"expected the image {tag} to build, the engine said: {detail}")
+        text = str(chunk.get("stream", "")).rstrip("\n")
+        if text.strip():
+            yield text
+
+
+def build_image(
+    code_dir: Path,
+    tag: str,
+    *,
+    base_image: str = DEFAULT_BASE_IMAGE,
+    python_version: str | None = None,
+    variant: str = "lambdarig",
+    requirements: Path | None = None,
+    arch: str = "x86_64",
+    pip_args: Sequence[str] = (),
+    client: Any | None = None,
+    progress: Callable[[str], None] = print,
+) -> ImageBuild:
+    """Build ``tag`` from ``code_dir`` on ``base_image``; ``progress`` gets each build output line.
+
+    ``python_version`` defaults to the base image's own (asked via a throwaway container). Blocks
+    until the build ends. Raises ImageBuildError, LayerSourceError or DependencyError.
+    """
+    docker_client = _docker_client(client)
+    version = python_version or python_version_of(base_image, docker_client)
+    with tempfile.TemporaryDirectory(prefix="lambdarig-image-") as scratch:
+        progress(f"preparing the build context (wheels for Python {version} on {arch})")
+        context = prepare_context(
+            code_dir,
+            Path(scratch, "context"),
+            python_version=version,
+            variant=variant,
+            requirements=requirements,
+            arch=arch,
+            pip_args=pip_args,
+        )
+        buildargs = {"BASE_IMAGE": base_image, "PYTHON_VERSION": version}
+        for line in _stream_build(docker_client, context, tag, buildargs):
+            progress(line)
+    image = docker_client.images.get(tag)
+    return ImageBuild(
+        tag=tag,
+        image_id=str(image.id),
+        size_bytes=int(image.attrs["Size"]),
+        base_image=base_image,
+        base_size_bytes=image_size(base_image, docker_client),
+    )

@@ -1,0 +1,85 @@
+"""``lambdarig image``: build function container images offline (wheels prepared on the host)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from lambdarig.cli import CommandError
+
+_EXAMPLES = """\
+examples:
+  lambdarig image build examples/hello --tag hello:latest
+  lambdarig image build examples/hello --tag hello:bookworm --base lambdarig-base:bookworm
+  lambdarig image build app/ --tag app:ric --variant awslambdaric -r app/requirements.txt
+then:
+  docker run --rm -p 9000:8080 hello:latest
+  curl -XPOST localhost:9000/2015-03-31/functions/function/invocations -d '{}'
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "image",
+        help="build function container images",
+        description="Build Lambda function images. Wheels are downloaded on the host for the "
+        "image's platform; nothing is fetched from inside the build.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="image_command", metavar="ACTION", required=True)
+    build = actions.add_parser(
+        "build",
+        help="build an image from a code directory",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    build.add_argument("code_dir", type=Path, metavar="CODE_DIR", help="function code (/var/task)")
+    build.add_argument("--tag", required=True, help="image tag, e.g. hello:latest")
+    build.add_argument("-r", "--requirements", type=Path, help="requirements.txt to install")
+    build.add_argument("--python", help="the base image's Python, e.g. 3.12 (default: ask it)")
+    build.add_argument("--base", default=None, help="base image (default python:3.12-slim)")
+    build.add_argument(
+        "--variant",
+        default="lambdarig",
+        choices=("lambdarig", "awslambdaric"),
+        help="runtime client inside the image (default: lambdarig)",
+    )
+    build.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
+    build.add_argument(
+        "--pip-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra pip download argument (repeatable)",
+    )
+    build.set_defaults(func=_build)
+
+
+def _megabytes(size: int | None) -> str:
+    return "not present locally" if size is None else f"{size / 1_000_000:.1f} MB"
+
+
+def _build(args: argparse.Namespace) -> int:
+    from lambdarig.build import images
+    from lambdarig.build.errors import BuildError
+
+    try:
+        built = images.build_image(
+            args.code_dir,
+            args.tag,
+            base_image=args.base or images.DEFAULT_BASE_IMAGE,
+            python_version=args.python,
+            variant=args.variant,
+            requirements=args.requirements,
+            arch=args.arch,
+            pip_args=args.pip_arg,
+        )
+    except BuildError as exc:
+        raise CommandError(str(exc)) from exc
+    print(
+        f"built {built.tag} ({built.image_id[:19]}): {_megabytes(built.size_bytes)}; "
+        f"base {built.base_image}: {_megabytes(built.base_size_bytes)}"
+    )
+    return 0

@@ -1,0 +1,115 @@
+"""``lambdarig layer``: build reproducible layer zips and publish them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from lambdarig.cli import CommandError
+
+_EXAMPLES = """\
+examples:
+  lambdarig layer build runtime --out dist/lambdarig-runtime.zip
+  lambdarig layer build deps -r requirements.txt --python 3.12 --arch arm64 --out dist/deps.zip
+  lambdarig layer publish dist/lambdarig-runtime.zip --name lambdarig-runtime \\
+      --compatible-runtimes python3.12 python3.13 --architectures x86_64 arm64
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "layer",
+        help="build and publish Lambda layers",
+        description="Build reproducible Lambda layer zips (same input, same SHA-256) and publish "
+        "them.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="layer_command", metavar="ACTION", required=True)
+    build = actions.add_parser(
+        "build",
+        help="build a layer zip",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    build.add_argument(
+        "kind",
+        choices=("runtime", "deps"),
+        help="runtime: lambdarig's runtime client + exec wrapper; deps: requirements",
+    )
+    build.add_argument("--out", type=Path, required=True, help="zip file to write")
+    build.add_argument("-r", "--requirements", type=Path, help="requirements.txt (deps)")
+    build.add_argument("--python", default="3.12", help="Lambda Python version (deps), e.g. 3.12")
+    build.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
+    build.add_argument(
+        "--pip-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra pip download argument, e.g. --pip-arg=--no-index (repeatable)",
+    )
+    build.set_defaults(func=_build)
+    publish = actions.add_parser(
+        "publish",
+        help="publish a zip as a new layer version",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    publish.add_argument("zip", type=Path)
+    publish.add_argument("--name", required=True, help="layer name")
+    publish.add_argument("--compatible-runtimes", nargs="+", default=[], metavar="RUNTIME")
+    publish.add_argument("--architectures", nargs="+", default=[], metavar="ARCH")
+    publish.add_argument("--description", default="")
+    publish.add_argument("--endpoint-url", help="Lambda API endpoint (default: boto3's)")
+    publish.add_argument("--region", help="AWS region (default: boto3's)")
+    publish.set_defaults(func=_publish)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from lambdarig.build import deps, layers
+    from lambdarig.build.errors import BuildError
+
+    try:
+        if args.kind == "runtime":
+            layer = layers.build_runtime_layer(args.out)
+        else:
+            if args.requirements is None:
+                raise CommandError("expected -r/--requirements FILE for a deps layer, got none")
+            layer = deps.build_dependency_layer(
+                args.requirements,
+                args.out,
+                python_version=args.python,
+                arch=args.arch,
+                pip_args=args.pip_arg,
+            )
+    except BuildError as exc:
+        raise CommandError(str(exc)) from exc
+    print(
+        f"wrote {layer.path}: {layer.zipped_bytes:,} bytes zipped, {layer.unzipped_bytes:,} "
+        f"bytes unzipped, {layer.entries} files, sha256 {layer.sha256}"
+    )
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from lambdarig.build import publish
+    from lambdarig.build.errors import BuildError
+
+    try:
+        client = publish.lambda_client(args.endpoint_url, args.region)
+        published = publish.publish_layer(
+            args.zip,
+            args.name,
+            client,
+            compatible_runtimes=args.compatible_runtimes,
+            architectures=args.architectures,
+            description=args.description,
+        )
+    except BuildError as exc:
+        raise CommandError(str(exc)) from exc
+    print(
+        f"published {published.layer_version_arn} (version {published.version}, "
+        f"{published.code_size:,} bytes, CodeSha256 {published.code_sha256})"
+    )
+    return 0

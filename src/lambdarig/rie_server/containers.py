@@ -1,0 +1,268 @@
+"""Container mode: a ``ProcessFactory`` that runs each execution environment as a container.
+
+``ContainerFactory(image)`` is a ``supervisor.ProcessFactory``: the emulator calls it like
+``spawn_local`` and gets a ``RuntimeProcess`` backed by a container (docker SDK). The container uses
+the host's network namespace, so its runtime reaches the environment's Runtime API at the same
+``127.0.0.1:PORT`` that ``AWS_LAMBDA_RUNTIME_API`` names (Linux engines). ``memory_mb`` becomes the
+container's memory limit (no swap); the kernel's out-of-memory kill is read back from the engine
+(``State.OOMKilled``) and reported through ``out_of_memory``. An optional ``opt_dir`` (see
+``rie_server.layers.prepare_opt``) is mounted read-only at ``/opt``.
+
+Containers carry the labels ``lambdarig.emulator=1`` and ``lambdarig.owner=<emulator pid>``. They
+are removed when their runtime is reaped (``wait``), by ``close()`` (also registered with
+``atexit``, so Ctrl-C and normal exits clean up), and by the sweep every new factory runs:
+containers left by an emulator that no longer exists (e.g. SIGKILLed) are removed then.
+
+This module manages processes only: it never sees HTTP and makes no Lambda decisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from lambdarig.rie_server.errors import ProcessStartError
+
+LABEL = "lambdarig.emulator"
+OWNER_LABEL = "lambdarig.owner"
+# Host-side values that would break the image's own settings; the image keeps its own.
+HOST_ONLY_ENV = frozenset({"PATH", "PYTHONPATH", "LD_LIBRARY_PATH", "HOME", "PWD", "VIRTUAL_ENV"})
+_MIB = 1024 * 1024
+_SAMPLE_INTERVAL_S = 0.1
+_CGROUP_DIRS = (
+    "/sys/fs/cgroup/memory/docker/{id}",  # cgroup v1, cgroupfs driver
+    "/sys/fs/cgroup/memory/system.slice/docker-{id}.scope",  # cgroup v1, systemd driver
+    "/sys/fs/cgroup/system.slice/docker-{id}.scope",  # cgroup v2, systemd driver
+    "/sys/fs/cgroup/docker/{id}",  # cgroup v2, cgroupfs driver
+)
+_USAGE_FILES = ("memory.usage_in_bytes", "memory.current")
+_PEAK_FILES = ("memory.max_usage_in_bytes", "memory.peak")
+
+
+def _read_int(directory: Path, names: Sequence[str]) -> int | None:
+    for name in names:
+        with contextlib.suppress(OSError, ValueError):
+            return int((directory / name).read_text().strip())
+    return None
+
+
+def _returncode(status: int) -> int:
+    """A container's exit status as a subprocess return code: 128+N (killed by N) -> -N."""
+    return -(status - 128) if 128 < status <= 128 + 64 else status
+
+
+def _owner_alive(pid_text: str) -> bool:
+    try:
+        os.kill(int(pid_text), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ContainerProcess:
+    """A runtime running as PID 1 of a container; implements ``supervisor.RuntimeProcess``."""
+
+    pid: Optional[int] = None  # noqa: UP045 (matches the Protocol; no host pid for a container)
+
+    def __init__(self, container: Any, on_line: Callable[[str], None], on_gone: Callable[[], None]):
+        self._container = container
+        self._on_line = on_line
+        self._on_gone = on_gone
+        self._loop = asyncio.get_running_loop()
+        self._cgroup = next(
+            (Path(d.format(id=container.id)) for d in _CGROUP_DIRS
+             if Path(d.format(id=container.id)).is_dir()),
+            None,
+        )  # fmt: skip
+        self._peak_bytes = 0
+        self._oom = False
+        self._exited = False
+        self._pump = threading.Thread(target=self._pump_logs, daemon=True)
+        self._pump.start()
+        self._sampler = asyncio.ensure_future(self._sample_loop())
+
+    @property
+    def container_id(self) -> str:
+        return str(self._container.id)
+
+    @property
+    def out_of_memory(self) -> bool:
+        """True once the engine reported the container OOM-killed (known after ``wait``)."""
+        return self._oom
+
+    def _pump_logs(self) -> None:
+        pending = b""
+        with contextlib.suppress(Exception):  # the stream ends with an error when removed early
+            for chunk in self._container.logs(stream=True, follow=True):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    self._emit(line)
+        if pending:
+            self._emit(pending)
+
+    def _emit(self, line: bytes) -> None:
+        text = line.decode("utf-8", "replace").rstrip("\r")
+        with contextlib.suppress(RuntimeError):  # loop closed: nobody is listening any more
+            self._loop.call_soon_threadsafe(self._on_line, text)
+
+    def _sample(self) -> int:
+        if self._cgroup is None:
+            return 0
+        usage = _read_int(self._cgroup, _USAGE_FILES) or 0
+        peak = _read_int(self._cgroup, _PEAK_FILES) or usage
+        self._peak_bytes = max(self._peak_bytes, peak, usage)
+        return usage
+
+    async def _sample_loop(self) -> None:
+        while not self._exited:
+            self._sample()
+            await asyncio.sleep(_SAMPLE_INTERVAL_S)
+
+    async def wait(self) -> int:
+        """Block until the container exits and its output is drained; then remove it."""
+        result = await asyncio.to_thread(self._container.wait)
+        self._exited = True
+        self._sampler.cancel()
+        await asyncio.to_thread(self._pump.join, 2.0)
+        with contextlib.suppress(Exception):  # already removed by close(): no OOM flag to read
+            await asyncio.to_thread(self._container.reload)
+            self._oom = bool(self._container.attrs["State"].get("OOMKilled", False))
+        self.remove()
+        return _returncode(int(result.get("StatusCode", -1)))
+
+    def _signal(self, signum: str) -> None:
+        if self._exited:
+            return
+        import docker
+
+        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+            self._container.kill(signal=signum)
+
+    def terminate(self) -> None:
+        """SIGTERM to the container's PID 1 (the runtime)."""
+        self._signal("SIGTERM")
+
+    def kill(self) -> None:
+        """SIGKILL: the whole container (every process in it) dies."""
+        self._signal("SIGKILL")
+
+    def memory_used_mb(self) -> int:
+        """Current memory of the container's cgroup, MiB (0 once gone or unreadable)."""
+        return 0 if self._exited else -(-self._sample() // _MIB)
+
+    def peak_memory_mb(self) -> int:
+        """Largest cgroup memory use seen, MiB."""
+        if not self._exited:
+            self._sample()
+        return -(-self._peak_bytes // _MIB)
+
+    def remove(self) -> None:
+        """Force-remove the container (idempotent)."""
+        import docker
+
+        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+            self._container.remove(force=True)
+        self._on_gone()
+
+
+class ContainerFactory:
+    """``ProcessFactory`` running each environment as a container of ``image``.
+
+    ``argv`` given by the environment is the container's command (arguments to the image's
+    ENTRYPOINT, e.g. the handler); empty means the image's CMD. ``cwd`` is ignored (the image's
+    WORKDIR applies). Host-only variables (``HOST_ONLY_ENV``) are not passed into the container.
+    """
+
+    def __init__(
+        self,
+        image: str,
+        *,
+        client: Any | None = None,
+        opt_dir: Path | None = None,
+        extra_volumes: Mapping[str, str] | None = None,
+    ) -> None:
+        import docker
+
+        try:
+            self._client = client if client is not None else docker.from_env()
+            self._client.images.get(image)
+        except docker.errors.ImageNotFound as exc:
+            raise ProcessStartError(f"expected the image {image!r} in the local engine") from exc
+        except docker.errors.DockerException as exc:
+            raise ProcessStartError(f"expected a reachable Docker engine, got: {exc}") from exc
+        self.image = image
+        self._volumes = {host: {"bind": inside, "mode": "ro"}
+                         for host, inside in (extra_volumes or {}).items()}  # fmt: skip
+        if opt_dir is not None:
+            self._volumes[str(opt_dir.resolve())] = {"bind": "/opt", "mode": "ro"}
+        self._live: dict[str, ContainerProcess] = {}
+        sweep(self._client)
+        atexit.register(self.close)
+
+    async def __call__(
+        self,
+        argv: Sequence[str],
+        cwd: str | None,
+        env: Mapping[str, str],
+        on_line: Callable[[str], None],
+        memory_mb: int,
+    ) -> ContainerProcess:
+        environment = {k: v for k, v in env.items() if k not in HOST_ONLY_ENV}
+        try:
+            container = await asyncio.to_thread(
+                self._client.containers.run,
+                self.image,
+                command=list(argv) or None,
+                environment=environment,
+                labels={LABEL: "1", OWNER_LABEL: str(os.getpid())},
+                network_mode="host",
+                mem_limit=f"{memory_mb}m",
+                memswap_limit=f"{memory_mb}m",
+                volumes=self._volumes,
+                detach=True,
+            )
+        except Exception as exc:  # docker.errors.*: bad image command, engine refusal
+            raise ProcessStartError(
+                f"expected to start a container of {self.image} with command {list(argv)!r}, "
+                f"got: {exc}"
+            ) from exc
+        container_id = str(container.id)
+        process = ContainerProcess(container, on_line, lambda: self._forget(container_id))
+        self._live[container_id] = process
+        return process
+
+    def _forget(self, container_id: str) -> None:
+        self._live.pop(container_id, None)
+
+    def close(self) -> None:
+        """Remove every container this factory started and has not reaped (idempotent)."""
+        for process in list(self._live.values()):
+            process.remove()
+        atexit.unregister(self.close)
+
+
+def sweep(client: Any, *, include_own: bool = False) -> list[str]:
+    """Remove lambdarig containers whose emulator is gone (or ours too, ``include_own``).
+
+    Returns the removed container ids.
+    """
+    import docker
+
+    removed: list[str] = []
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        owner = str(container.labels.get(OWNER_LABEL, ""))
+        if _owner_alive(owner) and not (include_own and owner == str(os.getpid())):
+            continue
+        with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+            container.remove(force=True)
+            removed.append(str(container.id))
+    return removed

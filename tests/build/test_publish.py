@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdarig.build.errors import LayerSourceError, PublishError
+from lambdarig.build.layers import build_runtime_layer
+from lambdarig.build.publish import lambda_client, publish_layer
+from lambdarig.cli import main
+from tests.build.moto import moto_server
+
+pytest.importorskip("moto")
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+def _client(url: str) -> Any:
+    return lambda_client(url, "us-east-1")
+
+
+def test_publish_runtime_layer_to_moto(tmp_path: Path, moto_url: str, aws_env: None) -> None:
+    layer = build_runtime_layer(tmp_path / "runtime.zip")
+    client = _client(moto_url)
+    published = publish_layer(
+        layer.path, "lambdarig-runtime", client,
+        compatible_runtimes=["python3.12"], architectures=["x86_64", "arm64"],
+    )  # fmt: skip
+    expected_sha = base64.b64encode(hashlib.sha256(layer.path.read_bytes()).digest()).decode()
+    assert published.code_sha256 == expected_sha
+    assert published.code_size == layer.zipped_bytes
+    assert published.layer_version_arn.endswith(":layer:lambdarig-runtime:1")
+    listed = client.list_layer_versions(LayerName="lambdarig-runtime")["LayerVersions"]
+    assert [v["CompatibleArchitectures"] for v in listed] == [["x86_64", "arm64"]]
+
+
+def test_cli_publish_prints_the_version_arn(
+    tmp_path: Path, moto_url: str, aws_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_runtime_layer(tmp_path / "runtime.zip")
+    argv = ["layer", "publish", str(tmp_path / "runtime.zip"), "--name", "cli-layer",
+            "--endpoint-url", moto_url, "--region", "us-east-1"]  # fmt: skip
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith(
+        "published arn:aws:lambda:us-east-1:123456789012:layer:cli-layer:1 (version 1, "
+    )
+
+
+def test_publish_refusals(tmp_path: Path, moto_url: str, aws_env: None) -> None:
+    client = _client(moto_url)
+    with pytest.raises(LayerSourceError, match="expected a layer zip at .*none.zip, none there"):
+        publish_layer(tmp_path / "none.zip", "x", client)
+    build_runtime_layer(tmp_path / "runtime.zip")
+    with pytest.raises(PublishError, match=r"expected architectures among .*, got \['sparc'\]"):
+        publish_layer(tmp_path / "runtime.zip", "x", client, architectures=["sparc"])
+    with pytest.raises(PublishError, match="expected Lambda to publish layer '', it answered: "):
+        publish_layer(tmp_path / "runtime.zip", "", client)
