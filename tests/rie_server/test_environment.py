@@ -432,3 +432,95 @@ def test_stop_leaves_no_process(run_env) -> None:
     run_env(spec("echo"), body)
     with pytest.raises(ProcessLookupError):
         os.kill(pids[0], 0)
+
+
+# --- Real runtimes: our client and awslambdaric ------------------------------------------------
+
+HANDLERS = """
+import time
+
+def echo(event, context):
+    return {"event": event, "request_id": context.aws_request_id,
+            "arn": context.invoked_function_arn}
+
+def fail(event, context):
+    raise ValueError("boom")
+
+def slow(event, context):
+    time.sleep(10)
+"""
+
+
+def real_spec(
+    tmp_path: Path, python: str, module: str, handler: str, **kw: object
+) -> EnvironmentSpec:
+    (tmp_path / "app.py").write_text(HANDLERS)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "LAMBDA_TASK_ROOT": str(tmp_path),
+        "PYTHONPATH": str(tmp_path),
+        "_HANDLER": f"app.{handler}",
+        "AWS_LAMBDA_FUNCTION_NAME": "test_function",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_REGION": "us-east-1",
+    }
+    return spec(
+        "unused",
+        command=(python, "-m", module, f"app.{handler}"),
+        cwd=str(tmp_path),
+        env=env,
+        **kw,
+    )
+
+
+def _check_real_runtime(run_env, env_spec_for: Callable[[str], EnvironmentSpec]) -> None:
+    async def invoke_one(run: Run) -> InvokeOutcome:
+        assert await run.env.start() is None
+        return await run.env.invoke(request("req-real", b'{"k": "v"}'))
+
+    ok = run_env(env_spec_for("echo"), invoke_one)
+    assert ok.kind is OutcomeKind.SUCCESS, ok
+    assert json.loads(ok.body) == {"event": {"k": "v"}, "request_id": "req-real", "arn": ARN}
+
+    failed = run_env(env_spec_for("fail"), invoke_one)
+    assert failed.kind is OutcomeKind.FUNCTION_ERROR
+    error = json.loads(failed.body)
+    assert error["errorType"] == "ValueError" and error["errorMessage"] == "boom"
+
+    async def init_only(run: Run) -> InvokeOutcome | None:
+        return await run.env.start()
+
+    init_failed = run_env(env_spec_for("missing"), init_only)
+    assert init_failed is not None and init_failed.kind is OutcomeKind.INIT_ERROR
+    assert init_failed.error_type == "Runtime.HandlerNotFound"
+    assert json.loads(init_failed.body)["errorType"] == "Runtime.HandlerNotFound"
+
+    async def timed(run: Run) -> tuple[InvokeOutcome, InvokeOutcome]:
+        await run.env.start()
+        first = await run.env.invoke(request("req-slow"))
+        return first, await run.env.invoke(request("req-slow-2"))
+
+    slow, again = run_env(env_spec_for("slow"), timed)
+    assert slow.kind is OutcomeKind.TIMEOUT
+    assert slow.error_message == "RequestId: req-slow Error: Task timed out after 1.00 seconds"
+    assert again.kind is OutcomeKind.TIMEOUT and again.init_duration_ms is not None
+
+
+def test_our_runtime_client(run_env, tmp_path: Path) -> None:
+    _check_real_runtime(
+        run_env,
+        lambda handler: real_spec(
+            tmp_path, sys.executable, "lambdarig.runtime_client", handler, timeout_s=1.0
+        ),
+    )
+
+
+@pytest.mark.peers
+def test_awslambdaric(run_env, tmp_path: Path, awslambdaric_python: Path) -> None:
+    _check_real_runtime(
+        run_env,
+        lambda handler: real_spec(
+            tmp_path, str(awslambdaric_python), "awslambdaric", handler, timeout_s=1.0
+        ),
+    )
