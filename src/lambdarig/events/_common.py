@@ -146,7 +146,3 @@ def to_bytes(data: Body) -> bytes:
         return bytes(data)
     return body_text(data).encode("utf-8")
 
-
-def jsonable(value: Any) -> Any:
-    """``value`` after a JSON round trip: proves it serialises and drops tuples for lists."""
-    return json.loads(json.dumps(value))
