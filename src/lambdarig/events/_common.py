@@ -145,4 +145,3 @@ def to_bytes(data: Body) -> bytes:
     if isinstance(data, (bytes, bytearray)):
         return bytes(data)
     return body_text(data).encode("utf-8")
-
