@@ -100,14 +100,13 @@ def test_function_url_event_differs_from_http_api_sample_only_as_documented(
         seed=1,
     )
     sam = render(sam_events_dir, "apigateway/HttpApi.json")
-    # Function URLs: no path parameters or stage variables, IAM (not JWT) authorizer, and
-    # "authentication": null instead of an mTLS block.
+    # Function URLs: no path parameters, stage variables or mTLS block; IAM (not JWT) authorizer.
     assert shape_diff(ours, sam, V2_MAPS) == {
         "-pathParameters",
         "-stageVariables",
         "-requestContext.authorizer.jwt",
         "+requestContext.authorizer.iam",
-        "~requestContext.authentication: ours null, sam object",
+        "-requestContext.authentication",
     }
 
 
@@ -209,7 +208,7 @@ def test_function_url_defaults_are_anonymous_and_use_the_url_domain() -> None:
     assert context["domainName"] == "abc123.lambda-url.eu-west-1.on.aws"
     assert context["apiId"] == context["domainPrefix"] == "abc123"
     assert context["accountId"] == "anonymous"
-    assert context["authentication"] is None
+    assert "authentication" not in context
     assert "authorizer" not in context
     assert event["routeKey"] == context["routeKey"] == context["stage"] == "$default"
 

@@ -88,7 +88,8 @@ def test_defaults_are_json_and_deterministic_with_seed_and_now(name: str) -> Non
 
 
 def test_build_event_by_name_and_unknown_names() -> None:
-    assert build_event("sqs", body="x", seed=1) == EVENT_BUILDERS["sqs"](body="x", seed=1)
+    built = build_event("sqs", body="x", seed=1, now=NOW)
+    assert built == EVENT_BUILDERS["sqs"](body="x", seed=1, now=NOW)
     with pytest.raises(
         KeyError, match="expected an event type among apigateway-rest, .*got 'nope'"
     ):

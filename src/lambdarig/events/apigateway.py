@@ -304,9 +304,10 @@ def function_url_event(
 
     Differences from :func:`http_api_event`, as the service sends them: ``apiId`` is the URL id,
     the domain is ``<url-id>.lambda-url.<region>.on.aws``, ``routeKey`` and ``stage`` are always
-    ``$default``, ``authentication`` is ``null``, ``accountId`` is ``"anonymous"`` unless
-    ``auth_type="AWS_IAM"``, there are no ``pathParameters`` or
-    ``stageVariables``, and with ``auth_type="AWS_IAM"`` ``requestContext.authorizer.iam``
+    ``$default``, ``requestId`` is a UUID, ``accountId`` is ``"anonymous"`` unless
+    ``auth_type="AWS_IAM"``, and there is no ``authentication`` block (captured events omit it;
+    AWS's documentation example shows ``null``), no ``pathParameters`` or ``stageVariables``.
+    With ``auth_type="AWS_IAM"``, ``requestContext.authorizer.iam``
     describes the signing caller.
     """
     if auth_type not in ("NONE", "AWS_IAM"):
@@ -327,7 +328,7 @@ def function_url_event(
         ids=ids,
         when=when,
     )
-    context: dict[str, Any] = {"accountId": "anonymous", "apiId": url, "authentication": None}
+    context: dict[str, Any] = {"accountId": "anonymous", "apiId": url}
     if auth_type == "AWS_IAM":
         context["accountId"] = account_id
         principal = "AIDA" + ids.upper_alnum(17)
