@@ -1,0 +1,193 @@
+"""The Runtime API listener over real sockets, with a recording backend we own."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from collections.abc import Awaitable, Mapping
+from typing import Callable
+
+import aiohttp
+import pytest
+
+from lambdarig import runtime_api as api
+from lambdarig.rie_server import protocol
+from lambdarig.rie_server.errors import InvalidTransition
+from lambdarig.rie_server.protocol import Reply, Route
+from lambdarig.rie_server.runtime_api_server import RuntimeApiServer
+
+
+class RecordingBackend:
+    """Hands out queued invocations; records every post it is given."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[api.Invocation] = asyncio.Queue()
+        self.posts: list[tuple[str, str, bytes]] = []
+        self.too_large: list[tuple[str, str]] = []
+        self.init_errors: list[bytes] = []
+        self.refuse_next = False
+        self.polls_cancelled = 0
+
+    async def next_invocation(self) -> api.Invocation:
+        if self.refuse_next:
+            raise InvalidTransition("InitError", "Ready")
+        try:
+            return await self.queue.get()
+        except asyncio.CancelledError:
+            self.polls_cancelled += 1
+            raise
+
+    def post_result(
+        self, route: Route, request_id: str, body: bytes, headers: Mapping[str, str]
+    ) -> Reply:
+        self.posts.append((route.value, request_id, body))
+        return protocol.accepted()
+
+    def post_too_large(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply:
+        self.too_large.append((route.value, request_id))
+        return protocol.payload_too_large()
+
+    def post_init_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+        self.init_errors.append(body)
+        return protocol.accepted()
+
+
+Scenario = Callable[[RecordingBackend, str, aiohttp.ClientSession], Awaitable[None]]
+
+
+def serve(scenario: Scenario) -> RecordingBackend:
+    async def main() -> RecordingBackend:
+        backend = RecordingBackend()
+        server = RuntimeApiServer(backend, "127.0.0.1:0")
+        address = await server.start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                await scenario(backend, f"http://{address}", session)
+        finally:
+            await server.close()
+            await server.close()  # idempotent
+        return backend
+
+    return asyncio.run(main())
+
+
+def test_next_delivers_headers_and_body() -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+        backend.queue.put_nowait(
+            api.Invocation("rid", 1234, "arn:x", b'{"a":1}', content_type=None, invocation_id="n")
+        )
+        async with s.get(base + api.PATH_NEXT) as resp:
+            assert resp.status == 200
+            assert await resp.read() == b'{"a":1}'
+            assert resp.headers["Lambda-Runtime-Aws-Request-Id"] == "rid"
+            assert resp.headers["Lambda-Runtime-Deadline-Ms"] == "1234"
+            assert resp.headers["Lambda-Runtime-Invoked-Function-Arn"] == "arn:x"
+            assert resp.headers["Lambda-Runtime-Invocation-Id"] == "n"
+            assert resp.headers["Content-Type"] == "application/json"
+
+    serve(scenario)
+
+
+def test_refused_next_is_403() -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+        backend.refuse_next = True
+        async with s.get(base + api.PATH_NEXT) as resp:
+            assert resp.status == 403
+            assert b"State transition from InitError to Ready" in await resp.read()
+
+    serve(scenario)
+
+
+def test_posts_reach_the_backend() -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+        async with s.post(base + api.response_path("r1"), data=b"result") as resp:
+            assert (resp.status, await resp.read()) == (202, b'{"status":"OK"}\n')
+        async with s.post(base + api.error_path("r2"), data=b"{}") as resp:
+            assert resp.status == 202
+        async with s.post(base + api.PATH_INIT_ERROR, data=b"init") as resp:
+            assert resp.status == 202
+
+    backend = serve(scenario)
+    assert backend.posts == [("response", "r1", b"result"), ("error", "r2", b"{}")]
+    assert backend.init_errors == [b"init"]
+
+
+def test_too_large_post_goes_to_the_backend_as_such() -> None:
+    big = b"x" * (api.MAX_PAYLOAD_SIZE + 1)
+    exact = b"y" * api.MAX_PAYLOAD_SIZE
+
+    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+        async with s.post(base + api.response_path("r1"), data=io.BytesIO(big)) as resp:
+            assert resp.status == 413
+            assert b"RequestEntityTooLarge" in await resp.read()
+        async with s.post(base + api.response_path("r2"), data=io.BytesIO(exact)) as resp:
+            assert resp.status == 202
+
+    backend = serve(scenario)
+    assert backend.too_large == [("response", "r1")]
+    assert [(route, rid, len(body)) for route, rid, body in backend.posts] == [
+        ("response", "r2", api.MAX_PAYLOAD_SIZE)
+    ]
+
+
+def test_invalid_response_mode_never_reaches_the_backend() -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+        headers = {api.HEADER_RESPONSE_MODE: "buffered"}
+        async with s.post(base + api.response_path("r1"), data=b"x", headers=headers) as resp:
+            assert resp.status == 400
+            assert b"InvalidFunctionResponseMode" in await resp.read()
+
+    assert serve(scenario).posts == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "body"),
+    [
+        ("GET", api.PATH_PING, 200, b"pong"),
+        ("PUT", api.PATH_LOGS, 202, b"Logs.NotSupported"),
+        ("PUT", api.PATH_TELEMETRY, 202, b"Telemetry.NotSupported"),
+        ("GET", "/nowhere", 404, b"404 page not found"),
+        ("DELETE", api.PATH_NEXT, 405, b""),
+    ],
+)
+def test_static_routes(method: str, path: str, status: int, body: bytes) -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+        async with s.request(method, base + path) as resp:
+            assert resp.status == status
+            assert body in await resp.read()
+
+    serve(scenario)
+
+
+def test_long_polls_hold_no_threads_and_hang_ups_withdraw_them() -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+        threads_before = threading.active_count()
+        polls = [asyncio.ensure_future(s.get(base + api.PATH_NEXT)) for _ in range(50)]
+        await asyncio.sleep(0.3)
+        assert threading.active_count() == threads_before
+        for poll in polls:
+            poll.cancel()
+        await asyncio.gather(*polls, return_exceptions=True)
+        for _ in range(100):
+            if backend.polls_cancelled == 50:
+                break
+            await asyncio.sleep(0.02)
+
+    assert serve(scenario).polls_cancelled == 50
+
+
+def test_truncated_body_is_never_posted() -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+        host, port = base[len("http://") :].split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b"POST " + api.response_path("r1").encode() + b" HTTP/1.1\r\n"
+            b"Host: x\r\nContent-Length: 100\r\n\r\n0123456789"
+        )
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        await asyncio.sleep(0.2)
+
+    assert serve(scenario).posts == []
