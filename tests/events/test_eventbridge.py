@@ -38,3 +38,11 @@ def test_custom_event_carries_detail_and_resources() -> None:
 def test_scheduled_event_rule_arn() -> None:
     event = scheduled_event(rule="nightly", region="eu-west-1", account_id="111122223333")
     assert event["resources"] == ["arn:aws:events:eu-west-1:111122223333:rule/nightly"]
+
+
+@pytest.mark.peers
+def test_custom_events_share_the_envelope_of_sams_sample(sam_events_dir: Path) -> None:
+    ours = eventbridge_event(detail={"k": "v"}, resources=["arn:aws:s3:::b"])
+    sam = render(sam_events_dir, "cloudwatch/ScheduledEvent.json")
+    # "detail" is free-form: only its type is compared.
+    assert shape_diff(ours, sam, frozenset({"detail"})) == {"+version"}

@@ -54,3 +54,19 @@ def test_other_event_names_and_time() -> None:
     }
     deleted = s3_event(event_name="ObjectRemoved:DeleteMarkerCreated")["Records"][0]
     assert set(deleted["s3"]["object"]) == {"key", "sequencer"}
+
+
+@pytest.mark.peers
+@pytest.mark.parametrize(
+    ("event_name", "template"),
+    [
+        ("ObjectCreated:Copy", "s3/S3Put.json"),
+        ("ObjectCreated:CompleteMultipartUpload", "s3/S3Put.json"),
+        ("ObjectRemoved:DeleteMarkerCreated", "s3/S3Delete.json"),
+    ],
+)
+def test_generic_s3_events_follow_the_put_or_delete_shape(
+    event_name: str, template: str, sam_events_dir: Path
+) -> None:
+    ours = s3_event(event_name=event_name, seed=2)
+    assert shape_diff(ours, render(sam_events_dir, template)) == set()
