@@ -28,6 +28,11 @@ INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 FUNCTION_TIMEOUT_S = 30
 START_DEADLINE_S = 15.0
 LOG_DEADLINE_S = 10.0
+START_ATTEMPTS = 3
+
+
+class PortTaken(Exception):
+    """aws-lambda-rie could not bind a port picked by :func:`free_port`."""
 
 
 @dataclass(frozen=True)
@@ -84,21 +89,34 @@ class Emulator:
     def __init__(
         self, rie: Path, python: Path, side: Side, handler: str, env: dict[str, str], log_dir: Path
     ) -> None:
+        self._side, self._handler, self._env = side, handler, env
+        self._rie, self._python, self._log_dir = rie, python, log_dir
+        self._offset = 0
+        for attempt in range(START_ATTEMPTS):
+            try:
+                self._start()
+                return
+            except PortTaken:
+                # free_port() released the port before aws-lambda-rie bound it, and another
+                # process (a parallel tox env) took it in between: retry with fresh ports.
+                if attempt == START_ATTEMPTS - 1:
+                    raise
+
+    def _start(self) -> None:
         self.invoke_port = free_port()
         api_port = free_port()
-        self._stdout_path = log_dir / f"{side.name}-{self.invoke_port}.out"
-        self._stderr_path = log_dir / f"{side.name}-{self.invoke_port}.err"
-        self._offset = 0
+        self._stdout_path = self._log_dir / f"{self._side.name}-{self.invoke_port}.out"
+        self._stderr_path = self._log_dir / f"{self._side.name}-{self.invoke_port}.err"
         argv = [
-            str(rie),
+            str(self._rie),
             "--runtime-interface-emulator-address",
             f"127.0.0.1:{self.invoke_port}",
             "--runtime-api-address",
             f"127.0.0.1:{api_port}",
-            str(python),
+            str(self._python),
             "-m",
-            side.module,
-            handler,
+            self._side.module,
+            self._handler,
         ]
         full_env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -106,8 +124,8 @@ class Emulator:
             "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDA_TASK_ROOT": str(HANDLERS_DIR),
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(FUNCTION_TIMEOUT_S),
-            **dict(side.env),
-            **env,
+            **dict(self._side.env),
+            **self._env,
         }
         with open(self._stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
             self._process = subprocess.Popen(
@@ -129,7 +147,12 @@ class Emulator:
         deadline = time.monotonic() + START_DEADLINE_S
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise AssertionError(f"aws-lambda-rie exited {self._process.returncode} at start")
+                stderr = self._stderr_path.read_text(errors="replace")
+                if "address already in use" in stderr:
+                    raise PortTaken(stderr)
+                raise AssertionError(
+                    f"aws-lambda-rie exited {self._process.returncode} at start:\n{stderr}"
+                )
             try:
                 socket.create_connection(("127.0.0.1", self.invoke_port), timeout=0.5).close()
                 return
