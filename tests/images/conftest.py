@@ -1,0 +1,97 @@
+"""Docker fixtures for image and container-mode tests: one engine client and one image per
+offline base per session; everything built or started here is removed at the end."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+FUNCTION = Path(__file__).parent / "fixtures" / "function"
+# Offline bases built by images/base/build-base.sh (.ci/run builds them before the tests).
+BASES = {"bookworm": "lambdarig-base:bookworm", "trixie": "lambdarig-base:trixie"}
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    docker = pytest.importorskip("docker")
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        pytest.skip(f"no reachable Docker engine: {exc}")
+    yield client
+    client.close()
+
+
+def require_base(client: Any, suite: str) -> str:
+    import docker
+
+    try:
+        client.images.get(BASES[suite])
+    except docker.errors.ImageNotFound:
+        pytest.skip(f"offline base {BASES[suite]} missing: run images/base/build-base.sh {suite}")
+    return BASES[suite]
+
+
+@contextlib.contextmanager
+def built_image(client: Any, tag: str, **kwargs: Any) -> Iterator[Any]:
+    """Build ``tag`` from the fixture function; remove it (and its build cache stage) after."""
+    from lambdarig.build.images import build_image
+
+    built = build_image(FUNCTION, tag, client=client, progress=lambda _line: None, **kwargs)
+    try:
+        yield built
+    finally:
+        client.images.remove(built.tag, force=True)
+        client.images.prune(filters={"dangling": True})
+
+
+@pytest.fixture(scope="session")
+def bookworm_image(docker_client: Any) -> Iterator[Any]:
+    base = require_base(docker_client, "bookworm")
+    with built_image(docker_client, "lambdarig-test/fn:bookworm", base_image=base) as built:
+        yield built
+
+
+@pytest.fixture(scope="session")
+def trixie_image(docker_client: Any) -> Iterator[Any]:
+    base = require_base(docker_client, "trixie")
+    with built_image(docker_client, "lambdarig-test/fn:trixie", base_image=base) as built:
+        yield built
+
+
+def _answers(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=1.0)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def running(client: Any, image: str, deadline_s: float = 20.0, **kwargs: Any) -> Iterator[str]:
+    """``docker run -p 127.0.0.1::8080 IMAGE``; yield the base URL once HTTP answers; remove."""
+    container = client.containers.run(
+        image, detach=True, ports={"8080/tcp": ("127.0.0.1", None)}, **kwargs
+    )
+    try:
+        container.reload()
+        port = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"]
+        url = f"http://127.0.0.1:{port}"
+        give_up = time.monotonic() + deadline_s
+        while not _answers(f"{url}/"):
+            container.reload()
+            if container.status == "exited" or time.monotonic() > give_up:
+                logs = container.logs().decode(errors="replace")[-2000:]
+                raise AssertionError(f"container never answered HTTP on {url}:\n{logs}")
+            time.sleep(0.05)  # poll interval of the readiness probe
+        yield url
+    finally:
+        container.remove(force=True)
