@@ -45,10 +45,29 @@ JSON_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 ERROR_LINE_TERMINATOR = "\r"  # joins a text error's lines so CloudWatch keeps one event
 ERROR_INDENT = "\u00a0"  # NO-BREAK SPACE replaces leading spaces of traceback lines
 
-# Telemetry frame types: low bits 2 = JSON, 3 = text; level in steps of 4 (NOTSET..CRITICAL).
-_LEVELS = (logging.NOTSET, logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, 50)
-JSON_FRAME_TYPES = {lvl: (0xA55A0002 + lvl // 10 * 4).to_bytes(4, "big") for lvl in _LEVELS}
-TEXT_FRAME_TYPES = {lvl: (0xA55A0003 + lvl // 10 * 4).to_bytes(4, "big") for lvl in _LEVELS}
+# Telemetry frame types per (normalised) level: low bits 2 = JSON, 3 = text (digest §3.8).
+JSON_FRAME_TYPES = {
+    level: frame.to_bytes(4, "big")
+    for level, frame in (
+        (logging.NOTSET, 0xA55A0002),
+        (logging.DEBUG, 0xA55A000A),
+        (logging.INFO, 0xA55A000E),
+        (logging.WARNING, 0xA55A0012),
+        (logging.ERROR, 0xA55A0016),
+        (logging.CRITICAL, 0xA55A001A),
+    )
+}
+TEXT_FRAME_TYPES = {
+    level: frame.to_bytes(4, "big")
+    for level, frame in (
+        (logging.NOTSET, 0xA55A0003),
+        (logging.DEBUG, 0xA55A000B),
+        (logging.INFO, 0xA55A000F),
+        (logging.WARNING, 0xA55A0013),
+        (logging.ERROR, 0xA55A0017),
+        (logging.CRITICAL, 0xA55A001B),
+    )
+}
 DEFAULT_FRAME_TYPE = TEXT_FRAME_TYPES[logging.NOTSET]
 
 # LogRecord attributes never copied into a JSON log line as ``extra`` fields.

@@ -163,6 +163,17 @@ def _ric(case: dict[str, Any]) -> Any:
         sink = bootstrap.StandardLogSink()
         bootstrap.log_error(case["error"], sink)
         return None
+    if op == "telemetry":
+        read_fd, write_fd = os.pipe()
+        with bootstrap.FramedTelemetryLogSink(write_fd) as sink:
+            bootstrap._setup_logging(
+                bootstrap._AWS_LAMBDA_LOG_FORMAT, bootstrap._AWS_LAMBDA_LOG_LEVEL, sink
+            )
+            bootstrap._GLOBAL_AWS_REQUEST_ID = case.get("request_id")
+            bootstrap._GLOBAL_TENANT_ID = case.get("tenant_id")
+            exec(case["code"], {"logging": logging})
+            bootstrap.log_error(case["error"], sink)
+        return _read_frames(read_fd)
     if op == "logging":
         sink = bootstrap.StandardLogSink()
         bootstrap._setup_logging(
@@ -242,12 +253,42 @@ def _ours(case: dict[str, Any]) -> Any:
     if op == "log_error":
         logs.make_sink(config).log_error(case["error"])
         return None
+    if op == "telemetry":
+        read_fd, write_fd = os.pipe()
+        environ = {
+            **os.environ,
+            "AWS_LAMBDA_RUNTIME_API": "x",
+            "_LAMBDA_TELEMETRY_LOG_FD": str(write_fd),
+        }
+        sink = logs.make_sink(RuntimeConfig.from_environ(environ, ["h.h"]))
+        logs.install_handler(config, sink)
+        logs.set_request_context(case.get("request_id") or "", case.get("tenant_id"))
+        exec(case["code"], {"logging": logging})
+        sink.log_error(case["error"])
+        sink.close()
+        return _read_frames(read_fd)
     if op == "logging":
         logs.install_handler(config, logs.make_sink(config))
         logs.set_request_context(case.get("request_id") or "", case.get("tenant_id"))
         exec(case["code"], {"logging": logging})
         return None
     raise ValueError(op)
+
+
+def _read_frames(fd: int) -> list[Any]:
+    """Parse telemetry frames: [type as hex, message, timestamp within the last minute?]."""
+    import time
+
+    with open(fd, "rb") as pipe:
+        data = pipe.read()
+    frames, now_us = [], time.time_ns() // 1000
+    while data:
+        length = int.from_bytes(data[4:8], "big")
+        stamp = int.from_bytes(data[8:16], "big")
+        message = data[16 : 16 + length].decode()
+        frames.append([data[:4].hex(), message, 0 <= now_us - stamp < 60_000_000])
+        data = data[16 + length :]
+    return frames
 
 
 def _describe_context(ctx: Any) -> dict[str, Any]:
