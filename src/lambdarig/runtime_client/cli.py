@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from types import FrameType
 
+    from lambdarig.runtime_client.client import RuntimeAPIClient
+
 PROG = "lambdarig-runtime"
 EXIT_CONFIG_ERROR = 2
 TELEMETRY_FD_VAR = "_LAMBDA_TELEMETRY_LOG_FD"
@@ -48,19 +50,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_single(config)
 
 
-def run_single(config: RuntimeConfig) -> int:
-    """One runtime loop in this process: logging, client over a socket transport, loop."""
+def run_single(config: RuntimeConfig, client_type: type[RuntimeAPIClient] | None = None) -> int:
+    """One runtime loop in this process: logging, a client over a socket transport, the loop."""
     from lambdarig.runtime_client.client import RuntimeAPIClient
     from lambdarig.runtime_client.logs import setup_logging
     from lambdarig.runtime_client.loop import run
     from lambdarig.runtime_client.transport import SocketTransport
 
     sink = setup_logging(config)
-    client = RuntimeAPIClient(SocketTransport(config.runtime_api))
+    client = (client_type or RuntimeAPIClient)(SocketTransport(config.runtime_api))
     try:
         return run(config, client, sink)
     finally:
         client.transport.close()
+        sink.close()
 
 
 def _check(config: RuntimeConfig) -> None:

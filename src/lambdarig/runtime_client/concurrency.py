@@ -92,14 +92,10 @@ class MultiConcurrentClient(RuntimeAPIClient):
 
 
 def run_worker(config: RuntimeConfig) -> int:
-    """One worker's runtime: logging, a :class:`MultiConcurrentClient`, the loop."""
-    from lambdarig.runtime_client.logs import setup_logging
-    from lambdarig.runtime_client.loop import run
-    from lambdarig.runtime_client.transport import SocketTransport
+    """One worker's runtime: the single-process runtime with a :class:`MultiConcurrentClient`."""
+    from lambdarig.runtime_client.cli import run_single
 
-    sink = setup_logging(config)
-    client = MultiConcurrentClient(SocketTransport(config.runtime_api))
-    return run(config, client, sink)
+    return run_single(config, MultiConcurrentClient)
 
 
 def run_workers(config: RuntimeConfig, worker: Callable[[RuntimeConfig], int] | None = None) -> int:

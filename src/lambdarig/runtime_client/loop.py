@@ -15,34 +15,16 @@ from lambdarig.runtime_client.errors import RuntimeClientError, StaleInvocationE
 
 TYPE_CHECKING = False  # typing is not imported at run time (cold start)
 if TYPE_CHECKING:
-    from typing import Any, Callable, Protocol
+    from typing import Any, Callable
 
-    from lambdarig.runtime_api import Invocation
     from lambdarig.runtime_client.client import RuntimeAPIClient
     from lambdarig.runtime_client.config import RuntimeConfig
-
-    class Sink(Protocol):
-        """What the loop needs from ``logs.LogSink``."""
-
-        def log(self, msg: str) -> None: ...
-
-        def log_error(self, error: Any) -> None: ...
-
-    class Outcome(Protocol):
-        """What the loop reads from ``invoke.Outcome``."""
-
-        ok: bool
-        body: bytes
-        content_type: str
-        xray_cause: str | None
-        error_type: str | None
-
-    class Invoker(Protocol):
-        def invoke(self, inv: Invocation) -> Outcome: ...
+    from lambdarig.runtime_client.invoke import Invoker, Outcome
+    from lambdarig.runtime_client.logs import LogSink
 
     LoadHandler = Callable[[str], Callable[..., Any]]
-    MakeInvoker = Callable[[Callable[..., Any], RuntimeConfig, Sink], Invoker]
-    InitErrorOutcome = Callable[[BaseException, Sink], Outcome]
+    MakeInvoker = Callable[[Callable[..., Any], RuntimeConfig, LogSink], Invoker]
+    InitErrorOutcome = Callable[[BaseException, LogSink], Outcome]
 
 EXIT_INIT_ERROR = 1
 EXIT_RUNTIME_API_ERROR = 1
@@ -55,7 +37,7 @@ FATAL_LOG = "LAMBDA_RUNTIME Runtime API failure, exiting: {error}\n"
 def run(
     config: RuntimeConfig,
     client: RuntimeAPIClient,
-    sink: Sink,
+    sink: LogSink,
     load_handler: LoadHandler | None = None,
     make_invoker: MakeInvoker | None = None,
     init_error_outcome: InitErrorOutcome | None = None,
@@ -84,13 +66,17 @@ def run(
             status = run_hooks(config, client, sink)
             if status:
                 return status
-        _serve(client, make_invoker(function, config, sink), sink)
+        invoker = make_invoker(function, config, sink)
+        try:
+            _serve(client, invoker, sink)
+        finally:
+            invoker.close()
     except RuntimeClientError as exc:
         sink.log(FATAL_LOG.format(error=_describe(exc)))
     return EXIT_RUNTIME_API_ERROR
 
 
-def _serve(client: RuntimeAPIClient, invoker: Invoker, sink: Sink) -> None:
+def _serve(client: RuntimeAPIClient, invoker: Invoker, sink: LogSink) -> None:
     """The loop proper. Returns never; raises the first non-410 Runtime API failure."""
     while True:
         inv = client.next_invocation()
@@ -104,7 +90,7 @@ def _serve(client: RuntimeAPIClient, invoker: Invoker, sink: Sink) -> None:
             sink.log(STALE_POST_LOG.format(request_id=inv.request_id, error=exc))
 
 
-def _report_init_error(client: RuntimeAPIClient, sink: Sink, outcome: Outcome) -> int:
+def _report_init_error(client: RuntimeAPIClient, sink: LogSink, outcome: Outcome) -> int:
     from lambdarig import runtime_api as wire
 
     try:

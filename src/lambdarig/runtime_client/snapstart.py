@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from lambdarig.runtime_client.client import RuntimeAPIClient
     from lambdarig.runtime_client.config import RuntimeConfig
-    from lambdarig.runtime_client.loop import Sink
+    from lambdarig.runtime_client.logs import LogSink
 
     Hook = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
@@ -35,7 +35,7 @@ EXIT_AFTER_RESTORE_ERROR = 65
 POST_FAILED_LOG = "LAMBDA_RUNTIME Could not report the SnapStart hook failure: {error}\n"
 
 
-def run_hooks(config: RuntimeConfig, client: RuntimeAPIClient, sink: Sink) -> int:
+def run_hooks(config: RuntimeConfig, client: RuntimeAPIClient, sink: LogSink) -> int:
     """Run the SnapStart phase; 0 when the loop may start, else the exit status (64 or 65).
 
     Blocks in ``/restore/next`` until the platform restores the snapshot. A Runtime API failure
@@ -72,37 +72,18 @@ def _registries() -> tuple[list[Hook], list[Hook]]:
     return before, after
 
 
-def fault_error(exc: BaseException) -> dict[str, Any]:
-    """awslambdaric's ``build_fault_result``: the error JSON of an exception raised during init.
-
-    ``stackTrace`` comes from ``traceback.format_list`` with the leading frames of
-    ``lambdarig.runtime_client`` itself removed (by module identity, not by file name).
-    """
-    import traceback
-
-    tb = exc.__traceback__
-    while tb is not None and str(tb.tb_frame.f_globals.get("__name__", "")).startswith(
-        "lambdarig.runtime_client"
-    ):
-        tb = tb.tb_next
-    frames = traceback.extract_tb(tb)
-    return {
-        "errorMessage": str(exc),
-        "errorType": exc.__class__.__name__,
-        "requestId": "",
-        "stackTrace": traceback.format_list(frames),
-    }
-
-
-def _log_fault(config: RuntimeConfig, sink: Sink, exc: BaseException) -> bytes:
+def _log_fault(config: RuntimeConfig, sink: LogSink, exc: BaseException) -> bytes:
+    """Log ``exc`` as awslambdaric's ``build_fault_result`` + ``log_error``; return the body."""
+    from lambdarig.runtime_client.invoke import format_frames, make_error, user_frames
     from lambdarig.runtime_client.marshal import dumps
 
-    error = fault_error(exc)
+    trace = format_frames(user_frames(exc.__traceback__))
+    error = make_error(str(exc), type(exc).__name__, trace)
     sink.log_error(error)
     return dumps(error, config.json_ensure_ascii).encode("utf-8")
 
 
-def _post(sink: Sink, post: Callable[[bytes, str], None], body: bytes, error_type: str) -> None:
+def _post(sink: LogSink, post: Callable[[bytes, str], None], body: bytes, error_type: str) -> None:
     try:
         post(body, error_type)
     except RuntimeClientError as exc:

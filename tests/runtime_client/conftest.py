@@ -1,0 +1,65 @@
+"""Fixtures for runtime-client tests: a started fake Runtime API and runtime subprocesses.
+
+Both always clean up: the fake releases its port and re-raises server-thread failures at teardown;
+every spawned runtime is killed and reaped.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.runtime_client.fake_runtime_api import FakeRuntimeAPI
+
+Spawn = Callable[..., subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeRuntimeAPI]:
+    fake = FakeRuntimeAPI().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+    fake.check()
+
+
+def runtime_env(api: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A clean environment for a runtime subprocess talking to ``api``."""
+    keep = ("PATH", "HOME", "LANG", "SYSTEMROOT")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env["AWS_LAMBDA_RUNTIME_API"] = api
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(extra or {})
+    return env
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Spawn]:
+    """``spawn(*args, env=..., cwd=tmp_path)`` starts ``python -m lambdarig.runtime_client *args``."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        *args: str, env: Mapping[str, str], cwd: Path | None = None, module: bool = True
+    ) -> subprocess.Popen[bytes]:
+        cmd = [sys.executable, "-m", "lambdarig.runtime_client", *args] if module else list(args)
+        proc = subprocess.Popen(
+            cmd,
+            env=dict(env),
+            cwd=cwd or tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()

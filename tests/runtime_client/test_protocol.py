@@ -1,0 +1,139 @@
+"""protocol: the Runtime API requests as values, status classification and /next parsing."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from lambdarig import __version__
+from lambdarig import runtime_api as wire
+from lambdarig.runtime_client import protocol
+from lambdarig.runtime_client.errors import RuntimeAPIError, StaleInvocationError
+
+INV = wire.Invocation("req-1", 1700000000000, "arn:aws:lambda:us-east-1:1:function:f", b"{}")
+INV_WITH_NONCE = wire.Invocation(
+    "req-2", 1, "arn", b"{}", invocation_id="nonce-7", trace_id="Root=1-abc"
+)
+
+
+def test_user_agent_names_python_and_lambdarig() -> None:
+    v = sys.version_info
+    assert protocol.user_agent() == (
+        f"aws-lambda-python/{v.major}.{v.minor}.{v.micro}-lambdarig/{__version__}"
+    )
+
+
+def test_next_request() -> None:
+    request = protocol.next_request()
+    assert (request.method, request.path, request.body) == ("GET", wire.PATH_NEXT, b"")
+    assert request.path == "/2018-06-01/runtime/invocation/next"
+    assert request.headers == {"User-Agent": protocol.USER_AGENT}
+    assert request.expected_status == 200
+
+
+def test_response_request_without_and_with_invocation_id() -> None:
+    plain = protocol.response_request(INV, b'"ok"', "application/json")
+    assert (plain.method, plain.path) == ("POST", "/2018-06-01/runtime/invocation/req-1/response")
+    assert plain.headers == {"User-Agent": protocol.USER_AGENT, "Content-Type": "application/json"}
+    assert plain.body == b'"ok"'
+    assert plain.expected_status == 202
+    echoed = protocol.response_request(INV_WITH_NONCE, b"raw", "application/unknown")
+    assert echoed.headers["Lambda-Runtime-Invocation-Id"] == "nonce-7"
+    assert echoed.headers["Content-Type"] == "application/unknown"
+
+
+def test_error_request_has_no_error_type_header_and_carries_the_xray_cause() -> None:
+    request = protocol.error_request(INV_WITH_NONCE, b'{"errorMessage": "x"}', '{"x": 1}')
+    assert request.path == "/2018-06-01/runtime/invocation/req-2/error"
+    assert request.headers == {
+        "User-Agent": protocol.USER_AGENT,
+        "Content-Type": "application/json",
+        "Lambda-Runtime-Function-XRay-Error-Cause": '{"x": 1}',
+        "Lambda-Runtime-Invocation-Id": "nonce-7",
+    }
+    assert "Lambda-Runtime-Function-Error-Type" not in request.headers
+
+
+def test_xray_cause_is_dropped_at_one_mebibyte() -> None:
+    under = "x" * (wire.MAX_XRAY_CAUSE_SIZE - 1)
+    at = "x" * wire.MAX_XRAY_CAUSE_SIZE
+    assert protocol.error_request(INV, b"", under).headers[wire.HEADER_XRAY_ERROR_CAUSE] == under
+    assert wire.HEADER_XRAY_ERROR_CAUSE not in protocol.error_request(INV, b"", at).headers
+    assert wire.HEADER_XRAY_ERROR_CAUSE not in protocol.error_request(INV, b"", None).headers
+
+
+def test_init_error_request() -> None:
+    request = protocol.init_error_request(b"{}", "Runtime.ImportModuleError", None)
+    assert (request.method, request.path) == ("POST", "/2018-06-01/runtime/init/error")
+    assert request.headers == {
+        "User-Agent": protocol.USER_AGENT,
+        "Lambda-Runtime-Function-Error-Type": "Runtime.ImportModuleError",
+    }
+    assert request.expected_status == 202
+
+
+def test_restore_requests() -> None:
+    nxt = protocol.restore_next_request()
+    assert (nxt.method, nxt.path, nxt.expected_status) == (
+        "GET",
+        "/2018-06-01/runtime/restore/next",
+        200,
+    )
+    err = protocol.restore_error_request(b"{}", "Runtime.AfterRestoreError")
+    assert (err.method, err.path) == ("POST", "/2018-06-01/runtime/restore/error")
+    assert err.headers["Lambda-Runtime-Function-Error-Type"] == "Runtime.AfterRestoreError"
+
+
+def test_check_status() -> None:
+    request = protocol.response_request(INV, b"", "application/json")
+    protocol.check_status(request, 202, b"")
+    with pytest.raises(StaleInvocationError) as stale:
+        protocol.check_status(request, 410, b"gone")
+    assert stale.value.status == 410
+    with pytest.raises(RuntimeAPIError) as failed:
+        protocol.check_status(request, 403, b'{"errorType":"InvalidStateTransition"}')
+    assert not isinstance(failed.value, StaleInvocationError)
+    assert str(failed.value) == (
+        "Request to Lambda Runtime '/2018-06-01/runtime/invocation/req-1/response' endpoint "
+        "failed. Reason: '403'. Response body: '{\"errorType\":\"InvalidStateTransition\"}'"
+    )
+    with pytest.raises(RuntimeAPIError):
+        protocol.check_status(request, 200, b"")  # 200 is not 202
+
+
+def test_parse_next_response() -> None:
+    headers = {
+        "lambda-runtime-aws-request-id": "req-9",
+        "lambda-runtime-deadline-ms": "1700000000123",
+        "lambda-runtime-invoked-function-arn": "arn:f",
+        "lambda-runtime-trace-id": "Root=1",
+        "lambda-runtime-client-context": '{"custom": {}}',
+        "lambda-runtime-cognito-identity": '{"cognitoIdentityId": "i"}',
+        "lambda-runtime-aws-tenant-id": "tenant",
+        "lambda-runtime-invocation-id": "nonce",
+        "content-type": "application/json",
+    }
+    inv = protocol.parse_next_response(200, headers, b'{"a": 1}')
+    assert inv == wire.Invocation(
+        "req-9",
+        1700000000123,
+        "arn:f",
+        b'{"a": 1}',
+        content_type="application/json",
+        trace_id="Root=1",
+        client_context='{"custom": {}}',
+        cognito_identity='{"cognitoIdentityId": "i"}',
+        tenant_id="tenant",
+        invocation_id="nonce",
+    )
+
+
+def test_parse_next_response_rejects_errors_and_missing_request_id() -> None:
+    with pytest.raises(RuntimeAPIError) as status:
+        protocol.parse_next_response(500, {}, b"boom")
+    assert status.value.status == 500
+    with pytest.raises(RuntimeAPIError) as missing:
+        protocol.parse_next_response(200, {"lambda-runtime-deadline-ms": "1"}, b"")
+    assert "expected a Lambda-Runtime-Aws-Request-Id header" in str(missing.value)
+    assert isinstance(missing.value.__cause__, ValueError)

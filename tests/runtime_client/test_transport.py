@@ -1,0 +1,314 @@
+"""SocketTransport against real servers: the fake Runtime API, http.server, and raw sockets."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from lambdarig.runtime_client.errors import RuntimeAPIUnreachable
+from lambdarig.runtime_client.transport import SocketTransport
+from tests.runtime_client.fake_runtime_api import FakeRuntimeAPI, Reply
+
+RawScript = Callable[[socket.socket, int], None]
+
+
+class RawServer:
+    """Accepts connections on 127.0.0.1:0 and runs ``script(conn, index)`` for each, in order."""
+
+    def __init__(self, script: RawScript) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.script = script
+        self.accepted = 0
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def address(self) -> str:
+        return "127.0.0.1:%d" % self.listener.getsockname()[1]
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                self.accepted += 1
+                try:
+                    self.script(conn, self.accepted)
+                except BaseException as exc:
+                    self.errors.append(exc)
+
+    def close(self) -> None:
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        except OSError:
+            pass  # some platforms refuse shutdown() on a listener; close() below still runs
+        self.listener.close()
+        self.thread.join(5)
+        assert not self.thread.is_alive(), "the raw server thread did not stop"
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[RawScript], RawServer]]:
+    servers: list[RawServer] = []
+
+    def make(script: RawScript) -> RawServer:
+        servers.append(RawServer(script))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()
+        assert not server.errors, server.errors
+
+
+def read_request(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+    return data
+
+
+def test_get_and_post_over_one_keep_alive_connection(fake_api: FakeRuntimeAPI) -> None:
+    fake_api.script("GET", "/hello", Reply(200, b"hi", {"X-Thing": "a"}))
+    transport = SocketTransport(fake_api.address)
+    try:
+        first = transport.request("GET", "/hello", {"User-Agent": "t"})
+        sock = transport._sock
+        second = transport.request("POST", "/post", {"Content-Type": "text/plain"}, b"payload")
+    finally:
+        transport.close()
+    assert (first.status, first.body, first.headers["x-thing"]) == (200, b"hi", "a")
+    assert second.status == 202
+    assert sock is not None and transport._sock is None
+    get, post = fake_api.requests
+    assert get.headers["host"] == fake_api.address
+    assert get.headers["user-agent"] == "t"
+    assert "content-length" not in get.headers
+    assert (post.body, post.headers["content-length"]) == (b"payload", "7")
+
+
+def test_reuses_the_connection_between_requests(
+    raw_server: Callable[[RawScript], RawServer],
+) -> None:
+    def serve_two(conn: socket.socket, index: int) -> None:
+        for _ in range(2):
+            read_request(conn)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    server = raw_server(serve_two)
+    transport = SocketTransport(server.address)
+    try:
+        assert transport.request("GET", "/a", {}).body == b"ok"
+        assert transport.request("GET", "/b", {}).body == b"ok"
+    finally:
+        transport.close()
+    assert server.accepted == 1
+
+
+def test_decodes_a_chunked_body(fake_api: FakeRuntimeAPI) -> None:
+    fake_api.script("GET", "/chunked", Reply(200, b"0123456789" * 1000, chunked=True))
+    transport = SocketTransport(fake_api.address)
+    try:
+        response = transport.request("GET", "/chunked", {})
+        # The connection stays usable after a chunked body.
+        again = transport.request("POST", "/x", {}, b"")
+    finally:
+        transport.close()
+    assert response.body == b"0123456789" * 1000
+    assert again.status == 202
+
+
+def test_chunk_extensions_and_trailers(raw_server: Callable[[RawScript], RawServer]) -> None:
+    def serve(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n"
+        )
+
+    transport = SocketTransport(raw_server(serve).address)
+    try:
+        assert transport.request("GET", "/", {}).body == b"abcde"
+    finally:
+        transport.close()
+
+
+def test_body_delimited_by_close_then_reconnects(
+    raw_server: Callable[[RawScript], RawServer],
+) -> None:
+    def serve(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nuntil close #%d" % index)
+
+    server = raw_server(serve)
+    transport = SocketTransport(server.address)
+    try:
+        assert transport.request("GET", "/", {}).body == b"until close #1"
+        assert transport.request("GET", "/", {}).body == b"until close #2"
+    finally:
+        transport.close()
+    assert server.accepted == 2
+
+
+def test_connection_close_header_is_honoured(fake_api: FakeRuntimeAPI) -> None:
+    fake_api.script("GET", "/bye", Reply(200, b"bye", close=True))
+    transport = SocketTransport(fake_api.address)
+    try:
+        assert transport.request("GET", "/bye", {}).body == b"bye"
+        assert transport._sock is None
+        assert transport.request("POST", "/x", {}).status == 202
+    finally:
+        transport.close()
+
+
+def test_stale_keep_alive_connection_is_reopened_once(
+    raw_server: Callable[[RawScript], RawServer],
+) -> None:
+    # The server answers one request per connection but claims keep-alive, then closes: the
+    # second request meets a dead connection and must be resent on a fresh one.
+    def serve(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 4\r\n\r\n#%d.." % index)
+
+    server = raw_server(serve)
+    transport = SocketTransport(server.address)
+    try:
+        assert transport.request("POST", "/a", {}, b"1").body == b"#1.."
+        assert transport.request("POST", "/b", {}, b"2").body == b"#2.."
+    finally:
+        transport.close()
+    assert server.accepted == 2
+
+
+def test_connection_closed_on_a_fresh_connection_is_unreachable(
+    raw_server: Callable[[RawScript], RawServer],
+) -> None:
+    server = raw_server(lambda conn, index: read_request(conn) and None)
+    transport = SocketTransport(server.address)
+    with pytest.raises(RuntimeAPIUnreachable) as info:
+        transport.request("GET", "/2018-06-01/runtime/invocation/next", {})
+    assert str(info.value) == (
+        f"the Runtime API at {server.address} closed the connection before answering "
+        "GET /2018-06-01/runtime/invocation/next: expected an HTTP response, got end of stream"
+    )
+    assert server.accepted == 1
+
+
+def test_refused_connection_is_unreachable() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        address = "127.0.0.1:%d" % probe.getsockname()[1]
+    transport = SocketTransport(address)
+    with pytest.raises(RuntimeAPIUnreachable) as info:
+        transport.request("GET", "/x", {})
+    assert str(info.value).startswith(
+        f"could not exchange GET /x with the Runtime API at {address}: ConnectionRefusedError"
+    )
+    assert isinstance(info.value.__cause__, ConnectionRefusedError)
+
+
+@pytest.mark.parametrize(
+    "response, message",
+    [
+        (b"SMTP ready\r\n\r\n", "expected a status line like 'HTTP/1.1 200 OK', got b'SMTP ready'"),
+        (b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "expected a 'Name: value' header line"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "expected 10 body bytes, got 5"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "expected a decimal Content-Length"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "expected a hexadecimal chunk size, got b'zz'",
+        ),
+    ],
+)
+def test_malformed_responses_are_unreachable(
+    raw_server: Callable[[RawScript], RawServer], response: bytes, message: str
+) -> None:
+    def serve(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        conn.sendall(response)
+
+    server = raw_server(serve)
+    transport = SocketTransport(server.address)
+    with pytest.raises(RuntimeAPIUnreachable) as info:
+        transport.request("GET", "/", {})
+    assert f"the Runtime API at {server.address} broke HTTP/1.1 answering GET /: " in str(
+        info.value
+    )
+    assert message in str(info.value)
+    assert transport._sock is None
+
+
+def test_interim_1xx_responses_are_skipped(raw_server: Callable[[RawScript], RawServer]) -> None:
+    def serve(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        conn.sendall(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+        )
+
+    transport = SocketTransport(raw_server(serve).address)
+    try:
+        assert transport.request("POST", "/", {}, b"x").status == 202
+    finally:
+        transport.close()
+
+
+def test_works_against_stdlib_http_server() -> None:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(202)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Set-Cookie", "a=1")
+            self.send_header("Set-Cookie", "b=2")
+            self.end_headers()
+            self.wfile.write(body.upper())
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    transport = SocketTransport("127.0.0.1:%d" % server.server_address[1])
+    try:
+        response = transport.request("POST", "/echo", {"X-A": "1"}, b"abc")
+    finally:
+        transport.close()
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert response.status == 202
+    assert response.body == b"ABC"
+    assert response.headers["set-cookie"] == "a=1, b=2"
+
+
+@pytest.mark.parametrize("address", ["nohost", "host:", ":9001", "host:port"])
+def test_rejects_malformed_addresses(address: str) -> None:
+    with pytest.raises(ValueError, match="expected a Runtime API address like 127.0.0.1:9001"):
+        SocketTransport(address)
+
+
+def test_accepts_bracketed_ipv6_addresses() -> None:
+    transport = SocketTransport("[::1]:9001")
+    assert (transport._host, transport._port) == ("::1", 9001)
+
+
+@pytest.mark.parametrize(
+    "path, headers",
+    [("/a\r\nX: y", {}), ("/a b", {}), ("/a", {"X-Evil": "v\r\nInjected: 1"})],
+)
+def test_refuses_to_send_header_injection(path: str, headers: dict[str, str]) -> None:
+    transport = SocketTransport("127.0.0.1:9")
+    with pytest.raises(ValueError, match="expected a request"):
+        transport.request("GET", path, headers)
