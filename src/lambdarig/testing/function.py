@@ -27,6 +27,8 @@ from lambdarig.testing.result import InvokeResult
 RUNTIMES = ("lambdarig", "awslambdaric")
 # How long to wait, after the HTTP answer, for the invocation's REPORT line on stdout.
 REPORT_GRACE_S = 3.0
+# Emulators print START before the runtime sees the event; if none shows up soon, none will.
+START_GRACE_S = 0.5
 HTTP_MARGIN_S = 30.0  # on top of the function timeout: init, cold starts, a loaded CI machine
 
 
@@ -307,7 +309,7 @@ class LambdaFunction:
         try:
             response = self._client.post(self.url, content=body, headers=headers)
         except httpx.TransportError as exc:
-            process.check()
+            process.check(settle=1.0)
             raise InvokeError(f"expected an answer from {self.url}, got {exc!r}") from exc
         process.check()
         return self._result(response.status_code, response.content, response.headers, mark)
@@ -325,7 +327,7 @@ class LambdaFunction:
             async with httpx.AsyncClient(timeout=self.spec.timeout + HTTP_MARGIN_S) as client:
                 response = await client.post(self.url, content=body, headers=headers)
         except httpx.TransportError as exc:
-            process.check()
+            process.check(settle=1.0)
             raise InvokeError(f"expected an answer from {self.url}, got {exc!r}") from exc
         process.check()
         loop = asyncio.get_running_loop()
@@ -338,7 +340,7 @@ class LambdaFunction:
         request_id = headers.get(invoke_api.HEADER_REQUEST_ID)
         logs = None
         if status != invoke_api.STATUS_EVENT:
-            logs = process.book.wait_invocation(request_id, mark, REPORT_GRACE_S)
+            logs = process.book.wait_invocation(request_id, mark, REPORT_GRACE_S, START_GRACE_S)
         tail = headers.get(invoke_api.HEADER_LOG_RESULT)
         return InvokeResult(
             status_code=status,

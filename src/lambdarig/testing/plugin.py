@@ -140,10 +140,19 @@ def lambda_pool(pytestconfig: pytest.Config) -> Iterator[FunctionPool]:
 
 
 @pytest.fixture
-def lambda_function(lambda_pool: FunctionPool) -> Iterator[Callable[..., LambdaFunction]]:
+def lambda_function(
+    lambda_pool: FunctionPool, pytestconfig: pytest.Config
+) -> Iterator[Callable[..., LambdaFunction]]:
+    """Factory: ``lambda_function(handler, **options)`` -> a started, freshly reset function.
+
+    Relative ``code=`` and ``layers=`` paths are resolved against the pytest root directory.
+    """
     used: list[LambdaFunction] = []
 
     def factory(handler: str, **kwargs: Any) -> LambdaFunction:
+        root = pytestconfig.rootpath
+        kwargs["code"] = root / kwargs.get("code", ".")
+        kwargs["layers"] = [root / layer for layer in kwargs.get("layers", ())]
         try:
             spec = FunctionSpec.build(handler, **kwargs)
         except TypeError as exc:

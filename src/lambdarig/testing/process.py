@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -138,9 +139,10 @@ class EmulatorProcess:
         self._stderr: list[str] = []
         self._failures: list[str] = []
         self._ready = threading.Event()
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._popen: subprocess.Popen[bytes] | None = None
         self._threads: list[threading.Thread] = []
+        self._exit_reported = False
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -150,6 +152,7 @@ class EmulatorProcess:
         :class:`EmulatorStartError` if it exited or did not become ready in time.
         """
         self._stderr, self._failures = [], []
+        self._exit_reported = False
         self._ready.clear()
         self.url = self._fixed_url
         self._popen = subprocess.Popen(
@@ -257,18 +260,28 @@ class EmulatorProcess:
         return self._popen is not None and self._popen.poll() is None
 
     def stderr_lines(self) -> list[str]:
-        with self._lock:
+        with self._cond:
             return list(self._stderr)
 
     def reset(self) -> None:
         """Forget collected output and recorded failures (cheap, per test)."""
         self.book.clear()
-        with self._lock:
+        with self._cond:
             self._failures.clear()
 
-    def check(self) -> None:
-        """Raise :class:`EmulatorCrashed` if the emulator died or logged a failure since reset."""
-        if self._popen is not None and self._popen.poll() is not None:
+    def check(self, settle: float = 0.0) -> None:
+        """Raise :class:`EmulatorCrashed` if the emulator died or logged a failure since reset.
+
+        ``settle``: after a connection failure, wait up to this long for a dying emulator to exit
+        so that the crash, not the broken connection, is what gets reported.
+        """
+        if settle and self._popen is not None:
+            try:
+                self._popen.wait(timeout=settle)
+            except subprocess.TimeoutExpired:
+                pass  # still running: the connection failure was not a crash
+        if self._popen is not None and self._popen.poll() is not None and not self._exit_reported:
+            self._exit_reported = True  # report a crash once, in the test that caused it
             code = self._popen.returncode
             for thread in self._threads:
                 thread.join(timeout=2.0)
@@ -276,7 +289,8 @@ class EmulatorProcess:
                 f"expected the emulator to keep running, but it exited with status {code}",
                 self.stderr_lines(),
             )
-        with self._lock:
+        self._drain_stderr()
+        with self._cond:
             failures, self._failures = list(self._failures), []
         if failures:
             raise EmulatorCrashed(
@@ -290,19 +304,46 @@ class EmulatorProcess:
             self.book.feed(_decode(raw))
 
     def _pump_stderr(self, stream: IO[bytes] | None) -> None:
+        """Read stderr under ``_cond`` so :meth:`_drain_stderr` can tell when all is processed."""
         assert stream is not None
-        for raw in stream:
-            line = _decode(raw)
-            with self._lock:
-                self._stderr.append(line)
-                if len(self._stderr) > 2000:
-                    del self._stderr[:1000]
-                if EMULATOR_FAILURE.match(line):
-                    self._failures.append(line)
-            match = LISTENING.search(line)
-            if match and not self._ready.is_set():
-                self.url = match.group("url").rstrip("/")
-                self._ready.set()
+        fd, pending = stream.fileno(), b""
+        while True:
+            select.select([fd], [], [])
+            with self._cond:
+                chunk = os.read(fd, 65536)
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                if not chunk and pending:
+                    lines, pending = [*lines, pending], b""
+                for raw in lines:
+                    self._on_stderr_line(_decode(raw))
+                self._cond.notify_all()
+            if not chunk:
+                return
+
+    def _on_stderr_line(self, line: str) -> None:
+        self._stderr.append(line)
+        if len(self._stderr) > 2000:
+            del self._stderr[:1000]
+        if EMULATOR_FAILURE.match(line):
+            self._failures.append(line)
+        match = LISTENING.search(line)
+        if match and not self._ready.is_set():
+            self.url = match.group("url").rstrip("/")
+            self._ready.set()
+
+    def _drain_stderr(self, timeout: float = 1.0) -> None:
+        """Block (up to ``timeout`` s) until everything already written to stderr is processed."""
+        popen = self._popen
+        if popen is None or popen.stderr is None or popen.stderr.closed:
+            return
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while time.monotonic() < deadline:
+                readable, _, _ = select.select([popen.stderr.fileno()], [], [], 0)
+                if not readable:
+                    return
+                self._cond.wait(0.05)
 
 
 def _decode(raw: bytes) -> str:

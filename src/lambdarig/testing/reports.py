@@ -134,21 +134,25 @@ class LogBook:
             return self._lines[since:]
 
     def wait_invocation(
-        self, request_id: str | None, since: int, timeout: float
+        self, request_id: str | None, since: int, timeout: float, start_timeout: float | None = None
     ) -> InvocationLogs | None:
         """Block up to ``timeout`` s for the REPORT of ``request_id`` (or, if ``None``, of the
         first invocation that STARTs after position ``since``); return its logs.
 
-        Returns ``None`` if no START line for it appeared in time. If START arrived but REPORT did
-        not, the logs so far are returned with ``report=None``.
+        Returns ``None`` if no START line for it appeared within ``start_timeout`` (default:
+        ``timeout``) s. If START arrived but REPORT did not, the logs so far are returned with
+        ``report=None``.
         """
-        deadline = time.monotonic() + timeout
+        now = time.monotonic()
+        deadline = now + timeout
+        start_deadline = now + (timeout if start_timeout is None else min(start_timeout, timeout))
         with self._cond:
             while True:
                 found = self._collect(request_id, since)
                 if found is not None and found.report is not None:
                     return found
-                remaining = deadline - time.monotonic()
+                limit = deadline if found is not None else start_deadline
+                remaining = limit - time.monotonic()
                 if remaining <= 0:
                     return found
                 self._cond.wait(remaining)
