@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,10 @@ class Client:
 def _pip(python: Path, *args: str) -> None:
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.setdefault("PIP_CACHE_DIR", str(peers.cache_dir() / "pip"))
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", *args], env=env, check=True)
+    argv = [str(python), "-m", "pip", "install", "--quiet", *args]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
 
 
 def _fresh_venv(directory: Path) -> Path:
@@ -188,9 +192,48 @@ def runtime_files_kib(client: Client) -> float:
     return int(done.stdout) / 1024
 
 
-def ratio_row(label: str, ref: float, ours: float, fmt: str, target: str) -> str:
-    ratio = ours / ref if ref else float("nan")
-    return f"{label:<32}{ref:>14{fmt}}{ours:>14{fmt}}{ratio:>9.2f}x   {target}"
+@dataclass(frozen=True)
+class Row:
+    label: str
+    reference: float
+    ours: float
+    digits: int
+    target: str
+
+    @property
+    def ratio(self) -> float:
+        return self.ours / self.reference if self.reference else float("nan")
+
+    def text(self) -> str:
+        ref, ours = f"{self.reference:.{self.digits}f}", f"{self.ours:.{self.digits}f}"
+        return f"{self.label:<34}{ref:>14}{ours:>14}{self.ratio:>9.2f}x   {self.target}"
+
+    def markdown(self) -> str:
+        ref, ours = f"{self.reference:.{self.digits}f}", f"{self.ours:.{self.digits}f}"
+        target = self.target.replace("<=", "≤").replace(">=", "≥")
+        return f"| {self.label} | {ref} | {ours} | {self.ratio:.2f}× | {target} |"
+
+
+README_START, README_END = "<!-- BENCHMARK-RESULTS -->", "<!-- /BENCHMARK-RESULTS -->"
+
+
+def update_readme(rows: list[Row], info: dict[str, str], readme: Path) -> None:
+    """Replace the block between the BENCHMARK-RESULTS markers of the README with ``rows``."""
+    text = readme.read_text()
+    head, found, rest = text.partition(README_START)
+    _, found_end, tail = rest.partition(README_END)
+    if not (found and found_end):
+        raise SystemExit(f"{readme}: expected the markers {README_START} ... {README_END}")
+    when = time.strftime("%Y-%m-%d", time.gmtime())
+    table = [
+        f"Measured {when} on {info['cpu']} ({info['cores']} cores), Linux {info['kernel']},"
+        f" CPython {info['python']}:",
+        "",
+        "| | awslambdaric | lambdarig | ratio | target |",
+        "|---|---|---|---|---|",
+        *(row.markdown() for row in rows),
+    ]
+    readme.write_text(head + README_START + "\n" + "\n".join(table) + "\n" + README_END + tail)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,30 +241,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spawns", type=int, default=25, help="cold starts per client")
     parser.add_argument("--seconds", type=float, default=3.0, help="warm-invoke window per client")
     parser.add_argument("--reuse-peers", action="store_true", help="no venvs: smoke run")
+    parser.add_argument("--update-readme", action="store_true", help="write figures to README")
     args = parser.parse_args(argv)
 
     clients = peer_clients() if args.reuse_peers else fresh_clients()
+    ref, ours = clients
     info = machine_info()
     print(f"machine: {info['cpu']}, {info['cores']} cores, Linux {info['kernel']}")
-    print(f"python: {info['python']} (benchmark runner); clients: {clients[0].python} / ...")
+    print(f"python: {info['python']}; clients: {ref.python}, {ours.python}")
     with tempfile.TemporaryDirectory(prefix="lambdarig-bench-") as tmp:
         code = Path(tmp)
         starts = cold_starts(clients, args.spawns, code)
         rates = warm_rates(clients, args.seconds, code)
-    ref, ours = clients
     init_ms = {name: median([s.seconds for s in runs]) * 1000 for name, runs in starts.items()}
     rss_mib = {name: median([s.rss_kib for s in runs]) / 1024 for name, runs in starts.items()}
     size = {client.name: install_kib(client) for client in clients}
-    print(f"{'':<32}{ref.name:>14}{ours.name:>14}{'ratio':>10}   target")
-    print(ratio_row(f"cold init, median of {args.spawns} (ms)", init_ms[ref.name],
-                    init_ms[ours.name], ".1f", "<= 0.70x"))  # fmt: skip
-    print(ratio_row(f"warm invokes/s ({args.seconds:g} s)", rates[ref.name], rates[ours.name],
-                    ".0f", ">= 1.00x"))  # fmt: skip
-    print(ratio_row("RSS after init (MiB)", rss_mib[ref.name], rss_mib[ours.name], ".1f",
-                    "<= 1.00x"))  # fmt: skip
     files = {client.name: runtime_files_kib(client) for client in clients}
-    print(ratio_row("installed size with deps (KiB)", size[ref.name], size[ours.name], ".0f", ""))
-    print(ratio_row("client alone, no deps (KiB)", files[ref.name], files[ours.name], ".0f", ""))
+    rows = [
+        Row(f"cold init, median of {args.spawns} (ms)", init_ms[ref.name], init_ms[ours.name],
+            1, "<= 0.70x"),
+        Row(f"warm invokes/s ({args.seconds:g} s)", rates[ref.name], rates[ours.name], 0,
+            ">= 1.00x"),
+        Row("RSS after init (MiB)", rss_mib[ref.name], rss_mib[ours.name], 1, "<= 1.00x"),
+        Row("installed size with deps (KiB)", size[ref.name], size[ours.name], 0, ""),
+        Row("client alone, no deps (KiB)", files[ref.name], files[ours.name], 0, ""),
+    ]  # fmt: skip
+    print(f"{'':<34}{ref.name:>14}{ours.name:>14}{'ratio':>10}   target")
+    for row in rows:
+        print(row.text())
+    if args.update_readme:
+        update_readme(rows, info, REPO / "README.md")
+        print("README.md updated")
     return 0
 
 
