@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,11 +42,15 @@ def runtime_env(api: str, extra: Mapping[str, str] | None = None) -> dict[str, s
 
 @pytest.fixture
 def spawn(tmp_path: Path) -> Iterator[Spawn]:
-    """``spawn(*args, env=..., cwd=tmp_path)`` starts ``python -m lambdarig.runtime_client *args``."""
+    """``spawn(*args, env=...)`` starts ``python -m lambdarig.runtime_client *args`` in tmp_path."""
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(
-        *args: str, env: Mapping[str, str], cwd: Path | None = None, module: bool = True
+        *args: str,
+        env: Mapping[str, str],
+        cwd: Path | None = None,
+        module: bool = True,
+        **popen: Any,
     ) -> subprocess.Popen[bytes]:
         cmd = [sys.executable, "-m", "lambdarig.runtime_client", *args] if module else list(args)
         proc = subprocess.Popen(
@@ -54,6 +59,7 @@ def spawn(tmp_path: Path) -> Iterator[Spawn]:
             cwd=cwd or tmp_path,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            **popen,
         )
         procs.append(proc)
         return proc

@@ -29,7 +29,7 @@ class RawServer:
 
     @property
     def address(self) -> str:
-        return "127.0.0.1:%d" % self.listener.getsockname()[1]
+        return f"127.0.0.1:{self.listener.getsockname()[1]}"
 
     def _serve(self) -> None:
         while True:
@@ -206,7 +206,7 @@ def test_connection_closed_on_a_fresh_connection_is_unreachable(
 
 def test_refused_connection_is_unreachable() -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
-        address = "127.0.0.1:%d" % probe.getsockname()[1]
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
     transport = SocketTransport(address)
     with pytest.raises(RuntimeAPIUnreachable) as info:
         transport.request("GET", "/x", {})
@@ -280,7 +280,7 @@ def test_works_against_stdlib_http_server() -> None:
     server = HTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
-    transport = SocketTransport("127.0.0.1:%d" % server.server_address[1])
+    transport = SocketTransport(f"127.0.0.1:{server.server_address[1]}")
     try:
         response = transport.request("POST", "/echo", {"X-A": "1"}, b"abc")
     finally:

@@ -1,0 +1,222 @@
+"""The runtime as a real subprocess (``python -m lambdarig.runtime_client``) vs the fake API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lambdarig import runtime_api as wire
+from tests.runtime_client.conftest import Spawn, runtime_env
+from tests.runtime_client.fake_runtime_api import FakeRuntimeAPI
+
+TIMEOUT = 20
+INV = wire.Invocation("req-1", 4102444800000, "arn:aws:lambda:::function:f", b'{"n": 1}')
+
+APP = """
+import atexit, os, sys
+
+MARKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "atexit-ran")
+atexit.register(lambda: open(MARKER, "w").write("yes"))
+
+def handler(event, context):
+    return {
+        "event": event,
+        "telemetry_fd": os.environ.get("_LAMBDA_TELEMETRY_LOG_FD"),
+        "path0": sys.path[0],
+    }
+"""
+
+
+def write_app(directory: Path, source: str = APP, name: str = "app.py") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / name).write_text(textwrap.dedent(source))
+    return directory
+
+
+def finish(proc: subprocess.Popen[bytes]) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=TIMEOUT)
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (
+            ["app.handler"],
+            {},
+            "lambdarig-runtime: error: AWS_LAMBDA_RUNTIME_API is not set: expected the Runtime "
+            "API's host:port (for example 127.0.0.1:9001)\n",
+        ),
+        (
+            [],
+            {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9"},
+            "lambdarig-runtime: error: no handler given: expected it as the first argument "
+            "(for example app.handler) or in _HANDLER\n",
+        ),
+        (
+            ["app.handler"],
+            {"AWS_LAMBDA_RUNTIME_API": "nohost"},
+            "lambdarig-runtime: error: AWS_LAMBDA_RUNTIME_API: expected a Runtime API address "
+            "like 127.0.0.1:9001, got 'nohost'\n",
+        ),
+        (
+            ["app.handler"],
+            {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9", "AWS_LAMBDA_MAX_CONCURRENCY": "many"},
+            "lambdarig-runtime: error: AWS_LAMBDA_MAX_CONCURRENCY must be an integer, got 'many'\n",
+        ),
+        (
+            ["app.handler"],
+            {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9", "AWS_LAMBDA_MAX_CONCURRENCY": "0"},
+            "lambdarig-runtime: error: AWS_LAMBDA_MAX_CONCURRENCY must be a positive integer, "
+            "got 0\n",
+        ),
+    ],
+)
+def test_config_errors_exit_2_with_one_line(
+    spawn: Spawn, args: list[str], env: dict[str, str], message: str
+) -> None:
+    clean = {k: v for k, v in runtime_env("unused").items() if k != "AWS_LAMBDA_RUNTIME_API"}
+    proc = spawn(*args, env={**clean, **env})
+    status, out, err = finish(proc)
+    assert (status, out, err) == (2, "", message)
+
+
+def test_init_error_posts_init_error_and_exits_1(
+    spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
+) -> None:
+    proc = spawn("missing.handler", env=runtime_env(fake_api.address))
+    status, out, err = finish(proc)
+    assert status == 1, err
+    (post,) = fake_api.requests
+    assert post.path == "/2018-06-01/runtime/init/error"
+    assert post.headers["lambda-runtime-function-error-type"] == "Runtime.ImportModuleError"
+    assert json.loads(post.body)["errorMessage"] == (
+        "Unable to import module 'missing': No module named 'missing'"
+    )
+    assert "[ERROR] Runtime.ImportModuleError: Unable to import module 'missing'" in out
+
+
+def test_serves_then_sigterm_runs_atexit(
+    spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
+) -> None:
+    write_app(tmp_path)
+    r, w = os.pipe()
+    env = runtime_env(fake_api.address, {"_LAMBDA_TELEMETRY_LOG_FD": str(w)})
+    fake_api.queue_invocation(INV)
+    proc = spawn("app.handler", env=env, pass_fds=(w,))
+    os.close(w)
+    try:
+        (post,) = fake_api.wait_for_posts(1)
+        fake_api.wait_for(lambda f: f.waiting_next == 1, "the second /next")
+        proc.send_signal(signal.SIGTERM)
+        status, out, err = finish(proc)
+    finally:
+        os.close(r)
+    assert json.loads(post.body) == {
+        "event": {"n": 1},
+        "telemetry_fd": None,
+        "path0": str(tmp_path),
+    }
+    assert status == 128 + signal.SIGTERM, err
+    assert (tmp_path / "atexit-ran").read_text() == "yes"
+
+
+def test_console_script_imports_handlers_from_the_task_root(
+    spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
+) -> None:
+    task_root = write_app(tmp_path / "task")
+    script = Path(sys.executable).with_name("lambdarig-runtime")
+    if not script.exists():
+        pytest.skip(f"console script not installed next to {sys.executable}")
+    fake_api.queue_invocation(INV)
+    env = runtime_env(fake_api.address, {"LAMBDA_TASK_ROOT": str(task_root)})
+    proc = spawn(str(script), "app.handler", env=env, cwd=tmp_path, module=False)
+    (post,) = fake_api.wait_for_posts(1)
+    proc.terminate()
+    finish(proc)
+    assert post.path.endswith("/response")
+    assert json.loads(post.body)["path0"] == str(tmp_path)
+
+
+# Modules that must not be imported before the first GET /next (each costs milliseconds of cold
+# start; see the brief). logging (and with it threading/traceback/re/enum) is required by the
+# awslambdaric logging contract and is allowed after logs.setup_logging.
+HEAVY_MODULES = {
+    "typing",
+    "dataclasses",
+    "http",
+    "http.client",
+    "email",
+    "asyncio",
+    "inspect",
+    "socket",
+    "selectors",
+    "ssl",
+    "subprocess",
+    "multiprocessing",
+    "concurrent.futures",
+    "decimal",
+    "ctypes",
+    "uuid",
+}
+HEAVY_MODULES_WITHOUT_LOGGING = {"threading", "traceback", "logging", "enum", "re"}
+
+PROBE = """
+import os, sys, json
+from lambdarig.runtime_client import transport
+
+original = transport.SocketTransport.request
+
+def request(self, method, path, headers, body=b""):
+    if path.endswith("/invocation/next"):
+        with open(os.environ["PROBE_OUT"], "w") as out:
+            json.dump(sorted(sys.modules), out)
+        os._exit(0)
+    return original(self, method, path, headers, body)
+
+transport.SocketTransport.request = request
+sys.argv[0] = "lambdarig-runtime"
+from lambdarig.runtime_client.cli import main
+sys.exit(main())
+"""
+
+
+def test_nothing_heavy_is_imported_before_the_first_next(
+    spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
+) -> None:
+    write_app(tmp_path, "def handler(event, context):\n    return None\n")
+    out_file = tmp_path / "modules.json"
+    env = runtime_env(fake_api.address, {"PROBE_OUT": str(out_file)})
+    proc = spawn(sys.executable, "-c", PROBE, "app.handler", env=env, module=False)
+    status, out, err = finish(proc)
+    assert status == 0, err
+    modules = set(json.loads(out_file.read_text()))
+    assert "lambdarig.runtime_client.loop" in modules
+    assert not modules & HEAVY_MODULES, sorted(modules & HEAVY_MODULES)
+    # Only the standard library and lambdarig itself are loaded.
+    allowed = set(sys.stdlib_module_names) | {"__main__", "_distutils_hack", "lambdarig", "app"}
+    foreign = {m for m in modules if m.split(".")[0] not in allowed}
+    assert not foreign, sorted(foreign)
+
+
+def test_importing_the_package_imports_only_the_stdlib(tmp_path: Path) -> None:
+    code = (
+        "import sys, json; before = set(sys.modules); import lambdarig.runtime_client; "
+        "print(json.dumps(sorted(set(sys.modules) - before)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=True, cwd=tmp_path
+    ).stdout
+    added = set(json.loads(out))
+    roots = {m.split(".")[0] for m in added}
+    assert roots <= set(sys.stdlib_module_names) | {"lambdarig"}, sorted(roots)
+    assert not added & (HEAVY_MODULES | HEAVY_MODULES_WITHOUT_LOGGING), sorted(
+        added & (HEAVY_MODULES | HEAVY_MODULES_WITHOUT_LOGGING)
+    )
