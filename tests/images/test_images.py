@@ -1,0 +1,119 @@
+"""Function images on the offline bases: `docker run -p 127.0.0.1::8080 IMAGE`, HTTP and boto3."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests import peers
+from tests.images.conftest import FUNCTION, INVOKE_PATH, built_image, require_base, running
+
+pytestmark = pytest.mark.docker
+PYTHONS = {"bookworm": "3.11", "trixie": "3.13"}
+
+
+@pytest.fixture(params=sorted(PYTHONS))
+def function_image(request: pytest.FixtureRequest) -> tuple[str, Any]:
+    return request.param, request.getfixturevalue(f"{request.param}_image")
+
+
+def test_image_is_a_thin_layer_over_its_base(function_image: tuple[str, Any]) -> None:
+    suite, built = function_image
+    assert built.base_size_bytes is not None
+    added = built.size_bytes - built.base_size_bytes
+    print(f"{built.tag}: {built.size_bytes / 1e6:.1f} MB; base {built.base_image}: "
+          f"{built.base_size_bytes / 1e6:.1f} MB")  # fmt: skip
+    assert 0 < added < 25_000_000, f"{suite}: the image adds {added:,} bytes to its base"
+
+
+def test_image_answers_http_and_boto3(docker_client: Any, function_image: tuple[str, Any]) -> None:
+    suite, built = function_image
+    boto3 = pytest.importorskip("boto3")
+    with running(
+        docker_client, built.tag, environment={"AWS_LAMBDA_FUNCTION_NAME": "hello"}
+    ) as url:
+        answer = httpx.post(url + INVOKE_PATH, content=b'{"via": "http"}', timeout=30)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["event"] == {"via": "http"}
+        assert body["python"] == PYTHONS[suite]
+        assert body["task_root"] == "/var/task"
+        client = boto3.client(
+            "lambda", endpoint_url=url, region_name="us-east-1",
+            aws_access_key_id="dummy", aws_secret_access_key="dummy",
+        )  # fmt: skip
+        reply = client.invoke(FunctionName="function", Payload=b'{"via": "boto3"}')
+        assert reply["StatusCode"] == 200
+        assert "FunctionError" not in reply
+        assert json.loads(reply["Payload"].read())["event"] == {"via": "boto3"}
+
+
+@pytest.mark.peers
+def test_entrypoint_runs_the_client_directly_when_a_runtime_api_is_set(
+    docker_client: Any, bookworm_image: Any
+) -> None:
+    """AWS's emulator in front: it sets AWS_LAMBDA_RUNTIME_API, as Lambda does."""
+    rie = peers.require_rie()
+    with running(
+        docker_client, bookworm_image.tag, entrypoint=["/usr/local/bin/aws-lambda-rie"],
+        command=["/lambda-entrypoint.sh", "app.handler"],
+        volumes={str(rie): {"bind": "/usr/local/bin/aws-lambda-rie", "mode": "ro"}},
+    ) as url:  # fmt: skip
+        answer = httpx.post(url + INVOKE_PATH, content=b'{"action": "runtime"}', timeout=30)
+    assert answer.json() == {"awslambdaric": False, "lambdarig.runtime_client": True}
+
+
+def test_entrypoint_wants_exactly_one_handler(docker_client: Any, bookworm_image: Any) -> None:
+    import docker
+
+    with pytest.raises(docker.errors.ContainerError) as failed:
+        docker_client.containers.run(bookworm_image.tag, ["a.handler", "b.handler"], remove=True)
+    assert failed.value.exit_status == 142
+    assert b"expected the handler as the only argument" in failed.value.stderr
+
+
+@pytest.fixture(scope="module")
+def awslambdaric_image(docker_client: Any) -> Iterator[Any]:
+    base = require_base(docker_client, "bookworm")
+    wheels = peers.cache_dir() / "wheels"
+    with built_image(
+        docker_client, "lambdarig-test/fn:awslambdaric", base_image=base, variant="awslambdaric",
+        pip_args=["--find-links", str(wheels)] if wheels.is_dir() else [],
+    ) as built:  # fmt: skip
+        yield built
+
+
+def test_awslambdaric_variant_keeps_awslambdaric_behind_our_emulator(
+    docker_client: Any, awslambdaric_image: Any
+) -> None:
+    with running(docker_client, awslambdaric_image.tag) as url:
+        runtime = httpx.post(url + INVOKE_PATH, content=b'{"action": "runtime"}', timeout=30)
+        echo = httpx.post(url + INVOKE_PATH, content=b'{"via": "ric"}', timeout=30)
+    assert runtime.json() == {"awslambdaric": True, "lambdarig.runtime_client": False}
+    assert echo.json()["event"] == {"via": "ric"}
+
+
+def test_cli_builds_an_image_and_prints_sizes(docker_client: Any, tmp_path: Path) -> None:
+    base = require_base(docker_client, "trixie")
+    tag = "lambdarig-test/fn:cli"
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lambdarig.cli", "image", "build", str(FUNCTION), "--tag", tag,
+             "--base", base, "--python", "3.13", "-r", str(requirements)],
+            capture_output=True, text=True, check=False, timeout=600,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        last = done.stdout.strip().splitlines()[-1]
+        assert last.startswith(f"built {tag} (sha256:")
+        assert f"; base {base}: " in last and last.endswith(" MB")
+    finally:
+        docker_client.images.remove(tag, force=True)
