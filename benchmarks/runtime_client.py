@@ -162,7 +162,8 @@ def install_kib(client: Client) -> float:
         check=True,
         env={**os.environ, **client.env},
     )
-    return sum(json.loads(done.stdout).values()) / 1024
+    sizes: dict[str, int] = json.loads(done.stdout)
+    return sum(sizes.values()) / 1024
 
 
 def runtime_files_kib(client: Client) -> float:
