@@ -448,6 +448,9 @@ def fail(event, context):
 
 def slow(event, context):
     time.sleep(10)
+
+def big(event, context):
+    return "x" * 6291556
 """
 
 
@@ -487,6 +490,15 @@ def _check_real_runtime(run_env, env_spec_for: Callable[[str], EnvironmentSpec])
     assert failed.kind is OutcomeKind.FUNCTION_ERROR
     error = json.loads(failed.body)
     assert error["errorType"] == "ValueError" and error["errorMessage"] == "boom"
+
+    async def twice(run: Run) -> tuple[InvokeOutcome, InvokeOutcome]:
+        return await run.env.invoke(request("big-1")), await run.env.invoke(request("big-2"))
+
+    too_large, after = run_env(env_spec_for("big"), twice)
+    assert too_large.kind is OutcomeKind.RESPONSE_TOO_LARGE
+    assert too_large.error_type == "Function.ResponseSizeTooLarge"
+    # both real runtimes exit after their 413; the next invoke re-inits instead of being blamed
+    assert after.kind is OutcomeKind.RESPONSE_TOO_LARGE
 
     async def init_only(run: Run) -> InvokeOutcome | None:
         return await run.env.start()

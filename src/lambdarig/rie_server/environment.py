@@ -284,20 +284,9 @@ class Environment:
 
     async def _invoke(self, request: InvokeRequest) -> InvokeOutcome:
         deadline = time.monotonic() + self._spec.timeout_s
-        deadline_ms = now_ms() + int(self._spec.timeout_s * 1000)
-        async with self._lock():
-            if self.initialized:
-                init_ms, self._pending_init_ms = self._pending_init_ms, None
-            else:
-                failed, init_ms = await self._init(deadline, request.request_id)
-                if failed is not None:
-                    return dataclasses.replace(failed, init_duration_ms=init_ms)
-        backend, process, exited = self._backend, self._process, self._exited
-        assert backend is not None and process is not None and exited is not None
-        generation = backend.generation
         invocation = api.Invocation(
             request_id=request.request_id,
-            deadline_ms=deadline_ms,
+            deadline_ms=now_ms() + int(self._spec.timeout_s * 1000),
             invoked_function_arn=request.invoked_function_arn or self._spec.function_arn,
             body=request.payload,
             content_type=request.content_type or api.CONTENT_TYPE_JSON,
@@ -307,24 +296,51 @@ class Environment:
             tenant_id=request.tenant_id,
             invocation_id=str(uuid.uuid4()),
         )
+        init_ms: float | None = None
+        # Two rounds at most: a runtime that exited after its previous invoke (e.g. after a 413)
+        # is found gone before this event reached it; it is re-initialised, not blamed.
+        for may_retry in (True, False):
+            async with self._lock():
+                if self.initialized:
+                    pending, self._pending_init_ms = self._pending_init_ms, None
+                    init_ms = init_ms if init_ms is not None else pending
+                else:
+                    failed, init_ms = await self._init(deadline, request.request_id)
+                    if failed is not None:
+                        return dataclasses.replace(failed, init_duration_ms=init_ms)
+            outcome = await self._deliver(invocation, deadline, init_ms, may_retry)
+            if outcome is not None:
+                return outcome
+        raise AssertionError("unreachable: the last round always yields an outcome")
+
+    async def _deliver(
+        self, invocation: api.Invocation, deadline: float, init_ms: float | None, may_retry: bool
+    ) -> InvokeOutcome | None:
+        """Hand ``invocation`` to the runtime and wait for its end; ``None`` = the runtime was
+        already gone before taking it (retry after a re-init)."""
+        backend, process, exited = self._backend, self._process, self._exited
+        assert backend is not None and process is not None and exited is not None
+        generation = backend.generation
         started = time.monotonic()
         result = generation.submit(invocation)
+        delivered = True
         try:
             await _first(result, exited, until=deadline)
         finally:
-            generation.withdraw(invocation)
+            delivered = generation.withdraw(invocation)
         duration_ms = (time.monotonic() - started) * 1000
+        request_id = invocation.request_id
         if result.done():
             return _from_posted(result.result(), duration_ms, init_ms, process.peak_memory_mb())
         if exited.done():
-            crashed = self._crashed(
-                OutcomeKind.CRASH, request.request_id, process, exited, duration_ms
-            )
+            if may_retry and not delivered:
+                return None
+            crashed = self._crashed(OutcomeKind.CRASH, request_id, process, exited, duration_ms)
             return dataclasses.replace(crashed, init_duration_ms=init_ms)
         self._initialized = False
         memory = process.peak_memory_mb()
         await self._end_process(0)
-        message = protocol.timeout_message(request.request_id, self._spec.timeout_s)
+        message = protocol.timeout_message(request_id, self._spec.timeout_s)
         return _failure(
             OutcomeKind.TIMEOUT,
             api.SANDBOX_TIMEDOUT,

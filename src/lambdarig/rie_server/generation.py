@@ -58,6 +58,7 @@ class Generation:
         self.init_error: asyncio.Future[Posted] = loop.create_future()
         self.results: dict[str, asyncio.Future[Posted]] = {}
         self.running: api.Invocation | None = None
+        self.delivered: set[str] = set()  # invocation ids handed to a /next
 
     def submit(self, invocation: api.Invocation) -> asyncio.Future[Posted]:
         """Queue ``invocation`` for the next poll; the future resolves when the runtime posts."""
@@ -67,10 +68,15 @@ class Generation:
         self.queue.put_nowait(invocation)
         return future
 
-    def withdraw(self, invocation: api.Invocation) -> None:
-        """The invocation is over for the front end; later posts for it are refused."""
+    def withdraw(self, invocation: api.Invocation) -> bool:
+        """The invocation is over for the front end (later posts for it are refused by the book).
+        Returns whether a ``/next`` ever handed it to the runtime."""
         assert invocation.invocation_id is not None
         self.results.pop(invocation.invocation_id, None)
+        if invocation.invocation_id in self.delivered:
+            self.delivered.discard(invocation.invocation_id)
+            return True
+        return False
 
     async def next_invocation(self) -> api.Invocation:
         """A runtime's ``/next``: ends init on the first call, then waits for an event."""
@@ -85,6 +91,7 @@ class Generation:
         invocation = await self.queue.get()
         assert invocation.invocation_id is not None
         self.book.deliver(invocation.request_id, invocation.invocation_id, now_ms())
+        self.delivered.add(invocation.invocation_id)
         self.running = invocation
         return invocation
 
