@@ -1,0 +1,61 @@
+"""The offline build context of function images (no Docker needed: wheels come from a local dir)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lambdarig.build.errors import ImageBuildError, LayerSourceError
+from lambdarig.build.images import prepare_context
+from tests.build.wheelfactory import make_wheel
+
+FUNCTION = Path(__file__).parents[1] / "images" / "fixtures" / "function"
+
+
+@pytest.fixture
+def offline(tmp_path: Path) -> list[str]:
+    house = tmp_path / "house"
+    make_wheel(house, "aiohttp", "3.9.0", {"aiohttp/__init__.py": ""})
+    make_wheel(house, "awslambdaric", "4.2.2", {"awslambdaric/__init__.py": ""})
+    make_wheel(house, "alpha", "1.0", {"alpha/__init__.py": ""})
+    return ["--no-index", "--find-links", str(house)]
+
+
+def test_context_holds_everything_the_dockerfile_copies(tmp_path: Path, offline: list[str]) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("alpha\n")
+    context = prepare_context(FUNCTION, tmp_path / "ctx", python_version="3.12",
+                              requirements=requirements, pip_args=offline)  # fmt: skip
+    own = context / "lambdarig-context"
+    assert (context / "function" / "app.py").is_file()
+    assert "FROM ${BASE_IMAGE} AS install" in (context / "Dockerfile").read_text()
+    assert (own / "lambdarig" / "runtime_client" / "__init__.py").is_file()
+    assert (own / "lambdarig" / "rie_server" / "__init__.py").is_file()
+    assert not list(own.rglob("__pycache__"))
+    assert [w.name for w in (own / "runtime-wheels").iterdir()] == [
+        "aiohttp-3.9.0-py3-none-any.whl"
+    ]
+    assert [w.name for w in (own / "function-wheels").iterdir()] == ["alpha-1.0-py3-none-any.whl"]
+    assert (own / "install_wheels.py").read_text().startswith('"""Unpack wheels')
+    assert os.access(own / "lambda-entrypoint.sh", os.X_OK)
+
+
+def test_awslambdaric_variant_adds_awslambdaric(tmp_path: Path, offline: list[str]) -> None:
+    context = prepare_context(FUNCTION, tmp_path / "ctx", python_version="3.11",
+                              variant="awslambdaric", pip_args=offline)  # fmt: skip
+    wheels = sorted(w.name for w in (context / "lambdarig-context" / "runtime-wheels").iterdir())
+    assert wheels == ["aiohttp-3.9.0-py3-none-any.whl", "awslambdaric-4.2.2-py3-none-any.whl"]
+    assert "LAMBDARIG_RUNTIME_MODULE=awslambdaric" in (context / "Dockerfile").read_text()
+    assert list((context / "lambdarig-context" / "function-wheels").iterdir()) == []
+
+
+def test_context_refusals(tmp_path: Path, offline: list[str]) -> None:
+    with pytest.raises(ImageBuildError, match=r"among \['lambdarig', 'awslambdaric'\], got 'go'"):
+        prepare_context(FUNCTION, tmp_path / "a", python_version="3.12", variant="go")
+    with pytest.raises(LayerSourceError, match="expected the function's code directory at"):
+        prepare_context(tmp_path / "none", tmp_path / "b", python_version="3.12")
+    with pytest.raises(LayerSourceError, match="expected a requirements file at"):
+        prepare_context(FUNCTION, tmp_path / "c", python_version="3.12",
+                        requirements=tmp_path / "none.txt")  # fmt: skip

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from lambdarig.cli import main
+from tests.build.wheelfactory import make_wheel
+
+
+def test_layer_build_runtime_is_reproducible(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["layer", "build", "runtime", "--out", str(tmp_path / "a.zip")]) == 0
+    assert main(["layer", "build", "runtime", "--out", str(tmp_path / "b.zip")]) == 0
+    first, second = capsys.readouterr().out.splitlines()
+    assert first.startswith(f"wrote {tmp_path / 'a.zip'}: ")
+    assert first.split("sha256 ")[1] == second.split("sha256 ")[1]
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+
+
+def test_layer_build_deps_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_wheel(tmp_path / "house", "alpha", "1.0", {"alpha/__init__.py": ""})
+    (tmp_path / "requirements.txt").write_text("alpha\n")
+    argv = ["layer", "build", "deps", "-r", str(tmp_path / "requirements.txt"), "--python",
+            "3.13", "--arch", "arm64", "--out", str(tmp_path / "deps.zip"),
+            "--pip-arg=--no-index", f"--pip-arg=--find-links={tmp_path / 'house'}"]  # fmt: skip
+    assert main(argv) == 0
+    with zipfile.ZipFile(tmp_path / "deps.zip") as archive:
+        assert "python/lib/python3.13/site-packages/alpha/__init__.py" in archive.namelist()
+
+
+def test_layer_build_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["layer", "build", "deps", "--out", str(tmp_path / "d.zip")]) == 2
+    assert capsys.readouterr().err == (
+        "lambdarig: error: expected -r/--requirements FILE for a deps layer, got none\n"
+    )
+    argv = ["layer", "build", "deps", "-r", str(tmp_path / "none.txt"), "--out", "x.zip"]
+    assert main(argv) == 2
+    assert "expected a requirements file at" in capsys.readouterr().err
