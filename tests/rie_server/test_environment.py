@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -449,6 +450,10 @@ def fail(event, context):
 def slow(event, context):
     time.sleep(10)
 
+def nap(event, context):
+    time.sleep(0.5)
+    return event
+
 def big(event, context):
     return "x" * 6291556
 """
@@ -536,3 +541,36 @@ def test_awslambdaric(run_env, tmp_path: Path, awslambdaric_python: Path) -> Non
             tmp_path, str(awslambdaric_python), "awslambdaric", handler, timeout_s=1.0
         ),
     )
+
+
+def _check_managed_instances(run_env, env_spec: EnvironmentSpec) -> None:
+    async def body(run: Run) -> tuple[list[InvokeOutcome], float]:
+        assert await run.env.start() is None
+        t0 = time.monotonic()
+        outcomes = await asyncio.gather(
+            *(run.env.invoke(request(f"m{i}", b'{"n": %d}' % i)) for i in range(4))
+        )
+        return list(outcomes), time.monotonic() - t0
+
+    outcomes, elapsed = run_env(env_spec, body)
+    assert [json.loads(o.body) for o in outcomes] == [{"n": i} for i in range(4)]
+    assert elapsed < 1.5  # four 0.5 s handlers overlapped in one environment
+
+
+def _lmi_spec(tmp_path: Path, python: str, module: str) -> EnvironmentSpec:
+    base = real_spec(tmp_path, python, module, "nap", max_concurrency=4, timeout_s=5.0)
+    env = {**base.env, "AWS_LAMBDA_MAX_CONCURRENCY": "4"}
+    return dataclasses.replace(base, env=env)
+
+
+def test_managed_instances_with_our_runtime_client(run_env, tmp_path: Path) -> None:
+    _check_managed_instances(
+        run_env, _lmi_spec(tmp_path, sys.executable, "lambdarig.runtime_client")
+    )
+
+
+@pytest.mark.peers
+def test_managed_instances_with_awslambdaric(
+    run_env, tmp_path: Path, awslambdaric_python: Path
+) -> None:
+    _check_managed_instances(run_env, _lmi_spec(tmp_path, str(awslambdaric_python), "awslambdaric"))
