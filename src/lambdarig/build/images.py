@@ -68,7 +68,8 @@ def prepare_context(
     own = context / "lambdarig-context"
     shutil.copytree(Path(lambdarig.__file__).parent, own / "lambdarig", ignore=_IGNORED)
     shutil.copyfile(wheels.__file__, own / "install_wheels.py")
-    shutil.copy2(IMAGE_FILES / "lambda-entrypoint.sh", own / "lambda-entrypoint.sh")
+    shutil.copyfile(IMAGE_FILES / "lambda-entrypoint.sh", own / "lambda-entrypoint.sh")
+    (own / "lambda-entrypoint.sh").chmod(0o755)
     shutil.copyfile(IMAGE_FILES / f"{variant}.Dockerfile", context / "Dockerfile")
     fetch = functools.partial(
         download_wheels, python_version=python_version, arch=arch, pip_args=pip_args
