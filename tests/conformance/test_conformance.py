@@ -20,6 +20,7 @@ from tests.conformance.harness import OURS, REFERENCE, Outcome, Side
 pytestmark = pytest.mark.peers
 
 JSON_LOGS = {"AWS_LAMBDA_LOG_FORMAT": "JSON"}
+TIMEOUT_1S = {"AWS_LAMBDA_FUNCTION_TIMEOUT": "1"}
 PY312 = {"AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"}
 TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 CLIENT_CONTEXT = {
@@ -143,6 +144,10 @@ CASES: list[Case] = [
         ["levels"],
         {"AWS_LAMBDA_LOG_FORMAT": "json", "AWS_LAMBDA_LOG_LEVEL": "TRACE"},
     ),  # fmt: skip
+    # Timeouts: output printed before the deadline survives (unbuffered stdout), and the next
+    # invoke runs in a fresh runtime.
+    Case("timeout-exceeded", "conf_slow.handler", b'{"sleep": 3}', TIMEOUT_1S),
+    Case("timeout-next-invoke-reinitialises", "conf_slow.handler", b'{"sleep": 0}', TIMEOUT_1S),
     # Several sequential invokes keep module-level state.
     *[
         Case(f"state-invoke-{n}", "conf_state.handler", json.dumps({"n": n}).encode())
