@@ -102,5 +102,7 @@ def _report_init_error(client: RuntimeAPIClient, sink: LogSink, outcome: Outcome
 
 
 def _describe(exc: BaseException) -> str:
-    cause = exc.__cause__
-    return f"{exc} (caused by {cause.__class__.__name__}: {cause})" if cause else str(exc)
+    text, cause = str(exc), exc.__cause__
+    if cause is None or str(cause) in text:
+        return text
+    return f"{text} (caused by {cause.__class__.__name__}: {cause})"
