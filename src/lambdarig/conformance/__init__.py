@@ -1,0 +1,35 @@
+"""The conformance kit: Lambda Runtime API behaviours any runtime must show, checked black-box.
+
+A runtime author supplies a command that runs their runtime with the *conformance handler*
+(behaviour defined in ``reference/conformance_handler.py``; that file is the Python version).
+:func:`run_kit` starts lambdarig's emulator in front of it and runs every :data:`CASES` entry::
+
+    report = run_kit(["python", "-m", "lambdarig.runtime_client", "{handler}"])
+    print(report.table())
+
+CLI: ``lambdarig conformance --runtime CMD [--only NAME,...]``.
+"""
+
+from __future__ import annotations
+
+from lambdarig.conformance.cases import CASES, Case, Environment
+from lambdarig.conformance.kit import (
+    REFERENCE_DIR,
+    REFERENCE_HANDLER,
+    CaseResult,
+    KitReport,
+    run_kit,
+    select_cases,
+)
+
+__all__ = [
+    "CASES",
+    "REFERENCE_DIR",
+    "REFERENCE_HANDLER",
+    "Case",
+    "CaseResult",
+    "Environment",
+    "KitReport",
+    "run_kit",
+    "select_cases",
+]

@@ -1,0 +1,145 @@
+"""Run the conformance cases against a runtime command and collect a table of results."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambdarig.conformance.cases import CASES, FUNCTION_NAME, Case, Environment
+from lambdarig.testing import (
+    FunctionSpec,
+    HarnessConfigError,
+    HarnessError,
+    HarnessSettings,
+    LambdaFunction,
+    ProcessRegistry,
+)
+
+REFERENCE_DIR = Path(__file__).parent / "reference"
+REFERENCE_HANDLER = "conformance_handler.handler"
+# Our emulator answers like the service (X-Amz-Function-Error, Sandbox.Timedout JSON).
+EMULATOR_ARGS = ("--compat", "service")
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    name: str
+    behaviour: str
+    differences: tuple[str, ...]
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return not self.differences
+
+
+@dataclass(frozen=True)
+class KitReport:
+    results: tuple[CaseResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(result.passed for result in self.results)
+
+    @property
+    def failed(self) -> list[str]:
+        return [result.name for result in self.results if not result.passed]
+
+    def table(self) -> str:
+        """A plain-text table: one row per behaviour, the differences under each failure."""
+        width = max([len(r.name) for r in self.results] + [8])
+        rows = [f"{'result':6}  {'behaviour':{width}}  checks"]
+        for result in self.results:
+            mark = "PASS" if result.passed else "FAIL"
+            rows.append(f"{mark:6}  {result.name:{width}}  {result.behaviour}")
+            rows += [f"{'':6}  {'':{width}}  - {diff}" for diff in result.differences]
+        failed = len(self.failed)
+        rows.append(
+            f"{len(self.results)} behaviours: {len(self.results) - failed} passed, {failed} failed"
+        )
+        return "\n".join(rows)
+
+
+def select_cases(only: Sequence[str] | None = None) -> list[Case]:
+    """The cases named in ``only`` (all when empty); unknown names raise HarnessConfigError."""
+    if not only:
+        return list(CASES)
+    known = {case.name: case for case in CASES}
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise HarnessConfigError(
+            f"expected case names among {', '.join(known)}; got unknown {', '.join(unknown)}"
+        )
+    return [case for case in CASES if case.name in only]
+
+
+def run_kit(
+    runtime: Sequence[str],
+    only: Sequence[str] | None = None,
+    settings: HarnessSettings | None = None,
+    on_result: Callable[[CaseResult], None] | None = None,
+) -> KitReport:
+    """Run the selected cases against ``runtime`` (a command; ``{handler}`` is replaced by the
+    reference handler name, and ``_HANDLER`` carries it too). Blocks; starts one emulator per
+    environment and stops it before returning. Raises :class:`LeakError` if one outlives it.
+    """
+    settings = settings or HarnessSettings()
+    registry = ProcessRegistry()
+    cases = select_cases(only)
+    results: dict[str, CaseResult] = {}
+    environments: list[Environment] = []
+    for case in cases:
+        if case.environment not in environments:
+            environments.append(case.environment)
+    for environment in environments:
+        batch = [case for case in cases if case.environment == environment]
+        for result in _run_environment(runtime, environment, batch, settings, registry):
+            results[result.name] = result
+            if on_result is not None:
+                on_result(result)
+    registry.check()
+    return KitReport(tuple(results[case.name] for case in cases))
+
+
+def _spec(
+    runtime: Sequence[str], environment: Environment, settings: HarnessSettings
+) -> FunctionSpec:
+    return FunctionSpec.build(
+        REFERENCE_HANDLER,
+        code=REFERENCE_DIR,
+        env=dict(environment.env),
+        timeout=environment.timeout,
+        runtime=list(runtime),
+        name=FUNCTION_NAME,
+        emulator_args=() if settings.is_aws_rie else EMULATOR_ARGS,
+    )
+
+
+def _run_environment(
+    runtime: Sequence[str],
+    environment: Environment,
+    cases: list[Case],
+    settings: HarnessSettings,
+    registry: ProcessRegistry,
+) -> list[CaseResult]:
+    fn = LambdaFunction(_spec(runtime, environment, settings), settings, registry)
+    out: list[CaseResult] = []
+    try:
+        for case in cases:
+            started = time.monotonic()
+            try:
+                fn.reset()  # starts it the first time, restarts it if a case crashed it
+                differences = case.check(fn)
+                fn.check()
+            except HarnessError as exc:
+                differences = [f"{type(exc).__name__}: {exc}"]
+            out.append(
+                CaseResult(
+                    case.name, case.behaviour, tuple(differences), time.monotonic() - started
+                )
+            )
+    finally:
+        fn.stop()
+    return out
