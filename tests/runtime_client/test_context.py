@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lambdarig.runtime_api import Invocation
-from lambdarig.runtime_client import logs
+from lambdarig.runtime_client import log_handlers, logs
 from lambdarig.runtime_client.config import RuntimeConfig
 from lambdarig.runtime_client.context import LambdaContext, context_for
 from lambdarig.runtime_client.errors import FaultError
@@ -94,7 +94,7 @@ def test_log_goes_through_the_root_handlers_sink(monkeypatch: pytest.MonkeyPatch
         def log(self, msg: str, frame_type: bytes | None = None) -> None:
             self.lines.append(msg)
 
-    handler = logs.LambdaLoggerHandler(Sink())
+    handler = log_handlers.LambdaLoggerHandler(Sink())
     monkeypatch.setattr(logging.getLogger(), "handlers", [logging.NullHandler(), handler])
     make_context().log(42)
     assert Sink.lines == ["42"]

@@ -211,6 +211,31 @@ def test_setup_logging_makes_stdout_unbuffered_and_installs_the_root_handler() -
     assert out.endswith("Z\t\tw\n") and "dropped" not in out
 
 
+def test_root_handler_is_installed_when_logging_is_first_imported() -> None:
+    code = (
+        "import sys\n"
+        "from lambdarig.runtime_client import logs\n"
+        "from lambdarig.runtime_client.config import RuntimeConfig\n"
+        "c = RuntimeConfig.from_environ({'AWS_LAMBDA_RUNTIME_API': 'x'}, ['a.b'])\n"
+        "sink = logs.setup_logging(c)\n"
+        "logs.set_request_context('req-1', None)\n"
+        "print('logging' in sys.modules, 'json' in sys.modules, 're' in sys.modules)\n"
+        "import logging\n"
+        "print([type(h).__name__ for h in logging.getLogger().handlers])\n"
+        "print(any(type(f).__name__ == '_ConfigureOnImport' for f in sys.meta_path))\n"
+        "logging.warning('w')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(SRC)!r})\n{code}"],
+        capture_output=True,
+        timeout=30,
+        check=True,
+    )
+    lines = done.stdout.decode().split("\n")
+    assert lines[:3] == ["False False False", "['LambdaLoggerHandler']", "False"]
+    assert re.fullmatch(r"\[WARNING\]\t[0-9T:.-]+Z\treq-1\tw", lines[3])
+
+
 # --- against awslambdaric -------------------------------------------------------------------------
 
 LOG_CODE = """

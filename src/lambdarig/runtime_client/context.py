@@ -7,8 +7,6 @@ Values awslambdaric reads from environment variables at construction come from
 
 from __future__ import annotations
 
-import json
-import logging
 import sys
 import time
 
@@ -116,6 +114,8 @@ class LambdaContext:
 
     def log(self, msg: Any) -> None:
         """Write ``str(msg)`` raw through the runtime's log sink (stdout when there is none)."""
+        import logging  # already imported (and configured) in practice; cheap then
+
         for handler in logging.getLogger().handlers:
             if hasattr(handler, "log_sink"):
                 handler.log_sink.log(str(msg))
@@ -149,6 +149,8 @@ def _pop_w3c(client_context: Any) -> dict[str, str]:
 
 def parse_json_header(header: str, name: str) -> Any:
     """Parse a JSON-valued invoke header; ``Runtime.LambdaContextUnmarshalError`` on failure."""
+    import json  # stdlib json, as awslambdaric (not its simplejson marshaller)
+
     try:
         return json.loads(header)
     except Exception as exc:  # awslambdaric reports any parse failure the same way

@@ -13,9 +13,7 @@ No Runtime API I/O happens here; the loop posts the outcome.
 
 from __future__ import annotations
 
-import logging
 import os
-import types
 
 from lambdarig import runtime_api as wire
 from lambdarig.runtime_client import logs, marshal, xray
@@ -24,6 +22,7 @@ from lambdarig.runtime_client.errors import FaultError
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs ~10 ms of cold start
 if TYPE_CHECKING:
+    from types import TracebackType
     from typing import Any, Callable
 
     from lambdarig.runtime_client.aio import AsyncRunner
@@ -32,6 +31,16 @@ if TYPE_CHECKING:
 TRACE_ID_ENV = "_X_AMZN_TRACE_ID"
 # Frames from these modules are never the start of a user's stack trace.
 _OWN_MODULE_PREFIXES = ("lambdarig.runtime_client", "asyncio")
+
+
+async def _coroutine() -> None:
+    """Only here to name the coroutine type without importing ``types`` (or ``inspect``)."""
+
+
+_probe = _coroutine()
+CoroutineType = type(_probe)
+_probe.close()
+del _probe
 
 UNHANDLED_EXCEPTION_WARNING = (
     "LAMBDA_WARNING: "
@@ -86,7 +95,7 @@ def make_error(
     }
 
 
-def user_frames(tb: types.TracebackType | None) -> list[tuple[str, int, str, str | None]]:
+def user_frames(tb: TracebackType | None) -> list[tuple[str, int, str, str | None]]:
     """``(filename, lineno, name, line)`` of ``tb`` from the first frame that is not ours.
 
     If every frame is ours (e.g. the handler is not callable) all are kept, as awslambdaric does.
@@ -120,6 +129,8 @@ def init_error_outcome(exc: BaseException, sink: logs.LogSink) -> Outcome:
     else:
         trace = format_frames(user_frames(exc.__traceback__))
         error = make_error(str(exc), type(exc).__name__, trace)
+    import logging  # configures the root handler now if nothing imported logging yet
+
     logging.warning(UNHANDLED_EXCEPTION_WARNING)
     sink.log_error(error)
     body = marshal.dumps(error, sink.ensure_ascii).encode("utf-8")
@@ -177,7 +188,7 @@ class Invoker:
         try:
             context = context_for(inv, self.config)
             result = self.handler(decode_event(inv), context)
-            if isinstance(result, types.CoroutineType):
+            if isinstance(result, CoroutineType):
                 result = self._run_async(result)
             body, content_type = encode_result(result, ensure_ascii)
         except FaultError as exc:

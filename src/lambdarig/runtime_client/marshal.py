@@ -13,12 +13,12 @@ standard library only (digest §3.9):
 * decode errors are re-diagnosed by :func:`_diagnose`, which walks the text with simplejson's
   grammar to produce simplejson's exact message (the stdlib's wording differs between versions).
 
-No I/O; ``decimal`` is never imported (a ``Decimal`` can only exist if user code imported it).
+No I/O. ``json`` is imported on first use (it pulls in ``re``: milliseconds of cold start before
+the first ``/next``); ``decimal`` never is (a ``Decimal`` exists only if user code imported it).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs ~10 ms of cold start
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 _PLAIN_LEAVES = frozenset((str, int, float, bool, type(None)))
 _CONTAINERS = frozenset((dict, list, tuple))
 _encoders: dict[bool, Callable[[Any], str]] = {}
+_decoders: list[Callable[[str], Any]] = []
 
 
 class _NonFiniteConstant(Exception):
@@ -37,9 +38,6 @@ class _NonFiniteConstant(Exception):
 
 def _reject_constant(name: str) -> Any:
     raise _NonFiniteConstant(name)
-
-
-_decoder = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def dumps(obj: Any, ensure_ascii: bool) -> str:
@@ -51,6 +49,8 @@ def dumps(obj: Any, ensure_ascii: bool) -> str:
     if _is_plain(obj, set()):
         encode = _encoders.get(ensure_ascii)
         if encode is None:
+            import json
+
             encoder = json.JSONEncoder(ensure_ascii=ensure_ascii, allow_nan=True)
             encode = _encoders[ensure_ascii] = encoder.encode
         return encode(obj)
@@ -64,8 +64,12 @@ def loads(body: bytes) -> Any:
     """
     text = body.decode("utf-8")
     start = 1 if text[:1] == "\ufeff" else 0
+    if not _decoders:
+        import json
+
+        _decoders.append(json.JSONDecoder(parse_constant=_reject_constant).decode)
     try:
-        return _decoder.decode(text[start:] if start else text)
+        return _decoders[0](text[start:] if start else text)
     except (ValueError, _NonFiniteConstant):
         message = _diagnose(text, start)
         if message is None:
@@ -123,6 +127,8 @@ def _as_dict(obj: Any) -> dict[Any, Any] | None:
 
 
 def _encode_exotic(obj: Any, ensure_ascii: bool) -> Iterator[str]:
+    import json.encoder
+
     encoder = json.encoder
     string = encoder.encode_basestring_ascii if ensure_ascii else encoder.encode_basestring
     active: set[int] = set()
