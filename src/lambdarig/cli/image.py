@@ -1,10 +1,15 @@
-"""``lambdarig image``: build function container images offline (wheels prepared on the host)."""
+"""``lambdarig image``: build function container images offline (wheels prepared on the host).
+
+Also holds the two helpers ``lambdarig layer`` shares: ``command_group`` and ``build_errors``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lambdarig.cli import CommandError
 
@@ -19,22 +24,46 @@ then:
 """
 
 
-def register(subparsers: Any) -> None:
+def command_group(
+    subparsers: Any, name: str, help: str, description: str, epilog: str
+) -> Callable[[str, str], argparse.ArgumentParser]:
+    """Add ``lambdarig NAME ACTION ...``; return a function adding one ACTION's parser."""
+    raw = argparse.RawDescriptionHelpFormatter
     parser = subparsers.add_parser(
+        name, help=help, description=description, epilog=epilog, formatter_class=raw
+    )
+    actions = parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True)
+
+    def add_action(action: str, action_help: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = actions.add_parser(
+            action, help=action_help, epilog=epilog, formatter_class=raw
+        )
+        return parser
+
+    return add_action
+
+
+@contextlib.contextmanager
+def build_errors() -> Iterator[None]:
+    """Turn ``lambdarig.build`` errors into one-line CLI errors."""
+    from lambdarig.build.errors import BuildError
+
+    try:
+        yield
+    except BuildError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def register(subparsers: Any) -> None:
+    add_action = command_group(
+        subparsers,
         "image",
         help="build function container images",
         description="Build Lambda function images. Wheels are downloaded on the host for the "
         "image's platform; nothing is fetched from inside the build.",
         epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    actions = parser.add_subparsers(dest="image_command", metavar="ACTION", required=True)
-    build = actions.add_parser(
-        "build",
-        help="build an image from a code directory",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    build = add_action("build", "build an image from a code directory")
     build.add_argument("code_dir", type=Path, metavar="CODE_DIR", help="function code (/var/task)")
     build.add_argument("--tag", required=True, help="image tag, e.g. hello:latest")
     build.add_argument("-r", "--requirements", type=Path, help="requirements.txt to install")
@@ -63,9 +92,8 @@ def _megabytes(size: int | None) -> str:
 
 def _build(args: argparse.Namespace) -> int:
     from lambdarig.build import images
-    from lambdarig.build.errors import BuildError
 
-    try:
+    with build_errors():
         built = images.build_image(
             args.code_dir,
             args.tag,
@@ -76,8 +104,6 @@ def _build(args: argparse.Namespace) -> int:
             arch=args.arch,
             pip_args=args.pip_arg,
         )
-    except BuildError as exc:
-        raise CommandError(str(exc)) from exc
     print(
         f"built {built.tag} ({built.image_id[:19]}): {_megabytes(built.size_bytes)}; "
         f"base {built.base_image}: {_megabytes(built.base_size_bytes)}"

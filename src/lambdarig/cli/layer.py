@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdarig.cli import CommandError
+from lambdarig.cli.image import build_errors, command_group
 
 _EXAMPLES = """\
 examples:
@@ -18,21 +19,15 @@ examples:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    add_action = command_group(
+        subparsers,
         "layer",
         help="build and publish Lambda layers",
         description="Build reproducible Lambda layer zips (same input, same SHA-256) and publish "
         "them.",
         epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    actions = parser.add_subparsers(dest="layer_command", metavar="ACTION", required=True)
-    build = actions.add_parser(
-        "build",
-        help="build a layer zip",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    build = add_action("build", "build a layer zip")
     build.add_argument(
         "kind",
         choices=("runtime", "deps"),
@@ -50,12 +45,7 @@ def register(subparsers: Any) -> None:
         help="extra pip download argument, e.g. --pip-arg=--no-index (repeatable)",
     )
     build.set_defaults(func=_build)
-    publish = actions.add_parser(
-        "publish",
-        help="publish a zip as a new layer version",
-        epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    publish = add_action("publish", "publish a zip as a new layer version")
     publish.add_argument("zip", type=Path)
     publish.add_argument("--name", required=True, help="layer name")
     publish.add_argument("--compatible-runtimes", nargs="+", default=[], metavar="RUNTIME")
@@ -68,9 +58,8 @@ def register(subparsers: Any) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     from lambdarig.build import deps, layers
-    from lambdarig.build.errors import BuildError
 
-    try:
+    with build_errors():
         if args.kind == "runtime":
             layer = layers.build_runtime_layer(args.out)
         else:
@@ -83,8 +72,6 @@ def _build(args: argparse.Namespace) -> int:
                 arch=args.arch,
                 pip_args=args.pip_arg,
             )
-    except BuildError as exc:
-        raise CommandError(str(exc)) from exc
     print(
         f"wrote {layer.path}: {layer.zipped_bytes:,} bytes zipped, {layer.unzipped_bytes:,} "
         f"bytes unzipped, {layer.entries} files, sha256 {layer.sha256}"
@@ -94,9 +81,8 @@ def _build(args: argparse.Namespace) -> int:
 
 def _publish(args: argparse.Namespace) -> int:
     from lambdarig.build import publish
-    from lambdarig.build.errors import BuildError
 
-    try:
+    with build_errors():
         client = publish.lambda_client(args.endpoint_url, args.region)
         published = publish.publish_layer(
             args.zip,
@@ -106,8 +92,6 @@ def _publish(args: argparse.Namespace) -> int:
             architectures=args.architectures,
             description=args.description,
         )
-    except BuildError as exc:
-        raise CommandError(str(exc)) from exc
     print(
         f"published {published.layer_version_arn} (version {published.version}, "
         f"{published.code_size:,} bytes, CodeSha256 {published.code_sha256})"
