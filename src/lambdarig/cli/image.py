@@ -1,6 +1,7 @@
 """``lambdarig image``: build function container images offline (wheels prepared on the host).
 
-Also holds the two helpers ``lambdarig layer`` shares: ``command_group`` and ``build_errors``.
+Also holds the helpers ``lambdarig layer`` shares: ``command_group``, ``add_platform_arguments``
+and ``build_errors``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ def command_group(
     return add_action
 
 
+def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--arch`` and ``--pip-arg``: where wheels are downloaded for, and how."""
+    parser.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
+    parser.add_argument(
+        "--pip-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra pip download argument, e.g. --pip-arg=--no-index (repeatable)",
+    )
+
+
 @contextlib.contextmanager
 def build_errors() -> Iterator[None]:
     """Turn ``lambdarig.build`` errors into one-line CLI errors."""
@@ -75,14 +88,7 @@ def register(subparsers: Any) -> None:
         choices=("lambdarig", "awslambdaric"),
         help="runtime client inside the image (default: lambdarig)",
     )
-    build.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
-    build.add_argument(
-        "--pip-arg",
-        action="append",
-        default=[],
-        metavar="ARG",
-        help="extra pip download argument (repeatable)",
-    )
+    add_platform_arguments(build)
     build.set_defaults(func=_build)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdarig.cli import CommandError
-from lambdarig.cli.image import build_errors, command_group
+from lambdarig.cli.image import add_platform_arguments, build_errors, command_group
 
 _EXAMPLES = """\
 examples:
@@ -36,14 +36,7 @@ def register(subparsers: Any) -> None:
     build.add_argument("--out", type=Path, required=True, help="zip file to write")
     build.add_argument("-r", "--requirements", type=Path, help="requirements.txt (deps)")
     build.add_argument("--python", default="3.12", help="Lambda Python version (deps), e.g. 3.12")
-    build.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
-    build.add_argument(
-        "--pip-arg",
-        action="append",
-        default=[],
-        metavar="ARG",
-        help="extra pip download argument, e.g. --pip-arg=--no-index (repeatable)",
-    )
+    add_platform_arguments(build)
     build.set_defaults(func=_build)
     publish = add_action("publish", "publish a zip as a new layer version")
     publish.add_argument("zip", type=Path)
