@@ -29,6 +29,21 @@ from lambdarig.runtime_client.errors import (
 from lambdarig.runtime_client.loop import run
 from lambdarig.runtime_client.transport import HttpResponse, SocketTransport, Transport
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from lambdarig.runtime_client.context import LambdaContext
+
+
+def __getattr__(name: str) -> object:
+    # LambdaContext is loaded on first use: its module imports logging and json, which
+    # ``import lambdarig.runtime_client`` must not pay for.
+    if name == "LambdaContext":
+        from lambdarig.runtime_client.context import LambdaContext
+
+        return LambdaContext
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "BuiltInModuleConflict",
     "ConfigError",
@@ -38,6 +53,7 @@ __all__ = [
     "HandlerNotFound",
     "HandlerSyntaxError",
     "HttpResponse",
+    "LambdaContext",
     "MalformedHandlerName",
     "RuntimeAPIClient",
     "RuntimeAPIError",
