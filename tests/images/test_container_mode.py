@@ -29,7 +29,11 @@ def _spec(
     return EnvironmentSpec(
         command=(),
         cwd=None,
-        env={"AWS_LAMBDA_FUNCTION_NAME": "boxed", "PATH": "/host/only/path"},
+        env={
+            "AWS_LAMBDA_FUNCTION_NAME": "boxed",
+            "PATH": "/host/only/path",
+            "LAMBDA_TASK_ROOT": "/host/code",
+        },
         function_arn="arn:aws:lambda:us-east-1:123456789012:function:boxed",
         timeout_s=timeout_s,
         memory_mb=memory_mb,

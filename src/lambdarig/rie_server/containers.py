@@ -31,8 +31,20 @@ from lambdarig.rie_server.errors import ProcessStartError
 
 LABEL = "lambdarig.emulator"
 OWNER_LABEL = "lambdarig.owner"
-# Host-side values that would break the image's own settings; the image keeps its own.
-HOST_ONLY_ENV = frozenset({"PATH", "PYTHONPATH", "LD_LIBRARY_PATH", "HOME", "PWD", "VIRTUAL_ENV"})
+# Host-side values that would break the image's own settings; the image keeps its own (a Lambda
+# image sets LAMBDA_TASK_ROOT=/var/task and LAMBDA_RUNTIME_DIR itself).
+HOST_ONLY_ENV = frozenset(
+    {
+        "PATH",
+        "PYTHONPATH",
+        "LD_LIBRARY_PATH",
+        "HOME",
+        "PWD",
+        "VIRTUAL_ENV",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
 _MIB = 1024 * 1024
 _SAMPLE_INTERVAL_S = 0.1
 _CGROUP_DIRS = (
@@ -78,10 +90,13 @@ class ContainerProcess:
         self._on_gone = on_gone
         self._loop = asyncio.get_running_loop()
         self._cgroup = next(
-            (Path(d.format(id=container.id)) for d in _CGROUP_DIRS
-             if Path(d.format(id=container.id)).is_dir()),
+            (
+                Path(d.format(id=container.id))
+                for d in _CGROUP_DIRS
+                if Path(d.format(id=container.id)).is_dir()
+            ),
             None,
-        )  # fmt: skip
+        )
         self._peak_bytes = 0
         self._oom = False
         self._exited = False
@@ -200,8 +215,9 @@ class ContainerFactory:
         except docker.errors.DockerException as exc:
             raise ProcessStartError(f"expected a reachable Docker engine, got: {exc}") from exc
         self.image = image
-        self._volumes = {host: {"bind": inside, "mode": "ro"}
-                         for host, inside in (extra_volumes or {}).items()}  # fmt: skip
+        self._volumes = {
+            host: {"bind": inside, "mode": "ro"} for host, inside in (extra_volumes or {}).items()
+        }
         if opt_dir is not None:
             self._volumes[str(opt_dir.resolve())] = {"bind": "/opt", "mode": "ro"}
         self._live: dict[str, ContainerProcess] = {}
