@@ -211,6 +211,37 @@ def test_setup_logging_makes_stdout_unbuffered_and_installs_the_root_handler() -
     assert out.endswith("Z\t\tw\n") and "dropped" not in out
 
 
+def test_preview_runtime_warning() -> None:
+    assert logs.preview_runtime_warning("AWS_Lambda_python3.13", "us-east-1") is None
+    warning = logs.preview_runtime_warning("AWS_Lambda_python3.15", "cn-north-1")
+    assert warning == (
+        "LAMBDA_WARNING: This is a preview runtime version and should not be used for production "
+        "workloads. For further information and to provide feedback, see "
+        "https://docs.amazonaws.cn/lambda/latest/dg/lambda-runtimes.html\r"
+    )
+    assert "docs.aws.amazon.com" in (
+        logs.preview_runtime_warning("AWS_Lambda_python3.15", None) or ""
+    )
+
+
+@pytest.mark.peers
+def test_preview_runtime_warning_text_matches_awslambdaric(awslambdaric_python: Path) -> None:
+    code = (
+        "from awslambdaric.lambda_literals import get_lambda_preview_runtime_warning_message as m\n"
+        "print(repr(m()))"
+    )
+    for region in ("eu-west-1", "cn-northwest-1"):
+        done = subprocess.run(
+            [str(awslambdaric_python), "-c", code],
+            env={"AWS_REGION": region},
+            capture_output=True,
+            timeout=30,
+            check=True,
+        )
+        expected = done.stdout.decode().strip()
+        assert repr(logs.preview_runtime_warning("AWS_Lambda_python3.15", region)) == expected
+
+
 def test_root_handler_is_installed_when_logging_is_first_imported() -> None:
     code = (
         "import sys\n"

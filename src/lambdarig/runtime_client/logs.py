@@ -71,6 +71,27 @@ DEFAULT_FRAME_TYPE = TEXT_FRAME_TYPES[0]
 _ERROR = 40  # logging.ERROR, without importing logging
 
 
+PREVIEW_RUNTIME_ENVS = frozenset({"AWS_Lambda_python3.15"})
+_RUNTIMES_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
+_RUNTIMES_DOC_CN = "https://docs.amazonaws.cn/lambda/latest/dg/lambda-runtimes.html"
+
+
+def preview_runtime_warning(execution_env: str | None, region: str | None) -> str | None:
+    """awslambdaric's ``LAMBDA_WARNING`` for preview runtimes, or ``None`` for other runtimes.
+
+    The caller logs it with ``logging.warning`` before loading the handler, unless
+    ``LAMBDA_DISABLE_PREVIEW_WARN`` is set (awslambdaric's ``_log_preview_runtime_warning``).
+    """
+    if execution_env not in PREVIEW_RUNTIME_ENVS:
+        return None
+    link = _RUNTIMES_DOC_CN if (region or "").startswith("cn-") else _RUNTIMES_DOC
+    return (
+        "LAMBDA_WARNING: This is a preview runtime version and should not be used for "
+        "production workloads. For further information and to provide feedback, see "
+        f"{link}\r"
+    )
+
+
 def set_request_context(request_id: str, tenant_id: str | None) -> None:
     """Make ``request_id``/``tenant_id`` the ones log records carry in the current context."""
     request_id_var.set(request_id)
