@@ -213,10 +213,15 @@ def check_logs(fn: LambdaFunction) -> list[str]:
 
 def check_large_response(fn: LambdaFunction) -> list[str]:
     result = fn.invoke({"action": "large", "size": LARGE})
-    if _succeeded(result):
-        return _succeeded(result)
-    got = len(result.payload) if isinstance(result.payload, str) else _short(result.payload)
-    return _differ("length of a 5 MiB response", LARGE, got)
+    problems = _succeeded(result)
+    if problems:
+        return problems
+    if not isinstance(result.payload, str):
+        return [
+            f"5 MiB response: expected a JSON string of {LARGE} characters, got a body of "
+            f"{len(result.raw)} bytes that is not one"
+        ]
+    return _differ("length of a 5 MiB response", LARGE, len(result.payload))
 
 
 def check_large_event(fn: LambdaFunction) -> list[str]:

@@ -49,7 +49,7 @@ class KitReport:
 
     def table(self) -> str:
         """A plain-text table: one row per behaviour, the differences under each failure."""
-        width = max([len(r.name) for r in self.results] + [8])
+        width = max([len(r.name) for r in self.results] + [len("behaviour")])
         rows = [f"{'result':6}  {'behaviour':{width}}  checks"]
         for result in self.results:
             mark = "PASS" if result.passed else "FAIL"

@@ -1,0 +1,89 @@
+"""The conformance kit passes real runtimes and catches a broken one."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambdarig.conformance import CASES, CaseResult, KitReport, run_kit, select_cases
+from lambdarig.testing import HarnessConfigError, HarnessSettings
+from tests.conformance_kit.conftest import (
+    AWS_RIE_DEVIATIONS,
+    BROKEN_CASES,
+    BROKEN_RUNTIME,
+    OUR_CLIENT,
+)
+
+
+def _failed(report: KitReport) -> set[str]:
+    return set(report.failed)
+
+
+def test_passes_against_our_client(our_emulator: HarnessSettings) -> None:
+    report = run_kit(OUR_CLIENT, settings=our_emulator)
+    assert report.passed, report.table()
+
+
+@pytest.mark.peers
+def test_passes_against_awslambdaric(
+    our_emulator: HarnessSettings, awslambdaric_runtime: list[str]
+) -> None:
+    report = run_kit(awslambdaric_runtime, settings=our_emulator)
+    assert report.passed, report.table()
+
+
+def test_reports_the_broken_runtime(our_emulator: HarnessSettings) -> None:
+    report = run_kit(BROKEN_RUNTIME, settings=our_emulator)
+    assert _failed(report) == BROKEN_CASES, report.table()
+
+
+@pytest.mark.peers
+@pytest.mark.parametrize("runtime", ["ours", "awslambdaric"])
+def test_behind_aws_rie_only_its_deviations_fail(
+    aws_emulator: HarnessSettings, awslambdaric_runtime: list[str], runtime: str
+) -> None:
+    command = OUR_CLIENT if runtime == "ours" else awslambdaric_runtime
+    report = run_kit(command, settings=aws_emulator)
+    assert _failed(report) == AWS_RIE_DEVIATIONS, report.table()
+
+
+@pytest.mark.peers
+def test_broken_runtime_behind_aws_rie_fails_its_bugs_too(aws_emulator: HarnessSettings) -> None:
+    only = sorted(BROKEN_CASES - AWS_RIE_DEVIATIONS)
+    report = run_kit(BROKEN_RUNTIME, only, settings=aws_emulator)
+    assert _failed(report) == set(only), report.table()
+    diffs = {r.name: r.differences for r in report.results}
+    assert diffs["function-arn"] == (
+        "invoked function ARN (header Lambda-Runtime-Invoked-Function-Arn): expected "
+        "'arn:aws:lambda:us-east-1:012345678912:function:conformance', got "
+        "'arn:aws:lambda:us-east-1:000000000000:function:wrong'",
+    )
+    assert diffs["large-response"] == (
+        "5 MiB response: expected a JSON string of 5242880 characters, got a body of "
+        "1048576 bytes that is not one",
+    )
+
+
+def test_select_cases() -> None:
+    assert [c.name for c in select_cases(["logs", "echo"])] == ["echo", "logs"]
+    assert len(select_cases()) == len(CASES) == len({c.name for c in CASES})
+    with pytest.raises(HarnessConfigError, match="got unknown nope"):
+        select_cases(["echo", "nope"])
+
+
+def test_table_shows_each_difference() -> None:
+    report = KitReport(
+        (
+            CaseResult("echo", "events round-trip", (), 0.1),
+            CaseResult(
+                "trace-id", "trace header", ("_X_AMZN_TRACE_ID: expected 'a', got None",), 0.2
+            ),
+        )
+    )
+    assert report.table().splitlines() == [
+        "result  behaviour  checks",
+        "PASS    echo       events round-trip",
+        "FAIL    trace-id   trace header",
+        "                   - _X_AMZN_TRACE_ID: expected 'a', got None",
+        "2 behaviours: 1 passed, 1 failed",
+    ]
+    assert not report.passed and report.failed == ["trace-id"]
