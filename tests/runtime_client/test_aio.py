@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from typing import Any
 
 from lambdarig.runtime_api import Invocation
@@ -14,7 +12,7 @@ from lambdarig.runtime_client.aio import AsyncRunner
 from lambdarig.runtime_client.config import RuntimeConfig
 from lambdarig.runtime_client.invoke import Invoker
 from tests.runtime_client.handlers import app
-from tests.runtime_client.handlers.probe import SRC
+from tests.runtime_client.handlers.probe import run_python
 
 
 class NullSink(logs.LogSink):
@@ -106,11 +104,4 @@ def test_asyncio_is_not_imported_for_sync_handlers() -> None:
         "o = i.invoke(Invocation('r', 0, 'arn', b'1'))\n"
         "print(o.body, 'asyncio' in sys.modules, 'inspect' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(SRC)},
-        capture_output=True,
-        timeout=30,
-        check=True,
-    )
-    assert done.stdout == b"b'1' False False\n"
+    assert run_python(code, "-I") == "b'1' False False\n"

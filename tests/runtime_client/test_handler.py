@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from lambdarig.runtime_client.errors import (
     MalformedHandlerName,
 )
 from lambdarig.runtime_client.handler import load_handler
-from tests.runtime_client.handlers.probe import HANDLERS, probe
+from tests.runtime_client.handlers.probe import HANDLERS, assert_same_as_awslambdaric
 
 BROKEN_SOURCE = "def handler(event, context)\n    return event\n"
 
@@ -123,7 +122,6 @@ INIT_HANDLERS = [
     "app.",
     "os.path.x",
 ]
-_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
 
 
 @pytest.mark.peers
@@ -134,11 +132,4 @@ def test_init_errors_match_awslambdaric(
     (tmp_path / "broken.py").write_text(BROKEN_SOURCE)
     cases = [{"op": "init", "handler": name} for name in INIT_HANDLERS]
     env = {"AWS_LAMBDA_LOG_FORMAT": log_format}
-    theirs, their_output = probe(awslambdaric_python, "ric", cases, env, extra_path=tmp_path)
-    ours, our_output = probe(awslambdaric_python, "ours", cases, env, extra_path=tmp_path)
-    for case, expected, actual in zip(cases, theirs, ours):
-        assert actual == expected, case
-    their_logs = _TIMESTAMP.sub("<ts>", their_output).split("\n@@CASE@@\n")
-    our_logs = _TIMESTAMP.sub("<ts>", our_output).split("\n@@CASE@@\n")
-    for case, expected_log, actual_log in zip(cases, their_logs, our_logs):
-        assert actual_log == expected_log, case
+    assert_same_as_awslambdaric(awslambdaric_python, cases, env, extra_path=tmp_path)

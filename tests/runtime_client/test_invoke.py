@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from lambdarig.runtime_client.invoke import (
     init_error_outcome,
 )
 from tests.runtime_client.handlers import app
-from tests.runtime_client.handlers.probe import probe
+from tests.runtime_client.handlers.probe import assert_same_as_awslambdaric
 
 DEADLINE = 4102444800000  # 2100-01-01
 
@@ -217,7 +216,6 @@ INVOKE_CASES: list[dict[str, Any]] = [
     {"handler": "app.echo", "body": "b'{}'", "cognito_identity": "[1,"},
     {"handler": "nested/deeper/mod.handler", "body": "b'[1]'"},
 ]
-_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
 
 
 @pytest.mark.peers
@@ -229,11 +227,4 @@ _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
 def test_invocations_match_awslambdaric(awslambdaric_python: Path, env: dict[str, str]) -> None:
     cases = [{"op": "invoke", "request_id": f"req-{i}", **c} for i, c in enumerate(INVOKE_CASES)]
     env = {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_LOG_LEVEL": "INFO", **env}
-    theirs, their_output = probe(awslambdaric_python, "ric", cases, env)
-    ours, our_output = probe(awslambdaric_python, "ours", cases, env)
-    for case, expected, actual in zip(cases, theirs, ours):
-        assert actual == expected, case
-    their_logs = _TIMESTAMP.sub("<ts>", their_output).split("\n@@CASE@@\n")
-    our_logs = _TIMESTAMP.sub("<ts>", our_output).split("\n@@CASE@@\n")
-    for case, expected_log, actual_log in zip(cases, their_logs, our_logs):
-        assert actual_log == expected_log, case
+    assert_same_as_awslambdaric(awslambdaric_python, cases, env)

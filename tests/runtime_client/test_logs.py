@@ -7,7 +7,6 @@ import logging
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 
 from lambdarig.runtime_client import logs
 from lambdarig.runtime_client.config import RuntimeConfig
-from tests.runtime_client.handlers.probe import SRC, probe
+from tests.runtime_client.handlers.probe import probe, run_python
 
 NBSP = "\u00a0"
 ERROR = {
@@ -199,14 +198,7 @@ def test_setup_logging_makes_stdout_unbuffered_and_installs_the_root_handler() -
         "logging.getLogger('lib').warning('w')\n"
         "logging.info('dropped at the default WARNING level')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(SRC)},
-        capture_output=True,
-        timeout=30,
-        check=True,
-    )
-    out = done.stdout.decode()
+    out = run_python(code)
     assert out.startswith("xUnbuffered Unbuffered None\n[WARNING]\t")
     assert out.endswith("Z\t\tw\n") and "dropped" not in out
 
@@ -256,13 +248,7 @@ def test_root_handler_is_installed_when_logging_is_first_imported() -> None:
         "print(any(type(f).__name__ == '_ConfigureOnImport' for f in sys.meta_path))\n"
         "logging.warning('w')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(SRC)!r})\n{code}"],
-        capture_output=True,
-        timeout=30,
-        check=True,
-    )
-    lines = done.stdout.decode().split("\n")
+    lines = run_python(code, "-I").split("\n")
     assert lines[:3] == ["False False False", "['LambdaLoggerHandler']", "False"]
     assert re.fullmatch(r"\[WARNING\]\t[0-9T:.-]+Z\treq-1\tw", lines[3])
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,37 @@ def probe(
         raise AssertionError(f"probe child failed ({done.returncode}): {done.stderr.decode()}")
     output, _, results = done.stdout.decode().rpartition("\n@@RESULTS@@\n")
     return json.loads(results), output
+
+
+_STAMPS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
+
+
+def assert_same_as_awslambdaric(
+    python: Path,
+    cases: list[dict[str, Any]],
+    env: dict[str, str] | None = None,
+    extra_path: Path | None = None,
+) -> None:
+    """Run ``cases`` on both sides; results and per-case log output (timestamps masked) match."""
+    theirs, their_output = probe(python, "ric", cases, env, extra_path)
+    ours, our_output = probe(python, "ours", cases, env, extra_path)
+    for case, expected, actual in zip(cases, theirs, ours):
+        assert actual == expected, case
+    their_logs = _STAMPS.sub("<ts>", their_output).split("\n@@CASE@@\n")
+    our_logs = _STAMPS.sub("<ts>", our_output).split("\n@@CASE@@\n")
+    for case, expected_log, actual_log in zip(cases, their_logs, our_logs):
+        assert actual_log == expected_log, case
+
+
+def run_python(code: str, *args: str) -> str:
+    """stdout of ``python [args] -c code`` in a child of this interpreter with ``src`` importable."""
+    done = subprocess.run(
+        [sys.executable, *args, "-c", f"import sys; sys.path.insert(0, {str(SRC)!r})\n{code}"],
+        capture_output=True,
+        timeout=30,
+        check=True,
+    )
+    return done.stdout.decode()
 
 
 # --- child side ---------------------------------------------------------------------------------
