@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -57,7 +58,8 @@ def test_tree_includes_descendants_outside_the_group(holder: tuple[int, int]) ->
 
 def test_usage_counts_the_whole_tree(holder: tuple[int, int]) -> None:
     root, _ = holder
-    rss, high_water = memory.tree_usage_bytes(root)
+    pids = memory.tree_pids(root)
+    rss, high_water = memory.rss_bytes(pids), memory.hwm_bytes(pids)
     assert 70 <= memory.to_mb(rss) < 160
     assert high_water >= rss
 
@@ -68,7 +70,7 @@ def test_watch_fires_once_past_the_limit(holder: tuple[int, int]) -> None:
     watch = memory.MemoryWatch(root, limit_mb=50, on_exceeded=lambda: fired.append(1))
     watch.sample()
     watch.sample()
-    assert fired == [1] and watch.exceeded and watch.peak_mb >= 70
+    assert fired == [1] and watch.exceeded and watch.peak_mb() >= 70
 
 
 def test_watch_below_the_limit_stays_quiet(holder: tuple[int, int]) -> None:
@@ -88,3 +90,36 @@ def test_run_stops_when_the_root_is_gone() -> None:
 
 def test_to_mb_rounds_up() -> None:
     assert [memory.to_mb(n) for n in (0, 1, 1024 * 1024, 1024 * 1024 + 1)] == [0, 1, 1, 2]
+
+
+def test_descendant_walk_is_cheap(holder: tuple[int, int]) -> None:
+    root, child = holder
+    assert memory.descendants({root}) == {root, child}
+    started = time.perf_counter()
+    for _ in range(20):
+        memory.descendants({root})
+    assert (time.perf_counter() - started) / 20 < 0.005
+
+
+def test_orphaned_group_member_is_still_counted() -> None:
+    code = textwrap.dedent(
+        """
+        import os, subprocess, sys
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        print(child.pid, flush=True)
+        os._exit(0)  # the child is re-parented but stays in our process group
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert proc.stdout is not None
+    orphan = int(proc.stdout.readline())
+    proc.wait()
+    proc.stdout.close()
+    try:
+        assert orphan in memory.tree_pids(proc.pid)
+        watch = memory.MemoryWatch(proc.pid, 1024, lambda: None)
+        assert orphan in watch.pids()
+    finally:
+        os.kill(orphan, 9)

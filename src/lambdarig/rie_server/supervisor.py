@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from typing import Callable, Optional, Protocol
 
 from lambdarig.rie_server.errors import ProcessStartError
-from lambdarig.rie_server.memory import MemoryWatch
+from lambdarig.rie_server.memory import MemoryWatch, to_mb
 
 _PR_SET_PDEATHSIG = 1
 _READ_CHUNK = 65536
@@ -144,15 +144,13 @@ class LocalProcess:
 
     def memory_used_mb(self) -> int:
         """Current RSS of the tree, MiB (0 once gone)."""
-        from lambdarig.rie_server.memory import to_mb
-
         return to_mb(self._watch.sample()) if self._proc.returncode is None else 0
 
     def peak_memory_mb(self) -> int:
         """Peak usage of the tree seen since start, MiB (sampled now too if still running)."""
         if self._proc.returncode is None:
             self._watch.sample()
-        return self._watch.peak_mb
+        return self._watch.peak_mb()
 
 
 def _group_alive(pgid: int) -> bool:
