@@ -1,0 +1,597 @@
+"""lambdarig.rie_server against AWS's aws-lambda-rie, measured in one run, with ratios ours/AWS.
+
+    python benchmarks/rie_server.py [--quick] [--seconds 3] [--repeats 10]
+
+Three stacks: aws-lambda-rie + awslambdaric (the reference), lambdarig-rie + awslambdaric (the same
+runtime behind both emulators) and lambdarig-rie + lambdarig's runtime client (each with its own).
+The handler echoes its event. The invoke client is raw sockets, one keep-alive connection each.
+
+(1) sequential warm invokes/s with p50/p99 latency (--seconds each, after warm-up invokes);
+    target >= 1.3x aws-lambda-rie's invokes/s with a p99 no worse;
+(2) throughput with 1, 2, 4, 8 concurrent callers (ours with --max-concurrency 8; aws-lambda-rie is
+    tried with 2 callers and reported "n/a (crashes)" when it dies or fails, as it does);
+(3) 5 MiB echo latency (request and response 5 MiB, median of --repeats);
+(4) start-up: spawn -> port listening and spawn -> first invoke answered (median of --repeats), and
+    the RSS of one idle warm environment: emulator + runtime processes, from /proc.
+Prints machine info and a Markdown table. Every process started is killed before exit; ports are
+ephemeral. Not part of the test command (tests/benchmarks/test_rie_server_smoke.py runs --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import free_port, machine_info, rss_kib, write_handler  # noqa: E402
+
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+SMALL_EVENT = b'{"n": 1}'
+BIG_EVENT = b'"' + b"x" * (5 * 1024 * 1024 - 2) + b'"'  # a JSON string of exactly 5 MiB
+CALLERS = (1, 2, 4, 8)
+AWS, OURS = "aws-lambda-rie", "lambdarig-rie"
+
+
+class InvokeFailed(Exception):
+    """An invoke did not come back as 200 with the echoed event (or the connection broke)."""
+
+
+# -- peers and stacks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tools:
+    rie: Path  # AWS's emulator binary
+    ric_python: Path  # a Python with awslambdaric installed
+    our_python: Path  # a Python with lambdarig installed
+
+
+def locate_tools() -> Tools:
+    """Peers via tests.peers when importable, else under $LAMBDARIG_CACHE or ~/.cache/lambdarig."""
+    try:
+        from tests import peers
+    except ImportError:
+        cache = Path(os.environ.get("LAMBDARIG_CACHE", Path.home() / ".cache" / "lambdarig"))
+        rie, ric = cache / "peers" / "aws-lambda-rie-x86_64", cache / "peers/ric-venv/bin/python"
+        found = (rie if rie.exists() else None, ric if ric.exists() else None)
+    else:
+        found = (peers.rie_binary(), peers.awslambdaric_python())
+    if found[0] is None or found[1] is None:
+        raise SystemExit("AWS peers missing (aws-lambda-rie, awslambdaric): python -m tests.peers")
+    return Tools(found[0], found[1], Path(sys.executable))
+
+
+@dataclass(frozen=True)
+class Stack:
+    emulator: str  # AWS or OURS
+    runtime: str  # "awslambdaric" or "lambdarig"
+
+    @property
+    def label(self) -> str:
+        return f"{self.emulator} + {self.runtime}"
+
+    def argv(self, tools: Tools, port: int, handler: str, flags: Sequence[str]) -> list[str]:
+        if self.runtime == "awslambdaric":
+            runtime = [str(tools.ric_python), "-m", "awslambdaric", handler]
+        else:
+            runtime = [str(tools.our_python), "-m", "lambdarig.runtime_client", handler]
+        emulator = (
+            [str(tools.rie)]
+            if self.emulator == AWS
+            else [str(tools.our_python), "-m", "lambdarig.rie_server", *flags]
+        )
+        addresses = [
+            "--runtime-interface-emulator-address",
+            f"127.0.0.1:{port}",
+            "--runtime-api-address",
+            f"127.0.0.1:{free_port()}",
+        ]
+        return [*emulator, *addresses, *runtime]
+
+
+REFERENCE = Stack(AWS, "awslambdaric")
+OURS_WITH_RIC = Stack(OURS, "awslambdaric")
+OURS_OWN = Stack(OURS, "lambdarig")
+STACKS = (REFERENCE, OURS_WITH_RIC, OURS_OWN)
+
+
+# -- processes ----------------------------------------------------------------------------------
+
+
+def _stat(pid: int | str) -> list[str]:
+    """Fields of /proc/PID/stat after the command name: [0] state, [1] ppid, [19] start time."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Every live descendant of ``pid``, with its start time (so a reused pid is never killed)."""
+    children: dict[int, list[tuple[int, str]]] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            fields = _stat(entry)
+            children.setdefault(int(fields[1]), []).append((int(entry), fields[19]))
+    found, todo = {}, [pid]
+    while todo:
+        for child, started in children.get(todo.pop(), []):
+            found[child] = started
+            todo.append(child)
+    return found
+
+
+@dataclass
+class Launched:
+    process: subprocess.Popen[bytes]
+    port: int
+    spawned: float  # perf_counter() just before the spawn
+    log: Path  # the emulator's stdout and stderr (its runtimes' output included)
+    seen: dict[int, str] = field(default_factory=dict)  # descendants observed: pid -> start time
+
+    def crash(self) -> str | None:
+        """The emulator's panic or traceback line, once it has exited (waits up to 2 s)."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=2)
+        if self.process.returncode is None:
+            return None
+        lines = self.log.read_text(errors="replace").splitlines()
+        found = [line for line in lines if line.startswith(("panic:", "Traceback"))]
+        return f"exit status {self.process.returncode}: " + (found[0] if found else "no message")
+
+    def tree(self) -> list[int]:
+        pids = descendants(self.process.pid)
+        self.seen.update(pids)
+        return list(pids)
+
+    def stop(self) -> None:
+        """SIGTERM (the emulator's clean shutdown), SIGKILL after 5 s, then any descendant seen
+        that still runs (same pid and start time)."""
+        self.tree()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        for pid, started in self.seen.items():
+            with contextlib.suppress(OSError, IndexError):
+                if _stat(pid)[19] == started:
+                    os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def launch(
+    stack: Stack, tools: Tools, code: Path, handler: str, flags: Sequence[str] = ()
+) -> Iterator[Launched]:
+    """Spawn ``stack`` serving ``handler`` from ``code``; always stopped (with its children)."""
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "HOME": os.environ.get("HOME", "/root"),
+        "LAMBDA_TASK_ROOT": str(code),
+    }
+    argv = stack.argv(tools, port, handler, flags)
+    descriptor, log = tempfile.mkstemp(prefix="emulator-", suffix=".log", dir=code)
+    spawned = time.perf_counter()
+    with os.fdopen(descriptor, "wb") as output:
+        process = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=code,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    launched = Launched(process, port, spawned, Path(log))
+    try:
+        yield launched
+    finally:
+        launched.stop()
+
+
+# -- a keep-alive invoke client over a raw socket -----------------------------------------------
+
+
+class Caller:
+    """A keep-alive HTTP/1.1 connection to the Invoke API (reconnects after `Connection: close`)."""
+
+    def __init__(self, port: int, timeout: float = 30.0) -> None:
+        self._address, self._timeout = ("127.0.0.1", port), timeout
+        self._sock: socket.socket | None = None
+        self._file: BinaryIO = io.BytesIO()  # the socket's buffered reader while connected
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._file.close()
+            self._sock.close()
+            self._sock = None
+
+    def invoke(self, body: bytes) -> tuple[int, bytes]:
+        if self._sock is None:
+            self._sock = socket.create_connection(self._address, timeout=self._timeout)
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._file = self._sock.makefile("rb")
+        host = f"{self._address[0]}:{self._address[1]}"
+        head = (
+            f"POST {INVOKE_PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            self._sock.sendall(head.encode("ascii") + body)
+            return self._read_response()
+        except OSError as exc:
+            self.close()
+            raise InvokeFailed(f"connection broke: {exc!r}") from exc
+
+    def _read_response(self) -> tuple[int, bytes]:
+        status_line = self._file.readline()
+        if not status_line:
+            raise InvokeFailed("the emulator closed the connection instead of answering")
+        status = int(status_line.split()[1])
+        headers: dict[bytes, bytes] = {}
+        while (line := self._file.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+            body = self._read_chunked()
+        else:
+            body = self._file.read(int(headers.get(b"content-length", b"0")))
+        if headers.get(b"connection", b"").lower() == b"close":
+            self.close()
+        return status, body
+
+    def _read_chunked(self) -> bytes:
+        parts = []
+        while size := int(self._file.readline().split(b";")[0], 16):
+            parts.append(self._file.read(size))
+            self._file.readline()
+        while self._file.readline() not in (b"\r\n", b"\n", b""):
+            continue  # trailer lines: not used
+        return b"".join(parts)
+
+    def echo(self, body: bytes) -> None:
+        status, answer = self.invoke(body)
+        if status != 200 or answer != body:
+            raise InvokeFailed(f"expected 200 echoing the event, got {status} {answer[:200]!r}")
+
+
+# -- measurements -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Startup:
+    listening_ms: float  # spawn -> the invoke port accepts a connection
+    first_invoke_ms: float  # spawn -> the first invoke answered 200 (runtime init included)
+
+
+def wait_ready(launched: Launched, timeout: float = 30.0) -> Startup:
+    """Probe the invoke port until it accepts, then send the first invoke (it waits for init)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", launched.port), timeout=1).close()
+            break
+        except OSError:
+            if launched.process.poll() is not None:
+                raise InvokeFailed(f"emulator exited {launched.process.returncode}") from None
+            if time.monotonic() > deadline:
+                raise InvokeFailed(f"port {launched.port} not listening in {timeout} s") from None
+            time.sleep(0.002)  # probing the port, not waiting for readiness blindly
+    listening = time.perf_counter()
+    caller = Caller(launched.port)
+    try:
+        caller.echo(SMALL_EVENT)
+    finally:
+        caller.close()
+    answered = time.perf_counter()
+    return Startup((listening - launched.spawned) * 1e3, (answered - launched.spawned) * 1e3)
+
+
+@dataclass
+class Samples:
+    """Sequential invoke latencies (s) pooled over rounds, and the time they took."""
+
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+    def percentile_ms(self, percent: int) -> float:
+        cuts = statistics.quantiles(self.latencies, n=100, method="inclusive")
+        return cuts[percent - 1] * 1e3
+
+
+def sequential(port: int, seconds: float, samples: Samples) -> None:
+    """Back-to-back invokes for ``seconds`` into ``samples``, after a short warm-up."""
+    caller = Caller(port)
+    try:
+        warm_until = time.perf_counter() + min(0.25, seconds / 4)
+        while time.perf_counter() < warm_until:
+            caller.echo(SMALL_EVENT)
+        started = time.perf_counter()
+        while (now := time.perf_counter()) - started < seconds:
+            caller.echo(SMALL_EVENT)
+            samples.latencies.append(time.perf_counter() - now)
+        samples.elapsed += time.perf_counter() - started
+    finally:
+        caller.close()
+
+
+def echo_ms(port: int, body: bytes = BIG_EVENT) -> float:
+    """One round trip of ``body`` echoed back, timed after an untimed one on the same connection."""
+    caller = Caller(port)
+    try:
+        caller.echo(body)
+        started = time.perf_counter()
+        caller.echo(body)
+        return (time.perf_counter() - started) * 1e3
+    finally:
+        caller.close()
+
+
+def _caller_thread(
+    port: int,
+    gate: threading.Barrier,
+    stop: threading.Event,
+    counts: list[int],
+    errors: list[str],
+    timeout: float,
+) -> None:
+    caller = Caller(port, timeout)
+    try:
+        for _ in range(5):
+            caller.echo(SMALL_EVENT)  # warm-up, overlapping: environments are created here
+        gate.wait(timeout)
+        count = 0
+        while not stop.is_set():
+            caller.echo(SMALL_EVENT)
+            count += 1
+        counts.append(count)
+    except (InvokeFailed, threading.BrokenBarrierError) as exc:
+        errors.append(str(exc) or type(exc).__name__)
+        stop.set()
+        gate.abort()
+    finally:
+        caller.close()
+
+
+def concurrent(launched: Launched, callers: int, seconds: float, timeout: float = 10.0) -> float:
+    """Invokes/s of ``callers`` threads, each looping over its own connection for ``seconds``."""
+    gate, stop = threading.Barrier(callers + 1), threading.Event()
+    counts: list[int] = []
+    errors: list[str] = []
+    args = (launched.port, gate, stop, counts, errors, timeout)
+    threads = [threading.Thread(target=_caller_thread, args=args) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    try:
+        gate.wait(timeout * 6 + 5)
+        started = time.perf_counter()
+        stop.wait(seconds)  # the timed window; ends early if a caller failed
+    except threading.BrokenBarrierError:
+        pass  # a caller failed before the window opened; its error is in ``errors``
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise InvokeFailed(f"{callers} callers: {errors[0]}")
+    return sum(counts) / elapsed
+
+
+def idle_rss_mib(launched: Launched) -> tuple[float, float]:
+    """(emulator, runtime processes) VmRSS in MiB while one warm environment sits idle."""
+    emulator = rss_kib(launched.process.pid)
+    runtime = 0
+    for pid in launched.tree():
+        with contextlib.suppress(OSError, RuntimeError):
+            runtime += rss_kib(pid)
+    return emulator / 1024, runtime / 1024
+
+
+# -- one run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    values: dict[str, dict[Stack, float | str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def put(self, row: str, stack: Stack, value: float | str) -> None:
+        self.values.setdefault(row, {})[stack] = value
+
+
+def measure_sequential(
+    running: dict[Stack, Launched], args: argparse.Namespace, results: Results
+) -> None:
+    samples = {stack: Samples() for stack in running}
+    for _ in range(args.rounds):  # rounds alternate the stacks so drift hits all equally
+        for stack, launched in running.items():
+            sequential(launched.port, args.seconds, samples[stack])
+    for stack, pooled in samples.items():
+        results.put("seq_rate", stack, pooled.rate())
+        results.put("seq_p50", stack, pooled.percentile_ms(50))
+        results.put("seq_p99", stack, pooled.percentile_ms(99))
+
+
+def measure_idle(running: dict[Stack, Launched], results: Results) -> None:
+    for stack, launched in running.items():
+        emulator_mib, runtime_mib = idle_rss_mib(launched)
+        results.put("rss_emulator", stack, emulator_mib)
+        results.put("rss_runtime", stack, runtime_mib)
+        results.put("rss_total", stack, emulator_mib + runtime_mib)
+
+
+def measure_echo(running: dict[Stack, Launched], repeats: int, results: Results) -> None:
+    times: dict[Stack, list[float]] = {stack: [] for stack in running}
+    for _ in range(repeats):
+        for stack, launched in running.items():
+            times[stack].append(echo_ms(launched.port))
+    for stack, values in times.items():
+        results.put("echo_5mib", stack, statistics.median(values))
+
+
+def measure_callers(running: dict[Stack, Launched], seconds: float, results: Results) -> None:
+    """1, 2, 4, 8 callers; after a stack's first failure (aws-lambda-rie: at 2) the rest are n/a."""
+    failed: dict[Stack, str] = {}
+    for callers in CALLERS:
+        for stack, launched in running.items():
+            if stack in failed:
+                results.put(f"callers_{callers}", stack, failed[stack])
+                continue
+            try:
+                results.put(f"callers_{callers}", stack, concurrent(launched, callers, seconds))
+            except InvokeFailed as exc:
+                crash = launched.crash()
+                failed[stack] = "n/a (fails)" if crash is None else "n/a (crashes)"
+                results.put(f"callers_{callers}", stack, failed[stack])
+                results.notes.append(f"{stack.label}, {exc}" + (f"; {crash}" if crash else ""))
+
+
+def measure_warm(
+    tools: Tools, code: Path, handler: str, args: argparse.Namespace, results: Results
+) -> None:
+    """All three stacks up at once (idle ones cost nothing); each figure alternates them."""
+    with contextlib.ExitStack() as exits:
+        running: dict[Stack, Launched] = {}
+        for stack in STACKS:
+            flags = ["--max-concurrency", str(max(CALLERS))] if stack.emulator == OURS else []
+            running[stack] = exits.enter_context(launch(stack, tools, code, handler, flags))
+        for launched in running.values():
+            wait_ready(launched)
+        measure_sequential(running, args, results)
+        measure_idle(running, results)
+        measure_echo(running, args.repeats, results)
+        measure_callers(running, args.seconds, results)
+
+
+def measure_startups(
+    tools: Tools, code: Path, handler: str, repeats: int, results: Results
+) -> None:
+    runs: dict[Stack, list[Startup]] = {stack: [] for stack in STACKS}
+    for _ in range(repeats):  # alternate the stacks so drift hits all equally
+        for stack in STACKS:
+            with launch(stack, tools, code, handler) as launched:
+                runs[stack].append(wait_ready(launched))
+    for stack, startups in runs.items():
+        results.put("start_listen", stack, statistics.median(s.listening_ms for s in startups))
+        results.put("start_invoke", stack, statistics.median(s.first_invoke_ms for s in startups))
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+ROWS = (  # key, label, digits, higher is better, target
+    ("seq_rate", "sequential warm invokes/s", 0, True, "≥ 1.3×"),
+    ("seq_p50", "sequential p50 latency (ms)", 3, False, ""),
+    ("seq_p99", "sequential p99 latency (ms)", 3, False, "≤ 1.0×"),
+    *(
+        (f"callers_{n}", f"invokes/s, {n} concurrent caller{'s' * (n > 1)}", 0, True, "")
+        for n in CALLERS
+    ),
+    ("echo_5mib", "5 MiB echo, median (ms)", 1, False, ""),
+    ("start_listen", "start-up: spawn → listening (ms)", 1, False, ""),
+    ("start_invoke", "start-up: spawn → first invoke answered (ms)", 1, False, ""),
+    ("rss_emulator", "idle RSS: emulator (MiB)", 1, False, ""),
+    ("rss_runtime", "idle RSS: runtime (MiB)", 1, False, ""),
+    ("rss_total", "idle RSS: one environment, total (MiB)", 1, False, ""),
+)
+
+
+def _cell(value: float | str | None, digits: int) -> str:
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else f"{value:,.{digits}f}"
+
+
+def _ratio(ours: float | str | None, reference: float | str | None) -> str:
+    if isinstance(ours, float) and isinstance(reference, float) and reference:
+        return f"{ours / reference:.2f}×"
+    return "—"
+
+
+def markdown(results: Results) -> list[str]:
+    header = [REFERENCE.label, OURS_WITH_RIC.label, "ratio", OURS_OWN.label, "ratio", "target"]
+    lines = ["| | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
+    for key, label, digits, _, target in ROWS:
+        row = results.values.get(key, {})
+        ref = row.get(REFERENCE)
+        cells = [_cell(ref, digits)]
+        for stack in (OURS_WITH_RIC, OURS_OWN):
+            cells += [_cell(row.get(stack), digits), _ratio(row.get(stack), ref)]
+        lines.append(f"| {label} | " + " | ".join([*cells, target]) + " |")
+    return lines
+
+
+def verdicts(results: Results) -> list[str]:
+    rate, p99 = results.values["seq_rate"], results.values["seq_p99"]
+    lines = []
+    for stack in (OURS_WITH_RIC, OURS_OWN):
+        ratio = float(rate[stack]) / float(rate[REFERENCE])
+        no_worse = float(p99[stack]) <= float(p99[REFERENCE])
+        met = "met" if ratio >= 1.3 and no_worse else "NOT met"
+        lines.append(
+            f"{stack.label}: {ratio:.2f}× invokes/s, p99 "
+            f"{'no worse' if no_worse else 'worse'} → target {met}"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny counts: a smoke run")
+    parser.add_argument("--seconds", type=float, default=3.0, help="window per throughput figure")
+    parser.add_argument("--rounds", type=int, default=3, help="sequential windows per stack")
+    parser.add_argument("--repeats", type=int, default=10, help="start-ups and 5 MiB echoes")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.rounds, args.repeats = 0.3, 1, 2
+    tools = locate_tools()
+    info = machine_info()
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores, Linux {info['kernel']}, "
+        f"CPython {info['python']}"
+    )
+    print(
+        f"window {args.seconds:g} s per throughput figure ({args.rounds} rounds sequential), "
+        f"{args.repeats} repeats per median; load average {os.getloadavg()[0]:.2f}"
+    )
+    results = Results()
+    with tempfile.TemporaryDirectory(prefix="lambdarig-bench-") as tmp:
+        code = Path(tmp)
+        handler = write_handler(code)
+        measure_warm(tools, code, handler, args, results)
+        measure_startups(tools, code, handler, args.repeats, results)
+    print()
+    print("\n".join(markdown(results)))
+    print()
+    print("\n".join(verdicts(results)))
+    for note in results.notes:
+        print(f"note: {note}")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
