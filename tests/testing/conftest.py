@@ -1,7 +1,7 @@
 """Stacks the harness tests run against: (emulator command, runtime options).
 
-- ``ours``: ``python -m lambdarig.rie_server`` with ``lambdarig.runtime_client``.
-- ``aws``: AWS's aws-lambda-rie binary with awslambdaric (peers; skip locally when absent).
+Each stack is ``EMULATOR+RUNTIME``: ``ours`` (``python -m lambdarig.rie_server``) or ``aws-rie``
+(AWS's binary, a peer), with ``lambdarig`` (our client) or ``awslambdaric`` (a peer).
 """
 
 from __future__ import annotations
@@ -26,47 +26,45 @@ collect_ignore = ["readme_example"]
 @dataclass(frozen=True)
 class Stack:
     name: str
+    emulator: str  # "ours" or "aws-rie"
     settings: HarnessSettings
     pytest_args: tuple[str, ...]
 
 
-def _ours() -> Stack:
+def _our_emulator() -> tuple[str, ...]:
     if importlib.util.find_spec("lambdarig.rie_server.__main__") is None:
         pytest.skip("lambdarig.rie_server has no __main__ yet")
-    settings = HarnessSettings(base_env=dict(os.environ))
-    return Stack("ours", settings, ())
+    return (sys.executable, "-m", "lambdarig.rie_server")
 
 
-def _aws() -> Stack:
-    rie, ric = peers.require_rie(), peers.require_awslambdaric()
+def _stack(name: str) -> Stack:
+    emulator_name, runtime = name.split("+")
+    emulator = _our_emulator() if emulator_name == "ours" else (str(peers.require_rie()),)
+    ric = str(peers.require_awslambdaric()) if runtime == "awslambdaric" else None
     settings = HarnessSettings(
         base_env=dict(os.environ),
-        emulator=(str(rie),),
-        awslambdaric_python=str(ric),
-        default_runtime="awslambdaric",
+        emulator=emulator,
+        awslambdaric_python=ric,
+        default_runtime=runtime if ric else None,
     )
-    args = (
-        f"--lambda-emulator={rie}",
-        "--lambda-runtime=awslambdaric",
-        f"--lambda-awslambdaric-python={ric}",
-    )
-    return Stack("aws", settings, args)
+    args = [f"--lambda-emulator={' '.join(emulator)}"]
+    if ric:
+        args += ["--lambda-runtime=awslambdaric", f"--lambda-awslambdaric-python={ric}"]
+    return Stack(name, emulator_name, settings, tuple(args))
 
 
 @pytest.fixture(
     scope="session",
     params=[
-        pytest.param("ours"),
-        pytest.param("aws", marks=pytest.mark.peers),
+        pytest.param("ours+lambdarig"),
+        pytest.param("ours+awslambdaric", marks=pytest.mark.peers),
+        pytest.param("aws-rie+awslambdaric", marks=pytest.mark.peers),
+        pytest.param("aws-rie+lambdarig", marks=pytest.mark.peers),
     ],
 )
 def stack(request: pytest.FixtureRequest) -> Stack:
-    return _ours() if request.param == "ours" else _aws()
-
-
-@pytest.fixture(scope="session")
-def python() -> str:
-    return sys.executable
+    """(emulator + runtime) combinations; aws-rie is AWS's binary, awslambdaric AWS's client."""
+    return _stack(request.param)
 
 
 def pytest_configure(config: pytest.Config) -> None:

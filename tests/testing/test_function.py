@@ -45,7 +45,7 @@ def test_function_error_is_data_not_an_exception(fn: LambdaFunction, stack: Stac
     assert result.payload["errorType"] == "ValueError"
     assert result.payload["errorMessage"] == "boom"
     # aws-lambda-rie omits X-Amz-Function-Error (its issue #20); the service and ours send it.
-    assert result.function_error == (None if stack.name == "aws" else "Unhandled")
+    assert result.function_error == (None if stack.emulator == "aws-rie" else "Unhandled")
     assert fn.invoke({"n": 3}).function_error is None
 
 
