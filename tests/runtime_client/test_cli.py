@@ -165,6 +165,8 @@ HEAVY_MODULES = {
     "decimal",
     "ctypes",
     "uuid",
+    "encodings.idna",
+    "stringprep",
 }
 HEAVY_MODULES_WITHOUT_LOGGING = {"threading", "traceback", "logging", "enum", "re"}
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -220,3 +222,35 @@ def test_only_a_403_on_init_error_is_swallowed(
     client.post_init_error(b"{}", "Runtime.ImportModuleError")
     with pytest.raises(RuntimeAPIError):
         client.post_init_error(b"{}", "Runtime.ImportModuleError")
+
+
+def first_line_masked(cmd: list[str], env: dict[str, str], cwd: Path) -> str:
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, timeout=TIMEOUT)
+    line = proc.stdout.decode().splitlines()[0]
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z", "<ts>", line)
+
+
+@pytest.mark.peers
+@pytest.mark.parametrize("log_format", ["Text", "JSON"])
+def test_worker_pool_event_matches_awslambdaric(
+    awslambdaric_python: Path, tmp_path: Path, log_format: str
+) -> None:
+    (tmp_path / "app.py").write_text(APP)
+    with socket.create_server(("127.0.0.1", 0)) as probe:  # a port nobody listens on
+        dead = f"127.0.0.1:{probe.getsockname()[1]}"
+    env = runtime_env(
+        dead,
+        {
+            "AWS_LAMBDA_MAX_CONCURRENCY": "2",
+            "AWS_LAMBDA_LOG_LEVEL": "DEBUG",
+            "AWS_LAMBDA_LOG_FORMAT": log_format,
+        },
+    )
+    ours = first_line_masked(
+        [sys.executable, "-m", "lambdarig.runtime_client", "app.handler"], env, tmp_path
+    )
+    theirs = first_line_masked(
+        [str(awslambdaric_python), "-m", "awslambdaric", "app.handler"], env, tmp_path
+    )
+    assert "runtime_worker_pool_initializing" in ours
+    assert ours == theirs

@@ -8,13 +8,15 @@ same Runtime API), with awslambdaric's rules for this mode, carried by
   loop``) and the loop goes on;
 - a 403 on ``/init/error`` is swallowed (another worker already reported the init failure).
 With ``_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET`` set, each worker connects one AF_UNIX stream per
-standard stream and ``dup2``s it over stdout and stderr. The telemetry log fd is closed in the
-parent; workers log to stdout (as awslambdaric's workers end up doing).
+standard stream and ``dup2``s it over stdout and stderr. The telemetry log fd is consumed and
+closed by the parent's logging setup; workers log to stdout (as awslambdaric's workers do).
 
-The parent only supervises: it waits for every worker and exits with the first non-zero worker
-status (0 if all exited 0). When the parent is asked to exit (SIGTERM raises ``SystemExit``), it
-sends SIGTERM to the live workers, waits up to ``TERMINATE_GRACE_S``, then SIGKILLs. Workers also
-ask Linux to SIGTERM them if the parent dies without that chance (``PR_SET_PDEATHSIG``).
+Before forking, the parent logs awslambdaric's ``runtime_worker_pool_initializing`` DEBUG record
+(visible with ``AWS_LAMBDA_LOG_LEVEL=DEBUG``). Then it only supervises: it waits for every worker
+and exits with the first non-zero worker status (0 if all exited 0). When the parent is asked to
+exit (SIGTERM raises ``SystemExit``), it sends SIGTERM to the live workers, waits up to
+``TERMINATE_GRACE_S``, then SIGKILLs. Workers also ask Linux to SIGTERM them if the parent dies
+without that chance (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from lambdarig.runtime_client.config import RuntimeConfig
     from lambdarig.runtime_client.transport import Transport
 
+WORKER_POOL_INITIALIZING_EVENT = "runtime_worker_pool_initializing"
 NEXT_MAX_ATTEMPTS = 5
 NEXT_INITIAL_DELAY_S = 0.1
 NEXT_BACKOFF_FACTOR = 2.0
@@ -108,6 +111,7 @@ def run_workers(config: RuntimeConfig, worker: Callable[[RuntimeConfig], int] | 
     import sys
 
     worker = run_worker if worker is None else worker
+    _emit_worker_pool_event(config)
     worker_config = _without_telemetry_fd(config)
     parent = os.getpid()
     live: dict[int, None] = {}
@@ -122,6 +126,26 @@ def run_workers(config: RuntimeConfig, worker: Callable[[RuntimeConfig], int] | 
         return _wait_all(live)
     finally:
         _terminate(live)
+
+
+def _emit_worker_pool_event(config: RuntimeConfig) -> None:
+    """awslambdaric's one DEBUG record from the parent before forking, through a logging setup
+    that is torn down again (which also consumes and closes the telemetry log fd)."""
+    from lambdarig.runtime_client.logs import setup_logging
+
+    sink = setup_logging(config)
+    root = logging.getLogger()
+    try:
+        root.debug(
+            {
+                "event": WORKER_POOL_INITIALIZING_EVENT,
+                "workerCount": config.max_concurrency,
+                "executionEnvironmentMaxConcurrency": config.max_concurrency,
+            }
+        )
+    finally:
+        root.handlers.clear()
+        sink.close()
 
 
 def _wait_all(live: dict[int, None]) -> int:
@@ -213,11 +237,5 @@ def _without_telemetry_fd(config: RuntimeConfig) -> RuntimeConfig:
     from lambdarig.runtime_client.config import RuntimeConfig
 
     fields = {name: getattr(config, name) for name in RuntimeConfig.__slots__}
-    fd = fields["telemetry_log_fd"]
-    if fd is not None:
-        try:
-            os.close(fd)
-        except OSError:
-            pass  # awslambdaric closes it too; an fd that was never open needs no closing
-        fields["telemetry_log_fd"] = None
+    fields["telemetry_log_fd"] = None  # the parent's logging setup closed it
     return RuntimeConfig(**fields)
