@@ -78,6 +78,22 @@ def test_request_id_is_per_context(logger: logging.Logger) -> None:
     assert [m.split("\t")[2] for m, _ in sink.records] == ["inner", "outer"]
 
 
+def test_threads_see_the_request_id_only_in_a_copied_context(logger: logging.Logger) -> None:
+    """Documented difference: awslambdaric's module global is visible from every thread."""
+    import contextvars
+    import threading
+
+    sink = ListSink()
+    logs.install_handler(make_config(), sink, logger)
+    logs.set_request_context("req-t", None)
+    plain = threading.Thread(target=logger.error, args=("plain",))
+    copied = threading.Thread(target=contextvars.copy_context().run, args=(logger.error, "copied"))
+    for thread in (plain, copied):
+        thread.start()
+        thread.join()
+    assert [m.split("\t")[2:] for m, _ in sink.records] == [["", "plain\n"], ["req-t", "copied\n"]]
+
+
 def test_level_setting_and_frame_types(logger: logging.Logger) -> None:
     sink = ListSink()
     logs.install_handler(make_config(AWS_LAMBDA_LOG_LEVEL="trace"), sink, logger)
