@@ -9,8 +9,8 @@ processes against well under 1 ms for the walk).
 
 Samples read ``statm`` (resident pages). Enforcement is sampled every ``interval_s``: an allocation
 faster than the interval can overshoot before the kill. The reported peak is the larger of the
-sampled maximum and the summed per-process high-water marks (``VmHWM``, read on demand), so a spike
-between samples still shows up in ``max_memory_used_mb``.
+sampled maximum and the summed per-process high-water marks (``VmHWM``, read every few samples),
+so a spike between samples still shows up in ``max_memory_used_mb`` (within a few samples).
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ _PROC = Path("/proc")
 _MIB = 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _FULL_SCAN_EVERY = 20  # samples between full /proc scans for re-parented group members
+_HWM_EVERY = (
+    5  # samples between reads of the high-water marks (``status`` is slower than ``statm``)
+)
 
 
 def _stat_fields(pid: int) -> tuple[int, int] | None:
@@ -115,6 +118,8 @@ class MemoryWatch:
     """Samples one process tree; calls ``on_exceeded`` once when it passes ``limit_mb``.
 
     ``run()`` loops until cancelled or the root is gone and never raises for a vanished process.
+    ``sample()`` walks the tree (~0.4 ms); ``quick_peak_mb()`` only re-reads the processes found by
+    the last walk, so the invoke path stays cheap.
     """
 
     def __init__(
@@ -131,6 +136,7 @@ class MemoryWatch:
         self._on_exceeded = on_exceeded
         self._peak_bytes = 0
         self._orphans: set[int] = set()
+        self._pids: set[int] = {root_pid}
         self._samples = 0
 
     def pids(self) -> set[int]:
@@ -138,19 +144,38 @@ class MemoryWatch:
         if self._samples % _FULL_SCAN_EVERY == 0:
             self._orphans = group_members(self.root_pid)
         self._samples += 1
-        return descendants({self.root_pid} | self._orphans)
+        self._pids = descendants({self.root_pid} | self._orphans)
+        return self._pids
 
     def sample(self) -> int:
-        """Measure now; update the peak; trigger the limit. Returns current RSS in bytes."""
-        current = rss_bytes(self.pids())
+        """Walk and measure now; update the peak (high-water marks every few samples); trigger
+        the limit. Returns current RSS in bytes."""
+        pids = self.pids()
+        current = rss_bytes(pids)
+        self._record(current)
+        if self._samples % _HWM_EVERY == 1:
+            self._peak_bytes = max(self._peak_bytes, hwm_bytes(pids))
+        return current
+
+    def _record(self, current: int) -> None:
         self._peak_bytes = max(self._peak_bytes, current)
         if not self.exceeded and current > self.limit_mb * _MIB:
             self.exceeded = True
             self._on_exceeded()
+
+    def quick_rss_bytes(self) -> int:
+        """Current RSS of the processes found by the last walk (no walk); updates the peak."""
+        current = rss_bytes(self._pids)
+        self._record(current)
         return current
 
+    def quick_peak_mb(self) -> int:
+        """Largest usage seen so far, MiB, after a quick re-read of the known processes."""
+        self.quick_rss_bytes()
+        return to_mb(self._peak_bytes)
+
     def peak_mb(self) -> int:
-        """Largest tree usage so far, MiB, including the live processes' high-water marks."""
+        """Largest usage seen so far, MiB, after a full walk including high-water marks."""
         self._peak_bytes = max(self._peak_bytes, hwm_bytes(self.pids()))
         return to_mb(self._peak_bytes)
 

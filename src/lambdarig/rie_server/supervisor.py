@@ -144,13 +144,11 @@ class LocalProcess:
 
     def memory_used_mb(self) -> int:
         """Current RSS of the tree, MiB (0 once gone)."""
-        return to_mb(self._watch.sample()) if self._proc.returncode is None else 0
+        return to_mb(self._watch.quick_rss_bytes()) if self._proc.returncode is None else 0
 
     def peak_memory_mb(self) -> int:
-        """Peak usage of the tree seen since start, MiB (sampled now too if still running)."""
-        if self._proc.returncode is None:
-            self._watch.sample()
-        return self._watch.peak_mb()
+        """Peak usage of the tree seen since start, MiB (cheap: re-reads the known processes)."""
+        return self._watch.quick_peak_mb()
 
 
 def _group_alive(pgid: int) -> bool:
