@@ -154,15 +154,15 @@ def warm_rates(clients: tuple[Client, ...], seconds: float, code: Path) -> dict[
     return rates
 
 
+def _python_output(client: Client, script: str, argument: str) -> str:
+    """Run ``script`` under the client's interpreter and environment; its stdout."""
+    argv = [str(client.python), "-c", script, argument]
+    env = {**os.environ, **client.env}
+    return subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stdout
+
+
 def install_kib(client: Client) -> float:
-    done = subprocess.run(
-        [str(client.python), "-c", SIZE_SCRIPT, client.distribution],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **client.env},
-    )
-    sizes: dict[str, int] = json.loads(done.stdout)
+    sizes: dict[str, int] = json.loads(_python_output(client, SIZE_SCRIPT, client.distribution))
     return sum(sizes.values()) / 1024
 
 
@@ -183,14 +183,7 @@ def runtime_files_kib(client: Client) -> float:
         "print(sum(p.stat().st_size for p in map(pathlib.Path, files)"
         " if p.is_file() and '__pycache__' not in p.parts))"
     )
-    done = subprocess.run(
-        [str(client.python), "-c", script, client.name],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **client.env},
-    )
-    return int(done.stdout) / 1024
+    return int(_python_output(client, script, client.name)) / 1024
 
 
 @dataclass(frozen=True)
