@@ -21,10 +21,11 @@ from lambdarig.testing.errors import (
     MissingDependency,
     UnsupportedEmulatorOption,
 )
-from lambdarig.testing.function import FunctionSpec, HarnessSettings, LambdaFunction
+from lambdarig.testing.function import LambdaFunction
 from lambdarig.testing.process import ProcessRegistry
 from lambdarig.testing.reports import Report, parse_report
 from lambdarig.testing.result import InvokeResult
+from lambdarig.testing.spec import FunctionSpec, HarnessSettings
 
 __all__ = [
     "EmulatorCrashed",

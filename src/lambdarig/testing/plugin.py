@@ -33,8 +33,9 @@ from typing import Any
 import pytest
 
 from lambdarig.testing.errors import HarnessConfigError, LeakError
-from lambdarig.testing.function import RUNTIMES, FunctionSpec, HarnessSettings, LambdaFunction
+from lambdarig.testing.function import LambdaFunction
 from lambdarig.testing.process import ProcessRegistry
+from lambdarig.testing.spec import RUNTIMES, FunctionSpec, HarnessSettings
 
 MARKER = "lambda_function"
 _REGISTRY = pytest.StashKey[ProcessRegistry]()
