@@ -18,8 +18,22 @@ import pytest
 
 import lambdarig
 
+
+def stdlib_module_names() -> frozenset[str]:
+    """``sys.stdlib_module_names`` (3.10+), or the same list rebuilt from the stdlib directory."""
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is not None:
+        return frozenset(names)
+    import pkgutil
+    import sysconfig
+
+    stdlib = sysconfig.get_paths()["stdlib"]
+    found = {m.name for m in pkgutil.iter_modules([stdlib, f"{stdlib}/lib-dynload"])}
+    return frozenset(found) | frozenset(sys.builtin_module_names)
+
+
 SRC = Path(lambdarig.__file__).parent
-STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+STDLIB = stdlib_module_names() | {"__future__"}
 
 # Optional user-installed packages a runtime-client module may import inside a try/except.
 OPTIONAL_IMPORTS = {"runtime_client/snapstart.py": {"snapshot_restore_py"}}

@@ -15,6 +15,7 @@ import pytest
 from lambdarig import runtime_api as wire
 from tests.runtime_client.conftest import Spawn, runtime_env
 from tests.runtime_client.fake_runtime_api import FakeRuntimeAPI
+from tests.test_boundaries import STDLIB
 
 TIMEOUT = 20
 INV = wire.Invocation("req-1", 4102444800000, "arn:aws:lambda:::function:f", b'{"n": 1}')
@@ -203,7 +204,7 @@ def test_nothing_heavy_is_imported_before_the_first_next(
     assert "lambdarig.runtime_client.loop" in modules
     assert not modules & HEAVY_MODULES, sorted(modules & HEAVY_MODULES)
     # Only the standard library and lambdarig itself are loaded.
-    allowed = set(sys.stdlib_module_names) | {"__main__", "_distutils_hack", "lambdarig", "app"}
+    allowed = set(STDLIB) | {"__main__", "_distutils_hack", "lambdarig", "app"}
     foreign = {m for m in modules if m.split(".")[0] not in allowed}
     assert not foreign, sorted(foreign)
 
@@ -218,7 +219,7 @@ def test_importing_the_package_imports_only_the_stdlib(tmp_path: Path) -> None:
     ).stdout
     added = set(json.loads(out))
     roots = {m.split(".")[0] for m in added}
-    assert roots <= set(sys.stdlib_module_names) | {"lambdarig"}, sorted(roots)
+    assert roots <= set(STDLIB) | {"lambdarig"}, sorted(roots)
     assert not added & (HEAVY_MODULES | HEAVY_MODULES_WITHOUT_LOGGING), sorted(
         added & (HEAVY_MODULES | HEAVY_MODULES_WITHOUT_LOGGING)
     )
