@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from lambdarig.runtime_client.client import RuntimeAPIClient
+from lambdarig.runtime_client.transport import SocketTransport
 from tests.runtime_client.fake_runtime_api import FakeRuntimeAPI
 
 Spawn = Callable[..., subprocess.Popen[bytes]]
@@ -28,6 +30,14 @@ def fake_api() -> Iterator[FakeRuntimeAPI]:
     finally:
         fake.stop()
     fake.check()
+
+
+@pytest.fixture
+def client(fake_api: FakeRuntimeAPI) -> Iterator[RuntimeAPIClient]:
+    """A RuntimeAPIClient over a real socket to ``fake_api``; its connection is closed after."""
+    client = RuntimeAPIClient(SocketTransport(fake_api.address))
+    yield client
+    client.transport.close()
 
 
 def runtime_env(api: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:

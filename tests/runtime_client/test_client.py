@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from lambdarig import runtime_api as wire
@@ -28,13 +26,6 @@ INV = wire.Invocation(
     tenant_id="tenant-1",
     invocation_id="nonce-1",
 )
-
-
-@pytest.fixture
-def client(fake_api: FakeRuntimeAPI) -> Iterator[RuntimeAPIClient]:
-    client = RuntimeAPIClient(SocketTransport(fake_api.address))
-    yield client
-    client.transport.close()
 
 
 def test_next_invocation_returns_every_header(

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from lambdarig import runtime_api as wire
 from lambdarig.runtime_client import loop
@@ -15,7 +13,6 @@ from lambdarig.runtime_client.config import RuntimeConfig
 from lambdarig.runtime_client.errors import HandlerModuleNotFound
 from lambdarig.runtime_client.invoke import Invoker
 from lambdarig.runtime_client.logs import LogSink
-from lambdarig.runtime_client.transport import SocketTransport
 from tests.runtime_client.fake_runtime_api import FakeRuntimeAPI, Reply
 
 
@@ -41,13 +38,6 @@ def invocation(request_id: str, body: bytes = b"{}", **kwargs: Any) -> wire.Invo
 def end_of_script(fake: FakeRuntimeAPI) -> None:
     """Make the next /next fail so the loop ends (status 1)."""
     fake.queue_next(Reply(500, b'{"errorType":"InternalServerError"}'))
-
-
-@pytest.fixture
-def client(fake_api: FakeRuntimeAPI) -> Iterator[RuntimeAPIClient]:
-    client = RuntimeAPIClient(SocketTransport(fake_api.address))
-    yield client
-    client.transport.close()
 
 
 def run_loop(
