@@ -84,6 +84,23 @@ def test_loads_error_messages_are_simplejsons(body: bytes, message: str) -> None
     assert str(caught.value) == message
 
 
+def test_nesting_too_deep_uses_simplejsons_wording() -> None:
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(
+        RecursionError, match="^maximum recursion depth exceeded while encoding a JSON object$"
+    ):
+        marshal.dumps(deep, True)
+    with pytest.raises(RecursionError, match="decoding a JSON array from a string$"):
+        marshal.loads(b"[" * 100_000 + b"]" * 100_000)
+
+
+def test_shared_containers_are_not_cycles() -> None:
+    shared = [1]
+    assert marshal.dumps({"a": shared, "b": shared}, True) == '{"a": [1], "b": [1]}'
+
+
 def test_loads_is_utf8_only() -> None:
     with pytest.raises(UnicodeDecodeError):
         marshal.loads('"x"'.encode("utf-16"))
@@ -108,6 +125,17 @@ DUMPS_EXPRESSIONS = [
     "type('X', (), {'_asdict': lambda self: {'q': 1}})()",
     "[__import__('collections').OrderedDict(a=1), ()]",
     "{'k': [__import__('decimal').Decimal('3'), {'n': (1, 2)}]}",
+    "[b'\\xff']",
+    "{b'k': 1, True: 2, 1: 3}",
+    "__import__('types').MappingProxyType({'a': 1})",
+    "[1e-7, -0.0, 123456789012345678.0, float('1e400')]",
+    "type('S', (str,), {'__str__': lambda s: 'X'})('v')",
+    "[type('F', (float,), {'__repr__': lambda s: 'R'})(2.5), type('I', (int,), {})(3)]",
+    "__import__('functools').reduce(lambda a, _: [a], range(100000), [])",
+    "__import__('functools').reduce(lambda a, _: {'k': a}, range(100000), {})",
+    "__import__('functools').reduce(lambda a, _: [a], range(10**5), "
+    "[__import__('decimal').Decimal()])",
+    "(lambda shared: [shared, shared])([1])",
 ]
 LOADS_BODIES = [
     b"",
@@ -137,6 +165,14 @@ LOADS_BODIES = [
     b"1e",
     b'{"a": 1.5e3, "b": "\\ud83d\\ude00", "c": [true, false, null]}',
     '"x"'.encode("utf-16"),
+    b"1" * 5000,
+    b"[" * 100000 + b"]" * 100000,
+    b'{"a":' * 100000 + b"1" + b"}" * 100000,
+    b'{"a": 1, "a": 2}',
+    b"1.0e+400",
+    b'"\\u0000\\ud834\\udd1e"',
+    b"\xef\xbb\xbf\xef\xbb\xbf{}",
+    b"\xed\xa0\x80",
 ]
 
 

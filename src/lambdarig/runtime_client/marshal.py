@@ -30,6 +30,8 @@ _PLAIN_LEAVES = frozenset((str, int, float, bool, type(None)))
 _CONTAINERS = frozenset((dict, list, tuple))
 _encoders: dict[bool, Callable[[Any], str]] = {}
 _decoders: list[Callable[[str], Any]] = []
+# simplejson's C encoder says this for any container nested too deeply.
+_ENCODE_DEPTH_MESSAGE = "maximum recursion depth exceeded while encoding a JSON object"
 
 
 class _NonFiniteConstant(Exception):
@@ -46,15 +48,18 @@ def dumps(obj: Any, ensure_ascii: bool) -> str:
     Raises ``TypeError`` (``Object of type X is not JSON serializable``, ``keys must be ...``) or
     ``ValueError`` (``Circular reference detected``) with simplejson's messages.
     """
-    if _is_plain(obj, set()):
-        encode = _encoders.get(ensure_ascii)
-        if encode is None:
-            import json
+    try:
+        if _is_plain(obj):
+            encode = _encoders.get(ensure_ascii)
+            if encode is None:
+                import json
 
-            encoder = json.JSONEncoder(ensure_ascii=ensure_ascii, allow_nan=True)
-            encode = _encoders[ensure_ascii] = encoder.encode
-        return encode(obj)
-    return "".join(_encode_exotic(obj, ensure_ascii))
+                encoder = json.JSONEncoder(ensure_ascii=ensure_ascii, allow_nan=True)
+                encode = _encoders[ensure_ascii] = encoder.encode
+            return encode(obj)
+        return "".join(_encode_exotic(obj, ensure_ascii))
+    except RecursionError:
+        raise RecursionError(_ENCODE_DEPTH_MESSAGE) from None
 
 
 def loads(body: bytes) -> Any:
@@ -70,6 +75,8 @@ def loads(body: bytes) -> Any:
         _decoders.append(json.JSONDecoder(parse_constant=_reject_constant).decode)
     try:
         return _decoders[0](text[start:] if start else text)
+    except RecursionError as exc:  # simplejson's wording lacks the stdlib's "unicode"
+        raise RecursionError(str(exc).replace(" a unicode string", " a string")) from None
     except (ValueError, _NonFiniteConstant):
         message = _diagnose(text, start)
         if message is None:
@@ -77,24 +84,29 @@ def loads(body: bytes) -> Any:
         raise ValueError(message) from None
 
 
-def _is_plain(obj: Any, active: set[int]) -> bool:
-    """Whether ``obj`` holds only types the stdlib encodes exactly like simplejson (no cycles)."""
-    kind = type(obj)
-    if kind in _PLAIN_LEAVES:
+def _is_plain(obj: Any) -> bool:
+    """Whether ``obj`` holds only types the stdlib encodes exactly like simplejson.
+
+    Iterative (no recursion limit of its own). A container met twice (a cycle, or merely shared)
+    sends the value down the exotic path, which tells the two apart.
+    """
+    if type(obj) in _PLAIN_LEAVES:
         return True
-    if kind not in _CONTAINERS or id(obj) in active:
-        return False
-    active.add(id(obj))
-    if kind is dict:
-        items = obj.values()
-        if not all(type(k) in _PLAIN_LEAVES for k in obj):
+    seen: set[int] = set()
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind not in _CONTAINERS or id(item) in seen:
             return False
-    else:
-        items = obj
-    for item in items:
-        if type(item) not in _PLAIN_LEAVES and not _is_plain(item, active):
-            return False
-    active.discard(id(obj))
+        seen.add(id(item))
+        if kind is dict:
+            if not all(type(key) in _PLAIN_LEAVES for key in item):
+                return False
+            item = item.values()
+        for value in item:
+            if type(value) not in _PLAIN_LEAVES:
+                stack.append(value)
     return True
 
 
