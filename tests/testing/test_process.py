@@ -109,3 +109,31 @@ def test_registry_reports_a_live_process_group() -> None:
         child.kill()
         child.wait()
     registry.check()
+
+
+@pytest.mark.docker
+def test_registry_reports_a_leftover_container() -> None:
+    docker = pytest.importorskip("docker")
+    from lambdarig.rie_server.containers import OWNER_LABEL
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        pytest.skip(f"no Docker engine: {exc}")
+    images = [tag for image in client.images.list() for tag in image.tags]
+    base = next((tag for tag in images if tag.startswith("lambdarig-base:")), None)
+    if base is None:
+        pytest.skip("no lambdarig-base image (images/base/build-base.sh builds it)")
+    owner = os.getpid()
+    registry = ProcessRegistry(container_owners=[owner])
+    container = client.containers.create(base, ["true"], labels={OWNER_LABEL: str(owner)})
+    try:
+        with pytest.raises(
+            LeakError, match=f"container {container.short_id} .emulator pid {owner}"
+        ):
+            registry.check()
+    finally:
+        container.remove(force=True)
+        client.close()
+    registry.check()

@@ -133,6 +133,8 @@ class LambdaFunction:
             self.settings.start_timeout,
         )
         self._process.start()
+        if self.spec.image and self._process.pid is not None:
+            self.registry.container_owners.append(self._process.pid)
         self._client = httpx.Client(timeout=self.spec.timeout + HTTP_MARGIN_S)
         return self
 

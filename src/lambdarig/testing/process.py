@@ -51,10 +51,12 @@ class ProcessRegistry:
 
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
+    container_owners: list[int] = field(default_factory=list)  # emulator pids in image mode
 
     def check(self) -> None:
-        """Raise :class:`LeakError` listing any started process group or port still alive."""
-        problems = [
+        """Raise :class:`LeakError` listing any started process group, port or container alive."""
+        problems = _containers_left(self.container_owners)
+        problems += [
             f"process group {p.pid} ({_describe(p.pid)})"
             for p in self.processes
             if _group_alive(p.pid)
@@ -66,6 +68,27 @@ class ProcessRegistry:
         ]
         if problems:
             raise LeakError("the lambdarig harness left behind: " + "; ".join(problems))
+
+
+def _containers_left(owners: list[int]) -> list[str]:
+    """Containers the emulator (pids ``owners``) started in image mode that still exist."""
+    if not owners:
+        return []
+    import docker
+
+    from lambdarig.rie_server.containers import OWNER_LABEL
+
+    client = docker.from_env()
+    try:
+        return [
+            f"container {container.short_id} (emulator pid {owner})"
+            for owner in owners
+            for container in client.containers.list(
+                all=True, filters={"label": f"{OWNER_LABEL}={owner}"}
+            )
+        ]
+    finally:
+        client.close()
 
 
 def _group_members(pgid: int) -> list[int]:
