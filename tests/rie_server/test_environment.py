@@ -574,3 +574,16 @@ def test_managed_instances_with_awslambdaric(
     run_env, tmp_path: Path, awslambdaric_python: Path
 ) -> None:
     _check_managed_instances(run_env, _lmi_spec(tmp_path, str(awslambdaric_python), "awslambdaric"))
+
+
+def test_stop_during_start_leaves_nothing_running(run_env) -> None:
+    async def body(run: Run) -> None:
+        starting = asyncio.ensure_future(run.env.start())
+        await asyncio.sleep(0)  # start() is now binding / spawning
+        await run.env.stop()
+        with pytest.raises(EnvironmentStopped):
+            await starting
+        assert run.env._process is None or run.env._exited is None or run.env._exited.done()
+
+    for _ in range(3):
+        run_env(spec("echo"), body)

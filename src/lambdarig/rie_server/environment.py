@@ -143,8 +143,7 @@ class Environment:
         Returns ``None`` when ready, else an ``INIT_ERROR`` outcome (the environment then re-inits
         inside the next invoke). Idempotent once initialised.
         """
-        if self._stopped:
-            raise EnvironmentStopped(f"environment {self.env_id} was stopped; expected a live one")
+        self._check_live()
         async with self._lock():
             if self.initialized:
                 return None
@@ -157,8 +156,7 @@ class Environment:
     async def invoke(self, request: InvokeRequest) -> InvokeOutcome:
         """Run one invocation to its end (result, error, crash, timeout); initialises first if
         needed. Raises ``EnvironmentBusy`` beyond ``max_concurrency`` concurrent calls."""
-        if self._stopped:
-            raise EnvironmentStopped(f"environment {self.env_id} was stopped; expected a live one")
+        self._check_live()
         if self._in_flight >= self._spec.max_concurrency:
             raise EnvironmentBusy(
                 f"environment {self.env_id} serves at most {self._spec.max_concurrency} "
@@ -185,12 +183,22 @@ class Environment:
             self._init_lock = asyncio.Lock()
         return self._init_lock
 
+    def _check_live(self) -> None:
+        if self._stopped:
+            raise EnvironmentStopped(f"environment {self.env_id} was stopped; expected a live one")
+
     async def _spawn(self) -> Generation:
+        """Start a new runtime process (and the listener, the first time). Raises
+        ``EnvironmentStopped`` if ``stop()`` ran meanwhile; nothing is left running then."""
+        self._check_live()
         generation = Generation(self._spec.max_concurrency)
         if self._backend is None or self._server is None:
             self._backend = CurrentGeneration(generation)
             self._server = RuntimeApiServer(self._backend, self._spec.runtime_api_address)
             await self._server.start()
+            if self._stopped:  # stop() ran while we were binding
+                await self._server.close()
+                self._check_live()
         self._backend.generation = generation
         env = dict(self._spec.env)
         env[RUNTIME_API_ENV] = self._server.address
@@ -206,6 +214,9 @@ class Environment:
         exited = asyncio.ensure_future(process.wait())
         exited.add_done_callback(lambda _: self._on_exit(process))
         self._process, self._exited = process, exited
+        if self._stopped:  # stop() ran while we were spawning: it could not see this process
+            await self._end_process(0)
+            self._check_live()
         return generation
 
     def _on_exit(self, process: RuntimeProcess) -> None:
