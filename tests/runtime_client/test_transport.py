@@ -312,3 +312,23 @@ def test_refuses_to_send_header_injection(path: str, headers: dict[str, str]) ->
     transport = SocketTransport("127.0.0.1:9")
     with pytest.raises(ValueError, match="expected a request"):
         transport.request("GET", path, headers)
+
+
+def test_header_values_are_utf8_with_a_latin1_fallback(
+    raw_server: Callable[[RawScript], RawServer],
+) -> None:
+    def serve(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+            + 'Lambda-Runtime-Client-Context: {"name": "J\u00fcrgen \u2603"}\r\n'.encode()
+            + b"X-Legacy: caf\xe9\r\n\r\n"
+        )
+
+    transport = SocketTransport(raw_server(serve).address)
+    try:
+        headers = transport.request("GET", "/", {}).headers
+    finally:
+        transport.close()
+    assert headers["lambda-runtime-client-context"] == '{"name": "J\u00fcrgen \u2603"}'
+    assert headers["x-legacy"] == "caf\u00e9"

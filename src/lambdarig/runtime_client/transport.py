@@ -268,8 +268,17 @@ def _read_headers(reader: _Reader) -> dict[str, str]:
         if not sep or not name.strip():
             raise _MalformedResponse(f"expected a 'Name: value' header line, got {line!r}")
         key = name.strip().decode("latin-1").lower()
-        text = value.strip().decode("latin-1")
+        text = _header_text(value.strip())
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
+
+
+def _header_text(value: bytes) -> str:
+    """Header values as UTF-8 (the platform passes client-context JSON through raw), else
+    latin-1 (HTTP's historical charset, which decodes any byte)."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
 
 
 def _read_body(reader: _Reader, status: int, headers: dict[str, str]) -> tuple[bytes, bool]:
