@@ -96,6 +96,15 @@ def test_level_setting_and_frame_types(logger: logging.Logger) -> None:
     ]
 
 
+def test_unknown_level_name_selects_frame_types_but_sets_no_level(logger: logging.Logger) -> None:
+    config = make_config()
+    config.log_level = "VERBOSE"  # what awslambdaric keeps for an unknown AWS_LAMBDA_LOG_LEVEL
+    sink = ListSink()
+    handler = log_handlers.install_handler(config, sink, logger)
+    assert type(handler) is log_handlers.LambdaLoggerHandlerWithFrameType
+    assert logger.level == logging.NOTSET
+
+
 def test_json_format(logger: logging.Logger) -> None:
     sink = ListSink(json_format=True)
     log_handlers.install_handler(make_config(AWS_LAMBDA_LOG_FORMAT="json"), sink, logger)

@@ -179,6 +179,13 @@ ENVS = [
     {"AWS_LAMBDA_LOG_LEVEL": "DEBUG"},
     {"AWS_LAMBDA_LOG_LEVEL": "TRACE"},
     pytest.param(
+        {"AWS_LAMBDA_LOG_LEVEL": "verbose"},
+        marks=pytest.mark.xfail(
+            reason="config.py drops unknown level names; awslambdaric keeps them, which selects "
+            "its frame-typed handler (level-specific telemetry frame types) without a level"
+        ),
+    ),
+    pytest.param(
         {"AWS_LAMBDA_LOG_LEVEL": "trace"},
         marks=pytest.mark.xfail(
             reason="config.py maps lower-case 'trace' to DEBUG; awslambdaric looks TRACE up "

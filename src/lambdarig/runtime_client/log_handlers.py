@@ -137,7 +137,8 @@ def install_handler(
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT, TEXT_DATE_FORMAT))
-    if config.log_level is not None:
+    # awslambdaric: any non-empty level selects the frame-typed handler; only known names set it.
+    if config.log_level is not None and config.log_level in logging._nameToLevel:
         target.setLevel(config.log_level)
     handler.addFilter(LambdaLoggerFilter())
     target.addHandler(handler)
