@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -223,3 +224,74 @@ def test_importing_the_package_imports_only_the_stdlib(tmp_path: Path) -> None:
     assert not added & (HEAVY_MODULES | HEAVY_MODULES_WITHOUT_LOGGING), sorted(
         added & (HEAVY_MODULES | HEAVY_MODULES_WITHOUT_LOGGING)
     )
+
+
+PEER_APP = """
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("boom")
+    if event.get("raw"):
+        return b"raw bytes"
+    return {"echo": event}
+"""
+COMPARED_HEADERS = (
+    "content-type",
+    "lambda-runtime-function-error-type",
+    "lambda-runtime-invocation-id",
+)
+
+
+def record_posts(cmd: list[str], tmp_path: Path, handler: str, events: list[bytes]) -> list[Any]:
+    """Run ``cmd handler`` against a fresh fake, feed ``events``, return what it posted."""
+    with FakeRuntimeAPI() as fake:
+        for i, body in enumerate(events):
+            fake.queue_invocation(
+                wire.Invocation(f"r{i}", 4102444800000, "arn", body, invocation_id=f"n{i}")
+            )
+        proc = subprocess.Popen(
+            [*cmd, handler],
+            env=runtime_env(fake.address),
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            if handler == "missing.handler":
+                proc.wait(TIMEOUT)
+            else:
+                fake.wait_for(
+                    lambda f: f.waiting_next == 1 and len(f.posts()) == len(events), "posts"
+                )
+        finally:
+            proc.kill()
+            proc.wait()
+        fake.check()
+        return fake.posts()
+
+
+@pytest.mark.peers
+@pytest.mark.parametrize("handler", ["app.handler", "missing.handler"])
+def test_posts_match_awslambdaric(awslambdaric_python: Path, tmp_path: Path, handler: str) -> None:
+    write_app(tmp_path, PEER_APP)
+    events = [b'{"a": 1}', b'{"fail": true}', b'{"raw": true}']
+    ours = record_posts(
+        [sys.executable, "-m", "lambdarig.runtime_client"], tmp_path, handler, events
+    )
+    theirs = record_posts(
+        [str(awslambdaric_python), "-m", "awslambdaric"], tmp_path, handler, events
+    )
+    assert [p.path for p in ours] == [p.path for p in theirs]
+    for mine, ref in zip(ours, theirs):
+        assert json_or_bytes(mine.body) == json_or_bytes(ref.body), mine.path
+        for name in COMPARED_HEADERS:
+            assert mine.headers.get(name) == ref.headers.get(name), (mine.path, name)
+        assert ("lambda-runtime-function-xray-error-cause" in mine.headers) == (
+            "lambda-runtime-function-xray-error-cause" in ref.headers
+        )
+
+
+def json_or_bytes(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
