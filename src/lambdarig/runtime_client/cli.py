@@ -84,11 +84,13 @@ def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def _make_task_root_importable(task_root: str | None) -> None:
-    """Put the working directory (and ``LAMBDA_TASK_ROOT``) first on ``sys.path``.
+    """Make sure the working directory, then ``LAMBDA_TASK_ROOT``, are on ``sys.path``.
 
     ``python -m awslambdaric`` gets the working directory (``/var/task`` in Lambda) on
     ``sys.path`` from ``-m``; a console script would get its ``bin`` directory instead.
     """
-    for entry in reversed([os.getcwd(), task_root]):
-        if entry and entry not in sys.path:
-            sys.path.insert(0, entry)
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    if task_root and task_root not in sys.path:
+        sys.path.insert(sys.path.index(cwd) + 1, task_root)
