@@ -178,20 +178,8 @@ ENVS = [
     {},
     {"AWS_LAMBDA_LOG_LEVEL": "DEBUG"},
     {"AWS_LAMBDA_LOG_LEVEL": "TRACE"},
-    pytest.param(
-        {"AWS_LAMBDA_LOG_LEVEL": "verbose"},
-        marks=pytest.mark.xfail(
-            reason="config.py drops unknown level names; awslambdaric keeps them, which selects "
-            "its frame-typed handler (level-specific telemetry frame types) without a level"
-        ),
-    ),
-    pytest.param(
-        {"AWS_LAMBDA_LOG_LEVEL": "trace"},
-        marks=pytest.mark.xfail(
-            reason="config.py maps lower-case 'trace' to DEBUG; awslambdaric looks TRACE up "
-            "before upper-casing, so 'trace' sets no level (root stays at WARNING)"
-        ),
-    ),
+    {"AWS_LAMBDA_LOG_LEVEL": "verbose"},
+    {"AWS_LAMBDA_LOG_LEVEL": "trace"},
     {"AWS_LAMBDA_LOG_LEVEL": "warn"},
     {"AWS_LAMBDA_LOG_FORMAT": "JSON"},
     {"AWS_LAMBDA_LOG_FORMAT": "json", "AWS_LAMBDA_LOG_LEVEL": "INFO"},

@@ -22,8 +22,8 @@ THREADED_POLL_EXECUTION_ENVS = UTF8_JSON_EXECUTION_ENVS
 class RuntimeConfig:
     """Frozen-by-convention settings of one runtime process.
 
-    ``log_format`` is ``"JSON"`` or ``"Text"``; ``log_level`` is an upper-cased Python level name
-    (``TRACE`` already mapped to ``DEBUG``) or ``None`` when unset or unknown.
+    ``log_format`` is ``"JSON"`` or ``"Text"``; ``log_level`` is the upper-cased
+    ``AWS_LAMBDA_LOG_LEVEL`` (``TRACE`` already mapped to ``DEBUG``) or ``None`` when unset.
     """
 
     __slots__ = (
@@ -127,16 +127,12 @@ class RuntimeConfig:
         )
 
 
-_KNOWN_LEVELS = ("CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET")
-
-
 def _log_level(raw: str | None) -> str | None:
+    """awslambdaric's rule: exactly ``TRACE`` means ``DEBUG``; anything else is upper-cased and
+    kept, known to Python or not (an unknown name still switches on level-typed log frames)."""
     if not raw:
         return None
-    level = raw.upper()
-    if level == "TRACE":
-        return "DEBUG"
-    return level if level in _KNOWN_LEVELS else None
+    return {"TRACE": "DEBUG"}.get(raw, raw).upper()
 
 
 def _optional_int(environ: Mapping[str, str], name: str) -> int | None:
