@@ -112,3 +112,17 @@ def test_unreachable_api(fake_api: FakeRuntimeAPI) -> None:
     fake_api.stop()
     with pytest.raises(RuntimeAPIUnreachable):
         RuntimeAPIClient(SocketTransport(address)).next_invocation()
+
+
+def test_the_fake_reraises_server_thread_failures() -> None:
+    with FakeRuntimeAPI() as fake:
+        fake.script("GET", "/broken", Reply(200, body=None))  # type: ignore[arg-type]
+        transport = SocketTransport(fake.address)
+        try:
+            with pytest.raises(RuntimeAPIUnreachable):
+                transport.request("GET", "/broken", {})
+        finally:
+            transport.close()
+    with pytest.raises(AssertionError, match="failed in a server thread") as info:
+        fake.check()
+    assert isinstance(info.value.__cause__, TypeError)
