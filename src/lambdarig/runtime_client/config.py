@@ -41,6 +41,8 @@ class RuntimeConfig:
         "memory_size",
         "log_group_name",
         "log_stream_name",
+        "region",
+        "disable_preview_warning",
     )
 
     def __init__(
@@ -59,6 +61,8 @@ class RuntimeConfig:
         memory_size: str | None = None,
         log_group_name: str | None = None,
         log_stream_name: str | None = None,
+        region: str | None = None,
+        disable_preview_warning: bool = False,
     ) -> None:
         self.runtime_api = runtime_api
         self.handler = handler
@@ -74,6 +78,8 @@ class RuntimeConfig:
         self.memory_size = memory_size
         self.log_group_name = log_group_name
         self.log_stream_name = log_stream_name
+        self.region = region
+        self.disable_preview_warning = disable_preview_warning
 
     @property
     def json_ensure_ascii(self) -> bool:
@@ -124,6 +130,8 @@ class RuntimeConfig:
             memory_size=environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
             log_group_name=environ.get("AWS_LAMBDA_LOG_GROUP_NAME"),
             log_stream_name=environ.get("AWS_LAMBDA_LOG_STREAM_NAME"),
+            region=environ.get("AWS_REGION") or None,
+            disable_preview_warning=bool(environ.get("LAMBDA_DISABLE_PREVIEW_WARN", "")),
         )
 
 
