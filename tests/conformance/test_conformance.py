@@ -51,12 +51,13 @@ def _group(
 
 RETURN_KINDS = [
     "dict", "list", "tuple", "str", "none", "int", "float", "bool", "bytes", "decimal",
-    "decimal_nan", "nan", "unicode", "set", "datetime", "object", "dict_int_keys",
+    "decimal_nan", "nan", "unicode", "set", "datetime", "object", "dict_int_keys", "large",
 ]  # fmt: skip
 ERROR_KINDS = [
     "value", "nested", "unicode", "custom", "custom_str", "chained", "implicit_chain", "empty",
-    "multiline", "keyerror", "args",
+    "multiline", "keyerror", "args", "stdlib", "recursion",
 ]  # fmt: skip
+LARGE_EVENT = json.dumps({f"k{i}": "z" * 1000 for i in range(3000)}).encode()  # about 3 MB
 LOG_KINDS = ["print", "levels", "exc_info", "extra", "unicode", "context_log", "raise"]
 
 CASES: list[Case] = [
@@ -89,6 +90,7 @@ CASES: list[Case] = [
     Case("event-unicode", "conf_returns.echo", '{"t": "ü ✓ 日本"}'.encode()),
     Case("event-empty", "conf_returns.echo", b""),
     Case("event-not-json", "conf_returns.echo", b"not json at all"),
+    Case("event-large", "conf_returns.echo_size", LARGE_EVENT),
     Case("event-sam-style", "conf_returns.echo_raw", b'{"Records": [{"eventSource": "aws:s3"}]}'),
     # Exceptions from the handler.
     *_group("error", "conf_errors.handler", ERROR_KINDS),
@@ -192,6 +194,21 @@ def test_non_callable_handler_fails_at_invoke_with_the_same_error(emulators: Emu
     expected, actual = json.loads(reference.body), json.loads(ours.body)
     assert [actual["errorType"], actual["errorMessage"]] == ["TypeError", expected["errorMessage"]]
     assert len(actual["stackTrace"]) == len(expected["stackTrace"]) == 1
+
+
+def test_response_too_large_ends_the_runtime_like_awslambdaric(emulators: EmulatorPool) -> None:
+    """The Runtime API answers 413 to a response over 6291556 bytes; both clients then exit, so the
+    next invoke initialises a new runtime. The crash lines differ on purpose (awslambdaric prints
+    its C++ client's message and its own traceback; lambdarig prints one line naming the
+    endpoint, status and body), so only the caller-visible outcome is compared."""
+    too_large = Case("too-large", "conf_returns.handler", kind("too_large"))
+    reference, ours = run(emulators, too_large)
+    assert (ours.status, ours.body) == (reference.status, reference.body) == (502, ours.body)
+    assert "Function.ResponseSizeTooLarge" in ours.body
+    assert any("413" in line for line in ours.logs)
+    reference, ours = run(emulators, Case("after-too-large", "conf_returns.handler", kind("str")))
+    assert ours == reference
+    assert "conf_returns imported" in ours.logs  # the module was imported again: a new runtime
 
 
 def test_async_handler_is_awaited_where_awslambdaric_fails(emulators: EmulatorPool) -> None:

@@ -1,5 +1,6 @@
 """Exceptions of every shape raised from a handler; the event's "kind" selects one."""
 
+import json
 import sys
 
 
@@ -24,6 +25,10 @@ def level2(kind):
 
 def level1(kind):
     return level2(kind)
+
+
+def recurse(depth):
+    return recurse(depth + 1)
 
 
 def handler(event, context):
@@ -56,6 +61,10 @@ def handler(event, context):
         return {}["absent"]
     if kind == "args":
         raise ValueError("a", 2)
+    if kind == "stdlib":
+        return json.loads("{not json")
+    if kind == "recursion":
+        return recurse(0)
     if kind == "exit":
         sys.exit(3)
     raise AssertionError(f"unknown kind {kind}")

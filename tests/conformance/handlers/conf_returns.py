@@ -23,6 +23,8 @@ VALUES = {
     "datetime": lambda: {"at": datetime.datetime(2024, 1, 2, 3, 4, 5)},
     "object": lambda: object(),
     "dict_int_keys": lambda: {1: "one", 2: "two"},
+    "large": lambda: "x" * (1024 * 1024),
+    "too_large": lambda: "y" * (7 * 1024 * 1024),
 }
 
 
@@ -39,3 +41,7 @@ def echo(event, context):
 
 def echo_raw(event, context):
     return event
+
+
+def echo_size(event, context):
+    return {"keys": len(event), "chars": sum(len(v) for v in event.values())}
