@@ -175,6 +175,18 @@ def main() -> None:
         for thread in threads:
             thread.start()
         time.sleep(600)
+    elif scenario == "lmi_nap":
+        # 2 workers; each sleeps for the number of seconds given as the event, then echoes it
+        def napper() -> None:
+            while True:
+                rid, headers, body = once()
+                time.sleep(float(body))
+                inv = headers.get("Lambda-Runtime-Invocation-Id", "")
+                post(rid, "response", body, {"Lambda-Runtime-Invocation-Id": inv})
+
+        for _ in range(2):
+            threading.Thread(target=napper, daemon=True).start()
+        time.sleep(600)
     elif scenario == "renext":
         # /next twice without posting: the same event comes back (RAPID's Running.Ready no-op)
         rid, _, body = once()

@@ -587,3 +587,53 @@ def test_stop_during_start_leaves_nothing_running(run_env) -> None:
 
     for _ in range(3):
         run_env(spec("echo"), body)
+
+
+def test_managed_instances_timeout_spares_the_environment(run_env) -> None:
+    async def body(run: Run) -> tuple[InvokeOutcome, InvokeOutcome, InvokeOutcome, list[str]]:
+        await run.env.start()
+        pid = run.env._process.pid if run.env._process else None
+        slow, quick = await asyncio.gather(
+            run.env.invoke(request("slow", b"1.6")), run.env.invoke(request("quick", b"0.1"))
+        )
+        for _ in range(200):  # the slow handler posts late, ~0.6 s after its deadline
+            if len(run.statuses()) == 2:
+                break
+            await asyncio.sleep(0.02)
+        after = await run.env.invoke(request("after", b"0.1"))
+        assert run.env._process is not None and run.env._process.pid == pid  # never re-inited
+        return slow, quick, after, run.statuses()
+
+    slow, quick, after, statuses = run_env(spec("lmi_nap", max_concurrency=2, timeout_s=1.0), body)
+    assert slow.kind is OutcomeKind.TIMEOUT
+    assert slow.error_message == "RequestId: slow Error: Task timed out after 1.00 seconds"
+    assert quick.kind is OutcomeKind.SUCCESS and quick.body == b"0.1"
+    assert after.kind is OutcomeKind.SUCCESS and after.init_duration_ms is None
+    assert '410 {"errorMessage":"Invoke timeout","errorType":"InvokeTimeout"}' in statuses
+
+
+def test_managed_instances_queued_invoke_that_timed_out_is_never_delivered(run_env) -> None:
+    async def body(run: Run) -> tuple[list[InvokeOutcome], InvokeOutcome, list[str]]:
+        await run.env.start()
+        payloads = (b"1.3", b"1.3", b"0.1")  # two workers busy past the deadline; one queued
+        outcomes = await asyncio.gather(
+            *(run.env.invoke(request(f"q{i}", p)) for i, p in enumerate(payloads))
+        )
+        for _ in range(200):  # both late posts answered
+            if len(run.statuses()) == 2:
+                break
+            await asyncio.sleep(0.02)
+        after = await run.env.invoke(request("after", b"0.1"))
+        for _ in range(200):  # the runtime prints its 202 after our outcome is back
+            if len(run.statuses()) == 3:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)  # and nothing more comes
+        return list(outcomes), after, run.statuses()
+
+    outcomes, after, statuses = run_env(spec("lmi_nap", max_concurrency=3, timeout_s=1.0), body)
+    assert [o.kind for o in outcomes] == [OutcomeKind.TIMEOUT] * 3
+    assert after.kind is OutcomeKind.SUCCESS and after.body == b"0.1"
+    gone = '410 {"errorMessage":"Invoke timeout","errorType":"InvokeTimeout"}'
+    # q2 was withdrawn from the queue: no worker ever ran it, so it never posted
+    assert statuses == [gone, gone, '202 {"status":"OK"}']

@@ -93,3 +93,13 @@ def test_book_forgets_oldest_beyond_keep() -> None:
     assert book.state_of("r0") is None and book.state_of("r2") is State.RUNNING
     book.forget("r2")
     assert book.state_of("r2") is None
+
+
+def test_book_expired_invocation_is_stale_even_without_the_header() -> None:
+    book = InvocationBook()
+    book.deliver("r1", "inv-1", 1)
+    book.expire("r1", "other")  # not this invocation: no effect
+    book.expire("r1", "inv-1")
+    assert book.post("r1", None, Event.RESPONSE, 2).verdict is Verdict.STALE_INVOCATION
+    assert book.post("r1", "inv-1", Event.ERROR, 2).verdict is Verdict.STALE_INVOCATION
+    book.expire("unknown", "x")  # harmless

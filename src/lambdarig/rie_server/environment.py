@@ -348,9 +348,14 @@ class Environment:
                 return None
             crashed = self._crashed(OutcomeKind.CRASH, request_id, process, exited, duration_ms)
             return dataclasses.replace(crashed, init_duration_ms=init_ms)
-        self._initialized = False
         memory = process.peak_memory_mb()
-        await self._end_process(0)
+        if self._spec.max_concurrency > 1:
+            # Managed Instances: the other invocations in this environment carry on; the
+            # timed-out one's late post is answered 410 (RAPID-LMI's Runtime.InvokeTimeout).
+            generation.expire(invocation)
+        else:
+            self._initialized = False
+            await self._end_process(0)
         message = protocol.timeout_message(request_id, self._spec.timeout_s)
         return _failure(
             OutcomeKind.TIMEOUT,

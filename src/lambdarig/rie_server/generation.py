@@ -59,6 +59,7 @@ class Generation:
         self.results: dict[str, asyncio.Future[Posted]] = {}
         self.running: api.Invocation | None = None
         self.delivered: set[str] = set()  # invocation ids handed to a /next
+        self.cancelled: set[str] = set()  # withdrawn before any /next took them: skip when dequeued
 
     def submit(self, invocation: api.Invocation) -> asyncio.Future[Posted]:
         """Queue ``invocation`` for the next poll; the future resolves when the runtime posts."""
@@ -76,7 +77,13 @@ class Generation:
         if invocation.invocation_id in self.delivered:
             self.delivered.discard(invocation.invocation_id)
             return True
+        self.cancelled.add(invocation.invocation_id)
         return False
+
+    def expire(self, invocation: api.Invocation) -> None:
+        """The invocation timed out and the runtime keeps running: refuse its late post (410)."""
+        assert invocation.invocation_id is not None
+        self.book.expire(invocation.request_id, invocation.invocation_id)
 
     async def next_invocation(self) -> api.Invocation:
         """A runtime's ``/next``: ends init on the first call, then waits for an event."""
@@ -89,6 +96,9 @@ class Generation:
             if self.book.state_of(running.request_id) is State.RUNNING:
                 return running
         invocation = await self.queue.get()
+        while invocation.invocation_id in self.cancelled:
+            self.cancelled.discard(invocation.invocation_id)
+            invocation = await self.queue.get()
         assert invocation.invocation_id is not None
         self.book.deliver(invocation.request_id, invocation.invocation_id, now_ms())
         self.delivered.add(invocation.invocation_id)

@@ -141,6 +141,7 @@ class PostResult:
 class _Entry:
     invocation_id: str
     lifecycle: Lifecycle
+    expired: bool = False
 
 
 @dataclass
@@ -148,7 +149,8 @@ class InvocationBook:
     """The invocations a runtime may post for: in flight, plus the last ``keep`` finished ones.
 
     Keyed by request id; a newer invocation reusing a request id replaces the older entry, and a
-    post that echoes the older ``Lambda-Runtime-Invocation-Id`` is then ``STALE_INVOCATION``.
+    post that echoes the older ``Lambda-Runtime-Invocation-Id`` is then ``STALE_INVOCATION``, as
+    is any post for an invocation that ``expire`` marked timed out.
     """
 
     keep: int = 64
@@ -178,7 +180,7 @@ class InvocationBook:
         entry = self._entries.get(request_id)
         if entry is None:
             return PostResult(Verdict.UNKNOWN_REQUEST_ID)
-        if invocation_id is not None and invocation_id != entry.invocation_id:
+        if entry.expired or (invocation_id is not None and invocation_id != entry.invocation_id):
             return PostResult(Verdict.STALE_INVOCATION)
         try:
             entry.lifecycle.apply(event, now_ms)
@@ -186,6 +188,13 @@ class InvocationBook:
             return PostResult(Verdict.INVALID_TRANSITION, exc)
         entry.lifecycle.apply(Event.RESPONSE_SENT, now_ms)
         return PostResult(Verdict.ACCEPTED, invocation_id=entry.invocation_id)
+
+    def expire(self, request_id: str, invocation_id: str) -> None:
+        """The invocation timed out but its runtime lives on (Managed Instances): a late post for
+        it is ``STALE_INVOCATION`` (410), echoed invocation id or not."""
+        entry = self._entries.get(request_id)
+        if entry is not None and entry.invocation_id == invocation_id:
+            entry.expired = True
 
     def forget(self, request_id: str) -> None:
         """Drop ``request_id`` (the invocation ended without a post: timeout, crash)."""
