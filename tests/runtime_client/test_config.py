@@ -20,6 +20,7 @@ def test_minimal_environment_and_defaults() -> None:
     assert config.telemetry_fd_provider_socket is None
     assert config.initialization_type == "on-demand"
     assert config.max_concurrency is None
+    assert (config.region, config.disable_preview_warning) == (None, False)
     assert config.json_ensure_ascii is True
     assert config.threaded_poll is False
 
@@ -29,7 +30,7 @@ def test_every_variable_is_read() -> None:
         **BASE,
         "_HANDLER": "ignored.because_argv_wins",
         "AWS_LAMBDA_LOG_FORMAT": "json",
-        "AWS_LAMBDA_LOG_LEVEL": "trace",
+        "AWS_LAMBDA_LOG_LEVEL": "TRACE",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
         "_LAMBDA_TELEMETRY_LOG_FD": "3",
         "_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET": "/tmp/fd.sock",
@@ -40,6 +41,8 @@ def test_every_variable_is_read() -> None:
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
         "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/fn",
         "AWS_LAMBDA_LOG_STREAM_NAME": "stream",
+        "AWS_REGION": "eu-west-1",
+        "LAMBDA_DISABLE_PREVIEW_WARN": "1",
     }
     config = RuntimeConfig.from_environ(environ, ["app.handler"])
     assert config.handler == "app.handler"
@@ -54,6 +57,7 @@ def test_every_variable_is_read() -> None:
         "128",
     )
     assert (config.log_group_name, config.log_stream_name) == ("/aws/lambda/fn", "stream")
+    assert (config.region, config.disable_preview_warning) == ("eu-west-1", True)
 
 
 def test_handler_falls_back_to_the_handler_variable() -> None:
@@ -63,7 +67,16 @@ def test_handler_falls_back_to_the_handler_variable() -> None:
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("INFO", "INFO"), ("warn", "WARN"), ("TRACE", "DEBUG"), ("verbose", None), ("", None)],
+    [
+        ("INFO", "INFO"),
+        ("warn", "WARN"),
+        ("TRACE", "DEBUG"),
+        # awslambdaric maps TRACE before upper-casing and keeps unknown names (they still select
+        # its level-typed telemetry frames), so these are kept, upper-cased.
+        ("trace", "TRACE"),
+        ("verbose", "VERBOSE"),
+        ("", None),
+    ],
 )
 def test_log_level(raw: str, expected: str | None) -> None:
     config = RuntimeConfig.from_environ({**BASE, "AWS_LAMBDA_LOG_LEVEL": raw}, ["a.b"])
