@@ -27,6 +27,7 @@ class RecordingBackend:
         self.too_large: list[tuple[str, str]] = []
         self.init_errors: list[bytes] = []
         self.refuse_next = False
+        self.explode = False
         self.polls_cancelled = 0
 
     async def next_invocation(self) -> api.Invocation:
@@ -41,6 +42,8 @@ class RecordingBackend:
     def post_result(
         self, route: Route, request_id: str, body: bytes, headers: Mapping[str, str]
     ) -> Reply:
+        if self.explode:
+            raise RuntimeError("emulator bug")
         self.posts.append((route.value, request_id, body))
         return protocol.accepted()
 
@@ -191,3 +194,16 @@ def test_truncated_body_is_never_posted() -> None:
         await asyncio.sleep(0.2)
 
     assert serve(scenario).posts == []
+
+
+def test_backend_failure_is_rapids_500(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+        backend.explode = True
+        async with s.post(base + api.response_path("r1"), data=b"x") as resp:
+            assert resp.status == 500
+            assert await resp.read() == (
+                b'{"errorMessage":"Internal Server Error","errorType":"InternalServerError"}\n'
+            )
+
+    serve(scenario)
+    assert "emulator bug" in caplog.text

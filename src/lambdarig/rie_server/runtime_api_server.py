@@ -9,6 +9,8 @@ cancelled (``handler_cancellation``) so the backend can withdraw the poll.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -19,6 +21,8 @@ from lambdarig import runtime_api as api
 from lambdarig.rie_server import protocol
 from lambdarig.rie_server.errors import InvalidTransition
 from lambdarig.rie_server.protocol import Reply, Route
+
+_log = logging.getLogger(__name__)
 
 
 class RuntimeApiBackend(Protocol):
@@ -95,6 +99,17 @@ class RuntimeApiServer:
             await runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._dispatch(request)
+        except (asyncio.CancelledError, web.HTTPException):
+            raise
+        except Exception:
+            # An emulator bug must reach the runtime as RAPID's 500 (it should exit), not as
+            # aiohttp's plain-text page; the traceback goes to the emulator's log.
+            _log.exception("Runtime API handler failed for %s %s", request.method, request.path)
+            return _render(protocol.internal_error())
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         match = protocol.route(request.method, request.path)
         if match.route is Route.NEXT:
             return await self._next()
