@@ -7,7 +7,8 @@
 (2) warm invokes/s through AWS's aws-lambda-rie (sequential, one keep-alive connection, --seconds
     each, after a warm-up invoke); target >= 1.0x.
 (3) RSS (VmRSS) of the runtime when its first ``GET /next`` arrives (median); target <= 1.0x.
-Plus the installed size of each client with its dependencies.
+Plus installed sizes: awslambdaric with its dependencies against lambdarig installed --no-deps,
+and each client alone.
 
 Both clients run in fresh venvs of the running Python under ``$LAMBDARIG_CACHE/bench/``
 (awslambdaric==4.2.2 from PyPI; lambdarig installed from this checkout with --no-deps). With
@@ -204,7 +205,7 @@ class Row:
 
     def markdown(self) -> str:
         ref, ours = f"{self.reference:.{self.digits}f}", f"{self.ours:.{self.digits}f}"
-        target = self.target.replace("<=", "≤").replace(">=", "≥")
+        target = self.target.replace("<=", "≤").replace(">=", "≥").replace("x", "×")
         return f"| {self.label} | {ref} | {ours} | {self.ratio:.2f}× | {target} |"
 
 
@@ -257,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         Row(f"warm invokes/s ({args.seconds:g} s)", rates[ref.name], rates[ours.name], 0,
             ">= 1.00x"),
         Row("RSS after init (MiB)", rss_mib[ref.name], rss_mib[ours.name], 1, "<= 1.00x"),
-        Row("installed size with deps (KiB)", size[ref.name], size[ours.name], 0, ""),
+        Row("pip install, --no-deps for ours (KiB)", size[ref.name], size[ours.name], 0, ""),
         Row("client alone, no deps (KiB)", files[ref.name], files[ours.name], 0, ""),
     ]  # fmt: skip
     print(f"{'':<34}{ref.name:>14}{ours.name:>14}{'ratio':>10}   target")

@@ -12,7 +12,7 @@ import pytest
 pytestmark = pytest.mark.peers
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "runtime_client.py"
-ROWS = ("cold init", "warm invokes/s", "RSS after init", "installed size", "client alone")
+ROWS = ("cold init", "warm invokes/s", "RSS after init", "pip install", "client alone")
 
 
 def test_benchmark_runs_with_tiny_counts(rie_binary: Path, awslambdaric_python: Path) -> None:
