@@ -1,6 +1,6 @@
 """lambdarig.runtime_client against awslambdaric, side by side, with ratios ours/awslambdaric.
 
-    python benchmarks/runtime_client.py [--spawns 25] [--seconds 3] [--reuse-peers]
+    python benchmarks/runtime_client.py [--spawns N] [--seconds S] [--reuse-peers] [--update-readme]
 
 (1) cold init: process spawn -> first ``GET /next`` at a socket we own (median of --spawns each,
     sides alternated); target <= 0.7x.
