@@ -76,3 +76,34 @@ FUNCTION_ARN = "arn:aws:lambda:{region}:{account}:function:{name}"
 def function_arn(name: str, region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT_ID) -> str:
     """The unqualified ARN of function ``name``."""
     return FUNCTION_ARN.format(region=region, account=account, name=name)
+
+
+# --- Service error messages and bodies (emulator front) -------------------------------------------
+# The service's texts where known; [inf] marks a text inferred, not observed (digest §4.2).
+MESSAGE_INVALID_JSON = (
+    "Could not parse request body into json: Could not parse payload into json: {detail}"
+)
+MESSAGE_BAD_CLIENT_CONTEXT = "Client context must be a valid Base64-encoded JSON object."  # [inf]
+MESSAGE_BAD_TENANT_ID = (  # [inf]
+    "Tenant id must be 1-256 characters matching [a-zA-Z0-9._:/=+\\-@ ]."
+)
+MESSAGE_BAD_INVOCATION_TYPE = "Unsupported invocation type: {value}"  # [inf]
+MESSAGE_QUALIFIER_MISMATCH = (
+    "The derived qualifier from the function name does not match the specified qualifier."
+)
+MESSAGE_UNKNOWN_OPERATION = "Unknown operation {method} {path}"  # [inf]
+ERROR_UNKNOWN_OPERATION = "UnknownOperationException"
+ERROR_TYPE_USER = "User"
+ERROR_TYPE_SERVICE = "Service"
+TENANT_ID_PATTERN = r"[a-zA-Z0-9\._:\/=+\-@ ]{1,256}"
+# X-Ray header generated when the caller sends none: Root=1-<8 hex epoch>-<24 hex>;Parent=<16 hex>.
+TRACE_ID_FORMAT = "Root=1-{epoch:08x}-{root};Parent={parent};Sampled=0"
+ARN_PREFIX = "arn:aws:lambda:"
+ARN_FUNCTION_SEGMENT = "function"
+LATEST_VERSION = "$LATEST"
+
+# --- aws-lambda-rie's shapes (``--compat rie``; digest §4.1) --------------------------------------
+RIE_NOT_FOUND_BODY = b"404 page not found\n"
+RIE_TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
+RIE_TIMEOUT_MESSAGE = "Task timed out after {seconds:.2f} seconds"
+RIE_STATUS_RUNTIME_FAILURE = 502

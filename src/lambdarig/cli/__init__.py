@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from lambdarig import __version__
 
 # Module names under lambdarig.cli, in the order they appear in --help.
-COMMANDS: tuple[str, ...] = ("image", "layer", "event", "invoke", "conformance")
+COMMANDS: tuple[str, ...] = ("serve", "image", "layer", "event", "invoke", "conformance")
 
 
 class CommandError(Exception):

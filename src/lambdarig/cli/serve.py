@@ -1,0 +1,106 @@
+"""``lambdarig serve HANDLER``: run a Python handler behind a local Invoke API that answers like
+the Lambda service (our runtime client unless ``--runtime`` names another)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lambdarig.cli import CommandError
+
+EXAMPLE = """\
+example:
+  lambdarig serve app.handler --code examples/hello
+  curl -s http://127.0.0.1:9000/2015-03-31/functions/function/invocations -d '{"name": "you"}'
+"""
+DEFAULT_TIMEOUT_S = 3.0  # the service's default function timeout
+DEFAULT_MEMORY_MB = 128  # the service's default memory size
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve a handler on a local Invoke API (127.0.0.1:9000)",
+        description=__doc__,
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add("handler", metavar="HANDLER", help="module.function, e.g. app.handler")
+    add("--code", default=".", metavar="DIR", help="the function's code directory (default .)")
+    add("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S", help="default 3")
+    add("--memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MB", help="default 128")
+    add("--env", action="append", default=[], metavar="K=V", help="function variable (repeat)")
+    add("--max-concurrency", type=int, default=10, metavar="N", help="default 10")
+    add("--provisioned", type=int, default=0, metavar="N", help="pre-warm N environments")
+    add("--port", type=int, default=9000, metavar="P", help="default 9000 (0 = ephemeral)")
+    add("--host", default="127.0.0.1", metavar="H", help="default 127.0.0.1")
+    add(
+        "--runtime",
+        metavar="CMD",
+        help="runtime command; HANDLER is appended (default: python -m lambdarig.runtime_client)",
+    )
+    parser.set_defaults(func=run)
+
+
+def runtime_command(handler: str, runtime: str | None) -> list[str]:
+    """The runtime's argv: ``--runtime`` split like a shell would, then ``handler``."""
+    base = shlex.split(runtime) if runtime else [sys.executable, "-m", "lambdarig.runtime_client"]
+    return [*base, handler]
+
+
+def function_environ(
+    environ: Mapping[str, str], code: Path, pairs: Sequence[str]
+) -> dict[str, str]:
+    """The caller's environment plus ``--env`` pairs, with ``code`` first on ``PYTHONPATH``."""
+    env = dict(environ)
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CommandError(f"expected --env KEY=VALUE, got {pair!r}")
+        env[key] = value
+    paths = [str(code), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def emulator_argv(args: argparse.Namespace) -> list[str]:
+    return [
+        "--runtime-interface-emulator-address",
+        f"{args.host}:{args.port}",
+        "--runtime-api-address",
+        "127.0.0.1:0",
+        "--timeout",
+        str(args.timeout),
+        "--memory",
+        str(args.memory),
+        "--max-concurrency",
+        str(args.max_concurrency),
+        "--provisioned",
+        str(args.provisioned),
+        "--",
+        *runtime_command(args.handler, args.runtime),
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    from lambdarig.rie_server import ConfigError, EmulatorConfig
+    from lambdarig.rie_server.cli import run as serve
+
+    code = Path(args.code).resolve()
+    if not code.is_dir():
+        raise CommandError(f"expected --code to be a directory, got {args.code!r}")
+    environ = function_environ(os.environ, code, args.env)
+    try:
+        config = EmulatorConfig.from_environ_and_args(environ, emulator_argv(args))
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    config = dataclasses.replace(config, cwd=str(code), handler=args.handler)
+    return asyncio.run(serve(config.with_runtime_env(environ)))

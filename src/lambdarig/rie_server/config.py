@@ -1,0 +1,334 @@
+"""The emulator's configuration: aws-lambda-rie's flags and environment variables, plus ours.
+
+``EmulatorConfig.from_environ_and_args`` is the only reader of the environment and argv in this
+subpackage (with ``cli``). Everything is validated here, at start-up: a bad flag or value raises
+``ConfigError`` with one line saying what was expected and what arrived, never a crash on the first
+invoke (aws-lambda-rie panics on a non-integer timeout at the first invoke).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from lambdarig import invoke_api as api
+from lambdarig.rie_server.errors import ConfigError
+from lambdarig.rie_server.invoke_protocol import CompatMode, FunctionIdentity
+from lambdarig.rie_server.platform_logs import LogFormat
+
+BOOTSTRAP_CANDIDATES = ("/var/task/bootstrap", "/opt/bootstrap", "/var/runtime/bootstrap")
+TASK_ROOT = "/var/task"
+RUNTIME_DIR = "/var/runtime"
+DEFAULT_INVOKE_ADDRESS = "0.0.0.0:8080"
+DEFAULT_RUNTIME_API_ADDRESS = "127.0.0.1:9001"
+DEFAULT_TIMEOUT_S = 300.0
+DEFAULT_MEMORY_MB = 3008
+DEFAULT_LOG_GROUP = "/aws/lambda/Functions"
+DEFAULT_MAX_CONCURRENCY = 10
+MEMORY_RANGE_MB = (128, 10240)
+LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "fatal", "panic")
+# Lambda's unreserved defaults: the caller's value wins (digest §2.1).
+UNRESERVED_DEFAULTS = {"LANG": "en_US.UTF-8", "TZ": ":UTC"}
+
+EXAMPLE = "example: lambdarig-rie --runtime-interface-emulator-address 127.0.0.1:8080 \\\n" + (
+    "           python -m lambdarig.runtime_client app.handler"
+)
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything the emulator needs, validated.
+
+    ``runtime_env`` is the runtime's whole environment except ``AWS_LAMBDA_RUNTIME_API`` and
+    ``AWS_LAMBDA_INITIALIZATION_TYPE``, which are set per execution environment.
+    """
+
+    command: tuple[str, ...]
+    cwd: str | None = None
+    handler: str | None = None
+    function: FunctionIdentity = field(default_factory=lambda: FunctionIdentity("test_function"))
+    invoke_host: str = "0.0.0.0"
+    invoke_port: int = 8080
+    runtime_api_address: str = DEFAULT_RUNTIME_API_ADDRESS
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    memory_mb: int = DEFAULT_MEMORY_MB
+    init_timeout_s: float = 10.0
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    provisioned: int = 0
+    lazy_init: bool = False
+    managed_concurrency: int | None = None
+    compat: CompatMode = CompatMode.SERVICE
+    log_format: LogFormat = LogFormat.TEXT
+    log_level: str = "info"
+    enable_init_caching: bool = False
+    runtime_env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environ_and_args(
+        cls,
+        environ: Mapping[str, str],
+        argv: Sequence[str],
+        *,
+        bootstrap_candidates: Sequence[str] = BOOTSTRAP_CANDIDATES,
+    ) -> EmulatorConfig:
+        """Parse ``argv`` (without the program name) against ``environ``; raise ``ConfigError``."""
+        args = build_parser().parse_args(list(argv))
+        command = list(args.command)
+        if command[:1] == ["--"]:
+            command = command[1:]
+        command_t, cwd = _resolve_command(command, environ, bootstrap_candidates)
+        host, port = parse_address(
+            args.runtime_interface_emulator_address, "--runtime-interface-emulator-address"
+        )
+        parse_address(args.runtime_api_address, "--runtime-api-address")
+        managed = _optional_int(environ, "AWS_LAMBDA_MAX_CONCURRENCY", minimum=1)
+        timeout_s = _timeout(args.timeout, environ)
+        memory_mb = _memory(args.memory, environ)
+        _check_counts(args.max_concurrency, args.provisioned)
+        handler = (
+            environ.get("AWS_LAMBDA_FUNCTION_HANDLER")
+            or environ.get("_HANDLER")
+            or (command_t[-1] if len(command_t) >= 2 else None)
+        )
+        function = FunctionIdentity(
+            name=environ.get("AWS_LAMBDA_FUNCTION_NAME") or api.DEFAULT_FUNCTION_NAME,
+            version=environ.get("AWS_LAMBDA_FUNCTION_VERSION") or api.DEFAULT_FUNCTION_VERSION,
+            region=environ.get("AWS_REGION") or api.DEFAULT_REGION,
+            account=environ.get("AWS_ACCOUNT_ID") or api.DEFAULT_ACCOUNT_ID,
+        )
+        log_format = _log_format(environ, managed is not None)
+        config = cls(
+            command=command_t,
+            cwd=cwd,
+            handler=handler,
+            function=function,
+            invoke_host=host,
+            invoke_port=port,
+            runtime_api_address=args.runtime_api_address,
+            timeout_s=timeout_s,
+            memory_mb=memory_mb,
+            max_concurrency=args.max_concurrency,
+            provisioned=args.provisioned,
+            lazy_init=args.lazy_init,
+            managed_concurrency=managed,
+            compat=CompatMode(args.compat),
+            log_format=log_format,
+            log_level=_log_level(args.log_level, environ),
+            enable_init_caching=args.enable_init_caching,
+        )
+        return config.with_runtime_env(environ)
+
+    def with_runtime_env(self, environ: Mapping[str, str]) -> EmulatorConfig:
+        """A copy whose ``runtime_env`` is built from ``environ`` as the service builds it."""
+        return _replace_env(self, runtime_environment(self, environ))
+
+
+def _replace_env(config: EmulatorConfig, env: dict[str, str]) -> EmulatorConfig:
+    return dataclasses.replace(config, runtime_env=env)
+
+
+def runtime_environment(config: EmulatorConfig, environ: Mapping[str, str]) -> dict[str, str]:
+    """The runtime's variables, later groups winning (digest §2.1): the caller's own environment
+    (forwarded verbatim, as aws-lambda-rie does) < unreserved defaults < reserved variables."""
+    env = dict(environ)
+    for key, value in UNRESERVED_DEFAULTS.items():
+        env.setdefault(key, value)
+    function = config.function
+    reserved = {
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": function.version,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": environ.get("AWS_LAMBDA_LOG_GROUP_NAME") or DEFAULT_LOG_GROUP,
+        "AWS_LAMBDA_LOG_STREAM_NAME": environ.get("AWS_LAMBDA_LOG_STREAM_NAME") or "$LATEST",
+        "AWS_REGION": function.region,
+        "AWS_DEFAULT_REGION": environ.get("AWS_DEFAULT_REGION") or function.region,
+        "LAMBDA_TASK_ROOT": environ.get("LAMBDA_TASK_ROOT") or config.cwd or TASK_ROOT,
+        "LAMBDA_RUNTIME_DIR": environ.get("LAMBDA_RUNTIME_DIR") or RUNTIME_DIR,
+    }
+    if config.handler:
+        reserved["_HANDLER"] = config.handler
+    if config.managed_concurrency is not None:
+        reserved["AWS_LAMBDA_MAX_CONCURRENCY"] = str(config.managed_concurrency)
+    env.update(reserved)
+    env.pop("AWS_LAMBDA_RUNTIME_API", None)
+    return env
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """aws-lambda-rie's flags plus ours; ``CMD ARGS...`` after the flags is the runtime command."""
+    parser = _Parser(
+        prog="lambdarig-rie",
+        description="Run a Lambda runtime behind an Invoke API that behaves like the service.",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add(
+        "--runtime-interface-emulator-address",
+        default=DEFAULT_INVOKE_ADDRESS,
+        metavar="HOST:PORT",
+        help=f"Invoke API listen address (default {DEFAULT_INVOKE_ADDRESS}; port 0 = ephemeral)",
+    )
+    add(
+        "--runtime-api-address",
+        default=DEFAULT_RUNTIME_API_ADDRESS,
+        metavar="HOST:PORT",
+        help=f"first environment's Runtime API address (default {DEFAULT_RUNTIME_API_ADDRESS})",
+    )
+    add(
+        "--log-level",
+        type=str.lower,
+        choices=LOG_LEVELS,
+        help="the emulator's own log verbosity (default info, or $LOG_LEVEL)",
+    )
+    add("--enable-init-caching", action="store_true", help="accepted for compatibility")
+    add(
+        "--max-concurrency",
+        type=int,
+        default=DEFAULT_MAX_CONCURRENCY,
+        metavar="N",
+        help=f"environments at once; beyond them 429 (default {DEFAULT_MAX_CONCURRENCY})",
+    )
+    add("--provisioned", type=int, default=0, metavar="N", help="pre-warm N environments")
+    add("--lazy-init", action="store_true", help="initialise on the first invoke (aws-lambda-rie)")
+    add(
+        "--compat",
+        choices=[m.value for m in CompatMode],
+        default=CompatMode.SERVICE.value,
+        help="invoke answers shaped like the service (default) or like aws-lambda-rie",
+    )
+    add(
+        "--memory",
+        type=int,
+        metavar="MB",
+        help="memory size, enforced (default $AWS_LAMBDA_FUNCTION_MEMORY_SIZE or 3008)",
+    )
+    add(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help="function timeout (default $AWS_LAMBDA_FUNCTION_TIMEOUT or 300)",
+    )
+    add(
+        "command",
+        nargs=argparse.REMAINDER,
+        metavar="CMD ARGS...",
+        help="the runtime's command (default: the first of "
+        + ", ".join(BOOTSTRAP_CANDIDATES)
+        + ")",
+    )
+    return parser
+
+
+def parse_address(value: str, flag: str) -> tuple[str, int]:
+    """``HOST:PORT`` → (host, port); raises ``ConfigError`` naming ``flag``."""
+    host, sep, port_text = value.rpartition(":")
+    if not sep or not host or not port_text.isdigit() or int(port_text) > 65535:
+        raise ConfigError(f"expected {flag} as HOST:PORT with PORT in 0-65535, got {value!r}")
+    return host.strip("[]"), int(port_text)
+
+
+def _resolve_command(
+    command: list[str], environ: Mapping[str, str], candidates: Sequence[str]
+) -> tuple[tuple[str, ...], str | None]:
+    if command:
+        program = command[0]
+        found = shutil.which(program, path=environ.get("PATH", os.defpath))
+        if found is None:
+            raise ConfigError(
+                f"expected an executable runtime command, got {program!r} "
+                "(not found or not executable)"
+            )
+        return tuple(command), None
+    for candidate in candidates:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            cwd = TASK_ROOT if os.path.isdir(TASK_ROOT) else None
+            return (candidate,), cwd
+    raise ConfigError(
+        "expected a runtime command after the flags or an executable bootstrap at "
+        f"{', '.join(candidates)}; found none"
+    )
+
+
+def _number(value: str, name: str, expected: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"expected {name} to be {expected}, got {value!r}") from None
+    return number
+
+
+def _timeout(flag: float | None, environ: Mapping[str, str]) -> float:
+    if flag is not None:
+        timeout, name = flag, "--timeout"
+    else:
+        name = "AWS_LAMBDA_FUNCTION_TIMEOUT"
+        raw = environ.get(name)
+        timeout = DEFAULT_TIMEOUT_S if not raw else _number(raw, name, "a number of seconds > 0")
+    if not timeout > 0 or timeout == float("inf"):
+        raise ConfigError(f"expected {name} to be a number of seconds > 0, got {timeout!r}")
+    return timeout
+
+
+def _memory(flag: int | None, environ: Mapping[str, str]) -> int:
+    low, high = MEMORY_RANGE_MB
+    expected = f"a whole number of MB in {low}-{high}"
+    if flag is not None:
+        memory, name = flag, "--memory"
+    else:
+        name = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
+        raw = environ.get(name)
+        if not raw:
+            return DEFAULT_MEMORY_MB
+        if not raw.strip().isdigit():
+            raise ConfigError(f"expected {name} to be {expected}, got {raw!r}")
+        memory = int(raw)
+    if not low <= memory <= high:
+        raise ConfigError(f"expected {name} to be {expected}, got {memory}")
+    return memory
+
+
+def _optional_int(environ: Mapping[str, str], name: str, minimum: int) -> int | None:
+    raw = environ.get(name)
+    if not raw:
+        return None
+    if not raw.strip().isdigit() or int(raw) < minimum:
+        raise ConfigError(f"expected {name} to be a whole number >= {minimum}, got {raw!r}")
+    return int(raw)
+
+
+def _check_counts(max_concurrency: int, provisioned: int) -> None:
+    if max_concurrency < 1:
+        raise ConfigError(f"expected --max-concurrency >= 1, got {max_concurrency}")
+    if not 0 <= provisioned <= max_concurrency:
+        raise ConfigError(
+            f"expected --provisioned between 0 and --max-concurrency ({max_concurrency}), "
+            f"got {provisioned}"
+        )
+
+
+def _log_level(flag: str | None, environ: Mapping[str, str]) -> str:
+    level = flag or environ.get("LOG_LEVEL", "info").lower()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"expected LOG_LEVEL to be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return level
+
+
+def _log_format(environ: Mapping[str, str], managed: bool) -> LogFormat:
+    raw = environ.get("AWS_LAMBDA_LOG_FORMAT")
+    if not raw:
+        return LogFormat.JSON if managed else LogFormat.TEXT
+    for candidate in LogFormat:
+        if raw.lower() == candidate.value.lower():
+            return candidate
+    raise ConfigError(f"expected AWS_LAMBDA_LOG_FORMAT to be Text or JSON, got {raw!r}")

@@ -1,0 +1,242 @@
+"""The emulator: configuration + environment pool + Invoke API server + platform logs, wired.
+
+Lifecycle (uvicorn-style, in order): ``start()`` pre-warms environments (one on-demand environment,
+or ``provisioned`` ones, unless ``lazy_init``), then binds the Invoke API; ``stop()`` closes the
+listener, cancels queued ``Event`` invocations, then stops every environment (SIGTERM, SIGKILL after
+the grace period). Both must run on one event loop; ``stop()`` is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from typing import TextIO
+
+from lambdarig import invoke_api as api
+from lambdarig.rie_server import invoke_protocol as proto
+from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.environment import (
+    Environment,
+    EnvironmentSpec,
+    InvokeOutcome,
+    InvokeRequest,
+    OutcomeKind,
+)
+from lambdarig.rie_server.errors import EmulatorError, Throttled
+from lambdarig.rie_server.invoke_api_server import InvokeApiServer
+from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
+from lambdarig.rie_server.pool import (
+    INIT_MANAGED,
+    INIT_ON_DEMAND,
+    INIT_PROVISIONED,
+    EnvironmentFactory,
+    EnvironmentPool,
+    PooledEnvironment,
+)
+
+Clock = Callable[[], datetime.datetime]
+
+
+def _utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def new_trace_id(epoch_s: float | None = None) -> str:
+    """A fresh X-Ray trace header for an invoke that arrived without one."""
+    epoch = int(time.time() if epoch_s is None else epoch_s)
+    return api.TRACE_ID_FORMAT.format(
+        epoch=epoch, root=secrets.token_hex(12), parent=secrets.token_hex(8)
+    )
+
+
+class _Logs:
+    """The pool's listener: prints platform lines and output, keeps per-invocation captures."""
+
+    def __init__(self, formatter: PlatformLogFormatter, writer: LogWriter, clock: Clock) -> None:
+        self._formatter = formatter
+        self._writer = writer
+        self._clock = clock
+        self._open: dict[str, dict[str, InvocationLog]] = {}
+        self.tails: dict[str, bytes] = {}
+        self.wanted: set[str] = set()
+
+    def output(self, env_id: str, line: str) -> None:
+        self._writer.write([line], env_id)
+        for capture in self._open.get(env_id, {}).values():
+            capture.add(line)
+
+    def _emit(self, env_id: str, lines: list[str], request_id: str | None = None) -> None:
+        self._writer.write(lines, env_id)
+        capture = self._open.get(env_id, {}).get(request_id or "")
+        if capture is not None:
+            for line in lines:
+                capture.add(line)
+
+    def invocation_started(self, env_id: str, request: InvokeRequest) -> None:
+        self._open.setdefault(env_id, {})[request.request_id] = InvocationLog(api.LOG_TAIL_BYTES)
+        line = self._formatter.start(request.request_id, self._clock(), request.tenant_id)
+        self._emit(env_id, [line], request.request_id)
+
+    def invocation_finished(
+        self, env_id: str, request: InvokeRequest, outcome: InvokeOutcome
+    ) -> None:
+        request_id = request.request_id
+        lines = self._formatter.failure(request_id, outcome)
+        if outcome.kind is OutcomeKind.INIT_ERROR:
+            lines.append(self._formatter.init_report(outcome, "invoke", self._clock()))
+        lines += self._formatter.end(request_id)
+        lines.append(self._formatter.report(request_id, outcome, self._clock()))
+        self._emit(env_id, lines, request_id)
+        capture = self._open.get(env_id, {}).pop(request_id, None)
+        if capture is not None and request_id in self.wanted:
+            self.wanted.discard(request_id)
+            self.tails[request_id] = capture.tail()
+
+    def init_failed(self, env_id: str, outcome: InvokeOutcome) -> None:
+        self._emit(env_id, [self._formatter.init_report(outcome, "init", self._clock())])
+
+
+class Emulator:
+    """One emulated function behind the Invoke API.
+
+    ``environment_factory`` builds each execution environment (default: ``Environment``, a local
+    process group); ``output`` receives runtime output and platform lines (default stdout).
+    """
+
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        *,
+        environment_factory: EnvironmentFactory | None = None,
+        output: TextIO | None = None,
+        clock: Clock = _utc_now,
+    ) -> None:
+        self.config = config
+        formatter = PlatformLogFormatter(
+            config.log_format, config.memory_mb, config.function.version
+        )
+        self._logs = _Logs(formatter, LogWriter(output), clock)
+        self._factory = environment_factory or self._local_environment
+        self._pool = EnvironmentPool(
+            self._spec(),
+            self._factory,
+            self._logs,
+            max_environments=config.max_concurrency,
+            per_environment=config.managed_concurrency or 1,
+        )
+        self._server = InvokeApiServer(self.dispatch, config.invoke_host, config.invoke_port)
+        self._background: set[asyncio.Future[InvokeOutcome]] = set()
+        self._started = False
+
+    def _spec(self) -> EnvironmentSpec:
+        config = self.config
+        return EnvironmentSpec(
+            command=config.command,
+            cwd=config.cwd,
+            env=config.runtime_env,
+            function_arn=config.function.arn,
+            timeout_s=config.timeout_s,
+            memory_mb=config.memory_mb,
+            init_timeout_s=config.init_timeout_s,
+            max_concurrency=config.managed_concurrency or 1,
+            runtime_api_address=config.runtime_api_address,
+        )
+
+    def _local_environment(self, spec: EnvironmentSpec, env_id: str) -> PooledEnvironment:
+        return Environment(spec, env_id, self._logs.output)
+
+    @property
+    def pool(self) -> EnvironmentPool:
+        return self._pool
+
+    @property
+    def invoke_url(self) -> str:
+        """``http://HOST:PORT`` of the Invoke API (after ``start``)."""
+        return f"http://{self.config.invoke_host}:{self._server.port}"
+
+    @property
+    def invoke_port(self) -> int:
+        return self._server.port
+
+    async def start(self) -> None:
+        """Pre-warm (unless lazy), then listen. Raises ``OSError`` if the address is taken and
+        ``EmulatorError`` if a runtime cannot be spawned at all; init failures do not raise."""
+        config = self.config
+        try:
+            if config.managed_concurrency is not None:
+                await self._pool.prewarm(1, INIT_MANAGED)
+            elif config.provisioned:
+                await self._pool.prewarm(config.provisioned, INIT_PROVISIONED)
+            elif not config.lazy_init:
+                await self._pool.prewarm(1, INIT_ON_DEMAND)
+            await self._server.start()
+        except BaseException:
+            await self._pool.stop()
+            raise
+        self._started = True
+
+    async def stop(self, grace_s: float = 2.0) -> None:
+        """Stop listening, drop queued Event invocations, stop every environment. Idempotent."""
+        await self._server.stop()
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        await self._pool.stop(grace_s)
+
+    async def dispatch(self, raw: proto.RawRequest) -> proto.HttpResponse:
+        """Answer one Invoke API request (the ``InvokeApiServer``'s dispatcher)."""
+        function, mode = self.config.function, self.config.compat
+        request_id = str(uuid.uuid4())
+        call = proto.parse_invoke(raw, function, mode, request_id, new_trace_id())
+        if isinstance(call, proto.HttpResponse):
+            return call
+        request = InvokeRequest(
+            request_id=request_id,
+            payload=call.payload,
+            trace_id=call.trace_id,
+            client_context=call.client_context,
+            tenant_id=call.tenant_id,
+            invoked_function_arn=call.invoked_function_arn,
+        )
+        if call.invocation_type is proto.InvocationType.DRY_RUN:
+            return proto.accepted(call, function)
+        if call.invocation_type is proto.InvocationType.EVENT:
+            self._queue(request)
+            return proto.accepted(call, function)
+        return await self._invoke_sync(call, request)
+
+    async def _invoke_sync(
+        self, call: proto.InvokeCall, request: InvokeRequest
+    ) -> proto.HttpResponse:
+        if call.tail:
+            self._logs.wanted.add(request.request_id)
+        try:
+            outcome = await self._pool.invoke(request)
+        except Throttled:
+            return proto.throttled(request.request_id)
+        except EmulatorError as exc:
+            return proto.service_error(500, api.ERROR_SERVICE, str(exc), request.request_id)
+        finally:
+            self._logs.wanted.discard(request.request_id)
+        tail = self._logs.tails.pop(request.request_id, None)
+        config = self.config
+        return proto.render_outcome(
+            call, outcome, config.function, config.compat, config.timeout_s, tail
+        )
+
+    def _queue(self, request: InvokeRequest) -> None:
+        """Run an Event invocation in the background once a slot is free (no retries)."""
+        task = asyncio.ensure_future(self._pool.invoke(request, wait=True))
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Future[InvokeOutcome]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            line = f"lambdarig-rie: Event invocation failed: {task.exception()}"
+            self._logs.output("emulator", line)

@@ -1,0 +1,368 @@
+"""The Invoke API, sans-IO: an HTTP request in, an ``InvokeCall`` (or a ready answer) out; an
+``InvokeOutcome`` in, the caller's HTTP answer out.
+
+No sockets, no clock, no randomness: the request id and a generated trace id are passed in. Two
+answer shapes are rendered: the Lambda service's (``CompatMode.SERVICE``, the default) and
+aws-lambda-rie's (``CompatMode.RIE``) for callers whose tests expect its quirks (digest §4.1, §4.2):
+
+====================  ============================================  ===============================
+outcome               service                                       aws-lambda-rie
+====================  ============================================  ===============================
+success               200, body                                     200, body
+function error        200 + ``X-Amz-Function-Error: Unhandled``     200, no header
+timeout               200 + Unhandled + ``Sandbox.Timedout`` JSON   200, plain text
+crash                 200 + Unhandled + ``Runtime.ExitError`` JSON  502, same JSON
+init error            200 + Unhandled + the posted error            502, the posted error
+response too large    200 + Unhandled + ``Function.ResponseSize…``  413, same JSON [inf]
+====================  ============================================  ===============================
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from lambdarig import invoke_api as api
+from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
+from lambdarig.runtime_api import (
+    CONTENT_TYPE_JSON,
+    FUNCTION_RESPONSE_SIZE_TOO_LARGE,
+    MAX_PAYLOAD_SIZE,
+)
+
+_TENANT_ID = re.compile(api.TENANT_ID_PATTERN)
+_MESSAGE_TOO_LARGE_RESPONSE = (
+    "Response payload size exceeded maximum allowed payload size ({limit} bytes)."
+)
+
+
+class CompatMode(enum.Enum):
+    """Whose Invoke API answers to imitate."""
+
+    SERVICE = "service"
+    RIE = "rie"
+
+
+class InvocationType(enum.Enum):
+    REQUEST_RESPONSE = api.INVOCATION_TYPE_REQUEST_RESPONSE
+    EVENT = api.INVOCATION_TYPE_EVENT
+    DRY_RUN = api.INVOCATION_TYPE_DRY_RUN
+
+
+@dataclass(frozen=True)
+class FunctionIdentity:
+    """Who the emulated function is: what callers may name, and the ARN the runtime sees."""
+
+    name: str
+    version: str = api.DEFAULT_FUNCTION_VERSION
+    region: str = api.DEFAULT_REGION
+    account: str = api.DEFAULT_ACCOUNT_ID
+
+    @property
+    def arn(self) -> str:
+        return api.function_arn(self.name, self.region, self.account)
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """An answer ready for the wire."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """The value of header ``name`` (case-insensitive), or ``None``."""
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class InvokeCall:
+    """A valid invoke request, ready to be run by an execution environment."""
+
+    request_id: str
+    invocation_type: InvocationType
+    tail: bool
+    payload: bytes
+    invoked_function_arn: str
+    trace_id: str | None
+    client_context: str | None = None
+    tenant_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    """What the I/O layer read: ``path`` undecoded, ``headers`` with any key casing."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def parse_invoke(
+    raw: RawRequest,
+    function: FunctionIdentity,
+    mode: CompatMode,
+    request_id: str,
+    generated_trace_id: str,
+) -> InvokeCall | HttpResponse:
+    """Validate ``raw``; return the call to run, or the answer to send without running anything."""
+    headers = {key.lower(): value for key, value in raw.headers.items()}
+    if mode is CompatMode.RIE:
+        return _parse_rie(raw, headers, function, request_id)
+    arn_or_error = _resolve_target(raw, function, request_id)
+    if isinstance(arn_or_error, HttpResponse):
+        return arn_or_error
+    type_or_error = _invocation_type(headers, request_id)
+    if isinstance(type_or_error, HttpResponse):
+        return type_or_error
+    too_large = _check_size(raw.body, type_or_error, request_id)
+    if too_large is not None:
+        return too_large
+    payload = raw.body if raw.body.strip() else b"{}"
+    invalid = _check_json(payload, request_id)
+    if invalid is not None:
+        return invalid
+    context = _client_context(headers.get(api.HEADER_CLIENT_CONTEXT.lower()))
+    if context is None:
+        return _invalid_content(api.MESSAGE_BAD_CLIENT_CONTEXT, request_id)
+    tenant_id = headers.get(api.HEADER_TENANT_ID.lower())
+    if tenant_id is not None and not _TENANT_ID.fullmatch(tenant_id):
+        return service_error(
+            400, api.ERROR_INVALID_PARAMETER_VALUE, api.MESSAGE_BAD_TENANT_ID, request_id
+        )
+    return InvokeCall(
+        request_id=request_id,
+        invocation_type=type_or_error,
+        tail=headers.get(api.HEADER_LOG_TYPE.lower()) == api.LOG_TYPE_TAIL,
+        payload=payload,
+        invoked_function_arn=arn_or_error,
+        trace_id=headers.get(api.HEADER_TRACE_ID.lower()) or generated_trace_id,
+        client_context=context or None,
+        tenant_id=tenant_id,
+    )
+
+
+def _parse_rie(
+    raw: RawRequest, headers: Mapping[str, str], function: FunctionIdentity, request_id: str
+) -> InvokeCall | HttpResponse:
+    """aws-lambda-rie: any method, literal name ``function``, bodies cut, headers ignored."""
+    if raw.path != api.PATH_INVOKE.format(name=api.RIE_FUNCTION_NAME):
+        return HttpResponse(
+            404, (("Content-Type", api.RIE_TEXT_CONTENT_TYPE),), api.RIE_NOT_FOUND_BODY
+        )
+    context = _client_context(headers.get(api.HEADER_CLIENT_CONTEXT.lower()))
+    if context is None:
+        return HttpResponse(500, ())
+    return InvokeCall(
+        request_id=request_id,
+        invocation_type=InvocationType.REQUEST_RESPONSE,
+        tail=False,
+        payload=raw.body[:MAX_PAYLOAD_SIZE],
+        invoked_function_arn=function.arn,
+        trace_id=headers.get(api.HEADER_TRACE_ID.lower()),
+        client_context=context or None,
+        tenant_id=headers.get(api.HEADER_TENANT_ID.lower()),
+    )
+
+
+def _resolve_target(
+    raw: RawRequest, function: FunctionIdentity, request_id: str
+) -> str | HttpResponse:
+    """The ARN the caller invoked (qualified when it named a qualifier), or a 404/400 answer."""
+    prefix, _, suffix = api.PATH_INVOKE.partition("{name}")
+    path = raw.path
+    if raw.method != "POST" or not (path.startswith(prefix) and path.endswith(suffix)):
+        message = api.MESSAGE_UNKNOWN_OPERATION.format(method=raw.method, path=path)
+        return service_error(404, api.ERROR_UNKNOWN_OPERATION, message, request_id)
+    name = unquote(path[len(prefix) : len(path) - len(suffix)])
+    region, account, bare, qualifier = _split_function_name(name, function)
+    query_qualifier = raw.query.get(api.QUERY_QUALIFIER)
+    if qualifier and query_qualifier and qualifier != query_qualifier:
+        return service_error(
+            400, api.ERROR_INVALID_PARAMETER_VALUE, api.MESSAGE_QUALIFIER_MISMATCH, request_id
+        )
+    qualifier = qualifier or query_qualifier
+    if bare == api.RIE_FUNCTION_NAME and not name.startswith(api.ARN_PREFIX):
+        bare = function.name
+    arn = api.function_arn(bare, region, account)
+    qualified = f"{arn}:{qualifier}" if qualifier else arn
+    known = (bare, region, account) == (function.name, function.region, function.account)
+    if not known or qualifier not in (None, api.LATEST_VERSION, function.version):
+        message = api.MESSAGE_FUNCTION_NOT_FOUND.format(arn=qualified)
+        return service_error(404, api.ERROR_RESOURCE_NOT_FOUND, message, request_id)
+    return qualified
+
+
+def _split_function_name(name: str, function: FunctionIdentity) -> tuple[str, str, str, str | None]:
+    """``name[:qual]``, ``acct:function:name[:qual]`` or a full ARN → (region, acct, name, qual)."""
+    parts = name.split(":")
+    region, account = function.region, function.account
+    if name.startswith(api.ARN_PREFIX) and len(parts) >= 7:
+        region, account, rest = parts[3], parts[4], parts[5:]
+    elif len(parts) >= 3 and parts[1] == api.ARN_FUNCTION_SEGMENT:
+        account, rest = parts[0], parts[1:]
+    else:
+        return region, account, parts[0], (parts[1] if len(parts) > 1 else None)
+    if rest[0] != api.ARN_FUNCTION_SEGMENT or len(rest) > 3:
+        return region, account, name, None  # not a function ARN: reported as not found
+    return region, account, rest[1], (rest[2] if len(rest) > 2 else None)
+
+
+def _invocation_type(headers: Mapping[str, str], request_id: str) -> InvocationType | HttpResponse:
+    value = headers.get(api.HEADER_INVOCATION_TYPE.lower(), api.INVOCATION_TYPE_REQUEST_RESPONSE)
+    try:
+        return InvocationType(value)
+    except ValueError:
+        message = api.MESSAGE_BAD_INVOCATION_TYPE.format(value=value)
+        return service_error(400, api.ERROR_INVALID_PARAMETER_VALUE, message, request_id)
+
+
+def payload_limit(invocation_type: InvocationType) -> int:
+    """The largest request body the service accepts for ``invocation_type``."""
+    if invocation_type is InvocationType.EVENT:
+        return api.MAX_ASYNC_REQUEST_SIZE
+    return api.MAX_SYNC_REQUEST_SIZE
+
+
+def _check_size(
+    body: bytes, invocation_type: InvocationType, request_id: str
+) -> HttpResponse | None:
+    limit = payload_limit(invocation_type)
+    return request_too_large(limit, request_id) if len(body) > limit else None
+
+
+def request_too_large(limit: int, request_id: str) -> HttpResponse:
+    """413 ``RequestTooLargeException`` for a body over ``limit`` bytes."""
+    message = api.MESSAGE_REQUEST_TOO_LARGE.format(limit=limit)
+    return service_error(413, api.ERROR_REQUEST_TOO_LARGE, message, request_id)
+
+
+def _check_json(payload: bytes, request_id: str) -> HttpResponse | None:
+    try:
+        json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _invalid_content(api.MESSAGE_INVALID_JSON.format(detail=exc), request_id)
+    return None
+
+
+def _client_context(header: str | None) -> str | None:
+    """The decoded client context; ``""`` when absent, ``None`` when not base64 of UTF-8 text."""
+    if not header:
+        return ""
+    try:
+        return base64.b64decode(header, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _invalid_content(message: str, request_id: str) -> HttpResponse:
+    return service_error(400, api.ERROR_INVALID_REQUEST_CONTENT, message, request_id)
+
+
+def service_error(status: int, error_type: str, message: str, request_id: str) -> HttpResponse:
+    """A non-2xx Invoke API answer: ``x-amzn-ErrorType`` + ``{"Type":"User","Message":…}``."""
+    body = {"Type": api.ERROR_TYPE_USER if status < 500 else api.ERROR_TYPE_SERVICE}
+    body["Message"] = message
+    return _json_answer(status, error_type, body, request_id)
+
+
+def throttled(request_id: str) -> HttpResponse:
+    """429 ``TooManyRequestsException``: every environment is busy at the concurrency limit."""
+    body = {
+        "Reason": api.THROTTLE_REASON_CONCURRENT,
+        "Type": api.ERROR_TYPE_USER,
+        "message": api.MESSAGE_RATE_EXCEEDED,
+    }
+    return _json_answer(429, api.ERROR_TOO_MANY_REQUESTS, body, request_id)
+
+
+def _json_answer(
+    status: int, error_type: str, body: Mapping[str, str], request_id: str
+) -> HttpResponse:
+    headers = (
+        ("Content-Type", CONTENT_TYPE_JSON),
+        (api.HEADER_REQUEST_ID, request_id),
+        (api.HEADER_ERROR_TYPE, error_type),
+    )
+    return HttpResponse(status, headers, _compact_json(body))
+
+
+def accepted(call: InvokeCall, function: FunctionIdentity) -> HttpResponse:
+    """The immediate answer to an ``Event`` (202) or ``DryRun`` (204) call."""
+    status = api.STATUS_EVENT
+    if call.invocation_type is InvocationType.DRY_RUN:
+        status = api.STATUS_DRY_RUN
+    headers: tuple[tuple[str, str], ...] = ((api.HEADER_REQUEST_ID, call.request_id),)
+    if status == api.STATUS_EVENT:
+        headers += ((api.HEADER_EXECUTED_VERSION, function.version),)
+    return HttpResponse(status, headers)
+
+
+def render_outcome(
+    call: InvokeCall,
+    outcome: InvokeOutcome,
+    function: FunctionIdentity,
+    mode: CompatMode,
+    timeout_s: float,
+    log_tail: bytes | None = None,
+) -> HttpResponse:
+    """The caller's answer to a synchronous invoke that ran; ``log_tail`` feeds Tail."""
+    body = outcome_body(outcome)
+    if mode is CompatMode.RIE:
+        return _render_rie(outcome, body, timeout_s)
+    headers = [
+        ("Content-Type", CONTENT_TYPE_JSON),
+        (api.HEADER_REQUEST_ID, call.request_id),
+        (api.HEADER_EXECUTED_VERSION, function.version),
+    ]
+    if outcome.kind is not OutcomeKind.SUCCESS:
+        headers.append((api.HEADER_FUNCTION_ERROR, api.FUNCTION_ERROR_UNHANDLED))
+    if call.tail and log_tail is not None:
+        headers.append((api.HEADER_LOG_RESULT, base64.b64encode(log_tail).decode("ascii")))
+    return HttpResponse(api.STATUS_REQUEST_RESPONSE, tuple(headers), body)
+
+
+def _render_rie(outcome: InvokeOutcome, body: bytes, timeout_s: float) -> HttpResponse:
+    if outcome.kind is OutcomeKind.TIMEOUT:
+        text = api.RIE_TIMEOUT_MESSAGE.format(seconds=timeout_s).encode("utf-8")
+        return HttpResponse(200, (("Content-Type", api.RIE_TEXT_CONTENT_TYPE),), text)
+    status = 200
+    if outcome.kind in (OutcomeKind.CRASH, OutcomeKind.INIT_ERROR):
+        status = api.RIE_STATUS_RUNTIME_FAILURE
+    elif outcome.kind is OutcomeKind.RESPONSE_TOO_LARGE:
+        status = 413
+    return HttpResponse(status, (("Content-Type", api.RIE_TEXT_CONTENT_TYPE),), body)
+
+
+def outcome_body(outcome: InvokeOutcome) -> bytes:
+    """The body the caller sees: what the runtime posted, or the platform's error JSON."""
+    kind = outcome.kind
+    if kind in (OutcomeKind.SUCCESS, OutcomeKind.FUNCTION_ERROR):
+        return outcome.body
+    if kind is OutcomeKind.INIT_ERROR and outcome.body:
+        return outcome.body
+    if kind is OutcomeKind.RESPONSE_TOO_LARGE:
+        message = _MESSAGE_TOO_LARGE_RESPONSE.format(limit=MAX_PAYLOAD_SIZE)
+        return _compact_json(
+            {"errorMessage": message, "errorType": FUNCTION_RESPONSE_SIZE_TOO_LARGE}
+        )
+    # Synthesised platform errors put errorType first, as RAPID does.
+    return _compact_json(
+        {"errorType": outcome.error_type or "", "errorMessage": outcome.error_message or ""}
+    )
+
+
+def _compact_json(value: Mapping[str, str]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode("utf-8")

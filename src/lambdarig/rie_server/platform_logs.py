@@ -1,0 +1,187 @@
+"""Platform log lines (START / END / REPORT / INIT_REPORT) in the service's format, the
+per-invocation capture behind ``X-Amz-Log-Type: Tail``, and the writer for all environments' output.
+
+Text format (digest §5.1; fields TAB-separated, a single space before ``Version:``)::
+
+    START RequestId: <id> Version: $LATEST
+    END RequestId: <id>
+    REPORT RequestId: <id>\\tDuration: 1.23 ms\\tBilled Duration: 2 ms\\tMemory Size: 128 MB\\t
+        Max Memory Used: 30 MB\\t[Init Duration: 12.34 ms\\t]
+        [Status: timeout\\t | Status: error\\tError Type: <type>\\t]
+
+With ``AWS_LAMBDA_LOG_FORMAT=JSON`` the platform lines are Telemetry-API-shaped JSON objects
+(``platform.start`` / ``platform.report`` / ``platform.initReport``, digest §5.2). Formatting is
+pure: callers pass the wall-clock time in.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import json
+import math
+import sys
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
+from lambdarig.runtime_api import RUNTIME_EXIT_ERROR, RUNTIME_OUT_OF_MEMORY
+
+_COLOURS = ("36", "33", "35", "32", "34", "91", "96", "93", "95", "92")
+
+
+class LogFormat(enum.Enum):
+    TEXT = "Text"
+    JSON = "JSON"
+
+
+@dataclass(frozen=True)
+class PlatformLogFormatter:
+    """Renders platform lines for one function; every method returns complete lines (no newline)."""
+
+    log_format: LogFormat
+    memory_size_mb: int
+    version: str
+
+    def start(self, request_id: str, now: datetime.datetime, tenant_id: str | None = None) -> str:
+        if self.log_format is LogFormat.TEXT:
+            return f"START RequestId: {request_id} Version: {self.version}"
+        record: dict[str, Any] = {"requestId": request_id, "version": self.version}
+        if tenant_id:
+            record["tenantId"] = tenant_id
+        return _event(now, "platform.start", record)
+
+    def end(self, request_id: str) -> list[str]:
+        """``END`` exists only in the text format."""
+        return [f"END RequestId: {request_id}"] if self.log_format is LogFormat.TEXT else []
+
+    def failure(self, request_id: str, outcome: InvokeOutcome) -> list[str]:
+        """The lines the service logs for a crash or a timeout before END (text format only)."""
+        if self.log_format is LogFormat.JSON:
+            return []
+        if outcome.kind is OutcomeKind.CRASH and outcome.error_message:
+            return [outcome.error_message, outcome.error_type or RUNTIME_EXIT_ERROR]
+        if outcome.kind is OutcomeKind.TIMEOUT and outcome.error_message:
+            return [outcome.error_message]
+        return []
+
+    def report(self, request_id: str, outcome: InvokeOutcome, now: datetime.datetime) -> str:
+        status, error_type = report_status(outcome)
+        if self.log_format is LogFormat.JSON:
+            return _event(now, "platform.report", self._report_record(request_id, outcome))
+        fields = [
+            f"REPORT RequestId: {request_id}",
+            f"Duration: {outcome.duration_ms:.2f} ms",
+            f"Billed Duration: {billed_ms(outcome.duration_ms)} ms",
+            f"Memory Size: {self.memory_size_mb} MB",
+            f"Max Memory Used: {outcome.max_memory_used_mb} MB",
+        ]
+        if outcome.init_duration_ms is not None:
+            fields.append(f"Init Duration: {outcome.init_duration_ms:.2f} ms")
+        if status != "success":
+            fields.append(f"Status: {status}")
+        if error_type is not None:
+            fields.append(f"Error Type: {error_type}")
+        return "\t".join(fields) + "\t"
+
+    def _report_record(self, request_id: str, outcome: InvokeOutcome) -> dict[str, Any]:
+        status, error_type = report_status(outcome)
+        metrics: dict[str, Any] = {
+            "durationMs": round(outcome.duration_ms, 2),
+            "billedDurationMs": billed_ms(outcome.duration_ms),
+            "memorySizeMB": self.memory_size_mb,
+            "maxMemoryUsedMB": outcome.max_memory_used_mb,
+        }
+        if outcome.init_duration_ms is not None:
+            metrics["initDurationMs"] = round(outcome.init_duration_ms, 2)
+        record: dict[str, Any] = {"requestId": request_id, "status": status}
+        if error_type is not None:
+            record["errorType"] = error_type
+        record["metrics"] = metrics
+        return record
+
+    def init_report(self, outcome: InvokeOutcome, phase: str, now: datetime.datetime) -> str:
+        """``INIT_REPORT`` for an init that failed (``phase`` is ``init`` or ``invoke``)."""
+        duration = outcome.init_duration_ms or outcome.duration_ms
+        status = "timeout" if outcome.error_type == "Sandbox.Timedout" else "error"
+        if self.log_format is LogFormat.JSON:
+            record: dict[str, Any] = {"initializationType": "on-demand", "phase": phase}
+            record.update(status=status, errorType=outcome.error_type)
+            record["metrics"] = {"durationMs": round(duration, 2)}
+            return _event(now, "platform.initReport", record)
+        fields = [f"INIT_REPORT Init Duration: {duration:.2f} ms", f"Phase: {phase}"]
+        fields.append(f"Status: {status}")
+        if status == "error" and outcome.error_type:
+            fields.append(f"Error Type: {outcome.error_type}")
+        return "\t".join(fields)
+
+
+def report_status(outcome: InvokeOutcome) -> tuple[str, str | None]:
+    """(status, error type) for REPORT: ``success``; ``timeout``; ``error`` + the platform's type.
+
+    A function error the runtime reported itself is a ``success`` for the platform (the service
+    prints no status for it); crashes, init failures and oversized responses are ``error``s.
+    """
+    kind = outcome.kind
+    if kind in (OutcomeKind.SUCCESS, OutcomeKind.FUNCTION_ERROR):
+        return "success", None
+    if kind is OutcomeKind.TIMEOUT:
+        return "timeout", None
+    if outcome.out_of_memory:
+        return "error", RUNTIME_OUT_OF_MEMORY
+    return "error", outcome.error_type
+
+
+def billed_ms(duration_ms: float) -> int:
+    """Billed duration: the duration rounded up to a whole millisecond (at least 1)."""
+    return max(1, math.ceil(duration_ms))
+
+
+def _event(now: datetime.datetime, kind: str, record: dict[str, Any]) -> str:
+    moment = now.astimezone(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    payload = {"time": moment.replace("+00:00", "Z"), "type": kind, "record": record}
+    return json.dumps(payload, separators=(",", ":"))
+
+
+class InvocationLog:
+    """Every log line of one invocation, kept to answer ``X-Amz-Log-Type: Tail``."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self._limit = limit_bytes
+        self._lines: deque[bytes] = deque()
+        self._size = 0
+
+    def add(self, line: str) -> None:
+        data = line.encode("utf-8", "replace") + b"\n"
+        self._lines.append(data)
+        self._size += len(data)
+        while self._size - len(self._lines[0]) >= self._limit:
+            self._size -= len(self._lines.popleft())
+
+    def tail(self) -> bytes:
+        """The last ``limit_bytes`` bytes of the log (may start mid-line, as the service's)."""
+        return b"".join(self._lines)[-self._limit :]
+
+
+class LogWriter:
+    """Writes lines to the emulator's stdout, one write + flush per line.
+
+    On a terminal each environment's lines get a coloured ``env-N |`` prefix; otherwise lines are
+    written verbatim (as aws-lambda-rie does), so tools can parse them.
+    """
+
+    def __init__(self, stream: TextIO | None = None, decorate: bool | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stdout
+        self._decorate = self._stream.isatty() if decorate is None else decorate
+        self._colours: dict[str, str] = {}
+
+    def write(self, lines: Iterable[str], env_id: str | None = None) -> None:
+        prefix = self._prefix(env_id) if self._decorate and env_id else ""
+        self._stream.write("".join(f"{prefix}{line}\n" for line in lines))
+        self._stream.flush()
+
+    def _prefix(self, env_id: str) -> str:
+        colour = self._colours.setdefault(env_id, _COLOURS[len(self._colours) % len(_COLOURS)])
+        return f"\x1b[{colour}m{env_id} |\x1b[0m "
