@@ -159,8 +159,14 @@ CASES: list[Case] = [
 
 
 def run(pool: EmulatorPool, case: Case) -> tuple[Outcome, Outcome]:
-    reference = pool.get(REFERENCE, case.handler, case.env).invoke(case.event, case.headers)
-    ours = pool.get(OURS, case.handler, case.env).invoke(case.event, case.headers)
+    """Invoke the case on both sides. If either side breaks, the group's emulators are dropped, so
+    the next case does not start from environments that saw different invokes."""
+    try:
+        reference = pool.get(REFERENCE, case.handler, case.env).invoke(case.event, case.headers)
+        ours = pool.get(OURS, case.handler, case.env).invoke(case.event, case.headers)
+    except BaseException:
+        pool.close()
+        raise
     return reference, ours
 
 
@@ -180,10 +186,14 @@ def test_masking_hides_every_difference_between_two_reference_runs(emulators: Em
     """The harness itself: awslambdaric against awslambdaric must compare equal, or the masking
     (ids, times, durations, paths) is incomplete and a conformance failure would mean nothing."""
     again = Side("awslambdaric-again", REFERENCE.module)
-    for case in _group("self-check", "conf_logging.handler", LOG_KINDS, JSON_LOGS):
-        first = emulators.get(REFERENCE, case.handler, case.env).invoke(case.event)
-        second = emulators.get(again, case.handler, case.env).invoke(case.event)
-        assert first == second
+    emulators.close()  # both runs start from a fresh environment, and leave none behind
+    try:
+        for case in _group("self-check", "conf_logging.handler", LOG_KINDS, JSON_LOGS):
+            first = emulators.get(REFERENCE, case.handler, case.env).invoke(case.event)
+            second = emulators.get(again, case.handler, case.env).invoke(case.event)
+            assert first == second
+    finally:
+        emulators.close()
 
 
 def test_non_callable_handler_fails_at_invoke_with_the_same_error(emulators: EmulatorPool) -> None:
