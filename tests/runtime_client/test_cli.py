@@ -298,3 +298,29 @@ def json_or_bytes(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return body
+
+
+DEPTH_APP = """
+import sys
+
+def handler(event, context):
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    return depth
+"""
+
+
+@pytest.mark.peers
+def test_handler_runs_at_awslambdaric_stack_depth(
+    awslambdaric_python: Path, tmp_path: Path
+) -> None:
+    # A RecursionError's stackTrace lists (recursion limit - depth) frames: equal depth, equal body.
+    write_app(tmp_path, DEPTH_APP)
+    ours = record_posts(
+        [sys.executable, "-m", "lambdarig.runtime_client"], tmp_path, "app.handler", [b"{}"]
+    )
+    theirs = record_posts(
+        [str(awslambdaric_python), "-m", "awslambdaric"], tmp_path, "app.handler", [b"{}"]
+    )
+    assert ours[0].body == theirs[0].body == b"7"

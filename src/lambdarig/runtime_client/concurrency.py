@@ -96,9 +96,11 @@ class MultiConcurrentClient(RuntimeAPIClient):
 
 def run_worker(config: RuntimeConfig) -> int:
     """One worker's runtime: the single-process runtime with a :class:`MultiConcurrentClient`."""
-    from lambdarig.runtime_client.cli import run_single
+    from lambdarig.runtime_client.cli import RuntimeSession
+    from lambdarig.runtime_client.loop import run
 
-    return run_single(config, MultiConcurrentClient)
+    with RuntimeSession(config, MultiConcurrentClient) as session:
+        return run(config, session.client, session.sink)
 
 
 def run_workers(config: RuntimeConfig, worker: Callable[[RuntimeConfig], int] | None = None) -> int:

@@ -68,26 +68,22 @@ def run(
                 return status
         invoker = make_invoker(function, config, sink)
         try:
-            _serve(client, invoker, sink)
+            # The loop proper, inline so the handler runs at awslambdaric's stack depth.
+            while True:
+                inv = client.next_invocation()
+                outcome = invoker.invoke(inv)
+                try:
+                    if outcome.ok:
+                        client.post_response(inv, outcome.body, outcome.content_type)
+                    else:
+                        client.post_error(inv, outcome.body, outcome.xray_cause)
+                except StaleInvocationError as exc:
+                    sink.log(STALE_POST_LOG.format(request_id=inv.request_id, error=exc))
         finally:
             invoker.close()
     except RuntimeClientError as exc:
         sink.log(FATAL_LOG.format(error=_describe(exc)))
     return EXIT_RUNTIME_API_ERROR
-
-
-def _serve(client: RuntimeAPIClient, invoker: Invoker, sink: LogSink) -> None:
-    """The loop proper. Returns never; raises the first non-410 Runtime API failure."""
-    while True:
-        inv = client.next_invocation()
-        outcome = invoker.invoke(inv)
-        try:
-            if outcome.ok:
-                client.post_response(inv, outcome.body, outcome.content_type)
-            else:
-                client.post_error(inv, outcome.body, outcome.xray_cause)
-        except StaleInvocationError as exc:
-            sink.log(STALE_POST_LOG.format(request_id=inv.request_id, error=exc))
 
 
 def _report_init_error(client: RuntimeAPIClient, sink: LogSink, outcome: Outcome) -> int:
