@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,68 @@ def test_orphaned_group_member_is_still_counted() -> None:
         assert orphan in watch.pids()
     finally:
         os.kill(orphan, 9)
+
+
+# --- cgroup v2 limit, against a directory shaped like cgroupfs (this suite's hosts may be v1) ---
+
+
+def _fake_cgroupfs(tmp_path: Path, subtree: str) -> Path:
+    own = tmp_path / "user.slice" / "emulator.scope"
+    own.mkdir(parents=True)
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids\n")
+    (own / "cgroup.subtree_control").write_text(subtree)
+    return own
+
+
+def test_cgroup_not_created_without_cgroup2(tmp_path: Path) -> None:
+    assert memory.CgroupLimit.create("x", 128, root=tmp_path, own_cgroup="/a") is None
+
+
+def test_cgroup_not_created_without_delegated_memory(tmp_path: Path) -> None:
+    _fake_cgroupfs(tmp_path, "cpu pids\n")
+    made = memory.CgroupLimit.create(
+        "x", 128, root=tmp_path, own_cgroup="/user.slice/emulator.scope"
+    )
+    assert made is None
+
+
+def test_cgroup_created_with_the_limit(tmp_path: Path) -> None:
+    own = _fake_cgroupfs(tmp_path, "cpu memory\n")
+    limit = memory.CgroupLimit.create(
+        "env-1", 128, root=tmp_path, own_cgroup="/user.slice/emulator.scope"
+    )
+    assert limit is not None and limit.path == own / "env-1"
+    assert limit.relative == "/user.slice/emulator.scope/env-1"
+    assert (own / "env-1" / "memory.max").read_text() == str(128 * 1024 * 1024)
+    assert limit.peak_bytes() == 0 and not limit.oom_killed()
+    (limit.path / "memory.current").write_text("1048576\n")
+    assert limit.peak_bytes() == 1048576
+    (limit.path / "memory.peak").write_text("2097152\n")
+    assert limit.peak_bytes() == 2097152
+    (limit.path / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 0\n")
+    assert not limit.oom_killed()
+    (limit.path / "memory.events").write_text("low 0\nmax 3\noom 1\noom_kill 1\n")
+    assert limit.oom_killed()
+
+
+def test_cgroup_holds_reads_proc(tmp_path: Path) -> None:
+    own_line = next(
+        line
+        for line in Path("/proc/self/cgroup").read_text().splitlines()
+        if line.startswith("0::")
+    )
+    assert memory.CgroupLimit(tmp_path, own_line[3:]).holds(os.getpid())
+    assert not memory.CgroupLimit(tmp_path, "/elsewhere").holds(os.getpid())
+
+
+def test_cgroup_remove_kills_then_removes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    memory.CgroupLimit(empty, "/empty").remove()
+    assert not empty.exists()
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "cgroup.kill").write_text("0")
+    memory.CgroupLimit(busy, "/busy").remove()  # a plain directory with files: rmdir fails
+    assert (busy / "cgroup.kill").read_text() == "1"
+    assert "could not remove cgroup" in caplog.text

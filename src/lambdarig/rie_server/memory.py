@@ -11,15 +11,21 @@ Samples read ``statm`` (resident pages). Enforcement is sampled every ``interval
 faster than the interval can overshoot before the kill. The reported peak is the larger of the
 sampled maximum and the summed per-process high-water marks (``VmHWM``, read every few samples),
 so a spike between samples still shows up in ``max_memory_used_mb`` (within a few samples).
+
+Where the host delegates a cgroup v2 subtree with the memory controller, ``CgroupLimit`` puts the
+runtime in its own cgroup with ``memory.max``: the kernel then enforces the limit exactly and its
+``memory.events``/``memory.peak`` are read back; the sampler keeps running alongside it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 from typing import Callable
 
+_log = logging.getLogger(__name__)
 _PROC = Path("/proc")
 _MIB = 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -184,3 +190,97 @@ class MemoryWatch:
         while _stat_fields(self.root_pid) is not None:
             self.sample()
             await asyncio.sleep(self.interval_s)
+
+
+class CgroupLimit:
+    """A cgroup v2 child holding one runtime tree, so the kernel enforces ``memory.max`` exactly.
+
+    Only created where the emulator's own cgroup is delegated to it with the memory controller
+    enabled for children (``memory`` in its ``cgroup.subtree_control``) and writable: typically a
+    systemd user scope with delegation, or a container started with a private writable cgroup.
+    Elsewhere ``create`` returns ``None`` and sampling (``MemoryWatch``) enforces the limit alone.
+    The runtime joins the cgroup itself between fork and exec (``join``), before any allocation.
+    """
+
+    def __init__(self, path: Path, relative: str) -> None:
+        self.path = path
+        self.relative = relative  # as /proc/<pid>/cgroup names it: "/<own cgroup>/<name>"
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        limit_mb: int,
+        root: Path = Path("/sys/fs/cgroup"),
+        own_cgroup: str | None = None,
+    ) -> CgroupLimit | None:
+        """Make ``<own cgroup>/<name>`` with the limit (no swap, whole-group OOM kill), or
+        ``None`` when this host does not allow it. Never raises."""
+        try:
+            if own_cgroup is None:
+                lines = (_PROC / "self" / "cgroup").read_text().splitlines()
+                own_cgroup = next((line[3:] for line in lines if line.startswith("0::")), None)
+            if own_cgroup is None or not (root / "cgroup.controllers").exists():
+                return None
+            parent = root / own_cgroup.lstrip("/")
+            if "memory" not in (parent / "cgroup.subtree_control").read_text().split():
+                return None
+            path = parent / name
+            path.mkdir()
+        except (OSError, StopIteration):
+            return None
+        limit = cls(path, "/" + own_cgroup.strip("/") + "/" + name)
+        try:
+            (path / "memory.max").write_text(str(limit_mb * _MIB))
+            for optional, value in (("memory.swap.max", "0"), ("memory.oom.group", "1")):
+                if (path / optional).exists():
+                    (path / optional).write_text(value)
+        except OSError:
+            limit.remove()
+            return None
+        return limit
+
+    def join(self) -> None:
+        """Move the calling process into the cgroup (runs in the child before exec)."""
+        (self.path / "cgroup.procs").write_text("0")
+
+    def holds(self, pid: int) -> bool:
+        """Whether ``pid`` is in this cgroup (the parent's check that ``join`` worked)."""
+        try:
+            lines = (_PROC / str(pid) / "cgroup").read_text().splitlines()
+        except OSError:
+            return False
+        return f"0::{self.relative}" in lines
+
+    def _read(self, name: str) -> str:
+        try:
+            return (self.path / name).read_text()
+        except OSError:
+            return ""
+
+    def peak_bytes(self) -> int:
+        """The kernel's peak (``memory.peak``, Linux 5.19+), else current usage, else 0."""
+        for name in ("memory.peak", "memory.current"):
+            text = self._read(name).strip()
+            if text.isdigit():
+                return int(text)
+        return 0
+
+    def oom_killed(self) -> bool:
+        """Whether the kernel killed anything in the cgroup for passing ``memory.max``."""
+        for line in self._read("memory.events").splitlines():
+            key, _, count = line.partition(" ")
+            if key in ("oom_kill", "oom_group_kill") and count.strip() not in ("", "0"):
+                return True
+        return False
+
+    def remove(self) -> None:
+        """Kill what is left (``cgroup.kill``, Linux 5.14+) and remove the directory. Best effort:
+        a failure is logged and leaves an empty cgroup behind, which is harmless."""
+        kill = self.path / "cgroup.kill"
+        try:
+            if kill.exists():
+                kill.write_text("1")
+            self.path.rmdir()
+        except OSError as exc:
+            _log.warning("could not remove cgroup %s: %s", self.path, exc)

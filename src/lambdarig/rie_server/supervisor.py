@@ -15,18 +15,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import itertools
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Callable, Optional, Protocol
 
 from lambdarig.rie_server.errors import ProcessStartError
-from lambdarig.rie_server.memory import MemoryWatch, to_mb
+from lambdarig.rie_server.memory import CgroupLimit, MemoryWatch, to_mb
 
 _PR_SET_PDEATHSIG = 1
 _READ_CHUNK = 65536
 _MAX_LINE = 256 * 1024  # a longer line without a newline is delivered in pieces
+_serial = itertools.count()  # names this emulator's cgroups
 
 
 class RuntimeProcess(Protocol):
@@ -74,6 +77,20 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+def _child_setup(limit: CgroupLimit | None) -> Callable[[], None]:
+    """The pre-exec hook: die with the parent, join the memory cgroup if there is one."""
+
+    def setup() -> None:
+        _die_with_parent()
+        if limit is not None:
+            # Nothing can be reported from here; the parent checks with ``limit.holds`` and
+            # falls back to sampling when the join did not happen.
+            with contextlib.suppress(OSError):
+                limit.join()
+
+    return setup
+
+
 class LocalProcess:
     """A runtime subprocess leading its own process group, with a memory watch."""
 
@@ -82,8 +99,10 @@ class LocalProcess:
         proc: asyncio.subprocess.Process,
         on_line: Callable[[str], None],
         memory_mb: int,
+        cgroup: CgroupLimit | None = None,
     ) -> None:
         self._proc = proc
+        self._cgroup = cgroup
         self.pid: int | None = proc.pid
         self._on_line = on_line
         self._watch = MemoryWatch(proc.pid, memory_mb, self._on_memory_exceeded)
@@ -97,8 +116,8 @@ class LocalProcess:
 
     @property
     def out_of_memory(self) -> bool:
-        """True once the memory watch killed the tree."""
-        return self._watch.exceeded
+        """True once the tree was killed for its memory (by the watch or the kernel)."""
+        return self._watch.exceeded or (self._cgroup is not None and self._cgroup.oom_killed())
 
     def _on_memory_exceeded(self) -> None:
         self.kill()
@@ -126,6 +145,8 @@ class LocalProcess:
         _, still_open = await asyncio.wait(self._pumps, timeout=1.0)
         for pump in still_open:
             pump.cancel()
+        if self._cgroup is not None:
+            self._cgroup.remove()
         return code
 
     def _signal_group(self, signum: int) -> None:
@@ -148,7 +169,8 @@ class LocalProcess:
 
     def peak_memory_mb(self) -> int:
         """Peak usage of the tree seen since start, MiB (cheap: re-reads the known processes)."""
-        return self._watch.quick_peak_mb()
+        peak = self._watch.quick_peak_mb()
+        return max(peak, to_mb(self._cgroup.peak_bytes())) if self._cgroup is not None else peak
 
 
 def _group_alive(pgid: int) -> bool:
@@ -166,7 +188,9 @@ async def spawn_local(
     on_line: Callable[[str], None],
     memory_mb: int,
 ) -> RuntimeProcess:
-    """Start ``argv`` in a new session with piped stdout/stderr; raises ``ProcessStartError``."""
+    """Start ``argv`` in a new session with piped stdout/stderr, in a memory cgroup where the
+    host allows one (``memory.CgroupLimit``); raises ``ProcessStartError``."""
+    cgroup = CgroupLimit.create(f"lambdarig-{os.getpid()}-{next(_serial)}", memory_mb)
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv,
@@ -176,10 +200,15 @@ async def spawn_local(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_child_setup(cgroup),
         )
-    except OSError as exc:
+    except (OSError, subprocess.SubprocessError) as exc:
+        if cgroup is not None:
+            cgroup.remove()
         raise ProcessStartError(
             f"expected an executable bootstrap {list(argv)!r} (cwd {cwd!r}), got: {exc}"
         ) from exc
-    return LocalProcess(proc, on_line, memory_mb)
+    if cgroup is not None and not cgroup.holds(proc.pid):
+        cgroup.remove()
+        cgroup = None
+    return LocalProcess(proc, on_line, memory_mb, cgroup)
