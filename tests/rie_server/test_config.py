@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.errors import ConfigError
+from lambdarig.rie_server.invoke_protocol import CompatMode
+from lambdarig.rie_server.platform_logs import LogFormat
+
+PY = sys.executable
+BASE_ENV = {"PATH": os.environ.get("PATH", os.defpath)}
+
+
+def load(argv: list[str], **environ: str) -> EmulatorConfig:
+    return EmulatorConfig.from_environ_and_args({**BASE_ENV, **environ}, argv)
+
+
+def fails(argv: list[str], **environ: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load(argv, **environ)
+    return str(caught.value)
+
+
+def test_defaults_are_aws_lambda_ries() -> None:
+    config = load([PY, "-m", "awslambdaric", "app.handler"])
+    assert config.command == (PY, "-m", "awslambdaric", "app.handler")
+    assert (config.invoke_host, config.invoke_port) == ("0.0.0.0", 8080)
+    assert config.runtime_api_address == "127.0.0.1:9001"
+    assert (config.timeout_s, config.memory_mb) == (300.0, 3008)
+    assert config.function.name == "test_function"
+    assert config.function.version == "$LATEST"
+    assert config.function.arn == "arn:aws:lambda:us-east-1:012345678912:function:test_function"
+    assert config.handler == "app.handler"
+    assert (config.max_concurrency, config.provisioned, config.lazy_init) == (10, 0, False)
+    assert config.compat is CompatMode.SERVICE
+    assert config.log_format is LogFormat.TEXT
+    assert config.managed_concurrency is None
+
+
+def test_flags() -> None:
+    config = load(
+        [
+            "--runtime-interface-emulator-address",
+            "127.0.0.1:0",
+            "--runtime-api-address=127.0.0.1:0",
+            "--log-level",
+            "DEBUG",
+            "--enable-init-caching",
+            "--max-concurrency",
+            "4",
+            "--provisioned",
+            "2",
+            "--lazy-init",
+            "--compat",
+            "rie",
+            "--memory",
+            "256",
+            "--timeout",
+            "1.5",
+            PY,
+            "-m",
+            "lambdarig.runtime_client",
+            "app.handler",
+        ]
+    )
+    assert (config.invoke_host, config.invoke_port) == ("127.0.0.1", 0)
+    assert config.runtime_api_address == "127.0.0.1:0"
+    assert (config.log_level, config.enable_init_caching) == ("debug", True)
+    assert (config.max_concurrency, config.provisioned, config.lazy_init) == (4, 2, True)
+    assert config.compat is CompatMode.RIE
+    assert (config.memory_mb, config.timeout_s) == (256, 1.5)
+    assert config.command[1:] == ("-m", "lambdarig.runtime_client", "app.handler")
+
+
+def test_double_dash_separates_the_command() -> None:
+    assert load(["--", PY, "-c", "pass"]).command == (PY, "-c", "pass")
+
+
+def test_environment_variables() -> None:
+    config = load(
+        [PY, "x.y"],
+        AWS_LAMBDA_FUNCTION_TIMEOUT="7",
+        AWS_LAMBDA_FUNCTION_NAME="MyCoolName",
+        AWS_LAMBDA_FUNCTION_VERSION="3",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE="512",
+        AWS_LAMBDA_LOG_FORMAT="json",
+        AWS_REGION="eu-west-1",
+        LOG_LEVEL="warn",
+    )
+    assert (config.timeout_s, config.memory_mb) == (7.0, 512)
+    assert config.function.arn == "arn:aws:lambda:eu-west-1:012345678912:function:MyCoolName"
+    assert config.function.version == "3"
+    assert config.log_format is LogFormat.JSON
+    assert config.log_level == "warn"
+
+
+def test_flags_override_environment() -> None:
+    config = load(["--timeout", "2", "--memory", "1024", PY], AWS_LAMBDA_FUNCTION_TIMEOUT="9")
+    assert (config.timeout_s, config.memory_mb) == (2.0, 1024)
+
+
+def test_handler_precedence() -> None:
+    assert load([PY, "-m", "ric", "cli.handler"]).handler == "cli.handler"
+    assert load([PY, "-m", "ric", "cli.handler"], _HANDLER="h.env").handler == "h.env"
+    env = {"_HANDLER": "h.env", "AWS_LAMBDA_FUNCTION_HANDLER": "h.fn"}
+    assert load([PY, "-m", "ric", "cli.handler"], **env).handler == "h.fn"
+    assert load([PY]).handler is None
+
+
+def test_runtime_environment_as_the_service_sets_it() -> None:
+    config = load(
+        [PY, "-m", "ric", "app.handler"],
+        CUSTOM="1",
+        AWS_LAMBDA_FUNCTION_NAME="fn",
+        AWS_LAMBDA_RUNTIME_API="1.2.3.4:1",
+        LANG="C.UTF-8",
+    )
+    env = config.runtime_env
+    assert env["CUSTOM"] == "1"
+    assert env["_HANDLER"] == "app.handler"
+    assert env["AWS_LAMBDA_FUNCTION_NAME"] == "fn"
+    assert env["AWS_LAMBDA_FUNCTION_VERSION"] == "$LATEST"
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "3008"
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/Functions"
+    assert env["AWS_LAMBDA_LOG_STREAM_NAME"] == "$LATEST"
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert env["LANG"] == "C.UTF-8"  # unreserved: the caller's value wins
+    assert env["TZ"] == ":UTC"
+    assert "AWS_LAMBDA_RUNTIME_API" not in env  # each environment sets its own
+    assert "AWS_LAMBDA_MAX_CONCURRENCY" not in env
+
+
+def test_reserved_variables_win_over_the_callers() -> None:
+    env = load(["--memory", "256", PY, "x.y"], AWS_LAMBDA_FUNCTION_MEMORY_SIZE="999").runtime_env
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+
+
+def test_managed_instances_mode() -> None:
+    config = load([PY], AWS_LAMBDA_MAX_CONCURRENCY="4")
+    assert config.managed_concurrency == 4
+    assert config.runtime_env["AWS_LAMBDA_MAX_CONCURRENCY"] == "4"
+    assert config.log_format is LogFormat.JSON  # RIE-LMI's default
+
+
+def test_bootstrap_discovery(tmp_path: Path) -> None:
+    bootstrap = tmp_path / "bootstrap"
+    bootstrap.write_text("#!/bin/sh\n")
+    bootstrap.chmod(0o755)
+    missing = str(tmp_path / "missing")
+    config = EmulatorConfig.from_environ_and_args(
+        BASE_ENV, [], bootstrap_candidates=(missing, str(bootstrap))
+    )
+    assert config.command == (str(bootstrap),)
+    with pytest.raises(ConfigError, match="expected a runtime command after the flags"):
+        EmulatorConfig.from_environ_and_args(BASE_ENV, [], bootstrap_candidates=(missing,))
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "message"),
+    [
+        (["--timeout", "abc", PY], {}, "argument --timeout: invalid float value: 'abc'"),
+        (["--timeout", "0", PY], {}, "expected --timeout to be a number of seconds > 0, got 0.0"),
+        (
+            [PY],
+            {"AWS_LAMBDA_FUNCTION_TIMEOUT": "3s"},
+            "expected AWS_LAMBDA_FUNCTION_TIMEOUT to be a number of seconds > 0, got '3s'",
+        ),
+        (
+            [PY],
+            {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "lots"},
+            "expected AWS_LAMBDA_FUNCTION_MEMORY_SIZE to be a whole number of MB in 128-10240, "
+            "got 'lots'",
+        ),
+        (
+            ["--memory", "64", PY],
+            {},
+            "expected --memory to be a whole number of MB in 128-10240, got 64",
+        ),
+        (
+            ["--runtime-interface-emulator-address", "8080", PY],
+            {},
+            "expected --runtime-interface-emulator-address as HOST:PORT with PORT in 0-65535, "
+            "got '8080'",
+        ),
+        (
+            ["--runtime-api-address", "localhost:99999", PY],
+            {},
+            "expected --runtime-api-address as HOST:PORT with PORT in 0-65535, "
+            "got 'localhost:99999'",
+        ),
+        (["--max-concurrency", "0", PY], {}, "expected --max-concurrency >= 1, got 0"),
+        (
+            ["--max-concurrency", "2", "--provisioned", "3", PY],
+            {},
+            "expected --provisioned between 0 and --max-concurrency (2), got 3",
+        ),
+        (["--compat", "sam", PY], {}, "argument --compat: invalid choice: 'sam'"),
+        (["--no-such-flag", PY], {}, "unrecognized arguments: --no-such-flag"),
+        (
+            [PY],
+            {"AWS_LAMBDA_MAX_CONCURRENCY": "many"},
+            "expected AWS_LAMBDA_MAX_CONCURRENCY to be a whole number >= 1, got 'many'",
+        ),
+        (
+            [PY],
+            {"AWS_LAMBDA_LOG_FORMAT": "xml"},
+            "expected AWS_LAMBDA_LOG_FORMAT to be Text or JSON, got 'xml'",
+        ),
+        (
+            ["no-such-runtime-binary-xyz"],
+            {},
+            "expected an executable runtime command, got 'no-such-runtime-binary-xyz' "
+            "(not found or not executable)",
+        ),
+    ],
+)
+def test_bad_values_are_one_line_errors(
+    argv: list[str], environ: dict[str, str], message: str
+) -> None:
+    got = fails(argv, **environ)
+    assert got.startswith(message)
+    assert "\n" not in got

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import datetime
+import io
+import json
+
+from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
+from lambdarig.rie_server.platform_logs import (
+    InvocationLog,
+    LogFormat,
+    LogWriter,
+    PlatformLogFormatter,
+    billed_ms,
+)
+
+NOW = datetime.datetime(2026, 11, 27, 12, 0, 0, 123456, tzinfo=datetime.timezone.utc)
+TEXT = PlatformLogFormatter(LogFormat.TEXT, 128, "$LATEST")
+JSON = PlatformLogFormatter(LogFormat.JSON, 128, "$LATEST")
+
+
+def outcome(kind: OutcomeKind = OutcomeKind.SUCCESS, **fields: object) -> InvokeOutcome:
+    values: dict[str, object] = {
+        "body": b"",
+        "content_type": None,
+        "error_type": None,
+        "error_message": None,
+        "duration_ms": 12.341,
+        "init_duration_ms": None,
+        "max_memory_used_mb": 41,
+    }
+    values.update(fields)
+    return InvokeOutcome(kind, **values)  # type: ignore[arg-type]
+
+
+def test_start_and_end_lines() -> None:
+    assert TEXT.start("abc", NOW) == "START RequestId: abc Version: $LATEST"
+    assert TEXT.end("abc") == ["END RequestId: abc"]
+
+
+def test_report_line_is_tab_separated_with_real_figures() -> None:
+    line = TEXT.report("abc", outcome(), NOW)
+    assert line == (
+        "REPORT RequestId: abc\tDuration: 12.34 ms\tBilled Duration: 13 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 41 MB\t"
+    )
+
+
+def test_report_line_cold_start_has_init_duration() -> None:
+    line = TEXT.report("abc", outcome(init_duration_ms=95.678), NOW)
+    assert line.endswith("Max Memory Used: 41 MB\tInit Duration: 95.68 ms\t")
+
+
+def test_report_line_timeout_status() -> None:
+    line = TEXT.report("abc", outcome(OutcomeKind.TIMEOUT, error_type="Sandbox.Timedout"), NOW)
+    assert line.endswith("Max Memory Used: 41 MB\tStatus: timeout\t")
+
+
+def test_report_line_out_of_memory() -> None:
+    oom = outcome(OutcomeKind.CRASH, error_type="Runtime.ExitError", out_of_memory=True)
+    line = TEXT.report("abc", oom, NOW)
+    assert line.endswith("\tStatus: error\tError Type: Runtime.OutOfMemory\t")
+
+
+def test_report_line_crash() -> None:
+    crash = outcome(OutcomeKind.CRASH, error_type="Runtime.ExitError")
+    assert TEXT.report("abc", crash, NOW).endswith(
+        "\tStatus: error\tError Type: Runtime.ExitError\t"
+    )
+
+
+def test_function_error_is_not_a_platform_error() -> None:
+    error = outcome(OutcomeKind.FUNCTION_ERROR, error_type="Runtime.Unknown")
+    assert "Status" not in TEXT.report("abc", error, NOW)
+
+
+def test_crash_lines_precede_end() -> None:
+    message = "RequestId: abc Error: Runtime exited with error: exit status 1"
+    crash = outcome(OutcomeKind.CRASH, error_type="Runtime.ExitError", error_message=message)
+    assert TEXT.failure("abc", crash) == [message, "Runtime.ExitError"]
+
+
+def test_init_report_line() -> None:
+    failed = outcome(
+        OutcomeKind.INIT_ERROR, error_type="Runtime.ImportModuleError", init_duration_ms=50.0
+    )
+    assert TEXT.init_report(failed, "init", NOW) == (
+        "INIT_REPORT Init Duration: 50.00 ms\tPhase: init\tStatus: error\t"
+        "Error Type: Runtime.ImportModuleError"
+    )
+
+
+def test_billed_duration_rounds_up() -> None:
+    assert [billed_ms(0.0), billed_ms(1.0), billed_ms(1.01), billed_ms(99.9)] == [1, 1, 2, 100]
+
+
+def test_json_format_platform_events() -> None:
+    start = json.loads(JSON.start("abc", NOW, tenant_id="t1"))
+    assert start == {
+        "time": "2026-11-27T12:00:00.123Z",
+        "type": "platform.start",
+        "record": {"requestId": "abc", "version": "$LATEST", "tenantId": "t1"},
+    }
+    assert JSON.end("abc") == []
+    report = json.loads(JSON.report("abc", outcome(init_duration_ms=5.0), NOW))
+    assert report["type"] == "platform.report"
+    assert report["record"] == {
+        "requestId": "abc",
+        "status": "success",
+        "metrics": {
+            "durationMs": 12.34,
+            "billedDurationMs": 13,
+            "memorySizeMB": 128,
+            "maxMemoryUsedMB": 41,
+            "initDurationMs": 5.0,
+        },
+    }
+    timed_out = json.loads(JSON.report("abc", outcome(OutcomeKind.TIMEOUT), NOW))
+    assert timed_out["record"]["status"] == "timeout"
+
+
+def test_invocation_log_keeps_the_last_4_kb() -> None:
+    log = InvocationLog(4096)
+    for number in range(1000):
+        log.add(f"line {number:04d}")
+    tail = log.tail()
+    assert len(tail) == 4096
+    assert tail.endswith(b"line 0999\n")
+    short = InvocationLog(4096)
+    short.add("START")
+    short.add("END")
+    assert short.tail() == b"START\nEND\n"
+
+
+def test_log_writer_plain_when_not_a_terminal() -> None:
+    stream = io.StringIO()
+    LogWriter(stream).write(["a", "b"], "env-1")
+    assert stream.getvalue() == "a\nb\n"
+
+
+def test_log_writer_prefixes_and_colours_per_environment_on_a_terminal() -> None:
+    stream = io.StringIO()
+    writer = LogWriter(stream, decorate=True)
+    writer.write(["one"], "env-1")
+    writer.write(["two"], "env-2")
+    first, second = stream.getvalue().splitlines()
+    assert "env-1 |" in first and first.endswith("one") and first.startswith("\x1b[")
+    assert "env-2 |" in second and first[:5] != second[:5]
