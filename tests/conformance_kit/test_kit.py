@@ -18,11 +18,13 @@ def _failed(report: KitReport) -> set[str]:
     return set(report.failed)
 
 
+@pytest.mark.slow
 def test_passes_against_our_client(our_emulator: HarnessSettings) -> None:
     report = run_kit(OUR_CLIENT, settings=our_emulator)
     assert report.passed, report.table()
 
 
+@pytest.mark.slow
 @pytest.mark.peers
 def test_passes_against_awslambdaric(
     our_emulator: HarnessSettings, awslambdaric_runtime: list[str]
@@ -31,11 +33,13 @@ def test_passes_against_awslambdaric(
     assert report.passed, report.table()
 
 
+@pytest.mark.slow
 def test_reports_the_broken_runtime(our_emulator: HarnessSettings) -> None:
     report = run_kit(BROKEN_RUNTIME, settings=our_emulator)
     assert _failed(report) == BROKEN_CASES, report.table()
 
 
+@pytest.mark.slow
 @pytest.mark.peers
 @pytest.mark.parametrize("runtime", ["ours", "awslambdaric"])
 def test_behind_aws_rie_only_its_deviations_fail(

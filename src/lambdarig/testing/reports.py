@@ -158,16 +158,21 @@ class LogBook:
                 self._cond.wait(remaining)
 
     def _collect(self, request_id: str | None, since: int) -> InvocationLogs | None:
-        lines = self._lines[since:]
+        lines = self._lines
         begin = None
-        for index, line in enumerate(lines):
-            started = parse_start(line)
+        for index in range(since, len(lines)):
+            started = parse_start(lines[index])
             if started is not None and (request_id is None or started == request_id):
                 begin, request_id = index, started
                 break
         if begin is None or request_id is None:
             return None
-        init_lines = [ln for ln in lines[:begin] if not is_platform_line(ln)]
+        # Init output (eager init prints it before the invoke was even sent) runs back to the
+        # previous invocation's last platform line.
+        first = begin
+        while first > 0 and not is_platform_line(lines[first - 1]):
+            first -= 1
+        init_lines = lines[first:begin]
         body: list[str] = []
         report = None
         ended = False
