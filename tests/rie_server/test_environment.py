@@ -637,3 +637,94 @@ def test_managed_instances_queued_invoke_that_timed_out_is_never_delivered(run_e
     gone = '410 {"errorMessage":"Invoke timeout","errorType":"InvokeTimeout"}'
     # q2 was withdrawn from the queue: no worker ever ran it, so it never posted
     assert statuses == [gone, gone, '202 {"status":"OK"}']
+
+
+# --- Same misbehaving runtime, same Runtime API answers as aws-lambda-rie ----------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _statuses_under_rie(rie: Path, scenario: str, expected_lines: int) -> list[str]:
+    import http.client
+    import subprocess
+
+    port, api_port = _free_port(), _free_port()
+    proc = subprocess.Popen(
+        [
+            str(rie),
+            "--runtime-interface-emulator-address",
+            f"127.0.0.1:{port}",
+            "--runtime-api-address",
+            f"127.0.0.1:{api_port}",
+            sys.executable,
+            FAKE,
+            scenario,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(250):  # readiness: the invoke port accepts connections
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            try:
+                probe.connect()
+                break
+            except OSError:
+                time.sleep(0.02)
+            finally:
+                probe.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("POST", "/2015-03-31/functions/function/invocations", body=b'"p0"')
+        conn.getresponse().read()
+        conn.close()
+        statuses: list[str] = []
+        assert proc.stdout is not None
+        while len(statuses) < expected_lines:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith("STATUS "):
+                statuses.append(line.rstrip("\n")[len("STATUS ") :])
+        return statuses
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def _statuses_under_us(scenario: str, expected_lines: int) -> list[str]:
+    run_ = Run(spec(scenario))
+
+    async def main() -> None:
+        try:
+            await run_.env.invoke(request("r0", b'"p0"'))
+            for _ in range(250):
+                if len(run_.statuses()) >= expected_lines:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await run_.env.stop(grace_s=0.2)
+
+    asyncio.run(main())
+    return run_.statuses()[:expected_lines]
+
+
+@pytest.mark.peers
+@pytest.mark.parametrize(
+    ("scenario", "lines"),
+    [("twice", 3), ("wrong_id", 2), ("init_error", 3), ("too_large", 1)],
+)
+def test_runtime_api_answers_match_aws_lambda_rie(
+    rie_binary: Path, scenario: str, lines: int
+) -> None:
+    theirs = _statuses_under_rie(rie_binary, scenario, lines)
+    assert len(theirs) == lines
+    assert _statuses_under_us(scenario, lines) == theirs
