@@ -147,7 +147,11 @@ class Emulator:
         )
 
     def _local_environment(self, spec: EnvironmentSpec, env_id: str) -> PooledEnvironment:
-        return Environment(spec, env_id, self._logs.output)
+        return Environment(spec, env_id, self.on_output)
+
+    def on_output(self, env_id: str, line: str) -> None:
+        """One line of an environment's stdout/stderr: printed, and kept for Tail."""
+        self._logs.output(env_id, line)
 
     @property
     def pool(self) -> EnvironmentPool:

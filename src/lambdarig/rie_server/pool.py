@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from lambdarig.rie_server.environment import EnvironmentSpec, InvokeOutcome, InvokeRequest
-from lambdarig.rie_server.errors import Throttled
+from lambdarig.rie_server.errors import EnvironmentStopped, Throttled
 
 ENV_INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
 INIT_ON_DEMAND = "on-demand"
@@ -113,8 +113,10 @@ class EnvironmentPool:
         """Run ``request`` in a free environment; never raises for function failures.
 
         Raises ``Throttled`` when every slot is busy at the cap, unless ``wait`` (then it blocks
-        until a slot frees up: the Event queue's behaviour).
+        until a slot frees up: the Event queue's behaviour); ``EnvironmentStopped`` after ``stop``.
         """
+        if self._stopped:
+            raise EnvironmentStopped("expected a running environment pool, got a stopped one")
         slot = self._reserve()
         while slot is None:
             if not wait:
@@ -123,6 +125,8 @@ class EnvironmentPool:
                 )
             async with self._freed:
                 await self._freed.wait()
+            if self._stopped:
+                raise EnvironmentStopped("expected a running environment pool, got a stopped one")
             slot = self._reserve()
         try:
             await self._ensure_started(slot)
@@ -172,4 +176,6 @@ class EnvironmentPool:
     async def stop(self, grace_s: float = 2.0) -> None:
         """Stop every environment: SIGTERM, then SIGKILL after ``grace_s``. Idempotent."""
         self._stopped = True
+        async with self._freed:
+            self._freed.notify_all()
         await asyncio.gather(*(slot.environment.stop(grace_s) for slot in self._slots))
