@@ -8,7 +8,9 @@ Lifecycle of the process (a *generation*): spawn -> init (until its first ``/nex
 exit or kill. Every failure that ends a generation (init error, crash, timeout, out-of-memory)
 marks the environment for re-init; the next ``invoke`` then runs a suppressed init inside its own
 deadline and reports ``init_duration_ms``. The listener outlives generations, so the address given
-to the runtime never changes.
+to the runtime never changes. Unlike aws-lambda-rie: init is eager (``start``), timeouts say
+``N.NN`` seconds, and in Managed Instances mode a timeout spares the environment (the late post
+gets 410) instead of resetting it.
 """
 
 from __future__ import annotations

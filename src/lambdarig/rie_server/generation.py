@@ -4,6 +4,11 @@ Holds the asyncio side of the Runtime API for one process: the queue of events w
 ``/next``, the futures the environment awaits, and the sans-IO machines from ``lifecycle`` that
 judge every post. A new process gets a new generation, so nothing a dead process left behind can
 finish a newer invocation.
+
+Where aws-lambda-rie (2026-01) differs, we follow RAPID/the service: each event carries a fresh
+``Lambda-Runtime-Invocation-Id`` and a post echoing another one gets 410; a ``/response`` with an
+invalid ``Lambda-Runtime-Function-Response-Mode`` is refused (400) without moving any state, so a
+correct post may follow (aws-lambda-rie moves to ``InvocationResponse`` first and then answers 403).
 """
 
 from __future__ import annotations
