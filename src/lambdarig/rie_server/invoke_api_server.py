@@ -90,6 +90,4 @@ class InvokeApiServer:
         response = web.Response(status=answer.status, body=answer.body)
         for name, value in answer.headers:
             response.headers[name] = value
-        if not any(name.lower() == "content-type" for name, _ in answer.headers):
-            response.headers.pop("Content-Type", None)
         return response

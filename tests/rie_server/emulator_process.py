@@ -1,0 +1,133 @@
+"""Run the emulator as a real subprocess for a test: wait for its ready line (probe, never sleep),
+always stop it (SIGTERM, then SIGKILL), and check nothing it started outlives it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+READY = re.compile(r"^lambdarig-rie: listening on (http://\S+)$")
+ROOT = Path(__file__).resolve().parents[2]
+HELLO = ROOT / "examples" / "hello"
+OUR_RUNTIME = (sys.executable, "-m", "lambdarig.runtime_client")
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[bytes]
+    url: str
+    stdout_path: Path
+    stderr_lines: list[str]
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(errors="replace")
+
+    def descendants(self) -> set[int]:
+        return descendants(self.process.pid)
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: set[int] = set()
+    stack = [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def wait_ready(process: subprocess.Popen[bytes], lines: list[str], timeout_s: float) -> str:
+    assert process.stderr is not None
+    deadline = time.monotonic() + timeout_s
+    buffer = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stderr], [], [], 0.1)
+        if not ready:
+            if process.poll() is not None:
+                break
+            continue
+        chunk = os.read(process.stderr.fileno(), 65536)
+        if not chunk:
+            break
+        buffer += chunk
+        *complete, buffer_tail = buffer.split(b"\n")
+        buffer = buffer_tail
+        for raw in complete:
+            line = raw.decode(errors="replace")
+            lines.append(line)
+            match = READY.match(line)
+            if match:
+                return match.group(1)
+    raise AssertionError(f"emulator never became ready; stderr: {lines + [buffer.decode()]!r}")
+
+
+@contextlib.contextmanager
+def emulator(
+    argv: Sequence[str],
+    tmp_path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = HELLO,
+    entry: Sequence[str] = (sys.executable, "-m", "lambdarig.rie_server"),
+    ready_timeout_s: float = 30.0,
+) -> Iterator[Running]:
+    """Start ``entry argv`` and yield once it printed its ready line; always cleaned up."""
+    stdout_path = tmp_path / f"emulator-{time.monotonic_ns()}.out"
+    full_env = {**os.environ, **(env or {})}
+    with open(stdout_path, "wb") as stdout:
+        process = subprocess.Popen(
+            [*entry, *argv], cwd=cwd, env=full_env, stdout=stdout, stderr=subprocess.PIPE
+        )
+    lines: list[str] = []
+    seen: set[int] = set()
+    try:
+        url = wait_ready(process, lines, ready_timeout_s)
+        running = Running(process, url, stdout_path, lines)
+        yield running
+        seen = running.descendants()
+    finally:
+        seen |= descendants(process.pid)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+        deadline = time.monotonic() + 5
+        while any(alive(pid) for pid in seen) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        leaked = [pid for pid in seen if alive(pid)]
+        for pid in leaked:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        assert not leaked, f"processes outlived the emulator: {leaked}"

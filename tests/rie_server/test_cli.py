@@ -1,0 +1,126 @@
+"""``lambdarig-rie`` / ``python -m lambdarig.rie_server`` as a real process."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.rie_server.emulator_process import HELLO, OUR_RUNTIME, emulator
+
+LOCAL = [
+    "--runtime-interface-emulator-address",
+    "127.0.0.1:0",
+    "--runtime-api-address",
+    "127.0.0.1:0",
+]
+HELLO_RUNTIME = [*OUR_RUNTIME, "app.handler"]
+
+
+def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lambdarig.rie_server", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        cwd=HELLO,
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--no-such-flag", "x"], "lambdarig-rie: error: unrecognized arguments: --no-such-flag"),
+        (
+            ["--timeout", "soon", "python"],
+            "lambdarig-rie: error: argument --timeout: invalid float value: 'soon'",
+        ),
+        (
+            ["--runtime-interface-emulator-address", "nowhere", "python"],
+            "lambdarig-rie: error: expected --runtime-interface-emulator-address as HOST:PORT "
+            "with PORT in 0-65535, got 'nowhere'",
+        ),
+        (
+            ["/no/such/bootstrap"],
+            "lambdarig-rie: error: expected an executable runtime command, "
+            "got '/no/such/bootstrap' (not found or not executable)",
+        ),
+    ],
+)
+def test_bad_flags_and_values_are_one_line_errors_with_exit_2(
+    argv: list[str], message: str
+) -> None:
+    done = run_cli(*argv)
+    assert done.returncode == 2
+    assert done.stderr == message + "\n"
+    assert done.stdout == ""
+
+
+def test_help_shows_aws_flags_ours_and_an_example() -> None:
+    done = run_cli("--help")
+    assert done.returncode == 0
+    for flag in (
+        "--runtime-interface-emulator-address",
+        "--runtime-api-address",
+        "--log-level",
+        "--enable-init-caching",
+        "--max-concurrency",
+        "--provisioned",
+        "--lazy-init",
+        "--compat",
+        "--memory",
+        "--timeout",
+    ):
+        assert flag in done.stdout
+    assert "example: lambdarig-rie" in done.stdout
+
+
+def test_console_script_is_installed() -> None:
+    assert shutil.which("lambdarig-rie", path=str(Path(sys.executable).parent)) is not None
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serves_then_exits_0_on_signal_leaving_nothing_behind(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    with emulator([*LOCAL, "--timeout", "3", *HELLO_RUNTIME], tmp_path) as running:
+        url = f"{running.url}/2015-03-31/functions/function/invocations"
+        response = httpx.post(url, content=b'{"name": "cli"}', timeout=30)
+        assert response.status_code == 200
+        assert response.json()["message"] == "Hello, cli!"
+        assert running.descendants(), "expected the runtime to run below the emulator"
+        running.process.send_signal(signum)
+        assert running.process.wait(timeout=15) == 0
+    printed = running.stdout()
+    assert "hello handler called for cli" in printed
+    assert "REPORT RequestId: " in printed
+
+
+def test_address_in_use_is_exit_1(tmp_path: Path) -> None:
+    with emulator([*LOCAL, *HELLO_RUNTIME], tmp_path) as running:
+        port = running.url.rsplit(":", 1)[1]
+        done = run_cli(
+            "--runtime-interface-emulator-address",
+            f"127.0.0.1:{port}",
+            "--runtime-api-address",
+            "127.0.0.1:0",
+            "--lazy-init",
+            *HELLO_RUNTIME,
+        )
+    assert done.returncode == 1
+    assert done.stderr.startswith("lambdarig-rie: error: could not start: ")
+
+
+def test_runtime_dies_with_the_emulator_even_on_sigkill(tmp_path: Path) -> None:
+    with emulator([*LOCAL, *HELLO_RUNTIME], tmp_path) as running:
+        children = running.descendants()
+        assert children
+        running.process.kill()
+        assert running.process.wait(timeout=10) == -signal.SIGKILL
+    # emulator() asserts on exit that none of ``children`` outlived the emulator.
