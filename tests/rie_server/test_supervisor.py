@@ -148,3 +148,24 @@ def test_children_die_when_the_emulator_is_sigkilled() -> None:
         proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_a_failing_output_consumer_does_not_block_the_runtime(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seen: list[str] = []
+
+    def consumer(line: str) -> None:
+        seen.append(line)
+        raise ValueError("consumer bug")
+
+    # far more than a pipe buffer: a dead pump would leave the child blocked on write
+    code = "for i in range(3000): print('line', i, '.' * 100)\n"
+
+    async def main() -> int:
+        process = await spawn_local([sys.executable, "-c", code], None, ENV, consumer, 512)
+        return await asyncio.wait_for(process.wait(), timeout=20)
+
+    assert asyncio.run(main()) == 0
+    assert len(seen) == 3000 and seen[-1].startswith("line 2999 ")
+    assert caplog.text.count("output consumer failed") == 1

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import ctypes
 import itertools
+import logging
 import os
 import signal
 import subprocess
@@ -29,6 +30,7 @@ from lambdarig.rie_server.memory import CgroupLimit, MemoryWatch, to_mb
 _PR_SET_PDEATHSIG = 1
 _READ_CHUNK = 65536
 _MAX_LINE = 256 * 1024  # a longer line without a newline is delivered in pieces
+_log = logging.getLogger(__name__)
 _serial = itertools.count()  # names this emulator's cgroups
 
 
@@ -105,6 +107,7 @@ class LocalProcess:
         self._cgroup = cgroup
         self.pid: int | None = proc.pid
         self._on_line = on_line
+        self._consumer_failed = False
         self._watch = MemoryWatch(proc.pid, memory_mb, self._on_memory_exceeded)
         self._watch.sample()
         assert proc.stdout is not None and proc.stderr is not None
@@ -131,12 +134,21 @@ class LocalProcess:
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for line in lines:
-                self._on_line(line.decode("utf-8", "replace").rstrip("\r"))
+                self._deliver(line.decode("utf-8", "replace").rstrip("\r"))
             while len(pending) >= _MAX_LINE:
-                self._on_line(pending[:_MAX_LINE].decode("utf-8", "replace"))
+                self._deliver(pending[:_MAX_LINE].decode("utf-8", "replace"))
                 pending = pending[_MAX_LINE:]
         if pending:
-            self._on_line(pending.decode("utf-8", "replace").rstrip("\r"))
+            self._deliver(pending.decode("utf-8", "replace").rstrip("\r"))
+
+    def _deliver(self, line: str) -> None:
+        # A failing consumer must not stop the pump: the runtime would block on a full pipe.
+        try:
+            self._on_line(line)
+        except Exception:
+            if not self._consumer_failed:  # once per process: a broken consumer fails every line
+                self._consumer_failed = True
+                _log.exception("output consumer failed on a line of runtime %s", self.pid)
 
     async def wait(self) -> int:
         """Wait for exit, then for the output to drain (bounded: grandchildren may hold pipes)."""
