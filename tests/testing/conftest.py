@@ -37,7 +37,7 @@ def _our_emulator() -> tuple[str, ...]:
     return (sys.executable, "-m", "lambdarig.rie_server")
 
 
-def _stack(name: str) -> Stack:
+def make_stack(name: str) -> Stack:
     emulator_name, runtime = name.split("+")
     emulator = _our_emulator() if emulator_name == "ours" else (str(peers.require_rie()),)
     ric = str(peers.require_awslambdaric()) if runtime == "awslambdaric" else None
@@ -64,7 +64,7 @@ def _stack(name: str) -> Stack:
 )
 def stack(request: pytest.FixtureRequest) -> Stack:
     """(emulator + runtime) combinations; aws-rie is AWS's binary, awslambdaric AWS's client."""
-    return _stack(request.param)
+    return make_stack(request.param)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterator
 
 import pytest
 
 from lambdarig.testing import FunctionSpec, LambdaFunction, MissingDependency, ProcessRegistry
-from tests.testing.conftest import FIXTURES, Stack
+from tests.testing.conftest import FIXTURES, Stack, make_stack
 
 
 @pytest.fixture
@@ -74,3 +75,17 @@ def test_boto3_missing_is_a_clear_error(
     monkeypatch.setitem(sys.modules, "boto3", None)
     with pytest.raises(MissingDependency, match=r"pip install 'lambdarig\[aws\]'"):
         fn.boto3_client()
+
+
+def test_bootstrap_command_runtime() -> None:
+    stack = make_stack("ours+lambdarig")
+    spec = FunctionSpec.build(
+        "app.handler",
+        code=FIXTURES / "app",
+        runtime=["./bootstrap"],
+        env={"LAMBDARIG_TEST_PYTHON": sys.executable},
+    )
+    registry = ProcessRegistry()
+    with LambdaFunction(spec, stack.settings, registry) as function:
+        assert function.invoke({"n": 7}).payload["echo"] == {"n": 7}
+    registry.check()

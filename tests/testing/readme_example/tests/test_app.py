@@ -8,6 +8,6 @@ def test_greets(lambda_function):
     assert result.logs == ["greeting Ada"]
 
 
-@pytest.mark.lambda_function("app.handler", code="src", timeout=2)
+@pytest.mark.lambda_function("app.handler", code="src")
 def test_errors_are_data(lambda_fn):
     assert lambda_fn.invoke({}).payload["errorType"] == "KeyError"
