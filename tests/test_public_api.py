@@ -34,6 +34,17 @@ PUBLIC_API: dict[str, list[str]] = {
         "main",
         "run",
     ],
+    "lambdarig.rie_server": [
+        "ConfigError",
+        "Emulator",
+        "EmulatorConfig",
+        "EmulatorError",
+        "EnvironmentBusy",
+        "EnvironmentStopped",
+        "InvalidTransition",
+        "ProcessStartError",
+        "Throttled",
+    ],
     "lambdarig.events": [
         "EVENT_BUILDERS",
         "Body",
