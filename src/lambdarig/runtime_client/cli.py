@@ -7,6 +7,9 @@ Exit statuses: 2 for a configuration error (one line on stderr), 1 for an init e
 Runtime API failure, 64/65 for SnapStart hook failures, 143 (128 + SIGTERM) when terminated.
 SIGTERM raises ``SystemExit`` in the main thread so ``finally`` blocks and ``atexit`` handlers run
 (awslambdaric leaves SIGTERM at its default, which kills the process without either).
+``/next`` is read on the main thread: a signal interrupts the blocking read and its handler runs
+(PEP 475), so awslambdaric's helper-thread polling (python3.12+ execution environments) is not
+needed for signals to arrive.
 """
 
 from __future__ import annotations
@@ -63,7 +66,9 @@ class RuntimeSession:
     ``with`` block closes the connection and the sink.
     """
 
-    def __init__(self, config: RuntimeConfig, client_type: type[RuntimeAPIClient] | None = None):
+    def __init__(
+        self, config: RuntimeConfig, client_type: type[RuntimeAPIClient] | None = None
+    ) -> None:
         from lambdarig.runtime_client.client import RuntimeAPIClient
         from lambdarig.runtime_client.logs import setup_logging
         from lambdarig.runtime_client.transport import SocketTransport
