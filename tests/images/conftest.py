@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 FUNCTION = Path(__file__).parent / "fixtures" / "function"
+HELLO = Path(__file__).parents[2] / "examples" / "hello"
 # Offline bases built by images/base/build-base.sh (.ci/run builds them before the tests).
 BASES = {"bookworm": "lambdarig-base:bookworm", "trixie": "lambdarig-base:trixie"}
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
@@ -41,11 +42,11 @@ def require_base(client: Any, suite: str) -> str:
 
 
 @contextlib.contextmanager
-def built_image(client: Any, tag: str, **kwargs: Any) -> Iterator[Any]:
-    """Build ``tag`` from the fixture function; remove it (and its build cache stage) after."""
+def built_image(client: Any, tag: str, code: Path = FUNCTION, **kwargs: Any) -> Iterator[Any]:
+    """Build ``tag`` from ``code``; remove it (and its build cache stage) after."""
     from lambdarig.build.images import build_image
 
-    built = build_image(FUNCTION, tag, client=client, progress=lambda _line: None, **kwargs)
+    built = build_image(code, tag, client=client, progress=lambda _line: None, **kwargs)
     try:
         yield built
     finally:
@@ -60,11 +61,14 @@ def bookworm_image(docker_client: Any) -> Iterator[Any]:
         yield built
 
 
-@pytest.fixture(scope="session")
-def trixie_image(docker_client: Any) -> Iterator[Any]:
-    base = require_base(docker_client, "trixie")
-    with built_image(docker_client, "lambdarig-test/fn:trixie", base_image=base) as built:
-        yield built
+@pytest.fixture(scope="session", params=sorted(BASES))
+def hello_image(request: pytest.FixtureRequest, docker_client: Any) -> Iterator[tuple[str, Any]]:
+    """examples/hello built on each offline base: (suite, ImageBuild)."""
+    suite = request.param
+    base = require_base(docker_client, suite)
+    tag = f"lambdarig-test/hello:{suite}"
+    with built_image(docker_client, tag, code=HELLO, base_image=base) as built:
+        yield suite, built
 
 
 def _answers(url: str) -> bool:
