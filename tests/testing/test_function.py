@@ -12,16 +12,34 @@ from lambdarig.testing import FunctionSpec, LambdaFunction, MissingDependency, P
 from tests.testing.conftest import FIXTURES, Stack, make_stack
 
 
-@pytest.fixture
-def fn(stack: Stack) -> Iterator[LambdaFunction]:
+def _spec() -> FunctionSpec:
+    return FunctionSpec.build("app.handler", code=FIXTURES / "app", env={"GREETING": "hi"})
+
+
+@pytest.fixture(scope="module")
+def started(stack: Stack) -> Iterator[LambdaFunction]:
+    """One emulator per stack for this module (the plugin's habit), reset before each test."""
     registry = ProcessRegistry()
-    spec = FunctionSpec.build("app.handler", code=FIXTURES / "app", env={"GREETING": "hi"})
-    with LambdaFunction(spec, stack.settings, registry) as function:
+    with LambdaFunction(_spec(), stack.settings, registry) as function:
         yield function
     registry.check()
 
 
-def test_invoke_returns_payload_logs_and_report(fn: LambdaFunction) -> None:
+@pytest.fixture
+def fn(started: LambdaFunction) -> Iterator[LambdaFunction]:
+    started.reset()
+    yield started
+    started.check()
+
+
+def test_invoke_returns_payload_logs_and_report(stack: Stack) -> None:
+    registry = ProcessRegistry()
+    with LambdaFunction(_spec(), stack.settings, registry) as fn:  # a cold start of its own
+        _check_cold_then_warm(fn)
+    registry.check()
+
+
+def _check_cold_then_warm(fn: LambdaFunction) -> None:
     first = fn.invoke({"n": 1})
     assert first.status_code == 200
     assert first.payload == {"echo": {"n": 1}, "request_id": first.request_id}
