@@ -13,10 +13,17 @@ def handler(event, context):
         raise ValueError("boom")
     if action == "sleep":
         time.sleep(event["seconds"])
-        return {"slept": event["seconds"], "pid": os.getpid()}
+        api = os.environ.get("AWS_LAMBDA_RUNTIME_API")
+        return {"slept": event["seconds"], "pid": os.getpid(), "api": api}
     if action == "crash":
         sys.stdout.flush()
         os._exit(event.get("code", 1))
+    if action == "alloc":
+        hog = bytearray(event["mb"] * 1024 * 1024)
+        for offset in range(0, len(hog), 4096):
+            hog[offset] = 1
+        time.sleep(event.get("hold", 0))
+        return len(hog)
     if action == "big":
         return "x" * event["size"]
     if action == "print":
