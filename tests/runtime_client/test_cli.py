@@ -105,6 +105,22 @@ def test_init_error_posts_init_error_and_exits_1(
     assert "[ERROR] Runtime.ImportModuleError: Unable to import module 'missing'" in out
 
 
+@pytest.mark.parametrize("disabled", [False, True])
+def test_preview_runtime_warning_is_logged_before_the_handler_loads(
+    spawn: Spawn, fake_api: FakeRuntimeAPI, disabled: bool
+) -> None:
+    extra = {"AWS_EXECUTION_ENV": "AWS_Lambda_python3.15"}
+    if disabled:
+        extra["LAMBDA_DISABLE_PREVIEW_WARN"] = "1"
+    proc = spawn("missing.handler", env=runtime_env(fake_api.address, extra))
+    status, out, err = finish(proc)
+    assert status == 1, err
+    warned = "LAMBDA_WARNING: This is a preview runtime version" in out
+    assert warned is not disabled
+    if warned:
+        assert out.index("LAMBDA_WARNING: This is a preview") < out.index("[ERROR]")
+
+
 def test_serves_then_sigterm_runs_atexit(
     spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
 ) -> None:

@@ -83,7 +83,7 @@ def test_threads_see_the_request_id_only_in_a_copied_context(logger: logging.Log
 
 def test_level_setting_and_frame_types(logger: logging.Logger) -> None:
     sink = ListSink()
-    log_handlers.install_handler(make_config(AWS_LAMBDA_LOG_LEVEL="trace"), sink, logger)
+    log_handlers.install_handler(make_config(AWS_LAMBDA_LOG_LEVEL="TRACE"), sink, logger)
     assert logger.level == logging.DEBUG
     for level in (5, logging.DEBUG, logging.INFO, 25, logging.ERROR, 70):
         logger.log(level, "m")

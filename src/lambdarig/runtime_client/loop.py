@@ -55,6 +55,7 @@ def run(
         load_handler = load_handler or handler.load_handler
         make_invoker = make_invoker or invoke.Invoker
         init_error_outcome = init_error_outcome or invoke.init_error_outcome
+    _warn_preview_runtime(config)
     try:
         function = load_handler(config.handler)
     except Exception as exc:  # anything the user's module raised at import is an init error
@@ -84,6 +85,19 @@ def run(
     except RuntimeClientError as exc:
         sink.log(FATAL_LOG.format(error=_describe(exc)))
     return EXIT_RUNTIME_API_ERROR
+
+
+def _warn_preview_runtime(config: RuntimeConfig) -> None:
+    """awslambdaric's ``LAMBDA_WARNING`` for preview runtimes, logged before the handler loads."""
+    if config.disable_preview_warning:
+        return
+    from lambdarig.runtime_client.logs import preview_runtime_warning
+
+    warning = preview_runtime_warning(config.execution_env, config.region)
+    if warning is not None:
+        import logging
+
+        logging.warning(warning)
 
 
 def _report_init_error(client: RuntimeAPIClient, sink: LogSink, outcome: Outcome) -> int:
