@@ -1,0 +1,94 @@
+"""``lambdarig serve``: examples/hello behind a local Invoke API."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lambdarig.cli import CommandError, build_parser
+from lambdarig.cli.serve import emulator_argv, function_environ, runtime_command
+from tests.rie_server.emulator_process import HELLO, ROOT, emulator
+
+SERVE = (sys.executable, "-m", "lambdarig.cli", "serve")
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(["serve", *argv])
+
+
+def test_defaults() -> None:
+    args = parse("app.handler")
+    assert (args.host, args.port, args.code) == ("127.0.0.1", 9000, ".")
+    assert (args.timeout, args.memory, args.max_concurrency, args.provisioned) == (3.0, 128, 10, 0)
+    argv = emulator_argv(args)
+    assert argv[:2] == ["--runtime-interface-emulator-address", "127.0.0.1:9000"]
+    assert argv[-4:] == [sys.executable, "-m", "lambdarig.runtime_client", "app.handler"]
+
+
+def test_runtime_command() -> None:
+    assert runtime_command("a.b", None) == [sys.executable, "-m", "lambdarig.runtime_client", "a.b"]
+    assert runtime_command("a.b", "/venv/bin/python -m awslambdaric") == [
+        "/venv/bin/python",
+        "-m",
+        "awslambdaric",
+        "a.b",
+    ]
+
+
+def test_function_environ_puts_code_first_on_pythonpath(tmp_path: Path) -> None:
+    env = function_environ({"PYTHONPATH": "/x", "KEEP": "1"}, tmp_path, ["A=1", "B=x=y"])
+    assert env["PYTHONPATH"] == os.pathsep.join([str(tmp_path), "/x"])
+    assert (env["A"], env["B"], env["KEEP"]) == ("1", "x=y", "1")
+    with pytest.raises(CommandError, match="expected --env KEY=VALUE, got 'novalue'"):
+        function_environ({}, tmp_path, ["novalue"])
+
+
+def test_help_shows_an_example() -> None:
+    done = subprocess.run([*SERVE, "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert "lambdarig serve app.handler --code examples/hello" in done.stdout
+    assert "curl" in done.stdout
+
+
+def test_bad_values_are_one_line_errors(tmp_path: Path) -> None:
+    missing = subprocess.run(
+        [*SERVE, "app.handler", "--code", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 2
+    assert missing.stderr == (
+        f"lambdarig: error: expected --code to be a directory, got '{tmp_path / 'missing'}'\n"
+    )
+    memory = subprocess.run(
+        [*SERVE, "app.handler", "--code", str(HELLO), "--memory", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert memory.returncode == 2
+    assert memory.stderr == (
+        "lambdarig: error: expected --memory to be a whole number of MB in 128-10240, got 1\n"
+    )
+
+
+def test_serve_examples_hello(tmp_path: Path) -> None:
+    argv = ["app.handler", "--code", "examples/hello", "--port", "0", "--env", "GREETING=hi"]
+    with emulator(argv, tmp_path, cwd=ROOT, entry=SERVE) as running:
+        assert running.url.startswith("http://127.0.0.1:")
+        url = f"{running.url}/2015-03-31/functions/function/invocations"
+        response = httpx.post(url, json={"name": "you"}, timeout=30)
+        printed = running.stdout()
+    assert response.status_code == 200
+    body = response.json()
+    assert body["message"] == "Hello, you!"
+    assert body["request_id"] == response.headers["x-amzn-RequestId"]
+    assert "hello handler called for you" in printed
+    assert "\tMemory Size: 128 MB\t" in printed
