@@ -728,3 +728,30 @@ def test_runtime_api_answers_match_aws_lambda_rie(
     theirs = _statuses_under_rie(rie_binary, scenario, lines)
     assert len(theirs) == lines
     assert _statuses_under_us(scenario, lines) == theirs
+
+
+def test_listener_address_survives_reinit_and_a_taken_port_fails_start(run_env) -> None:
+    async def body(run: Run) -> tuple[str, str]:
+        await run.env.start()
+        before = run.env.runtime_api_address
+        await run.env.invoke(request("c"))  # crashes: the next invoke re-inits
+        await run.env.invoke(request("d"))
+        return before, run.env.runtime_api_address
+
+    before, after = run_env(spec("crash", "1"), body)
+    assert before == after
+
+    async def taken(run: Run) -> None:
+        with pytest.raises(OSError):
+            await run.env.start()
+        assert run.env.runtime_api_address == ""
+        with pytest.raises(OSError):
+            await run.env.start()  # still taken; and nothing half-built was kept
+
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        run_env(spec("echo", runtime_api_address=f"127.0.0.1:{port}"), taken)

@@ -195,12 +195,13 @@ class Environment:
         self._check_live()
         generation = Generation(self._spec.max_concurrency)
         if self._backend is None or self._server is None:
-            self._backend = CurrentGeneration(generation)
-            self._server = RuntimeApiServer(self._backend, self._spec.runtime_api_address)
-            await self._server.start()
+            backend = CurrentGeneration(generation)
+            server = RuntimeApiServer(backend, self._spec.runtime_api_address)
+            await server.start()  # OSError if the address is taken: nothing kept, start may retry
             if self._stopped:  # stop() ran while we were binding
-                await self._server.close()
+                await server.close()
                 self._check_live()
+            self._backend, self._server = backend, server
         self._backend.generation = generation
         env = dict(self._spec.env)
         env[RUNTIME_API_ENV] = self._server.address
