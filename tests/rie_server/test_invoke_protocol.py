@@ -354,6 +354,15 @@ def test_rie_mode_statuses(kind: OutcomeKind, status: int, header: None) -> None
     assert answer.header("x-amzn-RequestId") is None
 
 
+def test_rie_mode_response_too_large_is_502_type_first() -> None:
+    answer = render(OutcomeKind.RESPONSE_TOO_LARGE, mode=CompatMode.RIE)
+    assert answer.status == 502
+    assert answer.body == (
+        b'{"errorType":"Function.ResponseSizeTooLarge","errorMessage":"Response payload size '
+        b'exceeded maximum allowed payload size (6291556 bytes)."}'
+    )
+
+
 def test_rie_mode_timeout_is_plain_text() -> None:
     answer = render(OutcomeKind.TIMEOUT, mode=CompatMode.RIE, error_type="Sandbox.Timedout")
     assert (answer.status, answer.body) == (200, b"Task timed out after 3.00 seconds")

@@ -13,7 +13,7 @@ function error        200 + ``X-Amz-Function-Error: Unhandled``     200, no head
 timeout               200 + Unhandled + ``Sandbox.Timedout`` JSON   200, plain text
 crash                 200 + Unhandled + ``Runtime.ExitError`` JSON  502, same JSON
 init error            200 + Unhandled + the posted error            502, the posted error
-response too large    200 + Unhandled + ``Function.ResponseSize…``  413, same JSON [inf]
+response too large    200 + Unhandled + ``Function.ResponseSize…``  502, errorType-first JSON
 ====================  ============================================  ===============================
 """
 
@@ -339,10 +339,14 @@ def _render_rie(outcome: InvokeOutcome, body: bytes, timeout_s: float) -> HttpRe
         text = api.RIE_TIMEOUT_MESSAGE.format(seconds=timeout_s).encode("utf-8")
         return HttpResponse(200, (("Content-Type", api.RIE_TEXT_CONTENT_TYPE),), text)
     status = 200
-    if outcome.kind in (OutcomeKind.CRASH, OutcomeKind.INIT_ERROR):
+    if outcome.kind is OutcomeKind.RESPONSE_TOO_LARGE:
+        # Observed from aws-lambda-rie: 502, and RAPID's errorType-first key order.
+        message = _MESSAGE_TOO_LARGE_RESPONSE.format(limit=MAX_PAYLOAD_SIZE)
+        body = _compact_json(
+            {"errorType": FUNCTION_RESPONSE_SIZE_TOO_LARGE, "errorMessage": message}
+        )
+    if outcome.kind in (OutcomeKind.CRASH, OutcomeKind.INIT_ERROR, OutcomeKind.RESPONSE_TOO_LARGE):
         status = api.RIE_STATUS_RUNTIME_FAILURE
-    elif outcome.kind is OutcomeKind.RESPONSE_TOO_LARGE:
-        status = 413
     return HttpResponse(status, (("Content-Type", api.RIE_TEXT_CONTENT_TYPE),), body)
 
 
