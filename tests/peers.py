@@ -38,7 +38,10 @@ SAM_CLI_WHEEL = f"aws_sam_cli-{SAM_CLI_VERSION}-py3-none-any.whl"
 RIE_MEMBER = "samcli/local/rapid/aws-lambda-rie-x86_64"
 SAM_EVENTS_PREFIX = "samcli/lib/generated_sample_events/events/"
 # The interpreter used for the awslambdaric venv when the running one has no awslambdaric wheel.
-FALLBACK_PYTHON = "python3.11"
+FALLBACK_VERSION = "3.11"
+# The interpreters the conformance suite runs under (AWS's current managed Python runtimes), each
+# with its own venv ``peers/ric-venv-<version>``; awslambdaric 4.2.2 has no wheel for 3.9.
+CONFORMANCE_VERSIONS = ("3.11", "3.12", "3.13")
 
 
 def in_ci() -> bool:
@@ -142,18 +145,21 @@ def sam_sample_events_dir() -> Path | None:
     return events
 
 
-def _ric_installed(venv: Path) -> bool:
+def _ric_installed(venv: Path, version: str | None = None) -> bool:
     python = venv / "bin" / "python"
     metadata = f"awslambdaric-{AWSLAMBDARIC_VERSION}.dist-info"
-    return python.exists() and any(venv.glob(f"lib/python3.*/site-packages/{metadata}"))
+    lib = f"python{version}" if version else "python3.*"
+    return python.exists() and any(venv.glob(f"lib/{lib}/site-packages/{metadata}"))
 
 
-def _fallback_python() -> str | None:
-    found = shutil.which(FALLBACK_PYTHON)
-    if found:
-        return found
-    candidates = sorted(Path.home().glob(".pyenv/versions/3.11.*/bin/python3.11"))
-    return str(candidates[-1]) if candidates else None
+def find_python(version: str) -> str | None:
+    """The newest pyenv build of ``python<version>``, else one on PATH (pyenv shims excluded:
+    they fail for versions that are installed but not selected)."""
+    candidates = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+    if candidates:
+        return str(candidates[-1])
+    found = shutil.which(f"python{version}")
+    return found if found and "/shims/" not in found else None
 
 
 def _make_ric_venv(venv: Path, base_python: str) -> bool:
@@ -164,23 +170,25 @@ def _make_ric_venv(venv: Path, base_python: str) -> bool:
     return _run([*pip, f"awslambdaric=={AWSLAMBDARIC_VERSION}"])
 
 
-def awslambdaric_python() -> Path | None:
+def awslambdaric_python(version: str | None = None) -> Path | None:
     """A Python interpreter whose environment has ``awslambdaric==4.2.2`` (run ``-m awslambdaric``).
 
-    The venv is built with the running interpreter when awslambdaric has a wheel for it, else with
-    python3.11. Note its version may differ from ``sys.executable``'s.
+    With ``version`` (e.g. ``"3.12"``) the venv ``peers/ric-venv-<version>`` is built from that
+    interpreter (None if it is not installed). Without it, ``peers/ric-venv`` is built from the
+    running interpreter when awslambdaric has a wheel for it, else from python3.11; its version
+    may then differ from ``sys.executable``'s.
     """
-    venv = _peers_dir() / "ric-venv"
-    if _ric_installed(venv):
+    venv = _peers_dir() / (f"ric-venv-{version}" if version else "ric-venv")
+    if _ric_installed(venv, version):
         return venv / "bin" / "python"
     if not fetch_allowed():
         return None
+    bases = [find_python(version)] if version else [sys.executable, find_python(FALLBACK_VERSION)]
     with _fetch_lock():
-        if not _ric_installed(venv) and not _make_ric_venv(venv, sys.executable):
-            fallback = _fallback_python()
-            if fallback is not None:
-                _make_ric_venv(venv, fallback)
-    return venv / "bin" / "python" if _ric_installed(venv) else None
+        for base in bases:
+            if _ric_installed(venv, version) or (base and _make_ric_venv(venv, base)):
+                break
+    return venv / "bin" / "python" if _ric_installed(venv, version) else None
 
 
 def _unavailable(what: str) -> NoReturn:
@@ -196,8 +204,9 @@ def require_rie() -> Path:
     return rie_binary() or _unavailable("AWS's aws-lambda-rie binary")
 
 
-def require_awslambdaric() -> Path:
-    return awslambdaric_python() or _unavailable(f"awslambdaric=={AWSLAMBDARIC_VERSION}")
+def require_awslambdaric(version: str | None = None) -> Path:
+    what = f"awslambdaric=={AWSLAMBDARIC_VERSION}" + (f" on python{version}" if version else "")
+    return awslambdaric_python(version) or _unavailable(what)
 
 
 def require_sam_events() -> Path:
@@ -212,6 +221,8 @@ def main() -> int:
         "sam sample events": sam_sample_events_dir(),
         "awslambdaric python": awslambdaric_python(),
     }
+    for version in CONFORMANCE_VERSIONS:
+        found[f"awslambdaric python{version}"] = awslambdaric_python(version)
     for name, path in found.items():
         print(f"{name}: {path if path is not None else 'MISSING'}")
     return 0 if all(path is not None for path in found.values()) else 1

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import peers
 from tests.conformance.harness import Emulator, Side
 
 GroupKey = tuple[str, tuple[tuple[str, str], ...]]
@@ -39,11 +40,18 @@ class EmulatorPool:
         self._group = None
 
 
+@pytest.fixture(scope="session", params=peers.CONFORMANCE_VERSIONS, ids=lambda v: f"py{v}")
+def conformance_python(request: pytest.FixtureRequest) -> Path:
+    """The interpreter both sides run under: each of AWS's current managed Python versions."""
+    version: str = request.param
+    return peers.require_awslambdaric(version)
+
+
 @pytest.fixture(scope="session")
 def emulators(
-    rie_binary: Path, awslambdaric_python: Path, tmp_path_factory: pytest.TempPathFactory
+    rie_binary: Path, conformance_python: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EmulatorPool]:
-    pool = EmulatorPool(rie_binary, awslambdaric_python, tmp_path_factory.mktemp("rie-logs"))
+    pool = EmulatorPool(rie_binary, conformance_python, tmp_path_factory.mktemp("rie-logs"))
     try:
         yield pool
     finally:
