@@ -223,7 +223,8 @@ class Emulator:
             outcome = await self._pool.invoke(request)
         except Throttled:
             return proto.throttled(request.request_id)
-        except EmulatorError as exc:
+        except (EmulatorError, OSError) as exc:
+            # The emulator could not provide an environment (e.g. a Runtime API port in use).
             return proto.service_error(500, api.ERROR_SERVICE, str(exc), request.request_id)
         finally:
             self._logs.wanted.discard(request.request_id)

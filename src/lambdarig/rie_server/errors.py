@@ -45,7 +45,7 @@ class ProcessStartError(EmulatorError):
     """The runtime's bootstrap could not be executed (missing file, not executable, bad cwd)."""
 
 
-# --- Added by the emulator front (config, pool, Invoke API) -------------------------------------------
+# --- Added by the emulator front (config, pool, Invoke API) ----------------------------------------
 
 
 class ConfigError(EmulatorError):
@@ -56,7 +56,7 @@ class ConfigError(EmulatorError):
 
 
 class Throttled(EmulatorError):
-    """Every execution environment is busy and ``--max-concurrency`` is reached (answered with 429)."""
+    """Every execution environment is busy at ``--max-concurrency`` (answered with 429)."""
 
 
 # --- Added for layers (rie_server/layers.py) ----------------------------------------------------------

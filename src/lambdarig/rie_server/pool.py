@@ -87,8 +87,15 @@ class EnvironmentPool:
         self._max_environments = 1 if per_environment > 1 else max_environments
         self._per_environment = per_environment
         self._slots: list[_Slot] = []
-        self._freed = asyncio.Condition()
+        self._freed_condition: asyncio.Condition | None = None
         self._stopped = False
+
+    @property
+    def _freed(self) -> asyncio.Condition:
+        # Created on first use, inside the running loop (Python 3.9 binds it at construction).
+        if self._freed_condition is None:
+            self._freed_condition = asyncio.Condition()
+        return self._freed_condition
 
     @property
     def capacity(self) -> int:
