@@ -15,6 +15,8 @@ from lambdarig.cli import main
 from tests.build.moto import moto_server
 
 pytest.importorskip("moto")
+# boto3 warns on Python 3.9 that its support ends; that is not this module's concern.
+pytestmark = pytest.mark.filterwarnings("ignore:Boto3 will no longer support Python 3.9")
 
 
 @pytest.fixture(scope="module")
