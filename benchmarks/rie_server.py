@@ -135,6 +135,13 @@ def descendants(pid: int) -> dict[int, str]:
     return found
 
 
+def _cpu_s(pid: int) -> float:
+    with contextlib.suppress(OSError, IndexError):
+        fields = _stat(pid)
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0  # exited meanwhile
+
+
 @dataclass
 class Launched:
     process: subprocess.Popen[bytes]
@@ -157,6 +164,10 @@ class Launched:
         pids = descendants(self.process.pid)
         self.seen.update(pids)
         return list(pids)
+
+    def cpu_s(self) -> tuple[float, float]:
+        """CPU time (user + system) used so far by (the emulator, its live descendants)."""
+        return _cpu_s(self.process.pid), sum(_cpu_s(pid) for pid in self.tree())
 
     def stop(self) -> None:
         """SIGTERM (the emulator's clean shutdown), SIGKILL after 5 s, then any descendant seen
@@ -312,6 +323,13 @@ class Samples:
 
     latencies: list[float] = field(default_factory=list)
     elapsed: float = 0.0
+    emulator_cpu_s: float = 0.0
+    runtime_cpu_s: float = 0.0
+
+    def cpu_us(self) -> tuple[float, float]:
+        """CPU time per invoke (µs) of the emulator and of the runtime processes."""
+        count = len(self.latencies)
+        return self.emulator_cpu_s / count * 1e6, self.runtime_cpu_s / count * 1e6
 
     def rate(self) -> float:
         return len(self.latencies) / self.elapsed
@@ -321,18 +339,22 @@ class Samples:
         return cuts[percent - 1] * 1e3
 
 
-def sequential(port: int, seconds: float, samples: Samples) -> None:
+def sequential(launched: Launched, seconds: float, samples: Samples) -> None:
     """Back-to-back invokes for ``seconds`` into ``samples``, after a short warm-up."""
-    caller = Caller(port)
+    caller = Caller(launched.port)
     try:
         warm_until = time.perf_counter() + min(0.25, seconds / 4)
         while time.perf_counter() < warm_until:
             caller.echo(SMALL_EVENT)
+        emulator_cpu, runtime_cpu = launched.cpu_s()
         started = time.perf_counter()
         while (now := time.perf_counter()) - started < seconds:
             caller.echo(SMALL_EVENT)
             samples.latencies.append(time.perf_counter() - now)
         samples.elapsed += time.perf_counter() - started
+        emulator_end, runtime_end = launched.cpu_s()
+        samples.emulator_cpu_s += emulator_end - emulator_cpu
+        samples.runtime_cpu_s += runtime_end - runtime_cpu
     finally:
         caller.close()
 
@@ -429,11 +451,14 @@ def measure_sequential(
     samples = {stack: Samples() for stack in running}
     for _ in range(args.rounds):  # rounds alternate the stacks so drift hits all equally
         for stack, launched in running.items():
-            sequential(launched.port, args.seconds, samples[stack])
+            sequential(launched, args.seconds, samples[stack])
     for stack, pooled in samples.items():
         results.put("seq_rate", stack, pooled.rate())
         results.put("seq_p50", stack, pooled.percentile_ms(50))
         results.put("seq_p99", stack, pooled.percentile_ms(99))
+        emulator_us, runtime_us = pooled.cpu_us()
+        results.put("cpu_emulator", stack, emulator_us)
+        results.put("cpu_runtime", stack, runtime_us)
 
 
 def measure_idle(running: dict[Stack, Launched], results: Results) -> None:
@@ -510,6 +535,8 @@ ROWS = (  # key, label, digits, target
     ("seq_rate", "sequential warm invokes/s", 0, "≥ 1.3×"),
     ("seq_p50", "sequential p50 latency (ms)", 3, ""),
     ("seq_p99", "sequential p99 latency (ms)", 3, "≤ 1.0×"),
+    ("cpu_emulator", "CPU per sequential invoke: emulator (µs)", 0, ""),
+    ("cpu_runtime", "CPU per sequential invoke: runtime (µs)", 0, ""),
     *((f"callers_{n}", f"invokes/s, {n} concurrent caller{'s' * (n > 1)}", 0, "") for n in CALLERS),
     ("echo_5mib", "5 MiB echo, median (ms)", 1, ""),
     ("start_listen", "start-up: spawn → listening (ms)", 1, ""),

@@ -17,6 +17,8 @@ ROWS = (
     "sequential warm invokes/s",
     "sequential p50 latency (ms)",
     "sequential p99 latency (ms)",
+    "CPU per sequential invoke: emulator (µs)",
+    "CPU per sequential invoke: runtime (µs)",
     "invokes/s, 1 concurrent caller",
     "invokes/s, 2 concurrent callers",
     "invokes/s, 4 concurrent callers",
