@@ -14,7 +14,7 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from lambdarig import invoke_api as api
 from lambdarig.rie_server.errors import ConfigError
@@ -90,23 +90,11 @@ class EmulatorConfig:
         timeout_s = _timeout(args.timeout, environ)
         memory_mb = _memory(args.memory, environ)
         _check_counts(args.max_concurrency, args.provisioned)
-        handler = (
-            environ.get("AWS_LAMBDA_FUNCTION_HANDLER")
-            or environ.get("_HANDLER")
-            or (command_t[-1] if len(command_t) >= 2 else None)
-        )
-        function = FunctionIdentity(
-            name=environ.get("AWS_LAMBDA_FUNCTION_NAME") or api.DEFAULT_FUNCTION_NAME,
-            version=environ.get("AWS_LAMBDA_FUNCTION_VERSION") or api.DEFAULT_FUNCTION_VERSION,
-            region=environ.get("AWS_REGION") or api.DEFAULT_REGION,
-            account=environ.get("AWS_ACCOUNT_ID") or api.DEFAULT_ACCOUNT_ID,
-        )
-        log_format = _log_format(environ, managed is not None)
         config = cls(
             command=command_t,
             cwd=cwd,
-            handler=handler,
-            function=function,
+            handler=_handler(environ, command_t),
+            function=_function(environ),
             invoke_host=host,
             invoke_port=port,
             runtime_api_address=args.runtime_api_address,
@@ -117,7 +105,7 @@ class EmulatorConfig:
             lazy_init=args.lazy_init,
             managed_concurrency=managed,
             compat=CompatMode(args.compat),
-            log_format=log_format,
+            log_format=_log_format(environ, managed is not None),
             log_level=_log_level(args.log_level, environ),
             enable_init_caching=args.enable_init_caching,
         )
@@ -126,6 +114,24 @@ class EmulatorConfig:
     def with_runtime_env(self, environ: Mapping[str, str]) -> EmulatorConfig:
         """A copy whose ``runtime_env`` is built from ``environ`` as the service builds it."""
         return _replace_env(self, runtime_environment(self, environ))
+
+
+def _handler(environ: Mapping[str, str], command: tuple[str, ...]) -> str | None:
+    """``AWS_LAMBDA_FUNCTION_HANDLER``, else ``_HANDLER``, else the command's last word."""
+    return (
+        environ.get("AWS_LAMBDA_FUNCTION_HANDLER")
+        or environ.get("_HANDLER")
+        or (command[-1] if len(command) >= 2 else None)
+    )
+
+
+def _function(environ: Mapping[str, str]) -> FunctionIdentity:
+    return FunctionIdentity(
+        name=environ.get("AWS_LAMBDA_FUNCTION_NAME") or api.DEFAULT_FUNCTION_NAME,
+        version=environ.get("AWS_LAMBDA_FUNCTION_VERSION") or api.DEFAULT_FUNCTION_VERSION,
+        region=environ.get("AWS_REGION") or api.DEFAULT_REGION,
+        account=environ.get("AWS_ACCOUNT_ID") or api.DEFAULT_ACCOUNT_ID,
+    )
 
 
 def _replace_env(config: EmulatorConfig, env: dict[str, str]) -> EmulatorConfig:
@@ -164,6 +170,80 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(message)
 
 
+_FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "--runtime-interface-emulator-address",
+        dict(
+            default=DEFAULT_INVOKE_ADDRESS,
+            metavar="HOST:PORT",
+            help="Invoke API listen address "
+            f"(default {DEFAULT_INVOKE_ADDRESS}; port 0 = ephemeral)",
+        ),
+    ),
+    (
+        "--runtime-api-address",
+        dict(
+            default=DEFAULT_RUNTIME_API_ADDRESS,
+            metavar="HOST:PORT",
+            help="the first "
+            f"environment's Runtime API address (default {DEFAULT_RUNTIME_API_ADDRESS})",
+        ),
+    ),
+    (
+        "--log-level",
+        dict(
+            type=str.lower,
+            choices=LOG_LEVELS,
+            help="the emulator's own verbosity (default info, or $LOG_LEVEL)",
+        ),
+    ),
+    ("--enable-init-caching", dict(action="store_true", help="accepted for compatibility")),
+    (
+        "--max-concurrency",
+        dict(
+            type=int,
+            default=DEFAULT_MAX_CONCURRENCY,
+            metavar="N",
+            help=f"environments at once; beyond them 429 (default {DEFAULT_MAX_CONCURRENCY})",
+        ),
+    ),
+    ("--provisioned", dict(type=int, default=0, metavar="N", help="pre-warm N environments")),
+    ("--lazy-init", dict(action="store_true", help="initialise on the first invoke (as AWS's)")),
+    (
+        "--compat",
+        dict(
+            choices=[m.value for m in CompatMode],
+            default=CompatMode.SERVICE.value,
+            help="invoke answers shaped like the service (default) or like aws-lambda-rie",
+        ),
+    ),
+    (
+        "--memory",
+        dict(
+            type=int,
+            metavar="MB",
+            help="memory size, enforced (default $AWS_LAMBDA_FUNCTION_MEMORY_SIZE or 3008)",
+        ),
+    ),
+    (
+        "--timeout",
+        dict(
+            type=float,
+            metavar="S",
+            help="function timeout (default $AWS_LAMBDA_FUNCTION_TIMEOUT or 300)",
+        ),
+    ),
+    (
+        "command",
+        dict(
+            nargs=argparse.REMAINDER,
+            metavar="CMD ARGS...",
+            help=f"the runtime's command (default: the first of {', '.join(BOOTSTRAP_CANDIDATES)})",
+        ),
+    ),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """aws-lambda-rie's flags plus ours; ``CMD ARGS...`` after the flags is the runtime command."""
     parser = _Parser(
@@ -172,61 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add = parser.add_argument
-    add(
-        "--runtime-interface-emulator-address",
-        default=DEFAULT_INVOKE_ADDRESS,
-        metavar="HOST:PORT",
-        help=f"Invoke API listen address (default {DEFAULT_INVOKE_ADDRESS}; port 0 = ephemeral)",
-    )
-    add(
-        "--runtime-api-address",
-        default=DEFAULT_RUNTIME_API_ADDRESS,
-        metavar="HOST:PORT",
-        help=f"first environment's Runtime API address (default {DEFAULT_RUNTIME_API_ADDRESS})",
-    )
-    add(
-        "--log-level",
-        type=str.lower,
-        choices=LOG_LEVELS,
-        help="the emulator's own log verbosity (default info, or $LOG_LEVEL)",
-    )
-    add("--enable-init-caching", action="store_true", help="accepted for compatibility")
-    add(
-        "--max-concurrency",
-        type=int,
-        default=DEFAULT_MAX_CONCURRENCY,
-        metavar="N",
-        help=f"environments at once; beyond them 429 (default {DEFAULT_MAX_CONCURRENCY})",
-    )
-    add("--provisioned", type=int, default=0, metavar="N", help="pre-warm N environments")
-    add("--lazy-init", action="store_true", help="initialise on the first invoke (aws-lambda-rie)")
-    add(
-        "--compat",
-        choices=[m.value for m in CompatMode],
-        default=CompatMode.SERVICE.value,
-        help="invoke answers shaped like the service (default) or like aws-lambda-rie",
-    )
-    add(
-        "--memory",
-        type=int,
-        metavar="MB",
-        help="memory size, enforced (default $AWS_LAMBDA_FUNCTION_MEMORY_SIZE or 3008)",
-    )
-    add(
-        "--timeout",
-        type=float,
-        metavar="S",
-        help="function timeout (default $AWS_LAMBDA_FUNCTION_TIMEOUT or 300)",
-    )
-    add(
-        "command",
-        nargs=argparse.REMAINDER,
-        metavar="CMD ARGS...",
-        help="the runtime's command (default: the first of "
-        + ", ".join(BOOTSTRAP_CANDIDATES)
-        + ")",
-    )
+    for name, options in _FLAGS:
+        parser.add_argument(name, **options)
     return parser
 
 
