@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
 from collections.abc import Iterator
 
 import pytest
 
-from lambdarig.testing import FunctionSpec, LambdaFunction, MissingDependency, ProcessRegistry
+from lambdarig.testing import (
+    EmulatorCrashed,
+    FunctionSpec,
+    LambdaFunction,
+    MissingDependency,
+    ProcessRegistry,
+)
 from tests.testing.conftest import FIXTURES, Stack, make_stack
 
 
@@ -106,4 +114,28 @@ def test_bootstrap_command_runtime() -> None:
     registry = ProcessRegistry()
     with LambdaFunction(spec, stack.settings, registry) as function:
         assert function.invoke({"n": 7}).payload["echo"] == {"n": 7}
+    registry.check()
+
+
+def test_event_invocation_and_log_tail(fn: LambdaFunction, stack: Stack) -> None:
+    queued = fn.invoke_event({"n": 8})
+    tailed = fn.invoke({"n": 9}, tail=True)
+    if stack.emulator == "aws-rie":  # it ignores X-Amz-Invocation-Type and X-Amz-Log-Type
+        assert (queued.status_code, tailed.log_result) == (200, None)
+        return
+    assert (queued.status_code, queued.raw, queued.report) == (202, b"", None)
+    assert tailed.log_result is not None
+    assert 'handling {"n": 9}' in tailed.log_result
+    assert tailed.log_result.rstrip("\n").splitlines()[-1].startswith("REPORT RequestId: ")
+
+
+def test_killed_emulator_is_raised_then_restarted(stack: Stack) -> None:
+    registry = ProcessRegistry()
+    with LambdaFunction(_spec(), stack.settings, registry) as function:
+        assert function.pid is not None
+        os.killpg(function.pid, signal.SIGKILL)
+        with pytest.raises(EmulatorCrashed, match="exited with status -9"):
+            function.invoke({"n": 1})
+        function.reset()
+        assert function.invoke({"n": 2}).payload["echo"] == {"n": 2}
     registry.check()
