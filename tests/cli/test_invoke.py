@@ -167,3 +167,25 @@ def test_console_script_end_to_end(api: FakeInvokeAPI) -> None:
     )
     assert (done.returncode, done.stdout) == (0, b'{"ok": true}\n')
     assert api.requests[0][2] == b'{"n": 1}'
+
+
+def test_against_our_emulator_end_to_end() -> None:
+    from lambdarig.testing import FunctionSpec, LambdaFunction, ProcessRegistry
+    from tests.testing.conftest import FIXTURES, make_stack
+
+    registry = ProcessRegistry()
+    spec = FunctionSpec.build("app.handler", code=FIXTURES / "app")
+    with LambdaFunction(spec, make_stack("ours+lambdarig").settings, registry) as fn:
+        command = [sys.executable, "-m", "lambdarig.cli", "invoke", "--url", fn.endpoint_url]
+        ok = subprocess.run(
+            [*command, "--tail"], input=b'{"n": 1}', capture_output=True, timeout=60, check=False
+        )
+        failed = subprocess.run(
+            command, input=b'{"fail": "boom"}', capture_output=True, timeout=60, check=False
+        )
+    registry.check()
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["echo"] == {"n": 1}
+    assert b'handling {"n": 1}\n' in ok.stderr and b"REPORT RequestId: " in ok.stderr
+    assert failed.returncode == 1
+    assert json.loads(failed.stdout)["errorMessage"] == "boom"
