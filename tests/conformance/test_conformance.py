@@ -20,6 +20,7 @@ from tests.conformance.harness import OURS, REFERENCE, Outcome, Side
 pytestmark = pytest.mark.peers
 
 JSON_LOGS = {"AWS_LAMBDA_LOG_FORMAT": "JSON"}
+JSON_RECONFIGURED = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "CONF_GROUP": "re"}
 TIMEOUT_1S = {"AWS_LAMBDA_FUNCTION_TIMEOUT": "1"}
 PY312 = {"AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"}
 TRACE_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
@@ -58,7 +59,18 @@ ERROR_KINDS = [
     "multiline", "keyerror", "args", "stdlib", "recursion",
 ]  # fmt: skip
 LARGE_EVENT = json.dumps({f"k{i}": "z" * 1000 for i in range(3000)}).encode()  # about 3 MB
-LOG_KINDS = ["print", "levels", "exc_info", "extra", "unicode", "context_log", "raise"]
+LOG_KINDS = [
+    "print",
+    "levels",
+    "exc_info",
+    "extra",
+    "unicode",
+    "context_log",
+    "raise",
+    "stdout_api",
+]
+# These change the root logger for the rest of their group, so they come last.
+LOG_RECONFIGURED = ["set_level", "levels", "reformat", "levels", "exc_info"]
 
 CASES: list[Case] = [
     # Handler loading: every init error type, and the accepted handler spellings.
@@ -134,6 +146,16 @@ CASES: list[Case] = [
         "log-text-error", "conf_logging.handler", ["levels"], {"AWS_LAMBDA_LOG_LEVEL": "ERROR"}
     ),
     *_group("log-json", "conf_logging.handler", LOG_KINDS, JSON_LOGS),
+    *[
+        Case(
+            f"log-text-reconfigured-{n}-{k}", "conf_logging.handler", kind(k), {"CONF_GROUP": "re"}
+        )
+        for n, k in enumerate(LOG_RECONFIGURED)
+    ],  # fmt: skip
+    *[
+        Case(f"log-json-reconfigured-{n}-{k}", "conf_logging.handler", kind(k), JSON_RECONFIGURED)
+        for n, k in enumerate(LOG_RECONFIGURED)
+    ],  # fmt: skip
     *_group(
         "log-json-info",
         "conf_logging.handler",

@@ -40,6 +40,27 @@ def handler(event, context):
         context.log("no newline")
         context.log(12345)
         print()
+    elif kind == "stdout_api":
+        sys.stdout.buffer.write(b"raw bytes to stdout.buffer\n")
+        sys.stdout.buffer.flush()
+        sys.stderr.write("written to stderr without print\n")
+        print("flushed", flush=True)
+        return {
+            "encoding": sys.stdout.encoding,
+            "errors": sys.stdout.errors,
+            "isatty": sys.stdout.isatty(),
+            "stderr_encoding": sys.stderr.encoding,
+        }
+    elif kind == "set_level":
+        logging.getLogger().setLevel(logging.INFO)
+        logging.info("info after setLevel(INFO)")
+        logger.debug("still filtered")
+        return [logging.getLevelName(logging.getLogger().level), len(logging.getLogger().handlers)]
+    elif kind == "reformat":
+        # A common pattern in Lambda code: restyle the runtime's own handler.
+        for handler_ in logging.getLogger().handlers:
+            handler_.setFormatter(logging.Formatter("%(levelname)s|%(aws_request_id)s|%(message)s"))
+        logger.warning("restyled")
     elif kind == "raise":
         raise KeyError("logged failure")
     return "done"
