@@ -126,3 +126,14 @@ def test_the_fake_reraises_server_thread_failures() -> None:
     with pytest.raises(AssertionError, match="failed in a server thread") as info:
         fake.check()
     assert isinstance(info.value.__cause__, TypeError)
+
+
+def test_any_2xx_answer_to_a_post_is_success(
+    fake_api: FakeRuntimeAPI, client: RuntimeAPIClient
+) -> None:
+    # awslambdaric's C++ client accepts any 2xx on /response and /error; so do we.
+    fake_api.script("POST", wire.response_path(INV.request_id), Reply(200, b"OK"))
+    fake_api.script("POST", wire.error_path(INV.request_id), Reply(204))
+    client.post_response(INV, b"{}", "application/json")
+    client.post_error(INV, b"{}", None)
+    assert [p.path.rsplit("/", 1)[-1] for p in fake_api.posts()] == ["response", "error"]

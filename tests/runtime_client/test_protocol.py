@@ -29,7 +29,7 @@ def test_next_request() -> None:
     assert (request.method, request.path, request.body) == ("GET", wire.PATH_NEXT, b"")
     assert request.path == "/2018-06-01/runtime/invocation/next"
     assert request.headers == {"User-Agent": protocol.USER_AGENT}
-    assert request.expected_status == 200
+    assert request.expected_status is None  # any 2xx, as awslambdaric's C++ client
 
 
 def test_response_request_without_and_with_invocation_id() -> None:
@@ -37,7 +37,7 @@ def test_response_request_without_and_with_invocation_id() -> None:
     assert (plain.method, plain.path) == ("POST", "/2018-06-01/runtime/invocation/req-1/response")
     assert plain.headers == {"User-Agent": protocol.USER_AGENT, "Content-Type": "application/json"}
     assert plain.body == b'"ok"'
-    assert plain.expected_status == 202
+    assert plain.expected_status is None
     echoed = protocol.response_request(INV_WITH_NONCE, b"raw", "application/unknown")
     assert echoed.headers["Lambda-Runtime-Invocation-Id"] == "nonce-7"
     assert echoed.headers["Content-Type"] == "application/unknown"
@@ -87,7 +87,8 @@ def test_restore_requests() -> None:
 
 def test_check_status() -> None:
     request = protocol.response_request(INV, b"", "application/json")
-    protocol.check_status(request, 202, b"")
+    for success in (200, 202, 204, 299):  # awslambdaric's C++ client takes any 2xx
+        protocol.check_status(request, success, b"")
     with pytest.raises(StaleInvocationError) as stale:
         protocol.check_status(request, 410, b"gone")
     assert stale.value.status == 410
@@ -99,7 +100,25 @@ def test_check_status() -> None:
         "failed. Reason: '403'. Response body: '{\"errorType\":\"InvalidStateTransition\"}'"
     )
     with pytest.raises(RuntimeAPIError):
-        protocol.check_status(request, 200, b"")  # 200 is not 202
+        protocol.check_status(request, 300, b"")
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        protocol.init_error_request(b"{}", "Runtime.Unknown", None),
+        protocol.restore_error_request(b"{}", "Runtime.AfterRestoreError"),
+        protocol.restore_next_request(),
+    ],
+    ids=["init-error", "restore-error", "restore-next"],
+)
+def test_http_client_paths_want_exactly_their_status(request_: protocol.HttpRequest) -> None:
+    # awslambdaric sends these with http.client and compares the status for equality.
+    assert request_.expected_status is not None
+    protocol.check_status(request_, request_.expected_status, b"")
+    other = 200 if request_.expected_status == 202 else 202
+    with pytest.raises(RuntimeAPIError, match=f"Reason: '{other}'"):
+        protocol.check_status(request_, other, b"")
 
 
 def test_parse_next_response() -> None:

@@ -7,7 +7,9 @@ Header choices follow awslambdaric 4.2.2 (its C++ client for ``next``/``response
 ``http.client`` path for ``init/error`` and ``restore``): ``/error`` carries no
 ``Lambda-Runtime-Function-Error-Type`` (RAPID then records ``Runtime.Unknown``), ``/init/error`` and
 ``/restore/error`` do; ``Lambda-Runtime-Invocation-Id`` is echoed on ``/response`` and ``/error``
-whenever ``/next`` carried one.
+whenever ``/next`` carried one. Statuses too: its C++ client takes any 2xx as success for ``next``,
+``response`` and ``error``; its ``http.client`` path wants exactly 202 (``init/error``,
+``restore/error``) or 200 (``restore/next``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ USER_AGENT = user_agent()
 
 
 class HttpRequest:
-    """One request to send: method, path (from the API root), headers and body."""
+    """One request to send: method, path (from the API root), headers and body.
+
+    ``expected_status`` is the one status that means success, or ``None`` for any 2xx.
+    """
 
     __slots__ = ("method", "path", "headers", "body", "expected_status")
 
@@ -47,7 +52,7 @@ class HttpRequest:
         path: str,
         headers: dict[str, str],
         body: bytes = b"",
-        expected_status: int = STATUS_ACCEPTED,
+        expected_status: int | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -62,8 +67,8 @@ class HttpRequest:
 
 
 def next_request() -> HttpRequest:
-    """``GET /runtime/invocation/next`` (answered 200 with an invocation)."""
-    return HttpRequest("GET", wire.PATH_NEXT, {"User-Agent": USER_AGENT}, b"", STATUS_OK)
+    """``GET /runtime/invocation/next`` (answered 200 with an invocation; any 2xx accepted)."""
+    return HttpRequest("GET", wire.PATH_NEXT, {"User-Agent": USER_AGENT})
 
 
 def response_request(inv: wire.Invocation, body: bytes, content_type: str) -> HttpRequest:
@@ -88,7 +93,7 @@ def init_error_request(body: bytes, error_type: str, xray_cause: str | None) -> 
     """``POST /runtime/init/error`` with ``Lambda-Runtime-Function-Error-Type: <error_type>``."""
     headers = {"User-Agent": USER_AGENT, wire.HEADER_FUNCTION_ERROR_TYPE: error_type}
     _add_xray_cause(headers, xray_cause)
-    return HttpRequest("POST", wire.PATH_INIT_ERROR, headers, body)
+    return HttpRequest("POST", wire.PATH_INIT_ERROR, headers, body, STATUS_ACCEPTED)
 
 
 def restore_next_request() -> HttpRequest:
@@ -99,13 +104,15 @@ def restore_next_request() -> HttpRequest:
 def restore_error_request(body: bytes, error_type: str) -> HttpRequest:
     """``POST /runtime/restore/error`` (SnapStart after-restore hook failure)."""
     headers = {"User-Agent": USER_AGENT, wire.HEADER_FUNCTION_ERROR_TYPE: error_type}
-    return HttpRequest("POST", wire.PATH_RESTORE_ERROR, headers, body)
+    return HttpRequest("POST", wire.PATH_RESTORE_ERROR, headers, body, STATUS_ACCEPTED)
 
 
 def check_status(request: HttpRequest, status: int, body: bytes) -> None:
-    """Accept the request's expected status; 410 → :class:`StaleInvocationError`; else
-    :class:`RuntimeAPIError` (``Request to Lambda Runtime '<path>' endpoint failed. ...``)."""
-    if status == request.expected_status:
+    """Accept the request's expected status (any 2xx when it has none); 410 →
+    :class:`StaleInvocationError`; else :class:`RuntimeAPIError` (``Request to Lambda Runtime
+    '<path>' endpoint failed. ...``)."""
+    expected = request.expected_status
+    if status == expected or (expected is None and 200 <= status < 300):
         return
     if status == STATUS_GONE:
         raise StaleInvocationError(request.path, status, body)
