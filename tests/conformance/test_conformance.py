@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
@@ -184,8 +185,10 @@ def run(pool: EmulatorPool, case: Case) -> tuple[Outcome, Outcome]:
     """Invoke the case on both sides. If either side breaks, the group's emulators are dropped, so
     the next case does not start from environments that saw different invokes."""
     try:
-        reference = pool.get(REFERENCE, case.handler, case.env).invoke(case.event, case.headers)
-        ours = pool.get(OURS, case.handler, case.env).invoke(case.event, case.headers)
+        sides = [pool.get(side, case.handler, case.env) for side in (REFERENCE, OURS)]
+        # The two emulators are independent processes: invoke both at once to halve the wait.
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            reference, ours = executor.map(lambda e: e.invoke(case.event, case.headers), sides)
     except BaseException:
         pool.close()
         raise
