@@ -6,6 +6,7 @@ import base64
 import json
 import threading
 import time
+import warnings
 from typing import Any
 
 import pytest
@@ -19,6 +20,13 @@ from botocore.config import Config  # noqa: E402
 
 @pytest.fixture(scope="module")
 def client(served: Running) -> Any:
+    with warnings.catch_warnings():
+        # boto3 warns on Python 3.9 that its support ends; that is not what these tests check.
+        warnings.filterwarnings("ignore", message="Boto3 will no longer support Python")
+        return _client(served)
+
+
+def _client(served: Running) -> Any:
     return boto3.client(
         "lambda",
         endpoint_url=served.url,
