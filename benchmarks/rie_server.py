@@ -514,6 +514,7 @@ def measure_warm(
             alive = launched.process.poll() is None
             total = sum(idle_rss_mib(launched)) if alive else "n/a (crashed)"
             results.put("rss_after_callers", stack, total)
+            results.put("procs_after_callers", stack, len(launched.tree()) if alive else total)
 
 
 def measure_startups(
@@ -545,6 +546,7 @@ ROWS = (  # key, label, digits, target
     ("rss_runtime", "idle RSS: runtime (MiB)", 1, ""),
     ("rss_total", "idle RSS: one environment, total (MiB)", 1, ""),
     ("rss_after_callers", f"idle RSS after {max(CALLERS)} callers, total (MiB)", 1, ""),
+    ("procs_after_callers", f"runtime processes after {max(CALLERS)} callers", 0, ""),
 )
 
 
