@@ -4,6 +4,7 @@ offline base per session; everything built or started here is removed at the end
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,11 @@ HELLO = Path(__file__).parents[2] / "examples" / "hello"
 # Offline bases built by images/base/build-base.sh (.ci/run builds them before the tests).
 BASES = {"bookworm": "lambdarig-base:bookworm", "trixie": "lambdarig-base:trixie"}
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+
+
+def session_tag(name: str) -> str:
+    """A tag unique to this test session, so parallel sessions never remove each other's images."""
+    return f"lambdarig-test/{name}-{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +63,7 @@ def built_image(client: Any, tag: str, code: Path = FUNCTION, **kwargs: Any) -> 
 @pytest.fixture(scope="session")
 def bookworm_image(docker_client: Any) -> Iterator[Any]:
     base = require_base(docker_client, "bookworm")
-    with built_image(docker_client, "lambdarig-test/fn:bookworm", base_image=base) as built:
+    with built_image(docker_client, session_tag("fn:bookworm"), base_image=base) as built:
         yield built
 
 
@@ -66,7 +72,7 @@ def hello_image(request: pytest.FixtureRequest, docker_client: Any) -> Iterator[
     """examples/hello built on each offline base: (suite, ImageBuild)."""
     suite = request.param
     base = require_base(docker_client, suite)
-    tag = f"lambdarig-test/hello:{suite}"
+    tag = session_tag(f"hello:{suite}")
     with built_image(docker_client, tag, code=HELLO, base_image=base) as built:
         yield suite, built
 
