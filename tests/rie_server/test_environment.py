@@ -694,8 +694,12 @@ def _statuses_under_rie(rie: Path, scenario: str, expected_lines: int) -> list[s
                 statuses.append(line.rstrip("\n")[len("STATUS ") :])
         return statuses
     finally:
-        proc.kill()
-        proc.wait()
+        proc.terminate()  # aws-lambda-rie stops its runtime on SIGTERM
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
 
