@@ -266,25 +266,29 @@ def test_function_error_is_200_unhandled_with_the_posted_body() -> None:
     assert answer.header("X-Amz-Function-Error") == "Unhandled"
 
 
-def test_timeout_is_200_unhandled_sandbox_timedout_json() -> None:
-    message = "RequestId: req-1 Error: Task timed out after 3.00 seconds"
-    answer = render(OutcomeKind.TIMEOUT, error_type="Sandbox.Timedout", error_message=message)
+@pytest.mark.parametrize(
+    ("kind", "error_type", "message"),
+    [
+        (
+            OutcomeKind.TIMEOUT,
+            "Sandbox.Timedout",
+            "RequestId: req-1 Error: Task timed out after 3.00 seconds",
+        ),
+        (
+            OutcomeKind.CRASH,
+            "Runtime.ExitError",
+            "RequestId: req-1 Error: Runtime exited with error: exit status 1",
+        ),
+    ],
+)
+def test_timeout_and_crash_are_200_unhandled_json_type_first(
+    kind: OutcomeKind, error_type: str, message: str
+) -> None:
+    answer = render(kind, error_type=error_type, error_message=message)
     assert answer.status == 200
     assert answer.header("X-Amz-Function-Error") == "Unhandled"
-    assert answer.body == (
-        b'{"errorType":"Sandbox.Timedout","errorMessage":'
-        b'"RequestId: req-1 Error: Task timed out after 3.00 seconds"}'
-    )
-
-
-def test_crash_is_200_unhandled_exit_error_json_type_first() -> None:
-    message = "RequestId: req-1 Error: Runtime exited with error: exit status 1"
-    answer = render(OutcomeKind.CRASH, error_type="Runtime.ExitError", error_message=message)
-    assert answer.status == 200
-    assert answer.header("X-Amz-Function-Error") == "Unhandled"
-    assert answer.body == b'{"errorType":"Runtime.ExitError","errorMessage":"' + (
-        message.encode() + b'"}'
-    )
+    expected = f'{{"errorType":"{error_type}","errorMessage":"{message}"}}'
+    assert answer.body == expected.encode()
 
 
 def test_init_error_returns_the_posted_error_with_unhandled() -> None:

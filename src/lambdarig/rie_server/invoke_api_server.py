@@ -69,9 +69,7 @@ class InvokeApiServer:
             await runner.cleanup()
             raise
         self._runner = runner
-        server = site._server  # aiohttp exposes no public accessor for the bound socket
-        sockets = getattr(server, "sockets", None) or ()
-        self._bound_port = int(sockets[0].getsockname()[1]) if sockets else self._port
+        self._bound_port = int(runner.addresses[0][1])
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
