@@ -84,6 +84,7 @@ def test_invoke_async(fn: LambdaFunction) -> None:
     assert asyncio.run(both()) == [{"n": 1}, {"n": 2}]
 
 
+@pytest.mark.filterwarnings("ignore:Boto3 will no longer support Python 3.9")
 def test_boto3_client_is_pointed_at_the_emulator(fn: LambdaFunction) -> None:
     pytest.importorskip("boto3")
     answer = fn.boto3_client().invoke(FunctionName="function", Payload=b'{"n": 5}')
