@@ -21,6 +21,7 @@ def test_minimal_environment_and_defaults() -> None:
     assert config.initialization_type == "on-demand"
     assert config.max_concurrency is None
     assert (config.region, config.disable_preview_warning) == (None, False)
+    assert config.task_root is None
     assert config.json_ensure_ascii is True
     assert config.threaded_poll is False
 
@@ -43,6 +44,7 @@ def test_every_variable_is_read() -> None:
         "AWS_LAMBDA_LOG_STREAM_NAME": "stream",
         "AWS_REGION": "eu-west-1",
         "LAMBDA_DISABLE_PREVIEW_WARN": "1",
+        "LAMBDA_TASK_ROOT": "/var/task",
     }
     config = RuntimeConfig.from_environ(environ, ["app.handler"])
     assert config.handler == "app.handler"
@@ -58,6 +60,7 @@ def test_every_variable_is_read() -> None:
     )
     assert (config.log_group_name, config.log_stream_name) == ("/aws/lambda/fn", "stream")
     assert (config.region, config.disable_preview_warning) == ("eu-west-1", True)
+    assert config.task_root == "/var/task"
 
 
 def test_handler_falls_back_to_the_handler_variable() -> None:

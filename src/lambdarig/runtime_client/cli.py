@@ -18,7 +18,7 @@ import _signal  # type: ignore[import-not-found, unused-ignore]  # `signal` cost
 import os
 import sys
 
-from lambdarig.runtime_client.config import RuntimeConfig
+from lambdarig.runtime_client.config import TELEMETRY_LOG_FD_VAR, RuntimeConfig
 from lambdarig.runtime_client.errors import ConfigError
 
 TYPE_CHECKING = False  # typing is not imported at run time (cold start)
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 PROG = "lambdarig-runtime"
 EXIT_CONFIG_ERROR = 2
-TELEMETRY_FD_VAR = "_LAMBDA_TELEMETRY_LOG_FD"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,9 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
         return EXIT_CONFIG_ERROR
     # awslambdaric removes the telemetry fd variable so user code and children do not inherit it.
-    os.environ.pop(TELEMETRY_FD_VAR, None)
+    os.environ.pop(TELEMETRY_LOG_FD_VAR, None)
     _signal.signal(_signal.SIGTERM, _exit_on_signal)
-    _make_task_root_importable(os.environ.get("LAMBDA_TASK_ROOT"))
+    _make_task_root_importable(config.task_root)
     if config.max_concurrency is not None:
         from lambdarig.runtime_client.concurrency import run_workers
 

@@ -1,8 +1,9 @@
 """RuntimeConfig: everything the runtime client reads from its environment and argv, read once.
 
-This is the only module of ``lambdarig.runtime_client`` that looks at environment variables, and it
+This is the only module of ``lambdarig.runtime_client`` that reads environment variables, and it
 does so only through the mapping passed to :meth:`RuntimeConfig.from_environ` (``cli`` passes
-``os.environ``).
+``os.environ``). Two modules change the environment, as awslambdaric does: ``cli`` removes
+``_LAMBDA_TELEMETRY_LOG_FD`` once read, ``invoke`` sets or removes ``_X_AMZN_TRACE_ID`` per invoke.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ TYPE_CHECKING = False  # keep typing out of the cold-start import path
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+# The platform's file descriptor for framed log records (removed from the environment once read).
+TELEMETRY_LOG_FD_VAR = "_LAMBDA_TELEMETRY_LOG_FD"
 # awslambdaric writes UTF-8 JSON (ensure_ascii=False) only under these execution environments.
 UTF8_JSON_EXECUTION_ENVS = frozenset(f"AWS_Lambda_python3.{minor}" for minor in (12, 13, 14, 15))
 # awslambdaric polls /next from a helper thread under these (so the main thread gets signals).
@@ -43,6 +46,7 @@ class RuntimeConfig:
         "log_stream_name",
         "region",
         "disable_preview_warning",
+        "task_root",
     )
 
     def __init__(
@@ -63,6 +67,7 @@ class RuntimeConfig:
         log_stream_name: str | None = None,
         region: str | None = None,
         disable_preview_warning: bool = False,
+        task_root: str | None = None,
     ) -> None:
         self.runtime_api = runtime_api
         self.handler = handler
@@ -80,6 +85,7 @@ class RuntimeConfig:
         self.log_stream_name = log_stream_name
         self.region = region
         self.disable_preview_warning = disable_preview_warning
+        self.task_root = task_root
 
     @property
     def json_ensure_ascii(self) -> bool:
@@ -120,7 +126,7 @@ class RuntimeConfig:
             log_format=log_format,
             log_level=_log_level(environ.get("AWS_LAMBDA_LOG_LEVEL")),
             execution_env=environ.get("AWS_EXECUTION_ENV") or None,
-            telemetry_log_fd=_optional_int(environ, "_LAMBDA_TELEMETRY_LOG_FD"),
+            telemetry_log_fd=_optional_int(environ, TELEMETRY_LOG_FD_VAR),
             telemetry_fd_provider_socket=environ.get("_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET")
             or None,
             initialization_type=environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") or "on-demand",
@@ -132,6 +138,7 @@ class RuntimeConfig:
             log_stream_name=environ.get("AWS_LAMBDA_LOG_STREAM_NAME"),
             region=environ.get("AWS_REGION") or None,
             disable_preview_warning=bool(environ.get("LAMBDA_DISABLE_PREVIEW_WARN", "")),
+            task_root=environ.get("LAMBDA_TASK_ROOT") or None,
         )
 
 
