@@ -31,6 +31,12 @@ def test_defaults() -> None:
     assert argv[-4:] == [sys.executable, "-m", "lambdarig.runtime_client", "app.handler"]
 
 
+def test_layers_and_image_pass_through() -> None:
+    argv = emulator_argv(parse("app.handler", "--layer", "a.zip", "--layer", "b", "--image", "img"))
+    assert argv[:6] == ["--layer", "a.zip", "--layer", "b", "--image", "img"]
+    assert argv[-2:] == ["--", "app.handler"]
+
+
 def test_runtime_command() -> None:
     assert runtime_command("a.b", None) == [sys.executable, "-m", "lambdarig.runtime_client", "a.b"]
     assert runtime_command("a.b", "/venv/bin/python -m awslambdaric") == [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -97,3 +98,17 @@ def test_memory_limit_is_enforced_and_reported(tmp_path: Path) -> None:
     assert "\tMemory Size: 128 MB\t" in report
     assert report.endswith("\tStatus: error\tError Type: Runtime.OutOfMemory\t")
     assert after.status_code == 200 and "X-Amz-Function-Error" not in after.headers
+
+
+def test_layers_are_laid_out_and_importable(tmp_path: Path) -> None:
+    layer_dir = Path(__file__).resolve().parent / "layers" / "shared"
+    zipped = tmp_path / "shared.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.write(layer_dir / "python" / "shared_greeting.py", "python/shared_greeting.py")
+    argv = [*LOCAL, "--layer", str(zipped), *RUNTIME]
+    with emulator(argv, tmp_path, cwd=HANDLERS) as running:
+        body = post(running, {"action": "layer"}).json()
+        opt = Path(body["file"]).parents[1]
+        assert opt.name == "opt" and opt.is_dir()
+    assert body["greeting"] == "hello from the layer"
+    assert not opt.exists()  # the laid-out /opt is removed when the emulator stops

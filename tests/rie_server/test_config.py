@@ -146,6 +146,26 @@ def test_managed_instances_mode() -> None:
     assert config.log_format is LogFormat.JSON  # RIE-LMI's default
 
 
+def test_layers_and_image(tmp_path: Path) -> None:
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    config = load(["--layer", str(layer), "--layer", str(layer), PY, "-m", "ric", "a.b"])
+    assert config.layers == (str(layer), str(layer))
+    assert config.image is None
+    image = load(["--image", "my-fn:latest", "app.handler"])
+    assert (image.image, image.command, image.handler) == (
+        "my-fn:latest",
+        ("app.handler",),
+        "app.handler",
+    )
+    no_cmd = load(["--image", "my-fn:latest"], AWS_LAMBDA_FUNCTION_HANDLER="h.x")
+    assert (no_cmd.command, no_cmd.handler) == ((), "h.x")
+    missing = str(tmp_path / "nope.zip")
+    assert fails(["--layer", missing, PY]) == (
+        f"expected a layer zip or directory at {missing}, nothing is there"
+    )
+
+
 def test_bootstrap_discovery(tmp_path: Path) -> None:
     bootstrap = tmp_path / "bootstrap"
     bootstrap.write_text("#!/bin/sh\n")

@@ -42,6 +42,8 @@ def register(subparsers: Any) -> None:
     add("--provisioned", type=int, default=0, metavar="N", help="pre-warm N environments")
     add("--port", type=int, default=9000, metavar="P", help="default 9000 (0 = ephemeral)")
     add("--host", default="127.0.0.1", metavar="H", help="default 127.0.0.1")
+    add("--layer", action="append", default=[], metavar="ZIP_OR_DIR", help="a layer (repeat)")
+    add("--image", metavar="IMAGE", help="run the function in containers of IMAGE (Docker)")
     add(
         "--runtime",
         metavar="CMD",
@@ -72,7 +74,13 @@ def function_environ(
 
 
 def emulator_argv(args: argparse.Namespace) -> list[str]:
+    """``lambdarig-rie`` flags for ``args``; with ``--image`` the command is just the handler."""
+    layers = [flag for layer in args.layer for flag in ("--layer", layer)]
+    image = ["--image", args.image] if args.image else []
+    command = [args.handler] if args.image else runtime_command(args.handler, args.runtime)
     return [
+        *layers,
+        *image,
         "--runtime-interface-emulator-address",
         f"{args.host}:{args.port}",
         "--runtime-api-address",
@@ -86,7 +94,7 @@ def emulator_argv(args: argparse.Namespace) -> list[str]:
         "--provisioned",
         str(args.provisioned),
         "--",
-        *runtime_command(args.handler, args.runtime),
+        *command,
     ]
 
 

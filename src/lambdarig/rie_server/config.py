@@ -66,6 +66,8 @@ class EmulatorConfig:
     log_format: LogFormat = LogFormat.TEXT
     log_level: str = "info"
     enable_init_caching: bool = False
+    layers: tuple[str, ...] = ()
+    image: str | None = None
     runtime_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -81,7 +83,11 @@ class EmulatorConfig:
         command = list(args.command)
         if command[:1] == ["--"]:
             command = command[1:]
-        command_t, cwd = _resolve_command(command, environ, bootstrap_candidates)
+        if args.image:  # the command runs inside the image: nothing to resolve here
+            command_t, cwd = tuple(command), None
+        else:
+            command_t, cwd = _resolve_command(command, environ, bootstrap_candidates)
+        _check_layers(args.layer)
         host, port = parse_address(
             args.runtime_interface_emulator_address, "--runtime-interface-emulator-address"
         )
@@ -93,7 +99,7 @@ class EmulatorConfig:
         config = cls(
             command=command_t,
             cwd=cwd,
-            handler=_handler(environ, command_t),
+            handler=_handler(environ, command_t, bool(args.image)),
             function=_function(environ),
             invoke_host=host,
             invoke_port=port,
@@ -108,6 +114,8 @@ class EmulatorConfig:
             log_format=_log_format(environ, managed is not None),
             log_level=_log_level(args.log_level, environ),
             enable_init_caching=args.enable_init_caching,
+            layers=tuple(args.layer),
+            image=args.image,
         )
         return config.with_runtime_env(environ)
 
@@ -116,13 +124,20 @@ class EmulatorConfig:
         return _replace_env(self, runtime_environment(self, environ))
 
 
-def _handler(environ: Mapping[str, str], command: tuple[str, ...]) -> str | None:
-    """``AWS_LAMBDA_FUNCTION_HANDLER``, else ``_HANDLER``, else the command's last word."""
+def _handler(environ: Mapping[str, str], command: tuple[str, ...], image: bool) -> str | None:
+    """``AWS_LAMBDA_FUNCTION_HANDLER``, else ``_HANDLER``, else the command's last word (when
+    at least two words: a bootstrap alone names no handler; in an image the command is CMD)."""
     return (
         environ.get("AWS_LAMBDA_FUNCTION_HANDLER")
         or environ.get("_HANDLER")
-        or (command[-1] if len(command) >= 2 else None)
+        or (command[-1] if len(command) >= (1 if image else 2) else None)
     )
+
+
+def _check_layers(layers: Sequence[str]) -> None:
+    for layer in layers:
+        if not os.path.exists(layer):
+            raise ConfigError(f"expected a layer zip or directory at {layer}, nothing is there")
 
 
 def _function(environ: Mapping[str, str]) -> FunctionIdentity:
@@ -231,6 +246,23 @@ _FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
             type=float,
             metavar="S",
             help="function timeout (default $AWS_LAMBDA_FUNCTION_TIMEOUT or 300)",
+        ),
+    ),
+    (
+        "--layer",
+        dict(
+            action="append",
+            default=[],
+            metavar="ZIP_OR_DIR",
+            help="a layer laid out under /opt as Lambda does (repeat, in order)",
+        ),
+    ),
+    (
+        "--image",
+        dict(
+            metavar="IMAGE",
+            help="run each environment as a container of IMAGE (Docker); "
+            "CMD ARGS... is then the container's command",
         ),
     ),
     (

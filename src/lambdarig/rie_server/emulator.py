@@ -11,10 +11,14 @@ from __future__ import annotations
 import asyncio
 import datetime
 import secrets
+import shutil
+import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from lambdarig import invoke_api as api
 from lambdarig.rie_server import invoke_protocol as proto
@@ -28,6 +32,7 @@ from lambdarig.rie_server.environment import (
 )
 from lambdarig.rie_server.errors import EmulatorError, Throttled
 from lambdarig.rie_server.invoke_api_server import InvokeApiServer
+from lambdarig.rie_server.layers import layer_environment, prepare_opt
 from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.pool import (
     INIT_MANAGED,
@@ -37,6 +42,10 @@ from lambdarig.rie_server.pool import (
     EnvironmentPool,
     PooledEnvironment,
 )
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.containers import ContainerFactory
+    from lambdarig.rie_server.supervisor import ProcessFactory
 
 Clock = Callable[[], datetime.datetime]
 
@@ -100,6 +109,47 @@ class _Logs:
         self._emit(env_id, [self._formatter.init_report(outcome, "init", self._clock())])
 
 
+class _Artifacts:
+    """What ``--layer`` and ``--image`` add around the environments: an ``/opt`` laid out from the
+    layers (a temporary directory, removed by ``close``) and, for images, the container factory."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self._config = config
+        self._tmp: str | None = None
+        self.opt_dir: Path | None = None
+        self.process_factory: ProcessFactory | None = None
+        self._containers: ContainerFactory | None = None
+
+    def prepare(self) -> None:
+        """Lay out the layers and connect to Docker; raises ``EmulatorError`` subclasses."""
+        if self._config.layers:
+            self._tmp = tempfile.mkdtemp(prefix="lambdarig-opt-")
+            layers = [Path(layer) for layer in self._config.layers]
+            self.opt_dir = prepare_opt(layers, Path(self._tmp) / "opt")
+        if self._config.image is not None:
+            from lambdarig.rie_server.containers import ContainerFactory
+
+            self._containers = ContainerFactory(self._config.image, opt_dir=self.opt_dir)
+            self.process_factory = self._containers
+
+    def runtime_env(self) -> dict[str, str]:
+        """The configured runtime environment plus, for local processes, the layers' paths."""
+        env = dict(self._config.runtime_env)
+        if self.opt_dir is not None and self._config.image is None:
+            version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+            env.update(layer_environment(self.opt_dir, version, base=env))
+        return env
+
+    def close(self) -> None:
+        """Remove leftover containers and the laid-out ``/opt`` (idempotent)."""
+        if self._containers is not None:
+            self._containers.close()
+            self._containers = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+
 class Emulator:
     """One emulated function behind the Invoke API.
 
@@ -121,29 +171,24 @@ class Emulator:
         )
         self._logs = _Logs(formatter, LogWriter(output), clock)
         self._factory = environment_factory or self._local_environment
-        self._pool = EnvironmentPool(
-            self._spec(),
-            self._factory,
-            self._logs,
-            max_environments=config.max_concurrency,
-            per_environment=config.managed_concurrency or 1,
-        )
+        self._artifacts = _Artifacts(config)
+        self._pool_or_none: EnvironmentPool | None = None
         self._server = InvokeApiServer(self.dispatch, config.invoke_host, config.invoke_port)
         self._background: set[asyncio.Future[InvokeOutcome]] = set()
-        self._started = False
 
     def _spec(self) -> EnvironmentSpec:
         config = self.config
         return EnvironmentSpec(
             command=config.command,
             cwd=config.cwd,
-            env=config.runtime_env,
+            env=self._artifacts.runtime_env(),
             function_arn=config.function.arn,
             timeout_s=config.timeout_s,
             memory_mb=config.memory_mb,
             init_timeout_s=config.init_timeout_s,
             max_concurrency=config.managed_concurrency or 1,
             runtime_api_address=config.runtime_api_address,
+            process_factory=self._artifacts.process_factory,
         )
 
     def _local_environment(self, spec: EnvironmentSpec, env_id: str) -> PooledEnvironment:
@@ -155,7 +200,14 @@ class Emulator:
 
     @property
     def pool(self) -> EnvironmentPool:
-        return self._pool
+        """The environments (raises ``RuntimeError`` before ``start``)."""
+        if self._pool_or_none is None:
+            raise RuntimeError("expected Emulator.start() before using its pool")
+        return self._pool_or_none
+
+    @property
+    def _pool(self) -> EnvironmentPool:
+        return self.pool
 
     @property
     def invoke_url(self) -> str:
@@ -171,6 +223,14 @@ class Emulator:
         ``EmulatorError`` if a runtime cannot be spawned at all; init failures do not raise."""
         config = self.config
         try:
+            self._artifacts.prepare()
+            self._pool_or_none = EnvironmentPool(
+                self._spec(),
+                self._factory,
+                self._logs,
+                max_environments=config.max_concurrency,
+                per_environment=config.managed_concurrency or 1,
+            )
             if config.managed_concurrency is not None:
                 await self._pool.prewarm(1, INIT_MANAGED)
             elif config.provisioned:
@@ -179,9 +239,8 @@ class Emulator:
                 await self._pool.prewarm(1, INIT_ON_DEMAND)
             await self._server.start()
         except BaseException:
-            await self._pool.stop()
+            await self.stop()
             raise
-        self._started = True
 
     async def stop(self, grace_s: float = 2.0) -> None:
         """Stop listening, drop queued Event invocations, stop every environment. Idempotent."""
@@ -190,7 +249,9 @@ class Emulator:
             task.cancel()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-        await self._pool.stop(grace_s)
+        if self._pool_or_none is not None:
+            await self._pool_or_none.stop(grace_s)
+        self._artifacts.close()
 
     async def dispatch(self, raw: proto.RawRequest) -> proto.HttpResponse:
         """Answer one Invoke API request (the ``InvokeApiServer``'s dispatcher)."""

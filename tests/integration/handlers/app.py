@@ -24,6 +24,10 @@ def handler(event, context):
             hog[offset] = 1
         time.sleep(event.get("hold", 0))
         return len(hog)
+    if action == "layer":
+        import shared_greeting
+
+        return {"greeting": shared_greeting.GREETING, "file": shared_greeting.__file__}
     if action == "big":
         return "x" * event["size"]
     if action == "print":
