@@ -45,7 +45,7 @@ class ProcessStartError(EmulatorError):
     """The runtime's bootstrap could not be executed (missing file, not executable, bad cwd)."""
 
 
-# --- Added by the emulator front (config, pool, Invoke API) ----------------------------------------
+# --- Added by the emulator front (config, pool, Invoke API) ---------------------------------------
 
 
 class ConfigError(EmulatorError):
