@@ -99,18 +99,29 @@ def _docker_client(client: Any | None) -> Any:
 
 
 def python_version_of(image: str, client: Any | None = None) -> str:
-    """Ask ``image``'s ``python3`` for its ``3.X`` version (runs a throwaway container)."""
+    """Ask ``image``'s ``python3`` for its ``3.X`` version (runs a throwaway container, removed)."""
     docker_client = _docker_client(client)
     code = "import sys; print('%d.%d' % sys.version_info[:2])"
+    container = None
     try:
-        output = docker_client.containers.run(
-            image, ["python3", "-c", code], entrypoint=[], remove=True, network_mode="none"
+        container = docker_client.containers.create(
+            image, ["python3", "-c", code], entrypoint=[], network_mode="none"
         )
+        container.start()
+        status = int(container.wait().get("StatusCode", -1))
+        output = bytes(container.logs(stdout=True, stderr=True)).decode(errors="replace").strip()
     except Exception as exc:  # docker.errors.* : image missing, no python3, engine failure
         raise ImageBuildError(
             f"expected {image} to have a python3 to ask its version (or pass --python 3.X): {exc}"
         ) from exc
-    return check_python_version(bytes(output).decode().strip())
+    finally:
+        if container is not None:
+            container.remove(force=True)
+    if status != 0:
+        raise ImageBuildError(
+            f"expected {image}'s python3 to print its version, it exited {status}: {output}"
+        )
+    return check_python_version(output)
 
 
 def image_size(image: str, client: Any | None = None) -> int | None:
@@ -127,16 +138,20 @@ def image_size(image: str, client: Any | None = None) -> int | None:
 def _stream_build(
     docker_client: Any, context: Path, tag: str, buildargs: dict[str, str]
 ) -> Iterator[str]:
+    """Yield the build's output lines; raise ImageBuildError after the stream ends on an error
+    (draining it first, so the engine connection is released)."""
     chunks = docker_client.api.build(
         path=str(context), tag=tag, buildargs=buildargs, rm=True, forcerm=True, decode=True
     )
+    error: str | None = None
     for chunk in chunks:
-        if "errorDetail" in chunk or "error" in chunk:
-            detail = chunk.get("errorDetail", {}).get("message") or chunk.get("error")
-            raise ImageBuildError(f"expected the image {tag} to build, the engine said: {detail}")
+        if error is None and ("errorDetail" in chunk or "error" in chunk):
+            error = str(chunk.get("errorDetail", {}).get("message") or chunk.get("error"))
         text = str(chunk.get("stream", "")).rstrip("\n")
         if text.strip():
             yield text
+    if error is not None:
+        raise ImageBuildError(f"expected the image {tag} to build, the engine said: {error}")
 
 
 def build_image(

@@ -1,0 +1,54 @@
+"""Image builds that cannot succeed say why, in one line (a base image with no shell or Python)."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from lambdarig.build.errors import ImageBuildError
+from lambdarig.build.images import build_image, python_version_of
+from tests.images.conftest import FUNCTION, session_tag
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def empty_base(docker_client: Any) -> Iterator[str]:
+    """An image holding one text file: no /bin/sh, no python3."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo("etc/hostname")
+        info.size = 6
+        archive.addfile(info, io.BytesIO(b"empty\n"))
+    tag = session_tag("empty:latest")
+    docker_client.api.import_image_from_data(buffer.getvalue(), repository=tag)
+    try:
+        yield tag
+    finally:
+        # A failed RUN step leaves its layer-less stage behind; the base goes with it.
+        docker_client.images.remove(tag, force=True)
+        docker_client.images.prune(filters={"dangling": True})
+
+
+def test_a_base_without_python_is_named(docker_client: Any, empty_base: str) -> None:
+    with pytest.raises(ImageBuildError, match=f"expected {empty_base} to have a python3 to ask"):
+        python_version_of(empty_base, docker_client)
+    assert docker_client.containers.list(all=True, filters={"ancestor": empty_base}) == []
+
+
+def test_a_failing_build_reports_the_engine_message(docker_client: Any, empty_base: str) -> None:
+    tag = session_tag("broken:latest")
+    with pytest.raises(ImageBuildError) as failed:
+        build_image(
+            FUNCTION,
+            tag,
+            base_image=empty_base,
+            python_version="3.11",
+            client=docker_client,
+            progress=lambda _line: None,
+        )
+    assert str(failed.value).startswith(f"expected the image {tag} to build, the engine said: ")
