@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lambdarig.build.errors import ImageBuildError
-from lambdarig.build.images import build_image, python_version_of
+from lambdarig.build.images import build_image, ensure_image, python_version_of
 from tests.images.conftest import FUNCTION, session_tag
 
 pytestmark = pytest.mark.docker
@@ -52,3 +52,9 @@ def test_a_failing_build_reports_the_engine_message(docker_client: Any, empty_ba
             progress=lambda _line: None,
         )
     assert str(failed.value).startswith(f"expected the image {tag} to build, the engine said: ")
+
+
+def test_a_missing_base_that_cannot_be_pulled_is_named(docker_client: Any) -> None:
+    missing = session_tag("never-built:latest")
+    with pytest.raises(ImageBuildError, match=f"expected the base image {missing} in the local "):
+        ensure_image(missing, docker_client)

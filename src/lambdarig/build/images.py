@@ -98,6 +98,23 @@ def _docker_client(client: Any | None) -> Any:
         raise ImageBuildError(f"expected a reachable Docker engine, got: {exc}") from exc
 
 
+def ensure_image(image: str, client: Any | None = None) -> None:
+    """Make sure the engine has ``image``: pull it when it is not local. Raises ImageBuildError."""
+    docker_client = _docker_client(client)
+    import docker
+
+    try:
+        docker_client.images.get(image)
+    except docker.errors.ImageNotFound:
+        try:
+            docker_client.images.pull(image)
+        except docker.errors.DockerException as exc:
+            raise ImageBuildError(
+                f"expected the base image {image} in the local engine or pullable from its "
+                f"registry, the pull failed: {exc}"
+            ) from exc
+
+
 def python_version_of(image: str, client: Any | None = None) -> str:
     """Ask ``image``'s ``python3`` for its ``3.X`` version (runs a throwaway container, removed)."""
     docker_client = _docker_client(client)
@@ -173,6 +190,7 @@ def build_image(
     until the build ends. Raises ImageBuildError, LayerSourceError or DependencyError.
     """
     docker_client = _docker_client(client)
+    ensure_image(base_image, docker_client)
     version = python_version or python_version_of(base_image, docker_client)
     with tempfile.TemporaryDirectory(prefix="lambdarig-image-") as scratch:
         progress(f"preparing the build context (wheels for Python {version} on {arch})")
