@@ -60,9 +60,10 @@ class RuntimeAPIUnreachable(RuntimeClientError):
 
 
 class FaultError(RuntimeClientError):
-    """A fault Lambda reports with a specific ``errorType`` and an empty ``stackTrace``.
+    """A fault Lambda reports with a specific ``errorType``, usually with an empty ``stackTrace``.
 
-    ``stack_trace`` is a list of preformatted strings, as posted in the error JSON.
+    ``stack_trace`` is a list of preformatted strings, as posted in the error JSON (only
+    :class:`HandlerSyntaxError` carries one: the offending source line).
     """
 
     error_type: str = wire.RUNTIME_UNKNOWN

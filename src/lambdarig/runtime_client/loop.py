@@ -49,12 +49,9 @@ def run(
     :func:`lambdarig.runtime_client.invoke.init_error_outcome`. ``SystemExit`` and
     ``KeyboardInterrupt`` (SIGTERM, hooks calling ``sys.exit``) propagate.
     """
-    if load_handler is None or make_invoker is None or init_error_outcome is None:
-        from lambdarig.runtime_client import handler, invoke
-
-        load_handler = load_handler or handler.load_handler
-        make_invoker = make_invoker or invoke.Invoker
-        init_error_outcome = init_error_outcome or invoke.init_error_outcome
+    load_handler, make_invoker, init_error_outcome = _defaults(
+        load_handler, make_invoker, init_error_outcome
+    )
     _warn_preview_runtime(config)
     try:
         function = load_handler(config.handler)
@@ -85,6 +82,20 @@ def run(
     except RuntimeClientError as exc:
         sink.log(FATAL_LOG.format(error=_describe(exc)))
     return EXIT_RUNTIME_API_ERROR
+
+
+def _defaults(
+    load_handler: LoadHandler | None,
+    make_invoker: MakeInvoker | None,
+    init_error_outcome: InitErrorOutcome | None,
+) -> tuple[LoadHandler, MakeInvoker, InitErrorOutcome]:
+    from lambdarig.runtime_client import handler, invoke
+
+    return (
+        load_handler or handler.load_handler,
+        make_invoker or invoke.Invoker,
+        init_error_outcome or invoke.init_error_outcome,
+    )
 
 
 def _warn_preview_runtime(config: RuntimeConfig) -> None:

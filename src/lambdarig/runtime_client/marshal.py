@@ -139,44 +139,52 @@ def _as_dict(obj: Any) -> dict[Any, Any] | None:
 
 
 def _encode_exotic(obj: Any, ensure_ascii: bool) -> Iterator[str]:
-    import json.encoder
+    return _ExoticEncoder(ensure_ascii).encode(obj)
 
-    encoder = json.encoder
-    string = encoder.encode_basestring_ascii if ensure_ascii else encoder.encode_basestring
-    active: set[int] = set()
 
-    def key_text(key: Any) -> str:
-        if isinstance(key, str):
-            return key
-        if isinstance(key, bytes):
-            return key.decode("utf-8")
-        if isinstance(key, float):
-            return _float_text(key)
-        if key is True or key is False or key is None:
-            return {True: "true", False: "false", None: "null"}[key]
-        if isinstance(key, int):
-            return int.__repr__(key)
-        raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+def _key_text(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bytes):
+        return key.decode("utf-8")
+    if isinstance(key, float):
+        return _float_text(key)
+    if key is True or key is False or key is None:
+        return {True: "true", False: "false", None: "null"}[key]
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
-    def enter(container: Any) -> None:
-        if id(container) in active:
+
+class _ExoticEncoder:
+    """One ``dumps`` call down the exotic path; tracks the containers being encoded (cycles)."""
+
+    def __init__(self, ensure_ascii: bool) -> None:
+        import json.encoder
+
+        encoder = json.encoder
+        self.string = encoder.encode_basestring_ascii if ensure_ascii else encoder.encode_basestring
+        self.active: set[int] = set()
+
+    def enter(self, container: Any) -> None:
+        if id(container) in self.active:
             raise ValueError("Circular reference detected")
-        active.add(id(container))
+        self.active.add(id(container))
 
-    def encode_dict(value: dict[Any, Any]) -> Iterator[str]:
-        enter(value)
+    def encode_dict(self, value: dict[Any, Any]) -> Iterator[str]:
+        self.enter(value)
         yield "{"
         for index, (key, item) in enumerate(value.items()):
-            yield (", " if index else "") + string(key_text(key)) + ": "
-            yield from encode(item)
+            yield (", " if index else "") + self.string(_key_text(key)) + ": "
+            yield from self.encode(item)
         yield "}"
-        active.discard(id(value))
+        self.active.discard(id(value))
 
-    def encode(value: Any) -> Iterator[str]:
+    def encode(self, value: Any) -> Iterator[str]:
         if isinstance(value, str):
-            yield string(value)
+            yield self.string(value)
         elif isinstance(value, bytes):
-            yield string(value.decode("utf-8"))
+            yield self.string(value.decode("utf-8"))
         elif value is None or value is True or value is False:
             yield {None: "null", True: "true", False: "false"}[value]
         elif isinstance(value, int):
@@ -184,25 +192,23 @@ def _encode_exotic(obj: Any, ensure_ascii: bool) -> Iterator[str]:
         elif isinstance(value, float):
             yield _float_text(value)
         elif (as_dict := _as_dict(value)) is not None:
-            yield from encode_dict(as_dict)
-        elif isinstance(value, (list, tuple)):
-            enter(value)
+            yield from self.encode_dict(as_dict)
+        elif isinstance(value, (list, tuple)):  # inline: one generator frame per level
+            self.enter(value)
             yield "["
             for index, item in enumerate(value):
                 if index:
                     yield ", "
-                yield from encode(item)
+                yield from self.encode(item)
             yield "]"
-            active.discard(id(value))
+            self.active.discard(id(value))
         elif isinstance(value, dict):
-            yield from encode_dict(value)
+            yield from self.encode_dict(value)
         elif _is_decimal(value):
             # awslambdaric: Decimal NaN becomes math.nan, any other Decimal is RawJSON(str(d)).
             yield "NaN" if value.is_nan() else str(value)
         else:
             raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-    return encode(obj)
 
 
 # --- Decode diagnostics: simplejson's error wording -----------------------------------------------
