@@ -105,3 +105,19 @@ def test_asyncio_is_not_imported_for_sync_handlers() -> None:
         "print(o.body, 'asyncio' in sys.modules, 'inspect' in sys.modules)\n"
     )
     assert run_python(code, "-I") == "b'1' False False\n"
+
+
+def test_async_handlers_share_one_loop_across_invocations() -> None:
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def handler(event: Any, context: Any) -> Any:
+        loops.append(asyncio.get_running_loop())
+        return len(loops)
+
+    invoker = make_invoker(handler)
+    try:
+        outcomes = [invoker.invoke(invocation(f"req-{i}")) for i in range(3)]
+    finally:
+        invoker.close()
+    assert [o.body for o in outcomes] == [b"1", b"2", b"3"]
+    assert loops[0] is loops[1] is loops[2] and loops[0].is_closed()
