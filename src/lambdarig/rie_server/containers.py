@@ -102,6 +102,10 @@ class ContainerProcess:
         self._exited = False
         self._pump = threading.Thread(target=self._pump_logs, daemon=True)
         self._pump.start()
+        # Daemon threads, not the loop's executor: an interrupted emulator must be able to exit
+        # while a container is still running (atexit's close() removes it).
+        self._exit_status: asyncio.Future[int] = self._loop.create_future()
+        threading.Thread(target=self._watch_exit, daemon=True).start()
         self._sampler = asyncio.ensure_future(self._sample_loop())
 
     @property
@@ -142,9 +146,21 @@ class ContainerProcess:
             self._sample()
             await asyncio.sleep(_SAMPLE_INTERVAL_S)
 
+    def _watch_exit(self) -> None:
+        try:
+            status = int(self._container.wait().get("StatusCode", -1))
+        except Exception:  # docker.errors.*: removed under us (close()); no status to report
+            status = -1
+        with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more
+            self._loop.call_soon_threadsafe(self._set_exit_status, status)
+
+    def _set_exit_status(self, status: int) -> None:
+        if not self._exit_status.done():
+            self._exit_status.set_result(status)
+
     async def wait(self) -> int:
         """Block until the container exits and its output is drained; then remove it."""
-        result = await asyncio.to_thread(self._container.wait)
+        status = await asyncio.shield(self._exit_status)
         self._exited = True
         self._sampler.cancel()
         await asyncio.to_thread(self._pump.join, 2.0)
@@ -152,7 +168,7 @@ class ContainerProcess:
             await asyncio.to_thread(self._container.reload)
             self._oom = bool(self._container.attrs["State"].get("OOMKilled", False))
         self.remove()
-        return _returncode(int(result.get("StatusCode", -1)))
+        return _returncode(status)
 
     def _signal(self, signum: str) -> None:
         if self._exited:
