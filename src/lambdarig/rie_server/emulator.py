@@ -63,7 +63,11 @@ def new_trace_id(epoch_s: float | None = None) -> str:
 
 
 class _Logs:
-    """The pool's listener: prints platform lines and output, keeps per-invocation captures."""
+    """The pool's listener: prints platform lines and output, keeps per-invocation captures.
+
+    An output line belongs to every invocation open in its environment: exact with one invoke per
+    environment; in Managed Instances mode concurrent invocations' Tails share their lines.
+    """
 
     def __init__(self, formatter: PlatformLogFormatter, writer: LogWriter, clock: Clock) -> None:
         self._formatter = formatter
@@ -133,7 +137,8 @@ class _Artifacts:
             self.process_factory = self._containers
 
     def runtime_env(self) -> dict[str, str]:
-        """The configured runtime environment plus, for local processes, the layers' paths."""
+        """The configured runtime environment plus, for local processes, the layers' paths
+        (``python3.X/site-packages`` for the emulator's own Python version)."""
         env = dict(self._config.runtime_env)
         if self.opt_dir is not None and self._config.image is None:
             version = f"{sys.version_info[0]}.{sys.version_info[1]}"
