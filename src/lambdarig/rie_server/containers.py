@@ -223,6 +223,7 @@ class ContainerFactory:
     ) -> None:
         import docker
 
+        self._owns_client = client is None
         try:
             self._client = client if client is not None else docker.from_env()
             self._client.images.get(image)
@@ -276,10 +277,13 @@ class ContainerFactory:
         self._live.pop(container_id, None)
 
     def close(self) -> None:
-        """Remove every container this factory started and has not reaped (idempotent)."""
+        """Remove every container this factory started and has not reaped, and release the engine
+        client it made (idempotent; the factory starts nothing afterwards)."""
         for process in list(self._live.values()):
             process.remove()
         atexit.unregister(self.close)
+        if self._owns_client:
+            self._client.close()
 
 
 def sweep(client: Any, *, include_own: bool = False) -> list[str]:
