@@ -23,7 +23,6 @@ def test_minimal_environment_and_defaults() -> None:
     assert (config.region, config.disable_preview_warning) == (None, False)
     assert config.task_root is None
     assert config.json_ensure_ascii is True
-    assert config.threaded_poll is False
 
 
 def test_every_variable_is_read() -> None:
@@ -50,7 +49,7 @@ def test_every_variable_is_read() -> None:
     assert config.handler == "app.handler"
     assert (config.log_format, config.log_level) == ("JSON", "DEBUG")
     assert config.execution_env == "AWS_Lambda_python3.12"
-    assert config.json_ensure_ascii is False and config.threaded_poll is True
+    assert config.json_ensure_ascii is False
     assert (config.telemetry_log_fd, config.telemetry_fd_provider_socket) == (3, "/tmp/fd.sock")
     assert (config.initialization_type, config.max_concurrency) == ("snap-start", 4)
     assert (config.function_name, config.function_version, config.memory_size) == (

@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 TELEMETRY_LOG_FD_VAR = "_LAMBDA_TELEMETRY_LOG_FD"
 # awslambdaric writes UTF-8 JSON (ensure_ascii=False) only under these execution environments.
 UTF8_JSON_EXECUTION_ENVS = frozenset(f"AWS_Lambda_python3.{minor}" for minor in (12, 13, 14, 15))
-# awslambdaric polls /next from a helper thread under these (so the main thread gets signals).
-THREADED_POLL_EXECUTION_ENVS = UTF8_JSON_EXECUTION_ENVS
 
 
 class RuntimeConfig:
@@ -91,11 +89,6 @@ class RuntimeConfig:
     def json_ensure_ascii(self) -> bool:
         """Whether marshalled JSON escapes non-ASCII (awslambdaric's rule keyed on the exec env)."""
         return self.execution_env not in UTF8_JSON_EXECUTION_ENVS
-
-    @property
-    def threaded_poll(self) -> bool:
-        """Whether awslambdaric would poll ``/next`` from a helper thread in this environment."""
-        return self.execution_env in THREADED_POLL_EXECUTION_ENVS
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], argv: Sequence[str] = ()) -> RuntimeConfig:
