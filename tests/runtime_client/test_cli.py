@@ -243,6 +243,9 @@ def test_importing_the_package_imports_only_the_stdlib(tmp_path: Path) -> None:
     added = set(json.loads(out))
     roots = {m.split(".")[0] for m in added}
     assert roots <= set(STDLIB) | {"lambdarig"}, sorted(roots)
+    # Of lambdarig itself, only the runtime client and the wire constants (never rie_server).
+    ours = {m for m in added if m.startswith("lambdarig.")}
+    assert all(m.startswith(("lambdarig.runtime_client", "lambdarig.runtime_api")) for m in ours)
     assert not added & (HEAVY_MODULES | ALSO_NOT_ON_PACKAGE_IMPORT), sorted(
         added & (HEAVY_MODULES | ALSO_NOT_ON_PACKAGE_IMPORT)
     )
