@@ -130,6 +130,7 @@ class LogSink:
         """The lines awslambdaric writes for ``error`` in this sink's format."""
         if self.json_format:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time()))
+            # "level", as awslambdaric 4.2.2 writes it (releases up to 4.0.1 wrote "log_level").
             record = {"timestamp": stamp, "level": "ERROR", **error}
             return [marshal.dumps(record, self.ensure_ascii)]
         return _text_error_lines(error)
