@@ -15,6 +15,7 @@ import subprocess
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 from lambdarig import runtime_api as wire
 from tests.runtime_client.conftest import Spawn, runtime_env
@@ -66,8 +67,21 @@ FAILING = wire.Invocation(
 )
 
 
-def write_app(directory: Path, source: str, name: str = "app.py") -> None:
-    (directory / name).write_text(textwrap.dedent(source))
+def start(
+    spawn: Spawn,
+    fake: FakeRuntimeAPI,
+    directory: Path,
+    source: str,
+    *invocations: wire.Invocation,
+    module: str = "app",
+    env: dict[str, str] | None = None,
+    **popen: Any,
+) -> subprocess.Popen[bytes]:
+    """Write ``source`` as ``<module>.py``, queue ``invocations`` and start the runtime on it."""
+    (directory / f"{module}.py").write_text(textwrap.dedent(source))
+    for inv in invocations:
+        fake.queue_invocation(inv)
+    return spawn(f"{module}.handler", env=runtime_env(fake.address, env), **popen)
 
 
 def read_until(stream: int, expected: bytes, timeout: float = TIMEOUT) -> bytes:
@@ -103,7 +117,7 @@ def stop(proc: subprocess.Popen[bytes]) -> tuple[int, bytes, bytes]:
 def test_every_next_header_reaches_the_handler(
     spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
 ) -> None:
-    write_app(tmp_path, CONTEXT_APP)
+    (tmp_path / "app.py").write_text(textwrap.dedent(CONTEXT_APP))
     for inv in (FULL, MINIMAL, FAILING):
         fake_api.queue_invocation(inv)
     env = runtime_env(
@@ -164,9 +178,7 @@ def handler(event, context):
 def test_stdout_and_stderr_are_unbuffered(
     spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
 ) -> None:
-    write_app(tmp_path, OUTPUT_APP)
-    fake_api.queue_invocation(MINIMAL)
-    proc = spawn("app.handler", env=runtime_env(fake_api.address))
+    proc = start(spawn, fake_api, tmp_path, OUTPUT_APP, MINIMAL)
     assert proc.stdout is not None and proc.stderr is not None
     try:
         # Both arrive while the process is alive and waiting on /next: nothing sits in a buffer.
@@ -181,13 +193,12 @@ def test_stdout_and_stderr_are_unbuffered(
 def test_logs_go_to_the_telemetry_fd_as_frames(
     spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
 ) -> None:
-    write_app(tmp_path, OUTPUT_APP)
-    fake_api.queue_invocation(MINIMAL)
-    fake_api.queue_invocation(FAILING)
     read_fd, write_fd = os.pipe()
-    env = runtime_env(fake_api.address, {"_LAMBDA_TELEMETRY_LOG_FD": str(write_fd)})
+    env = {"_LAMBDA_TELEMETRY_LOG_FD": str(write_fd)}
     try:
-        proc = spawn("app.handler", env=env, pass_fds=(write_fd,))
+        proc = start(
+            spawn, fake_api, tmp_path, OUTPUT_APP, MINIMAL, FAILING, env=env, pass_fds=(write_fd,)
+        )
         os.close(write_fd)
         fake_api.wait_for(lambda f: len(f.posts()) == 2 and f.waiting_next == 1, "2 posts")
         _, out, _ = stop(proc)
@@ -225,9 +236,7 @@ def handler(event, context):
 def test_sigterm_during_the_handler_runs_finally_and_atexit(
     spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
 ) -> None:
-    write_app(tmp_path, FINALLY_APP)
-    fake_api.queue_invocation(MINIMAL)
-    proc = spawn("app.handler", env=runtime_env(fake_api.address))
+    proc = start(spawn, fake_api, tmp_path, FINALLY_APP, MINIMAL)
     assert proc.stdout is not None
     read_until(proc.stdout.fileno(), b"handler started")
     status, _, err = stop(proc)
@@ -239,9 +248,8 @@ def test_sigterm_during_the_handler_runs_finally_and_atexit(
 def test_a_runtime_api_failure_ends_the_process_with_status_1(
     spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
 ) -> None:
-    write_app(tmp_path, "def handler(event, context):\n    return 1\n")
     fake_api.queue_next(Reply(500, b'{"errorType":"InternalServerError"}'))
-    proc = spawn("app.handler", env=runtime_env(fake_api.address))
+    proc = start(spawn, fake_api, tmp_path, "def handler(event, context):\n    return 1\n")
     out, err = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 1, err
     assert out.startswith(
@@ -255,9 +263,8 @@ def test_stack_traces_are_trimmed_by_module_not_by_file_name(
 ) -> None:
     # awslambdaric drops leading frames whose file name contains "/bootstrap.py", so a user module
     # called bootstrap.py loses its frames there; we drop only our own modules' frames.
-    write_app(tmp_path, "def handler(event, context):\n    raise KeyError('k')\n", "bootstrap.py")
-    fake_api.queue_invocation(MINIMAL)
-    proc = spawn("bootstrap.handler", env=runtime_env(fake_api.address))
+    source = "def handler(event, context):\n    raise KeyError('k')\n"
+    proc = start(spawn, fake_api, tmp_path, source, MINIMAL, module="bootstrap")
     (post,) = fake_api.wait_for_posts(1)
     stop(proc)
     (frame,) = json.loads(post.body)["stackTrace"]
