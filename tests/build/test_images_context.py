@@ -49,6 +49,16 @@ def test_awslambdaric_variant_adds_awslambdaric(tmp_path: Path, offline: list[st
     assert wheels == ["aiohttp-3.9.0-py3-none-any.whl", "awslambdaric-4.2.2-py3-none-any.whl"]
     assert "LAMBDARIG_RUNTIME_MODULE=awslambdaric" in (context / "Dockerfile").read_text()
     assert list((context / "lambdarig-context" / "function-wheels").iterdir()) == []
+    assert 'CMD ["app.handler"]' in (context / "Dockerfile").read_text()
+
+
+def test_handler_becomes_the_cmd(tmp_path: Path, offline: list[str]) -> None:
+    context = prepare_context(FUNCTION, tmp_path / "ctx", python_version="3.12",
+                              pip_args=offline, handler="pkg/sub.mod.run")  # fmt: skip
+    assert (context / "Dockerfile").read_text().endswith('CMD ["pkg/sub.mod.run"]\n')
+    with pytest.raises(ImageBuildError, match=r"expected a handler like module.function"):
+        prepare_context(FUNCTION, tmp_path / "bad", python_version="3.12",
+                        handler='app.handler"]\nRUN rm -rf /')  # fmt: skip
 
 
 def test_context_refusals(tmp_path: Path, offline: list[str]) -> None:

@@ -10,6 +10,7 @@ reporting progress line by line, and measures the image and its base image.
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +30,17 @@ EMULATOR_REQUIREMENTS = ("aiohttp>=3.8",)
 VARIANT_REQUIREMENTS = {"lambdarig": (), "awslambdaric": ("awslambdaric",)}
 IMAGE_FILES = Path(__file__).with_name("image_files")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+DEFAULT_HANDLER = "app.handler"
+_DEFAULT_CMD = f'CMD ["{DEFAULT_HANDLER}"]'
+_HANDLER = re.compile(r"[A-Za-z0-9_./-]+\.[A-Za-z0-9_]+")
+
+
+def _cmd(handler: str) -> str:
+    if not _HANDLER.fullmatch(handler):
+        raise ImageBuildError(
+            f"expected a handler like module.function (letters, digits, _ . / -), got {handler!r}"
+        )
+    return f'CMD ["{handler}"]'
 
 
 @dataclass(frozen=True)
@@ -51,8 +63,10 @@ def prepare_context(
     requirements: Path | None = None,
     arch: str = "x86_64",
     pip_args: Sequence[str] = (),
+    handler: str = DEFAULT_HANDLER,
 ) -> Path:
     """Fill ``context`` (created) with everything the Dockerfile of ``variant`` needs; return it.
+    ``handler`` becomes the image's ``CMD``.
 
     Blocks while pip downloads wheels on the host. Raises LayerSourceError (no code dir or
     requirements file), ImageBuildError (unknown variant), DependencyError (pip failed).
@@ -64,13 +78,15 @@ def prepare_context(
     if requirements is not None and not requirements.is_file():
         raise LayerSourceError(f"expected a requirements file at {requirements}, none there")
     check_python_version(python_version)
+    cmd = _cmd(handler)
     shutil.copytree(code_dir, context / "function", ignore=_IGNORED)
     own = context / "lambdarig-context"
     shutil.copytree(Path(lambdarig.__file__).parent, own / "lambdarig", ignore=_IGNORED)
     shutil.copyfile(wheels.__file__, own / "install_wheels.py")
     shutil.copyfile(IMAGE_FILES / "lambda-entrypoint.sh", own / "lambda-entrypoint.sh")
     (own / "lambda-entrypoint.sh").chmod(0o755)
-    shutil.copyfile(IMAGE_FILES / f"{variant}.Dockerfile", context / "Dockerfile")
+    dockerfile = (IMAGE_FILES / f"{variant}.Dockerfile").read_text()
+    (context / "Dockerfile").write_text(dockerfile.replace(_DEFAULT_CMD, cmd))
     fetch = functools.partial(
         download_wheels, python_version=python_version, arch=arch, pip_args=pip_args
     )
@@ -181,6 +197,7 @@ def build_image(
     requirements: Path | None = None,
     arch: str = "x86_64",
     pip_args: Sequence[str] = (),
+    handler: str = DEFAULT_HANDLER,
     client: Any | None = None,
     progress: Callable[[str], None] = print,
 ) -> ImageBuild:
@@ -202,6 +219,7 @@ def build_image(
             requirements=requirements,
             arch=arch,
             pip_args=pip_args,
+            handler=handler,
         )
         buildargs = {"BASE_IMAGE": base_image, "PYTHON_VERSION": version}
         for line in _stream_build(docker_client, context, tag, buildargs):

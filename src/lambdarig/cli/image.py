@@ -79,6 +79,7 @@ def register(subparsers: Any) -> None:
     build = add_action("build", "build an image from a code directory")
     build.add_argument("code_dir", type=Path, metavar="CODE_DIR", help="function code (/var/task)")
     build.add_argument("--tag", required=True, help="image tag, e.g. hello:latest")
+    build.add_argument("--handler", default="app.handler", help="the image's CMD (app.handler)")
     build.add_argument("-r", "--requirements", type=Path, help="requirements.txt to install")
     build.add_argument("--python", help="the base image's Python, e.g. 3.12 (default: ask it)")
     build.add_argument("--base", default=None, help="base image (default python:3.12-slim)")
@@ -109,6 +110,7 @@ def _build(args: argparse.Namespace) -> int:
             requirements=args.requirements,
             arch=args.arch,
             pip_args=args.pip_arg,
+            handler=args.handler,
         )
     print(
         f"built {built.tag} ({built.image_id[:19]}): {_megabytes(built.size_bytes)}; "
