@@ -75,10 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.runtime:
         raise CommandError("expected --runtime CMD (the command that starts your runtime)")
     only = [name.strip() for item in args.only for name in item.split(",") if name.strip()]
-    emulator = args.emulator or os.environ.get("LAMBDARIG_EMULATOR")
-    settings = HarnessSettings(base_env=dict(os.environ))
-    if emulator:
-        settings = HarnessSettings(base_env=dict(os.environ), emulator=tuple(shlex.split(emulator)))
+    settings = HarnessSettings.from_environ(os.environ, emulator=args.emulator)
 
     def progress(result: CaseResult) -> None:
         mark = "PASS" if result.passed else "FAIL"

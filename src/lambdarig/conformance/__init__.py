@@ -4,7 +4,8 @@ A runtime author supplies a command that runs their runtime with the *conformanc
 (behaviour defined in ``reference/conformance_handler.py``; that file is the Python version).
 :func:`run_kit` starts lambdarig's emulator in front of it and runs every :data:`CASES` entry::
 
-    report = run_kit(["python", "-m", "lambdarig.runtime_client", "{handler}"])
+    settings = HarnessSettings.from_environ(os.environ)
+    report = run_kit(["python", "-m", "lambdarig.runtime_client", "{handler}"], settings=settings)
     print(report.table())
 
 CLI: ``lambdarig conformance --runtime CMD [--only NAME,...]``.

@@ -25,7 +25,6 @@ runtime under another one; ``--lambda-awslambdaric-python PATH`` (env
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -66,26 +65,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def settings_from(config: pytest.Config) -> HarnessSettings:
     """Read the plugin's options and environment variables once, into frozen settings."""
-    environ = dict(os.environ)
-    emulator = config.getoption("--lambda-emulator") or environ.get("LAMBDARIG_EMULATOR")
-    ric = config.getoption("--lambda-awslambdaric-python") or environ.get(
-        "LAMBDARIG_AWSLAMBDARIC_PYTHON"
+    settings = HarnessSettings.from_environ(
+        os.environ,
+        emulator=config.getoption("--lambda-emulator"),
+        awslambdaric_python=config.getoption("--lambda-awslambdaric-python"),
+        default_runtime=config.getoption("--lambda-runtime"),
     )
-    runtime = config.getoption("--lambda-runtime")
-    if runtime == "awslambdaric" and not ric:
+    if settings.default_runtime == "awslambdaric" and not settings.awslambdaric_python:
         raise pytest.UsageError(
             "--lambda-runtime awslambdaric needs a python that has awslambdaric: pass "
             "--lambda-awslambdaric-python PATH or set LAMBDARIG_AWSLAMBDARIC_PYTHON"
         )
-    return HarnessSettings(
-        base_env=environ,
-        emulator=tuple(shlex.split(emulator))
-        if emulator
-        else (sys.executable, "-m", "lambdarig.rie_server"),
-        python=sys.executable,
-        awslambdaric_python=ric,
-        default_runtime=runtime,
-    )
+    return settings
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,16 +70,41 @@ class FunctionSpec:
         )
 
 
+EMULATOR_ENV = "LAMBDARIG_EMULATOR"
+AWSLAMBDARIC_PYTHON_ENV = "LAMBDARIG_AWSLAMBDARIC_PYTHON"
+DEFAULT_EMULATOR = (sys.executable, "-m", "lambdarig.rie_server")
+
+
 @dataclass(frozen=True)
 class HarnessSettings:
-    """Session-wide choices, usually from pytest options / environment (see the plugin)."""
+    """Session-wide choices. Build it with :meth:`from_environ`: ``base_env`` (the environment the
+    emulator and runtime start from) is empty by default, which few commands survive.
+    """
 
     base_env: Mapping[str, str] = field(default_factory=dict)
-    emulator: tuple[str, ...] = (sys.executable, "-m", "lambdarig.rie_server")
+    emulator: tuple[str, ...] = DEFAULT_EMULATOR
     python: str = sys.executable
     awslambdaric_python: str | None = None
     default_runtime: str | None = None  # --lambda-runtime: overrides runtime="lambdarig"
     start_timeout: float = 30.0
+
+    @classmethod
+    def from_environ(
+        cls,
+        environ: Mapping[str, str],
+        emulator: str | None = None,
+        awslambdaric_python: str | None = None,
+        default_runtime: str | None = None,
+    ) -> HarnessSettings:
+        """Settings inheriting ``environ``; explicit arguments win over ``$LAMBDARIG_EMULATOR``
+        (a shell-style command) and ``$LAMBDARIG_AWSLAMBDARIC_PYTHON``."""
+        command = emulator or environ.get(EMULATOR_ENV)
+        return cls(
+            base_env=dict(environ),
+            emulator=tuple(shlex.split(command)) if command else DEFAULT_EMULATOR,
+            awslambdaric_python=awslambdaric_python or environ.get(AWSLAMBDARIC_PYTHON_ENV),
+            default_runtime=default_runtime,
+        )
 
     @property
     def is_aws_rie(self) -> bool:
