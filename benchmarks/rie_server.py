@@ -6,10 +6,12 @@ Three stacks: aws-lambda-rie + awslambdaric (the reference), lambdarig-rie + aws
 runtime behind both emulators) and lambdarig-rie + lambdarig's runtime client (each with its own).
 The handler echoes its event. The invoke client is raw sockets, one keep-alive connection each.
 
-(1) sequential warm invokes/s with p50/p99 latency (--seconds each, after warm-up invokes);
-    target >= 1.3x aws-lambda-rie's invokes/s with a p99 no worse;
-(2) throughput with 1, 2, 4, 8 concurrent callers (ours with --max-concurrency 8; aws-lambda-rie is
-    tried with 2 callers and reported "n/a (crashes)" when it dies or fails, as it does);
+(1) sequential warm invokes/s with p50/p99 latency and CPU time per invoke (--rounds windows of
+    --seconds per stack, alternating the stacks, pooled); target >= 1.3x aws-lambda-rie's
+    invokes/s with a p99 no worse;
+(2) throughput with 1, 2, 4, 8 concurrent callers, pooled the same way (ours with
+    --max-concurrency 8; aws-lambda-rie is tried with 2 callers and reported "n/a (crashes)"
+    when it panics, as it does);
 (3) 5 MiB echo latency (request and response 5 MiB, median of --repeats);
 (4) start-up: spawn -> port listening and spawn -> first invoke answered (median of --repeats), and
     the RSS of one idle warm environment: emulator + runtime processes, from /proc.
@@ -397,8 +399,11 @@ def _caller_thread(
         caller.close()
 
 
-def concurrent(launched: Launched, callers: int, seconds: float, timeout: float = 10.0) -> float:
-    """Invokes/s of ``callers`` threads, each looping over its own connection for ``seconds``."""
+def concurrent(
+    launched: Launched, callers: int, seconds: float, timeout: float = 10.0
+) -> tuple[int, float]:
+    """(Invokes, seconds) of ``callers`` threads, each looping on its own connection for about
+    ``seconds`` once all have warmed up."""
     gate, stop = threading.Barrier(callers + 1), threading.Event()
     counts: list[int] = []
     errors: list[str] = []
@@ -420,7 +425,7 @@ def concurrent(launched: Launched, callers: int, seconds: float, timeout: float 
     elapsed = time.perf_counter() - started
     if errors:
         raise InvokeFailed(f"{callers} callers: {errors[0]}")
-    return sum(counts) / elapsed
+    return sum(counts), elapsed
 
 
 def idle_rss_mib(launched: Launched) -> tuple[float, float]:
@@ -478,21 +483,28 @@ def measure_echo(running: dict[Stack, Launched], repeats: int, results: Results)
         results.put("echo_5mib", stack, statistics.median(values))
 
 
-def measure_callers(running: dict[Stack, Launched], seconds: float, results: Results) -> None:
-    """1, 2, 4, 8 callers; after a stack's first failure (aws-lambda-rie: at 2) the rest are n/a."""
+def measure_callers(
+    running: dict[Stack, Launched], args: argparse.Namespace, results: Results
+) -> None:
+    """1, 2, 4, 8 callers, --rounds windows each alternating the stacks; after a stack's first
+    failure (aws-lambda-rie's: at 2 callers) its remaining cells are n/a."""
     failed: dict[Stack, str] = {}
     for callers in CALLERS:
-        for stack, launched in running.items():
-            if stack in failed:
-                results.put(f"callers_{callers}", stack, failed[stack])
-                continue
-            try:
-                results.put(f"callers_{callers}", stack, concurrent(launched, callers, seconds))
-            except InvokeFailed as exc:
-                crash = launched.crash()
-                failed[stack] = "n/a (fails)" if crash is None else "n/a (crashes)"
-                results.put(f"callers_{callers}", stack, failed[stack])
-                results.notes.append(f"{stack.label}, {exc}" + (f"; {crash}" if crash else ""))
+        totals = {stack: (0, 0.0) for stack in running}  # invokes, seconds
+        for _ in range(args.rounds):
+            for stack, launched in running.items():
+                if stack in failed:
+                    continue
+                try:
+                    count, elapsed = concurrent(launched, callers, args.seconds)
+                except InvokeFailed as exc:
+                    crash = launched.crash()
+                    failed[stack] = "n/a (fails)" if crash is None else "n/a (crashes)"
+                    results.notes.append(f"{stack.label}, {exc}" + (f"; {crash}" if crash else ""))
+                    continue
+                totals[stack] = (totals[stack][0] + count, totals[stack][1] + elapsed)
+        for stack, (invokes, seconds) in totals.items():
+            results.put(f"callers_{callers}", stack, failed.get(stack) or invokes / seconds)
 
 
 def measure_warm(
@@ -509,7 +521,7 @@ def measure_warm(
         measure_sequential(running, args, results)
         measure_idle(running, results)
         measure_echo(running, args.repeats, results)
-        measure_callers(running, args.seconds, results)
+        measure_callers(running, args, results)
         for stack, launched in running.items():  # the environments the 8 callers left behind
             alive = launched.process.poll() is None
             total = sum(idle_rss_mib(launched)) if alive else "n/a (crashed)"
