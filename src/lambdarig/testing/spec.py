@@ -77,8 +77,9 @@ DEFAULT_EMULATOR = (sys.executable, "-m", "lambdarig.rie_server")
 
 @dataclass(frozen=True)
 class HarnessSettings:
-    """Session-wide choices. Build it with :meth:`from_environ`: ``base_env`` (the environment the
-    emulator and runtime start from) is empty by default, which few commands survive.
+    """Session-wide choices. ``base_env`` is the environment the emulator (and so the runtime)
+    starts from: empty by default (hermetic, as in Lambda; commands must then be absolute paths);
+    :meth:`from_environ` inherits the caller's, as the plugin and the CLI do.
     """
 
     base_env: Mapping[str, str] = field(default_factory=dict)
