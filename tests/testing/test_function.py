@@ -140,3 +140,12 @@ def test_killed_emulator_is_raised_then_restarted(stack: Stack) -> None:
         function.reset()
         assert function.invoke({"n": 2}).payload["echo"] == {"n": 2}
     registry.check()
+
+
+def test_layers_are_laid_out_for_the_runtime() -> None:
+    stack = make_stack("ours+lambdarig")
+    spec = FunctionSpec.build("app.handler", code=FIXTURES / "layered", layers=[FIXTURES / "layer"])
+    registry = ProcessRegistry()
+    with LambdaFunction(spec, stack.settings, registry) as function:
+        assert function.invoke({}).payload == "hi from a layer"
+    registry.check()
