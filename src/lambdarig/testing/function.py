@@ -12,6 +12,7 @@ import asyncio
 import base64
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -27,6 +28,17 @@ REPORT_GRACE_S = 3.0
 # Emulators print START before the runtime sees the event; if none shows up soon, none will.
 START_GRACE_S = 0.5
 HTTP_MARGIN_S = 30.0  # on top of the function timeout: init, cold starts, a loaded CI machine
+
+
+@dataclass(frozen=True)
+class InvokeOptions:
+    """Per-invoke options of :meth:`LambdaFunction.invoke` (see there)."""
+
+    invocation_type: str | None = None
+    tail: bool = False
+    client_context: Mapping[str, Any] | None = None
+    trace_id: str | None = None
+    headers: Mapping[str, str] | None = None
 
 
 class LambdaFunction:
@@ -195,6 +207,25 @@ class LambdaFunction:
 
     # --- invoking ---------------------------------------------------------------------------------
     def build_request(
+        self, event: Any = None, options: InvokeOptions | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """Body and headers for an invoke: ``bytes`` events are sent as-is, others as JSON."""
+        options = options or InvokeOptions()
+        body = event if isinstance(event, bytes) else json.dumps(event).encode("utf-8")
+        out: dict[str, str] = {}
+        if options.invocation_type:
+            out[invoke_api.HEADER_INVOCATION_TYPE] = options.invocation_type
+        if options.tail:
+            out[invoke_api.HEADER_LOG_TYPE] = invoke_api.LOG_TYPE_TAIL
+        if options.client_context is not None:
+            encoded = base64.b64encode(json.dumps(options.client_context).encode("utf-8"))
+            out[invoke_api.HEADER_CLIENT_CONTEXT] = encoded.decode("ascii")
+        if options.trace_id:
+            out[invoke_api.HEADER_TRACE_ID] = options.trace_id
+        out.update(options.headers or {})
+        return body, out
+
+    def invoke(
         self,
         event: Any = None,
         *,
@@ -203,52 +234,52 @@ class LambdaFunction:
         client_context: Mapping[str, Any] | None = None,
         trace_id: str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> tuple[bytes, dict[str, str]]:
-        """Body and headers for an invoke: ``bytes`` events are sent as-is, others as JSON."""
-        body = event if isinstance(event, bytes) else json.dumps(event).encode("utf-8")
-        out: dict[str, str] = {}
-        if invocation_type:
-            out[invoke_api.HEADER_INVOCATION_TYPE] = invocation_type
-        if tail:
-            out[invoke_api.HEADER_LOG_TYPE] = invoke_api.LOG_TYPE_TAIL
-        if client_context is not None:
-            encoded = base64.b64encode(json.dumps(client_context).encode("utf-8"))
-            out[invoke_api.HEADER_CLIENT_CONTEXT] = encoded.decode("ascii")
-        if trace_id:
-            out[invoke_api.HEADER_TRACE_ID] = trace_id
-        out.update(headers or {})
-        return body, out
+    ) -> InvokeResult:
+        """Invoke (``RequestResponse`` unless ``invocation_type``); blocks until answered and,
+        for synchronous invokes, until the REPORT line arrived (at most a few seconds more).
 
-    def invoke(self, event: Any = None, **options: Any) -> InvokeResult:
-        """Invoke synchronously (``RequestResponse``); blocks until answered and REPORTed.
-
-        Options: ``invocation_type``, ``tail`` (bool), ``client_context`` (mapping),
-        ``trace_id``, ``headers``.
+        ``tail`` asks for the log tail (``InvokeResult.log_result``); ``client_context`` is sent
+        base64-encoded in ``X-Amz-Client-Context``; ``trace_id`` as ``X-Amzn-Trace-Id``.
         """
+        options = InvokeOptions(invocation_type, tail, client_context, trace_id, headers)
         process = self._require_process()
         assert self._client is not None
-        body, headers = self.build_request(event, **options)
+        body, sent = self.build_request(event, options)
         mark = process.book.mark()
         try:
-            response = self._client.post(self.url, content=body, headers=headers)
+            response = self._client.post(self.url, content=body, headers=sent)
         except httpx.TransportError as exc:
             process.check(settle=1.0)
             raise InvokeError(f"expected an answer from {self.url}, got {exc!r}") from exc
         process.check()
         return self._result(response.status_code, response.content, response.headers, mark)
 
-    def invoke_event(self, event: Any = None, **options: Any) -> InvokeResult:
+    def invoke_event(
+        self, event: Any = None, *, client_context: Mapping[str, Any] | None = None
+    ) -> InvokeResult:
         """Invoke asynchronously (``X-Amz-Invocation-Type: Event``): expect 202 and no payload."""
-        return self.invoke(event, invocation_type=invoke_api.INVOCATION_TYPE_EVENT, **options)
+        return self.invoke(
+            event, invocation_type=invoke_api.INVOCATION_TYPE_EVENT, client_context=client_context
+        )
 
-    async def invoke_async(self, event: Any = None, **options: Any) -> InvokeResult:
+    async def invoke_async(
+        self,
+        event: Any = None,
+        *,
+        invocation_type: str | None = None,
+        tail: bool = False,
+        client_context: Mapping[str, Any] | None = None,
+        trace_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> InvokeResult:
         """Like :meth:`invoke`, for asyncio tests (httpx.AsyncClient; does not block the loop)."""
         process = self._require_process()
-        body, headers = self.build_request(event, **options)
+        options = InvokeOptions(invocation_type, tail, client_context, trace_id, headers)
+        body, sent = self.build_request(event, options)
         mark = process.book.mark()
         try:
             async with httpx.AsyncClient(timeout=self.spec.timeout + HTTP_MARGIN_S) as client:
-                response = await client.post(self.url, content=body, headers=headers)
+                response = await client.post(self.url, content=body, headers=sent)
         except httpx.TransportError as exc:
             process.check(settle=1.0)
             raise InvokeError(f"expected an answer from {self.url}, got {exc!r}") from exc
