@@ -107,3 +107,8 @@ RIE_NOT_FOUND_BODY = b"404 page not found\n"
 RIE_TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
 RIE_TIMEOUT_MESSAGE = "Task timed out after {seconds:.2f} seconds"
 RIE_STATUS_RUNTIME_FAILURE = 502
+
+# --- Caller-supplied request id (``X-Amzn-RequestId``; API_Invoke InvalidRequestContentException) -
+# The service uses a caller's request id when it is a UUID, and answers 400 otherwise.
+REQUEST_ID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+MESSAGE_BAD_REQUEST_ID = "The x-amzn-RequestId header is not a valid UUID string: {value}"  # [inf]

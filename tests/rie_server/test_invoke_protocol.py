@@ -370,3 +370,37 @@ def test_rie_mode_response_too_large_is_502_type_first() -> None:
 def test_rie_mode_timeout_is_plain_text() -> None:
     answer = render(OutcomeKind.TIMEOUT, mode=CompatMode.RIE, error_type="Sandbox.Timedout")
     assert (answer.status, answer.body) == (200, b"Task timed out after 3.00 seconds")
+
+
+CALLER_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
+def test_a_callers_uuid_request_id_is_used() -> None:
+    assert call(raw(headers={"X-Amzn-RequestId": CALLER_ID})).request_id == CALLER_ID
+    assert call(raw(headers={"x-amzn-requestid": CALLER_ID.upper()})).request_id == (
+        CALLER_ID.upper()
+    )
+    assert call(raw()).request_id == "req-1"
+    # Later errors already carry the caller's id.
+    invalid = error(raw(body=b"{", headers={"X-Amzn-RequestId": CALLER_ID}))
+    assert invalid.header("x-amzn-RequestId") == CALLER_ID
+
+
+@pytest.mark.parametrize(
+    "value", ["", "nope", CALLER_ID[:-1], "{" + CALLER_ID + "}", CALLER_ID.replace("-", "")]
+)
+def test_a_request_id_that_is_not_a_uuid_is_400_invalid_request_content(value: str) -> None:
+    answer = error(raw(headers={"X-Amzn-RequestId": value}))
+    assert answer.status == 400
+    assert answer.header("x-amzn-ErrorType") == "InvalidRequestContentException"
+    assert answer.header("x-amzn-RequestId") == "req-1"
+    assert json.loads(answer.body) == {
+        "Type": "User",
+        "Message": f"The x-amzn-RequestId header is not a valid UUID string: {value}",
+    }
+
+
+def test_rie_mode_ignores_a_callers_request_id() -> None:
+    result = parse(raw(name="function", headers={"X-Amzn-RequestId": "nope"}), CompatMode.RIE)
+    assert isinstance(result, InvokeCall)
+    assert result.request_id == "req-1"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from lambdarig import invoke_api as api
+from lambdarig.rie_server.async_invocations import DEFAULT_RETRY_DELAYS_S, MAX_RETRY_ATTEMPTS
 from lambdarig.rie_server.errors import ConfigError
 from lambdarig.rie_server.invoke_protocol import CompatMode, FunctionIdentity
 from lambdarig.rie_server.platform_logs import LogFormat
@@ -68,6 +69,7 @@ class EmulatorConfig:
     enable_init_caching: bool = False
     layers: tuple[str, ...] = ()
     image: str | None = None
+    async_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     runtime_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -116,6 +118,7 @@ class EmulatorConfig:
             enable_init_caching=args.enable_init_caching,
             layers=tuple(args.layer),
             image=args.image,
+            async_retry_delays=_retry_delays(args.async_retry_delays),
         )
         return config.with_runtime_env(environ)
 
@@ -266,6 +269,14 @@ _FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
         ),
     ),
     (
+        "--async-retry-delays",
+        dict(
+            metavar="S,S",
+            help="advanced: seconds before each retry of a failed Event invocation "
+            "(default 60,120 as the service; '' for none)",
+        ),
+    ),
+    (
         "command",
         dict(
             nargs=argparse.REMAINDER,
@@ -374,6 +385,17 @@ def _check_counts(max_concurrency: int, provisioned: int) -> None:
             f"expected --provisioned between 0 and --max-concurrency ({max_concurrency}), "
             f"got {provisioned}"
         )
+
+
+def _retry_delays(flag: str | None) -> tuple[float, ...]:
+    if flag is None:
+        return DEFAULT_RETRY_DELAYS_S
+    expected = f"up to {MAX_RETRY_ATTEMPTS} comma-separated numbers of seconds >= 0"
+    words = [word.strip() for word in flag.split(",")] if flag.strip() else []
+    delays = tuple(_number(word, "--async-retry-delays", expected) for word in words)
+    if len(delays) > MAX_RETRY_ATTEMPTS or not all(0 <= delay < float("inf") for delay in delays):
+        raise ConfigError(f"expected --async-retry-delays to be {expected}, got {flag!r}")
+    return delays
 
 
 def _log_level(flag: str | None, environ: Mapping[str, str]) -> str:

@@ -2,14 +2,14 @@
 
 One tree; each class says whose fault it is::
 
-    EmulatorError                 base: anything the emulator raises on purpose
-    ├── InvalidTransition         the runtime asked for a Runtime API step its state forbids (runtime's fault)
-    ├── EnvironmentBusy           invoke() called with every concurrency slot in use (caller's fault)
-    ├── EnvironmentStopped        invoke()/start() after stop() (caller's fault)
-    ├── ProcessStartError         the bootstrap could not be spawned (configuration's fault)
-    ├── ConfigError               a bad flag, env var or command at emulator start-up (user's fault)
-    │   └── LayerError            a --layer is unusable or has an entry escaping /opt (user's fault)
-    └── Throttled                 every environment busy at --max-concurrency (caller's fault, 429)
+    EmulatorError           base: anything the emulator raises on purpose
+    ├── InvalidTransition   a Runtime API step the runtime's state forbids (runtime's fault, 403)
+    ├── EnvironmentBusy     invoke() with every concurrency slot in use (caller's fault)
+    ├── EnvironmentStopped  invoke()/start() after stop() (caller's fault)
+    ├── ProcessStartError   the bootstrap could not be spawned (configuration's fault)
+    ├── ConfigError         a bad flag, env var or command at emulator start-up (user's fault)
+    │   └── LayerError      a --layer is unusable or has an entry escaping /opt (user's fault)
+    └── Throttled           every environment busy at --max-concurrency (caller's fault, 429)
 
 Function and runtime failures (errors, crashes, timeouts, out-of-memory) are never raised: they are
 reported as ``environment.InvokeOutcome`` values, because they are the function's result.
@@ -59,7 +59,7 @@ class Throttled(EmulatorError):
     """Every execution environment is busy at ``--max-concurrency`` (answered with 429)."""
 
 
-# --- Added for layers (rie_server/layers.py) ----------------------------------------------------------
+# --- Added for layers (rie_server/layers.py) ------------------------------------------------------
 
 
 class LayerError(ConfigError):

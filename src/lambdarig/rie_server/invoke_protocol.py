@@ -37,6 +37,7 @@ from lambdarig.runtime_api import (
 )
 
 _TENANT_ID = re.compile(api.TENANT_ID_PATTERN)
+_REQUEST_ID = re.compile(api.REQUEST_ID_PATTERN)
 _MESSAGE_TOO_LARGE_RESPONSE = (
     "Response payload size exceeded maximum allowed payload size ({limit} bytes)."
 )
@@ -117,13 +118,21 @@ def parse_invoke(
     request_id: str,
     generated_trace_id: str,
 ) -> InvokeCall | HttpResponse:
-    """Validate ``raw``; return the call to run, or the answer to send without running anything."""
+    """Validate ``raw``; return the call to run, or the answer to send without running anything.
+
+    ``request_id`` is the generated id; the service uses a caller's ``X-Amzn-RequestId`` instead
+    when it is a UUID (``InvokeCall.request_id``), and answers 400 when it is not.
+    """
     headers = {key.lower(): value for key, value in raw.headers.items()}
     if mode is CompatMode.RIE:
         return _parse_rie(raw, headers, function, request_id)
     arn_or_error = _resolve_target(raw, function, request_id)
     if isinstance(arn_or_error, HttpResponse):
         return arn_or_error
+    id_or_error = _request_id(headers, request_id)
+    if isinstance(id_or_error, HttpResponse):
+        return id_or_error
+    request_id = id_or_error
     type_or_error = _invocation_type(headers, request_id)
     if isinstance(type_or_error, HttpResponse):
         return type_or_error
@@ -152,6 +161,16 @@ def parse_invoke(
         client_context=context or None,
         tenant_id=tenant_id,
     )
+
+
+def _request_id(headers: Mapping[str, str], generated: str) -> str | HttpResponse:
+    """The caller's ``X-Amzn-RequestId`` when it is a UUID, else ``generated``; 400 otherwise."""
+    supplied = headers.get(api.HEADER_REQUEST_ID_IN.lower())
+    if supplied is None:
+        return generated
+    if not _REQUEST_ID.fullmatch(supplied):
+        return _invalid_content(api.MESSAGE_BAD_REQUEST_ID.format(value=supplied), generated)
+    return supplied
 
 
 def _parse_rie(
