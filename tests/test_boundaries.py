@@ -29,7 +29,9 @@ def stdlib_module_names() -> frozenset[str]:
 
     stdlib = sysconfig.get_paths()["stdlib"]
     found = {m.name for m in pkgutil.iter_modules([stdlib, f"{stdlib}/lib-dynload"])}
-    return frozenset(found) | frozenset(sys.builtin_module_names)
+    # importlib's bootstrap modules are frozen, so they are in neither list on 3.9.
+    frozen = {"_frozen_importlib", "_frozen_importlib_external"}
+    return frozenset(found) | frozenset(sys.builtin_module_names) | frozen
 
 
 SRC = Path(lambdarig.__file__).parent
