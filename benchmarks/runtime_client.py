@@ -201,7 +201,7 @@ class Row:
 
     def text(self) -> str:
         ref, ours = f"{self.reference:.{self.digits}f}", f"{self.ours:.{self.digits}f}"
-        return f"{self.label:<34}{ref:>14}{ours:>14}{self.ratio:>9.2f}x   {self.target}"
+        return f"{self.label:<40}{ref:>14}{ours:>14}{self.ratio:>9.2f}x   {self.target}"
 
     def markdown(self) -> str:
         ref, ours = f"{self.reference:.{self.digits}f}", f"{self.ours:.{self.digits}f}"
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         Row("pip install, --no-deps for ours (KiB)", size[ref.name], size[ours.name], 0, ""),
         Row("client alone, no deps (KiB)", files[ref.name], files[ours.name], 0, ""),
     ]  # fmt: skip
-    print(f"{'':<34}{ref.name:>14}{ours.name:>14}{'ratio':>10}   target")
+    print(f"{'':<40}{ref.name:>14}{ours.name:>14}{'ratio':>10}   target")
     for row in rows:
         print(row.text())
     if args.update_readme:
