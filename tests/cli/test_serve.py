@@ -62,26 +62,71 @@ def test_help_shows_an_example() -> None:
     assert "curl" in done.stdout
 
 
-def test_bad_values_are_one_line_errors(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--memory", "1"], "expected --memory to be a whole number of MB in 128-10240, got '1'"),
+        (["--timeout", "0"], "expected --timeout to be a number of seconds > 0, got '0.0'"),
+        (["--port", "70000"], "expected --port in 0-65535, got 70000"),
+        (
+            ["--max-concurrency", "0"],
+            "expected --max-concurrency to be a whole number >= 1, got '0'",
+        ),
+        (
+            ["--max-concurrency", "1", "--provisioned", "2"],
+            "expected --provisioned to be a whole number in 0-1 (at most --max-concurrency), "
+            "got '2'",
+        ),
+        (["--env", "NOEQUALS"], "expected --env KEY=VALUE, got 'NOEQUALS'"),
+    ],
+)
+def test_bad_values_are_one_line_errors(argv: list[str], message: str) -> None:
+    done = subprocess.run(
+        [*SERVE, "app.handler", "--code", str(HELLO), *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stderr == f"lambdarig: error: {message}\n"
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--memory", "lots"],
+            "lambdarig serve: error: argument --memory: invalid int value: 'lots'",
+        ),
+        (["--no-such-flag"], "lambdarig: error: unrecognized arguments: --no-such-flag"),
+    ],
+)
+def test_unparsable_flags_are_argparse_usage_errors(argv: list[str], message: str) -> None:
+    done = subprocess.run(
+        [*SERVE, "app.handler", "--code", str(HELLO), *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("usage: lambdarig")
+    assert done.stderr.splitlines()[-1] == message
+
+
+def test_a_missing_code_directory_is_a_one_line_error(tmp_path: Path) -> None:
     missing = subprocess.run(
         [*SERVE, "app.handler", "--code", str(tmp_path / "missing")],
         capture_output=True,
         text=True,
         check=False,
+        timeout=30,
     )
     assert missing.returncode == 2
     assert missing.stderr == (
         f"lambdarig: error: expected --code to be a directory, got '{tmp_path / 'missing'}'\n"
-    )
-    memory = subprocess.run(
-        [*SERVE, "app.handler", "--code", str(HELLO), "--memory", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert memory.returncode == 2
-    assert memory.stderr == (
-        "lambdarig: error: expected --memory to be a whole number of MB in 128-10240, got 1\n"
     )
 
 

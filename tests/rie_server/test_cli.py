@@ -39,7 +39,22 @@ def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
         (["--no-such-flag", "x"], "lambdarig-rie: error: unrecognized arguments: --no-such-flag"),
         (
             ["--timeout", "soon", "python"],
-            "lambdarig-rie: error: argument --timeout: invalid float value: 'soon'",
+            "lambdarig-rie: error: expected --timeout to be a number of seconds > 0, got 'soon'",
+        ),
+        (
+            ["--memory", "-128", "python"],
+            "lambdarig-rie: error: expected --memory to be a whole number of MB in 128-10240, "
+            "got '-128'",
+        ),
+        (
+            ["--max-concurrency", "many", "python"],
+            "lambdarig-rie: error: expected --max-concurrency to be a whole number >= 1, "
+            "got 'many'",
+        ),
+        (
+            ["--max-concurrency", "1", "--provisioned", "2", "python"],
+            "lambdarig-rie: error: expected --provisioned to be a whole number in 0-1 "
+            "(at most --max-concurrency), got '2'",
         ),
         (
             ["--runtime-interface-emulator-address", "nowhere", "python"],

@@ -182,8 +182,23 @@ def test_bootstrap_discovery(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "environ", "message"),
     [
-        (["--timeout", "abc", PY], {}, "argument --timeout: invalid float value: 'abc'"),
-        (["--timeout", "0", PY], {}, "expected --timeout to be a number of seconds > 0, got 0.0"),
+        (
+            ["--timeout", "abc", PY],
+            {},
+            "expected --timeout to be a number of seconds > 0, got 'abc'",
+        ),
+        (["--timeout", "0", PY], {}, "expected --timeout to be a number of seconds > 0, got '0'"),
+        (["--timeout", "-1", PY], {}, "expected --timeout to be a number of seconds > 0, got '-1'"),
+        (
+            ["--timeout", "nan", PY],
+            {},
+            "expected --timeout to be a number of seconds > 0, got 'nan'",
+        ),
+        (
+            ["--timeout", "inf", PY],
+            {},
+            "expected --timeout to be a number of seconds > 0, got 'inf'",
+        ),
         (
             [PY],
             {"AWS_LAMBDA_FUNCTION_TIMEOUT": "3s"},
@@ -198,7 +213,23 @@ def test_bootstrap_discovery(tmp_path: Path) -> None:
         (
             ["--memory", "64", PY],
             {},
-            "expected --memory to be a whole number of MB in 128-10240, got 64",
+            "expected --memory to be a whole number of MB in 128-10240, got '64'",
+        ),
+        (
+            ["--memory", "-512", PY],
+            {},
+            "expected --memory to be a whole number of MB in 128-10240, got '-512'",
+        ),
+        (
+            ["--memory", "1.5", PY],
+            {},
+            "expected --memory to be a whole number of MB in 128-10240, got '1.5'",
+        ),
+        (
+            [PY],
+            {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "99999"},
+            "expected AWS_LAMBDA_FUNCTION_MEMORY_SIZE to be a whole number of MB in 128-10240, "
+            "got '99999'",
         ),
         (
             ["--runtime-interface-emulator-address", "8080", PY],
@@ -212,11 +243,58 @@ def test_bootstrap_discovery(tmp_path: Path) -> None:
             "expected --runtime-api-address as HOST:PORT with PORT in 0-65535, "
             "got 'localhost:99999'",
         ),
-        (["--max-concurrency", "0", PY], {}, "expected --max-concurrency >= 1, got 0"),
+        (
+            ["--runtime-interface-emulator-address", ":8080", PY],
+            {},
+            "expected --runtime-interface-emulator-address as HOST:PORT with PORT in 0-65535, "
+            "got ':8080'",
+        ),
+        (
+            ["--max-concurrency", "0", PY],
+            {},
+            "expected --max-concurrency to be a whole number >= 1, got '0'",
+        ),
+        (
+            ["--max-concurrency", "two", PY],
+            {},
+            "expected --max-concurrency to be a whole number >= 1, got 'two'",
+        ),
         (
             ["--max-concurrency", "2", "--provisioned", "3", PY],
             {},
-            "expected --provisioned between 0 and --max-concurrency (2), got 3",
+            "expected --provisioned to be a whole number in 0-2 (at most --max-concurrency), "
+            "got '3'",
+        ),
+        (
+            ["--provisioned", "-1", PY],
+            {},
+            "expected --provisioned to be a whole number in 0-10 (at most --max-concurrency), "
+            "got '-1'",
+        ),
+        (["--log-level", "loud", PY], {}, "argument --log-level: invalid choice: 'loud'"),
+        (
+            [PY],
+            {"LOG_LEVEL": "loud"},
+            "expected LOG_LEVEL to be one of trace, debug, info, warn, error, fatal, panic, "
+            "got 'loud'",
+        ),
+        (
+            ["--async-retry-delays", "1,2,3", PY],
+            {},
+            "expected --async-retry-delays to be up to 2 comma-separated numbers of seconds >= 0, "
+            "got '1,2,3'",
+        ),
+        (
+            ["--async-retry-delays", "1,soon", PY],
+            {},
+            "expected --async-retry-delays to be up to 2 comma-separated numbers of seconds >= 0, "
+            "got 'soon'",
+        ),
+        (
+            ["--async-retry-delays", "-1", PY],
+            {},
+            "expected --async-retry-delays to be up to 2 comma-separated numbers of seconds >= 0, "
+            "got '-1'",
         ),
         (["--compat", "sam", PY], {}, "argument --compat: invalid choice: 'sam'"),
         (["--no-such-flag", PY], {}, "unrecognized arguments: --no-such-flag"),
@@ -244,3 +322,16 @@ def test_bad_values_are_one_line_errors(
     got = fails(argv, **environ)
     assert got.startswith(message)
     assert "\n" not in got
+
+
+def test_event_retry_delays() -> None:
+    assert load([PY]).async_retry_delays == (60.0, 120.0)
+    assert load(["--async-retry-delays", "0.1, 0.2", PY]).async_retry_delays == (0.1, 0.2)
+    assert load(["--async-retry-delays", "5", PY]).async_retry_delays == (5.0,)
+    assert load(["--async-retry-delays", "", PY]).async_retry_delays == ()
+
+
+def test_log_level_names_are_aws_lambda_ries() -> None:
+    assert load([PY]).log_level == "info"
+    for level in ("trace", "debug", "info", "warn", "error", "fatal", "panic"):
+        assert load(["--log-level", level.upper(), PY]).log_level == level

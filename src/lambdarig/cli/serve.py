@@ -102,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
     from lambdarig.rie_server import ConfigError, EmulatorConfig
     from lambdarig.rie_server.cli import run as serve
 
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"expected --port in 0-65535, got {args.port}")
     code = Path(args.code).resolve()
     if not code.is_dir():
         raise CommandError(f"expected --code to be a directory, got {args.code!r}")

@@ -94,10 +94,8 @@ class EmulatorConfig:
             args.runtime_interface_emulator_address, "--runtime-interface-emulator-address"
         )
         parse_address(args.runtime_api_address, "--runtime-api-address")
-        managed = _optional_int(environ, "AWS_LAMBDA_MAX_CONCURRENCY", minimum=1)
-        timeout_s = _timeout(args.timeout, environ)
-        memory_mb = _memory(args.memory, environ)
-        _check_counts(args.max_concurrency, args.provisioned)
+        managed = _managed_concurrency(environ)
+        max_concurrency, provisioned = _counts(args.max_concurrency, args.provisioned)
         config = cls(
             command=command_t,
             cwd=cwd,
@@ -106,10 +104,10 @@ class EmulatorConfig:
             invoke_host=host,
             invoke_port=port,
             runtime_api_address=args.runtime_api_address,
-            timeout_s=timeout_s,
-            memory_mb=memory_mb,
-            max_concurrency=args.max_concurrency,
-            provisioned=args.provisioned,
+            timeout_s=_timeout(args.timeout, environ),
+            memory_mb=_memory(args.memory, environ),
+            max_concurrency=max_concurrency,
+            provisioned=provisioned,
             lazy_init=args.lazy_init,
             managed_concurrency=managed,
             compat=CompatMode(args.compat),
@@ -219,13 +217,12 @@ _FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
     (
         "--max-concurrency",
         dict(
-            type=int,
-            default=DEFAULT_MAX_CONCURRENCY,
+            default=str(DEFAULT_MAX_CONCURRENCY),
             metavar="N",
             help=f"environments at once; beyond them 429 (default {DEFAULT_MAX_CONCURRENCY})",
         ),
     ),
-    ("--provisioned", dict(type=int, default=0, metavar="N", help="pre-warm N environments")),
+    ("--provisioned", dict(default="0", metavar="N", help="pre-warm N environments")),
     ("--lazy-init", dict(action="store_true", help="initialise on the first invoke (as AWS's)")),
     (
         "--compat",
@@ -238,7 +235,6 @@ _FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
     (
         "--memory",
         dict(
-            type=int,
             metavar="MB",
             help="memory size, enforced (default $AWS_LAMBDA_FUNCTION_MEMORY_SIZE or 3008)",
         ),
@@ -246,7 +242,6 @@ _FLAGS: tuple[tuple[str, dict[str, Any]], ...] = (
     (
         "--timeout",
         dict(
-            type=float,
             metavar="S",
             help="function timeout (default $AWS_LAMBDA_FUNCTION_TIMEOUT or 300)",
         ),
@@ -338,53 +333,52 @@ def _number(value: str, name: str, expected: str) -> float:
     return number
 
 
-def _timeout(flag: float | None, environ: Mapping[str, str]) -> float:
-    if flag is not None:
-        timeout, name = flag, "--timeout"
-    else:
-        name = "AWS_LAMBDA_FUNCTION_TIMEOUT"
-        raw = environ.get(name)
-        timeout = DEFAULT_TIMEOUT_S if not raw else _number(raw, name, "a number of seconds > 0")
-    if not timeout > 0 or timeout == float("inf"):
-        raise ConfigError(f"expected {name} to be a number of seconds > 0, got {timeout!r}")
+def _whole(value: str, name: str, expected: str, low: int, high: int | None = None) -> int:
+    text = value.strip()
+    number = int(text) if text.isascii() and text.isdigit() else -1  # "-5" is not all digits
+    if not low <= number <= (number if high is None else high):
+        raise ConfigError(f"expected {name} to be {expected}, got {value!r}")
+    return number
+
+
+def _flag_or_variable(
+    flag: str | None, flag_name: str, environ: Mapping[str, str], variable: str
+) -> tuple[str, str]:
+    """(text, name): the flag when given, else the variable (``""`` when unset or empty)."""
+    return (flag, flag_name) if flag is not None else (environ.get(variable, ""), variable)
+
+
+def _timeout(flag: str | None, environ: Mapping[str, str]) -> float:
+    raw, name = _flag_or_variable(flag, "--timeout", environ, "AWS_LAMBDA_FUNCTION_TIMEOUT")
+    if not raw and flag is None:
+        return DEFAULT_TIMEOUT_S
+    expected = "a number of seconds > 0"
+    timeout = _number(raw, name, expected)
+    if not 0 < timeout < float("inf"):
+        raise ConfigError(f"expected {name} to be {expected}, got {raw!r}")
     return timeout
 
 
-def _memory(flag: int | None, environ: Mapping[str, str]) -> int:
+def _memory(flag: str | None, environ: Mapping[str, str]) -> int:
+    raw, name = _flag_or_variable(flag, "--memory", environ, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+    if not raw and flag is None:
+        return DEFAULT_MEMORY_MB
     low, high = MEMORY_RANGE_MB
-    expected = f"a whole number of MB in {low}-{high}"
-    if flag is not None:
-        memory, name = flag, "--memory"
-    else:
-        name = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
-        raw = environ.get(name)
-        if not raw:
-            return DEFAULT_MEMORY_MB
-        if not raw.strip().isdigit():
-            raise ConfigError(f"expected {name} to be {expected}, got {raw!r}")
-        memory = int(raw)
-    if not low <= memory <= high:
-        raise ConfigError(f"expected {name} to be {expected}, got {memory}")
-    return memory
+    return _whole(raw, name, f"a whole number of MB in {low}-{high}", low, high)
 
 
-def _optional_int(environ: Mapping[str, str], name: str, minimum: int) -> int | None:
-    raw = environ.get(name)
+def _managed_concurrency(environ: Mapping[str, str]) -> int | None:
+    raw = environ.get("AWS_LAMBDA_MAX_CONCURRENCY")
     if not raw:
         return None
-    if not raw.strip().isdigit() or int(raw) < minimum:
-        raise ConfigError(f"expected {name} to be a whole number >= {minimum}, got {raw!r}")
-    return int(raw)
+    return _whole(raw, "AWS_LAMBDA_MAX_CONCURRENCY", "a whole number >= 1", 1)
 
 
-def _check_counts(max_concurrency: int, provisioned: int) -> None:
-    if max_concurrency < 1:
-        raise ConfigError(f"expected --max-concurrency >= 1, got {max_concurrency}")
-    if not 0 <= provisioned <= max_concurrency:
-        raise ConfigError(
-            f"expected --provisioned between 0 and --max-concurrency ({max_concurrency}), "
-            f"got {provisioned}"
-        )
+def _counts(max_concurrency: str, provisioned: str) -> tuple[int, int]:
+    """``--max-concurrency`` and ``--provisioned``, which may not exceed it."""
+    maximum = _whole(max_concurrency, "--max-concurrency", "a whole number >= 1", 1)
+    expected = f"a whole number in 0-{maximum} (at most --max-concurrency)"
+    return maximum, _whole(provisioned, "--provisioned", expected, 0, maximum)
 
 
 def _retry_delays(flag: str | None) -> tuple[float, ...]:
