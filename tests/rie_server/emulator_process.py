@@ -21,15 +21,58 @@ HELLO = ROOT / "examples" / "hello"
 OUR_RUNTIME = (sys.executable, "-m", "lambdarig.runtime_client")
 
 
+class StderrReader:
+    """The emulator's stderr, read line by line on demand (never blocking past a deadline)."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stderr is not None
+        self.process = process
+        self.stream = process.stderr
+        self.lines: list[str] = []
+        self._buffer = b""
+
+    def wait_for(self, pattern: re.Pattern[str], timeout_s: float) -> re.Match[str] | None:
+        """The first line from now on matching ``pattern``; ``None`` at the deadline or EOF."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.stream], [], [], 0.1)
+            if not ready:
+                if self.process.poll() is not None:
+                    return None
+                continue
+            chunk = os.read(self.stream.fileno(), 65536)
+            if not chunk:
+                return None
+            *complete, self._buffer = (self._buffer + chunk).split(b"\n")
+            for raw in complete:
+                line = raw.decode(errors="replace")
+                self.lines.append(line)
+                match = pattern.search(line)
+                if match:
+                    return match
+        return None
+
+
 @dataclass
 class Running:
     process: subprocess.Popen[bytes]
     url: str
     stdout_path: Path
-    stderr_lines: list[str]
+    stderr: StderrReader
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        """Every stderr line read so far (the ready line and what came before, at least)."""
+        return self.stderr.lines
 
     def stdout(self) -> str:
         return self.stdout_path.read_text(errors="replace")
+
+    def wait_stderr(self, pattern: str, timeout_s: float = 15.0) -> str:
+        """Read stderr until a line matches ``pattern`` (a regex); that line, or AssertionError."""
+        match = self.stderr.wait_for(re.compile(pattern), timeout_s)
+        assert match is not None, f"no stderr line matching {pattern!r}: {self.stderr.lines!r}"
+        return match.string
 
     def descendants(self) -> set[int]:
         return descendants(self.process.pid)
@@ -63,29 +106,11 @@ def alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
-def wait_ready(process: subprocess.Popen[bytes], lines: list[str], timeout_s: float) -> str:
-    assert process.stderr is not None
-    deadline = time.monotonic() + timeout_s
-    buffer = b""
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stderr], [], [], 0.1)
-        if not ready:
-            if process.poll() is not None:
-                break
-            continue
-        chunk = os.read(process.stderr.fileno(), 65536)
-        if not chunk:
-            break
-        buffer += chunk
-        *complete, buffer_tail = buffer.split(b"\n")
-        buffer = buffer_tail
-        for raw in complete:
-            line = raw.decode(errors="replace")
-            lines.append(line)
-            match = READY.match(line)
-            if match:
-                return match.group(1)
-    raise AssertionError(f"emulator never became ready; stderr: {lines + [buffer.decode()]!r}")
+def wait_ready(reader: StderrReader, timeout_s: float) -> str:
+    match = reader.wait_for(READY, timeout_s)
+    if match is None:
+        raise AssertionError(f"emulator never became ready; stderr: {reader.lines!r}")
+    return match.group(1)
 
 
 @contextlib.contextmanager
@@ -105,11 +130,11 @@ def emulator(
         process = subprocess.Popen(
             [*entry, *argv], cwd=cwd, env=full_env, stdout=stdout, stderr=subprocess.PIPE
         )
-    lines: list[str] = []
+    reader = StderrReader(process)
     seen: set[int] = set()
     try:
-        url = wait_ready(process, lines, ready_timeout_s)
-        running = Running(process, url, stdout_path, lines)
+        url = wait_ready(reader, ready_timeout_s)
+        running = Running(process, url, stdout_path, reader)
         yield running
         seen = running.descendants()
     finally:
