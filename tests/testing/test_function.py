@@ -13,6 +13,7 @@ import pytest
 from lambdarig.testing import (
     EmulatorCrashed,
     FunctionSpec,
+    HarnessSettings,
     LambdaFunction,
     MissingDependency,
     ProcessRegistry,
@@ -149,3 +150,43 @@ def test_layers_are_laid_out_for_the_runtime() -> None:
     with LambdaFunction(spec, stack.settings, registry) as function:
         assert function.invoke({}).payload == "hi from a layer"
     registry.check()
+
+
+def test_image_mode_passes_the_handler_as_the_container_command() -> None:
+    spec = FunctionSpec.build("app.other", image="fn:latest", emulator_args=["--compat", "service"])
+    argv, _ = LambdaFunction(spec, HarnessSettings(emulator=("lambdarig-rie",))).emulator_argv()
+    assert argv[-5:] == ["--image", "fn:latest", "--compat", "service", "app.other"]
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_image_handler_overrides_the_images_cmd() -> None:
+    """Lambda's ImageConfig.Command overrides CMD: the image says app.handler, the spec app.other."""
+    docker = pytest.importorskip("docker")
+    from lambdarig.build.images import build_image
+    from tests.images.conftest import require_base, session_tag
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        pytest.skip(f"no reachable Docker engine: {exc}")
+    base = require_base(client, "bookworm")
+    built = build_image(
+        FIXTURES / "two_handlers",
+        session_tag("harness-cmd"),
+        base_image=base,
+        handler="app.handler",
+        client=client,
+        progress=lambda _line: None,
+    )
+    try:
+        registry = ProcessRegistry()
+        spec = FunctionSpec.build("app.other", image=built.tag)
+        with LambdaFunction(spec, HarnessSettings(base_env=dict(os.environ)), registry) as fn:
+            assert fn.invoke({}).payload == "the spec's handler ran"
+        registry.check()
+    finally:
+        client.images.remove(built.tag, force=True)
+        client.images.prune(filters={"dangling": True})
+        client.close()

@@ -86,7 +86,11 @@ class LambdaFunction:
         raise HarnessConfigError(f"expected a runtime name or a non-empty command, got {runtime!r}")
 
     def emulator_argv(self) -> tuple[list[str], str | None]:
-        """The emulator command line, and its URL when known in advance (aws-lambda-rie)."""
+        """The emulator command line, and its URL when known in advance (aws-lambda-rie).
+
+        With ``image=`` the command is just the handler: the container's command, which
+        overrides the image's ``CMD`` (``ImageConfig.Command``), whatever CMD the image has.
+        """
         spec, argv = self.spec, list(self.settings.emulator)
         if self.settings.is_aws_rie:
             if spec.layers or spec.image:
@@ -112,8 +116,7 @@ class LambdaFunction:
                 argv += ["--image", spec.image]
             url = None
         argv += list(spec.emulator_args)
-        if not spec.image:
-            argv += self.runtime_command()
+        argv += [spec.handler] if spec.image else self.runtime_command()
         return argv, url
 
     def emulator_env(self) -> dict[str, str]:
