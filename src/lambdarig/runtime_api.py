@@ -223,3 +223,19 @@ def response_path(request_id: str) -> str:
 def error_path(request_id: str) -> str:
     """``POST`` path for a function error of ``request_id``."""
     return PATH_ERROR.format(request_id=request_id)
+
+
+# --- The emulator's other fixed answers and synthesised errors (rie_server; digest §1, §4.2) -----
+# (Go's 404 body, the text content type and the timeout text are invoke_api's RIE_* constants.)
+PING_BODY = b"pong"
+ERROR_NOT_SUPPORTED = "{api}.NotSupported"  # api: Logs / Telemetry (202 until implemented)
+MESSAGE_NOT_SUPPORTED = "{api} API is not supported"
+INVALID_ERROR_BODY = b'"Invalid error body"'  # an error-cause /error body that does not parse
+ERROR_MESSAGE_PREFIX = "RequestId: {request_id} Error: "  # "Error: " when there is no request id
+ERROR_MESSAGE_PREFIX_NO_ID = "Error: "
+MESSAGE_EXIT_NO_REASON = "Runtime exited without providing a reason"
+MESSAGE_EXIT_SIGNAL = "Runtime exited with error: signal: {name}"
+MESSAGE_EXIT_STATUS = "Runtime exited with error: exit status {status}"
+MESSAGE_RESPONSE_TOO_LARGE = (
+    "Response payload size exceeded maximum allowed payload size ({limit} bytes)."
+)

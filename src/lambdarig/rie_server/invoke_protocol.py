@@ -34,13 +34,11 @@ from lambdarig.runtime_api import (
     CONTENT_TYPE_JSON,
     FUNCTION_RESPONSE_SIZE_TOO_LARGE,
     MAX_PAYLOAD_SIZE,
+    MESSAGE_RESPONSE_TOO_LARGE,
 )
 
 _TENANT_ID = re.compile(api.TENANT_ID_PATTERN)
 _REQUEST_ID = re.compile(api.REQUEST_ID_PATTERN)
-_MESSAGE_TOO_LARGE_RESPONSE = (
-    "Response payload size exceeded maximum allowed payload size ({limit} bytes)."
-)
 
 
 class CompatMode(enum.Enum):
@@ -360,7 +358,7 @@ def _render_rie(outcome: InvokeOutcome, body: bytes, timeout_s: float) -> HttpRe
     status = 200
     if outcome.kind is OutcomeKind.RESPONSE_TOO_LARGE:
         # Observed from aws-lambda-rie: 502, and RAPID's errorType-first key order.
-        message = _MESSAGE_TOO_LARGE_RESPONSE.format(limit=MAX_PAYLOAD_SIZE)
+        message = MESSAGE_RESPONSE_TOO_LARGE.format(limit=MAX_PAYLOAD_SIZE)
         body = _compact_json(
             {"errorType": FUNCTION_RESPONSE_SIZE_TOO_LARGE, "errorMessage": message}
         )
@@ -377,7 +375,7 @@ def outcome_body(outcome: InvokeOutcome) -> bytes:
     if kind is OutcomeKind.INIT_ERROR and outcome.body:
         return outcome.body
     if kind is OutcomeKind.RESPONSE_TOO_LARGE:
-        message = _MESSAGE_TOO_LARGE_RESPONSE.format(limit=MAX_PAYLOAD_SIZE)
+        message = MESSAGE_RESPONSE_TOO_LARGE.format(limit=MAX_PAYLOAD_SIZE)
         return _compact_json(
             {"errorMessage": message, "errorType": FUNCTION_RESPONSE_SIZE_TOO_LARGE}
         )

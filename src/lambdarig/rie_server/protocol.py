@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from lambdarig import invoke_api
 from lambdarig import runtime_api as api
 
 
@@ -57,6 +58,7 @@ _FIXED: dict[str, tuple[str, Route]] = {
     api.PATH_TELEMETRY: ("PUT", Route.TELEMETRY),
 }
 _ERROR_TYPE_PATTERN = re.compile(r"(Runtime|Function)\.[A-Z][a-zA-Z]+")
+_TEXT: Mapping[str, str] = {"Content-Type": invoke_api.RIE_TEXT_CONTENT_TYPE}
 
 
 def route(method: str, path: str) -> Match:
@@ -125,22 +127,23 @@ def internal_error() -> Reply:
 def not_supported(match: Route) -> Reply:
     """202 ``Logs.NotSupported`` / ``Telemetry.NotSupported``, as classic RAPID answers."""
     name = "Logs" if match is Route.LOGS else "Telemetry"
-    return _json_reply(202, f"{name}.NotSupported", f"{name} API is not supported")
+    error_type = api.ERROR_NOT_SUPPORTED.format(api=name)
+    return _json_reply(202, error_type, api.MESSAGE_NOT_SUPPORTED.format(api=name))
 
 
 def pong() -> Reply:
     """200 ``pong`` for ``GET /2018-06-01/ping``."""
-    return Reply(200, b"pong", {"Content-Type": "text/plain; charset=utf-8"})
+    return Reply(200, api.PING_BODY, _TEXT)
 
 
 def not_found() -> Reply:
     """404 for paths outside the Runtime API."""
-    return Reply(404, b"404 page not found\n", {"Content-Type": "text/plain; charset=utf-8"})
+    return Reply(404, invoke_api.RIE_NOT_FOUND_BODY, _TEXT)
 
 
 def method_not_allowed() -> Reply:
     """405 for a known path with the wrong method."""
-    return Reply(405, b"", {"Content-Type": "text/plain; charset=utf-8"})
+    return Reply(405, b"", _TEXT)
 
 
 def check_post(
@@ -189,9 +192,9 @@ def error_body(body: bytes, content_type: str | None) -> tuple[bytes, str | None
     try:
         parsed = json.loads(body)
     except ValueError:
-        return b'"Invalid error body"', api.CONTENT_TYPE_OCTET_STREAM
+        return api.INVALID_ERROR_BODY, api.CONTENT_TYPE_OCTET_STREAM
     if not isinstance(parsed, dict):
-        return b'"Invalid error body"', api.CONTENT_TYPE_OCTET_STREAM
+        return api.INVALID_ERROR_BODY, api.CONTENT_TYPE_OCTET_STREAM
     parsed.pop("errorCause", None)
     return json.dumps(parsed, separators=(",", ":")).encode(), api.CONTENT_TYPE_JSON
 
@@ -218,28 +221,27 @@ _SIGNAL_NAMES = {
 
 
 def _prefix(request_id: str | None) -> str:
-    return f"RequestId: {request_id} Error: " if request_id else "Error: "
+    if not request_id:
+        return api.ERROR_MESSAGE_PREFIX_NO_ID
+    return api.ERROR_MESSAGE_PREFIX.format(request_id=request_id)
 
 
 def timeout_message(request_id: str | None, timeout_s: float) -> str:
     """``RequestId: <id> Error: Task timed out after 3.00 seconds`` (two decimals)."""
-    return f"{_prefix(request_id)}Task timed out after {timeout_s:.2f} seconds"
+    return _prefix(request_id) + invoke_api.RIE_TIMEOUT_MESSAGE.format(seconds=timeout_s)
 
 
 def exit_message(request_id: str | None, returncode: int) -> str:
     """The service's ``Runtime.ExitError`` message for a runtime that exited with ``returncode``
     (negative = killed by that signal)."""
     if returncode == 0:
-        return f"{_prefix(request_id)}Runtime exited without providing a reason"
+        return _prefix(request_id) + api.MESSAGE_EXIT_NO_REASON
     if returncode < 0:
         name = _SIGNAL_NAMES.get(-returncode, f"signal {-returncode}")
-        return f"{_prefix(request_id)}Runtime exited with error: signal: {name}"
-    return f"{_prefix(request_id)}Runtime exited with error: exit status {returncode}"
+        return _prefix(request_id) + api.MESSAGE_EXIT_SIGNAL.format(name=name)
+    return _prefix(request_id) + api.MESSAGE_EXIT_STATUS.format(status=returncode)
 
 
 def response_too_large_message() -> str:
     """The service's ``Function.ResponseSizeTooLarge`` message."""
-    return (
-        "Response payload size exceeded maximum allowed payload size "
-        f"({api.MAX_PAYLOAD_SIZE} bytes)."
-    )
+    return api.MESSAGE_RESPONSE_TOO_LARGE.format(limit=api.MAX_PAYLOAD_SIZE)
