@@ -61,15 +61,16 @@ class Generation:
         self.queue: asyncio.Queue[api.Invocation] = asyncio.Queue()
         self.ready: asyncio.Future[None] = loop.create_future()
         self.init_error: asyncio.Future[Posted] = loop.create_future()
-        self.results: dict[str, asyncio.Future[Posted]] = {}
+        self.results: dict[str, asyncio.Future[Posted | None]] = {}
         self.running: api.Invocation | None = None
         self.delivered: set[str] = set()  # invocation ids handed to a /next
         self.cancelled: set[str] = set()  # withdrawn before any /next took them: skip when dequeued
 
-    def submit(self, invocation: api.Invocation) -> asyncio.Future[Posted]:
-        """Queue ``invocation`` for the next poll; the future resolves when the runtime posts."""
+    def submit(self, invocation: api.Invocation) -> asyncio.Future[Posted | None]:
+        """Queue ``invocation`` for the next poll; the future gets what the runtime posts. The
+        caller may end it with ``None`` itself (deadline, exit): later posts then change nothing."""
         assert invocation.invocation_id is not None
-        future: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Posted | None] = asyncio.get_running_loop().create_future()
         self.results[invocation.invocation_id] = future
         self.queue.put_nowait(invocation)
         return future

@@ -152,7 +152,7 @@ class RequestParser:
 
     def next_request(self) -> HttpRequest | None:
         """The next complete request, or ``None`` until more bytes arrive; raises ``BadRequest``."""
-        if self._head is None and not self._read_head():
+        if self._head is None and (not self._buf or not self._read_head()):
             return None
         assert self._head is not None
         done = self._read_chunked() if self._length is None else self._read_length()
@@ -321,7 +321,7 @@ class _Connection(asyncio.Protocol):
         self._server = server
         self._parser = RequestParser(server.keep_bytes)
         self._transport: asyncio.Transport | None = None
-        self._task: asyncio.Future[HttpReply] | None = None  # the request being handled
+        self._task: asyncio.Future[None] | None = None  # the request being handled
         self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -380,28 +380,23 @@ class _Connection(asyncio.Protocol):
             return
         if isinstance(result, HttpReply):
             self._reply(request, result)
-            return
-        task = asyncio.ensure_future(result)
-        self._task = task
-        task.add_done_callback(lambda done: self._finished(request, done))
+        else:
+            self._task = asyncio.ensure_future(self._respond(request, result))
 
-    def _finished(self, request: HttpRequest, task: asyncio.Future[HttpReply]) -> None:
-        if task is not self._task:  # the connection was lost or closed meanwhile
-            if not task.cancelled() and task.exception() is not None:
-                _log.error("HTTP handler failed after the client left", exc_info=task.exception())
-            return
-        self._task = None
-        if task.cancelled():
-            self.close()
-            return
-        error = task.exception()
-        if error is not None:
-            _log.error(
-                "HTTP handler failed for %s %s", request.method, request.target, exc_info=error
-            )
+    async def _respond(self, request: HttpRequest, pending: Awaitable[HttpReply]) -> None:
+        """Await the handler's reply and write it from this task (no extra loop iteration)."""
+        try:
+            reply = await pending
+        except asyncio.CancelledError:
+            self._task = None
+            raise
+        except Exception:
+            self._task = None
+            _log.exception("HTTP handler failed for %s %s", request.method, request.target)
             self._write(HttpReply(500, b"500 Internal Server Error\n"), close=True)
             return
-        self._reply(request, task.result())
+        self._task = None
+        self._reply(request, reply)
         self._advance()
 
     def _reply(self, request: HttpRequest, reply: HttpReply) -> None:
