@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import select
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -104,3 +105,40 @@ def test_an_edit_is_served_by_new_environments_of_the_same_emulator(tmp_path: Pa
         assert after["pid"] != before["pid"]
         poll(lambda: None if alive(before["pid"]) else {}, "the old runtime to be stopped")
     assert notice.group("first") == "code/app.py"
+
+
+def test_an_edited_layer_is_laid_out_again_for_the_new_environments(tmp_path: Path) -> None:
+    code, layer = tmp_path / "code", tmp_path / "layer"
+    code.mkdir()
+    (layer / "python").mkdir(parents=True)
+    (code / "app.py").write_text(
+        "import helper\n\n\ndef handler(event, context):\n    return {'version': helper.VERSION}\n"
+    )
+    (layer / "python" / "helper.py").write_text("VERSION = 'one'\n")
+    argv = ["app.handler", "--code", str(code), "--layer", str(layer), "--watch", "--port", "0"]
+    with emulator(argv, tmp_path, cwd=tmp_path, entry=SERVE) as running:
+        assert invoke(running)["version"] == "one"
+        (layer / "python" / "helper.py").write_text("VERSION = 'two, edited'\n")
+
+        def edited() -> dict[str, Any] | None:
+            body = invoke(running)
+            return body if body["version"] == "two, edited" else None
+
+        poll(edited, "the edited layer to be imported")
+        notice = stderr_line(running, NOTICE)
+    assert notice.group("first") == "layer/python/helper.py"
+
+
+def test_watch_with_an_image_is_a_one_line_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*SERVE, "app.handler", "--watch", "--image", "some-image"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "lambdarig: error: expected --watch without --image (the image holds the code: "
+        "rebuild it), got both\n"
+    )
