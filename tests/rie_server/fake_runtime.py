@@ -66,6 +66,11 @@ def main() -> None:
     arg = sys.argv[2] if len(sys.argv) > 2 else ""
     if scenario == "echo":
         echo_loop()
+    elif scenario == "ignore_term":  # a runtime only SIGKILL stops
+        import signal
+
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        echo_loop()
     elif scenario == "headers":
         while True:
             rid, headers, body = once()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -139,3 +141,45 @@ def test_runtime_dies_with_the_emulator_even_on_sigkill(tmp_path: Path) -> None:
         running.process.kill()
         assert running.process.wait(timeout=10) == -signal.SIGKILL
     # emulator() asserts on exit that none of ``children`` outlived the emulator.
+
+
+FAKE_RUNTIME = Path(__file__).resolve().parent / "fake_runtime.py"
+
+
+def test_the_console_script_runs() -> None:
+    script = Path(sys.executable).parent / "lambdarig-rie"
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert done.stdout.startswith("usage: lambdarig-rie ")
+
+
+def test_a_runtime_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path: Path) -> None:
+    argv = [*LOCAL, sys.executable, str(FAKE_RUNTIME), "ignore_term"]
+    with emulator(argv, tmp_path) as running:
+        url = f"{running.url}/2015-03-31/functions/function/invocations"
+        assert httpx.post(url, content=b'{"k": 1}', timeout=30).content == b'{"k": 1}'
+        assert running.descendants()
+        started = time.monotonic()
+        running.process.send_signal(signal.SIGTERM)
+        assert running.process.wait(timeout=15) == 0
+        assert 1.5 < time.monotonic() - started < 10  # SIGTERM ignored; SIGKILL after ~2 s
+    # emulator() asserts that no process outlived the emulator.
+
+
+def test_the_first_environment_listens_on_runtime_api_address(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a free port for the Runtime API (closed before use)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = [
+        "--runtime-interface-emulator-address",
+        "127.0.0.1:0",
+        "--runtime-api-address",
+        f"127.0.0.1:{port}",
+        *OUR_RUNTIME,
+        "app.handler",
+    ]
+    handlers = Path(__file__).resolve().parents[1] / "integration" / "handlers"
+    with emulator(argv, tmp_path, cwd=handlers) as running:
+        url = f"{running.url}/2015-03-31/functions/function/invocations"
+        seen = httpx.post(url, json={"action": "context"}, timeout=30).json()
+    assert seen["env"]["AWS_LAMBDA_RUNTIME_API"] == f"127.0.0.1:{port}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.config import BOOTSTRAP_CANDIDATES, EmulatorConfig
 from lambdarig.rie_server.errors import ConfigError
 from lambdarig.rie_server.invoke_protocol import CompatMode
 from lambdarig.rie_server.platform_logs import LogFormat
@@ -335,3 +335,21 @@ def test_log_level_names_are_aws_lambda_ries() -> None:
     assert load([PY]).log_level == "info"
     for level in ("trace", "debug", "info", "warn", "error", "fatal", "panic"):
         assert load(["--log-level", level.upper(), PY]).log_level == level
+
+
+def test_log_group_and_stream_are_the_callers_when_given() -> None:
+    env = load(
+        [PY, "x.y"], AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/mine", AWS_LAMBDA_LOG_STREAM_NAME="s1"
+    ).runtime_env
+    assert (env["AWS_LAMBDA_LOG_GROUP_NAME"], env["AWS_LAMBDA_LOG_STREAM_NAME"]) == (
+        "/aws/lambda/mine",
+        "s1",
+    )
+
+
+def test_bootstrap_is_looked_for_where_aws_lambda_rie_looks() -> None:
+    assert BOOTSTRAP_CANDIDATES == (
+        "/var/task/bootstrap",
+        "/opt/bootstrap",
+        "/var/runtime/bootstrap",
+    )
