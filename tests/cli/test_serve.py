@@ -13,6 +13,7 @@ import pytest
 
 from lambdarig.cli import CommandError, build_parser
 from lambdarig.cli.serve import emulator_argv, function_environ, runtime_command
+from tests import peers
 from tests.rie_server.emulator_process import HELLO, ROOT, emulator
 
 SERVE = (sys.executable, "-m", "lambdarig.cli", "serve")
@@ -143,3 +144,18 @@ def test_serve_examples_hello(tmp_path: Path) -> None:
     assert body["request_id"] == response.headers["x-amzn-RequestId"]
     assert "hello handler called for you" in printed
     assert "\tMemory Size: 128 MB\t" in printed
+
+
+@pytest.mark.peers
+def test_serve_with_another_runtime(tmp_path: Path) -> None:
+    runtime = f"{peers.require_awslambdaric()} -m awslambdaric"
+    argv = ["app.handler", "--code", "examples/hello", "--port", "0", "--runtime", runtime]
+    with emulator(argv, tmp_path, cwd=ROOT, entry=SERVE) as running:
+        commands = [
+            Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in running.descendants()
+        ]
+        url = f"{running.url}/2015-03-31/functions/function/invocations"
+        response = httpx.post(url, json={"name": "ric"}, timeout=30)
+    assert response.status_code == 200
+    assert response.json()["message"] == "Hello, ric!"
+    assert [b"-m", b"awslambdaric", b"app.handler"] in [command[1:4] for command in commands]
