@@ -3,8 +3,12 @@ offline base per session; everything built or started here is removed at the end
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,11 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
+from lambdarig.invoke_api import PATH_INVOKE
+
 FUNCTION = Path(__file__).parent / "fixtures" / "function"
 HELLO = Path(__file__).parents[2] / "examples" / "hello"
 # Offline bases built by images/base/build-base.sh (.ci/run builds them before the tests).
 BASES = {"bookworm": "lambdarig-base:bookworm", "trixie": "lambdarig-base:trixie"}
-INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+INVOKE_PATH = PATH_INVOKE.format(name="function")
 
 
 def session_tag(name: str) -> str:
@@ -47,11 +53,22 @@ def require_base(client: Any, suite: str) -> str:
     return BASES[suite]
 
 
+@functools.cache
+def wheel_cache() -> Path:
+    """One wheel cache per test process: images built for the same Python share their downloads
+    (pip download is most of a build's time). Removed when the process exits."""
+    cache = Path(tempfile.mkdtemp(prefix="lambdarig-test-wheels-"))
+    atexit.register(shutil.rmtree, cache, ignore_errors=True)
+    return cache
+
+
 @contextlib.contextmanager
 def built_image(client: Any, tag: str, code: Path = FUNCTION, **kwargs: Any) -> Iterator[Any]:
-    """Build ``tag`` from ``code``; remove it (and its build cache stage) after."""
+    """Build ``tag`` from ``code`` (sharing this process's wheel cache); remove it (and its build
+    cache stage) after."""
     from lambdarig.build.images import build_image
 
+    kwargs.setdefault("wheel_cache", wheel_cache())
     built = build_image(code, tag, client=client, progress=lambda _line: None, **kwargs)
     try:
         yield built

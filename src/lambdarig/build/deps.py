@@ -7,6 +7,11 @@ then unpacked (layers) or copied into a Docker build context (images).
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +23,8 @@ from lambdarig.build.layers import LayerZip, check_limits, collect_tree, write_z
 from lambdarig.build.wheels import WheelError, unpack_wheels
 
 ARCH_PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+_REQUIREMENT_FILE_FLAGS = ("-r", "--requirement")
+_COMPLETE = ".complete"
 
 
 def platform_for(arch: str) -> str:
@@ -71,6 +78,72 @@ def download_wheels(
             f"exited with status {result.returncode}:\n{tail}"
         )
     return sorted(dest.glob("*.whl"))
+
+
+def _cache_key(
+    requirements: Sequence[str], python_version: str, arch: str, pip_args: Sequence[str]
+) -> str:
+    """What decides a download's result: the requirements (a ``-r`` file by its content), the
+    Python version, the platform and pip's options."""
+    material: list[str] = []
+    previous = ""
+    for arg in requirements:
+        if previous in _REQUIREMENT_FILE_FLAGS and Path(arg).is_file():
+            arg = "sha256:" + hashlib.sha256(Path(arg).read_bytes()).hexdigest()
+        material.append(arg)
+        previous = arg
+    key = json.dumps([material, python_version, platform_for(arch), list(pip_args)])
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _link_or_copy(source: Path, dest: Path) -> None:
+    try:
+        os.link(source, dest)
+    except OSError:  # another filesystem, or links not allowed: a copy does the same job
+        shutil.copyfile(source, dest)
+
+
+def download_wheels_cached(
+    requirements: Sequence[str],
+    dest: Path,
+    *,
+    cache: Path | None,
+    python_version: str,
+    arch: str = "x86_64",
+    pip_args: Sequence[str] = (),
+    python: str = sys.executable,
+) -> tuple[list[Path], bool]:
+    """:func:`download_wheels`, reusing ``cache`` (a directory; ``None``: no cache).
+
+    Downloads are kept in ``cache/<key>``, the key hashing the requirements (a ``-r`` file by its
+    content), Python version, platform and pip options; a second call with the same key copies
+    the wheels without running pip. Nothing re-resolves a cached entry: delete the directory to
+    pick up new releases. Returns the wheels in ``dest`` and whether they came from the cache.
+    """
+    fetch = functools.partial(
+        download_wheels, python_version=python_version, arch=arch, pip_args=pip_args, python=python
+    )
+    if cache is None:
+        return fetch(requirements, dest), False
+    entry = cache / _cache_key(requirements, python_version, arch, pip_args)
+    hit = (entry / _COMPLETE).is_file()
+    if not hit:
+        cache.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=cache, prefix=f".{entry.name}-"))
+        try:
+            fetch(requirements, scratch)
+            (scratch / _COMPLETE).write_text(json.dumps(list(requirements)) + "\n")
+            try:
+                os.rename(scratch, entry)
+            except OSError:
+                if not (entry / _COMPLETE).is_file():  # not a concurrent build that got there first
+                    raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    dest.mkdir(parents=True, exist_ok=True)
+    for wheel in sorted(entry.glob("*.whl")):
+        _link_or_copy(wheel, dest / wheel.name)
+    return sorted(dest.glob("*.whl")), hit
 
 
 def dependency_entries(site_packages: Path, python_version: str) -> dict[str, Path]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import lambdarig
 from lambdarig.build import wheels
-from lambdarig.build.deps import check_python_version, download_wheels
+from lambdarig.build.deps import check_python_version, download_wheels_cached
 from lambdarig.build.errors import ImageBuildError, LayerSourceError
 
 DEFAULT_BASE_IMAGE = "python:3.12-slim"
@@ -64,9 +64,12 @@ def prepare_context(
     arch: str = "x86_64",
     pip_args: Sequence[str] = (),
     handler: str = DEFAULT_HANDLER,
+    wheel_cache: Path | None = None,
+    progress: Callable[[str], None] = lambda _line: None,
 ) -> Path:
     """Fill ``context`` (created) with everything the Dockerfile of ``variant`` needs; return it.
-    ``handler`` becomes the image's ``CMD``.
+    ``handler`` becomes the image's ``CMD``; ``wheel_cache`` keeps downloads for the next build
+    (see ``deps.download_wheels_cached``); ``progress`` is told what is being downloaded.
 
     Blocks while pip downloads wheels on the host. Raises LayerSourceError (no code dir or
     requirements file), ImageBuildError (unknown variant), DependencyError (pip failed).
@@ -88,14 +91,34 @@ def prepare_context(
     dockerfile = (IMAGE_FILES / f"{variant}.Dockerfile").read_text()
     (context / "Dockerfile").write_text(dockerfile.replace(_DEFAULT_CMD, cmd))
     fetch = functools.partial(
-        download_wheels, python_version=python_version, arch=arch, pip_args=pip_args
+        _fetch, python_version=python_version, arch=arch, pip_args=pip_args, cache=wheel_cache
     )
-    fetch([*EMULATOR_REQUIREMENTS, *VARIANT_REQUIREMENTS[variant]], own / "runtime-wheels")
+    runtime = [*EMULATOR_REQUIREMENTS, *VARIANT_REQUIREMENTS[variant]]
+    progress(fetch(runtime, own / "runtime-wheels", f"the runtime's wheels ({', '.join(runtime)})"))
     function_wheels = own / "function-wheels"
     function_wheels.mkdir()
     if requirements is not None:
-        fetch(["-r", str(requirements)], function_wheels)
+        what = f"the function's requirements ({requirements})"
+        progress(fetch(["-r", str(requirements)], function_wheels, what))
     return context
+
+
+def _fetch(
+    requirements: Sequence[str],
+    dest: Path,
+    what: str,
+    *,
+    python_version: str,
+    arch: str,
+    pip_args: Sequence[str],
+    cache: Path | None,
+) -> str:
+    """Download ``requirements`` into ``dest``; return a progress line saying what was done."""
+    wheels, cached = download_wheels_cached(
+        requirements, dest, cache=cache, python_version=python_version, arch=arch, pip_args=pip_args
+    )
+    source = "from the wheel cache" if cached else f"pip download for Python {python_version}"
+    return f"{what}: {len(wheels)} wheels ({source}, {arch})"
 
 
 def _docker_client(client: Any | None) -> Any:
@@ -174,7 +197,13 @@ def _stream_build(
     """Yield the build's output lines; raise ImageBuildError after the stream ends on an error
     (draining it first, so the engine connection is released)."""
     chunks = docker_client.api.build(
-        path=str(context), tag=tag, buildargs=buildargs, rm=True, forcerm=True, decode=True
+        path=str(context),
+        tag=tag,
+        buildargs=buildargs,
+        rm=True,
+        forcerm=True,
+        decode=True,
+        network_mode="none",  # proof that nothing is fetched from inside the build
     )
     error: str | None = None
     for chunk in chunks:
@@ -198,10 +227,12 @@ def build_image(
     arch: str = "x86_64",
     pip_args: Sequence[str] = (),
     handler: str = DEFAULT_HANDLER,
+    wheel_cache: Path | None = None,
     client: Any | None = None,
     progress: Callable[[str], None] = print,
 ) -> ImageBuild:
-    """Build ``tag`` from ``code_dir`` on ``base_image``; ``progress`` gets each build output line.
+    """Build ``tag`` from ``code_dir`` on ``base_image``; ``progress`` gets what is downloaded and
+    each build output line. ``wheel_cache``: see ``prepare_context``.
 
     ``python_version`` defaults to the base image's own (asked via a throwaway container). Blocks
     until the build ends. Raises ImageBuildError, LayerSourceError or DependencyError.
@@ -210,7 +241,7 @@ def build_image(
     ensure_image(base_image, docker_client)
     version = python_version or python_version_of(base_image, docker_client)
     with tempfile.TemporaryDirectory(prefix="lambdarig-image-") as scratch:
-        progress(f"preparing the build context (wheels for Python {version} on {arch})")
+        progress(f"preparing the build context in {scratch} (wheels for Python {version}, {arch})")
         context = prepare_context(
             code_dir,
             Path(scratch, "context"),
@@ -220,6 +251,8 @@ def build_image(
             arch=arch,
             pip_args=pip_args,
             handler=handler,
+            wheel_cache=wheel_cache,
+            progress=progress,
         )
         buildargs = {"BASE_IMAGE": base_image, "PYTHON_VERSION": version}
         for line in _stream_build(docker_client, context, tag, buildargs):

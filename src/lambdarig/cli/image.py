@@ -89,6 +89,13 @@ def register(subparsers: Any) -> None:
         choices=("lambdarig", "awslambdaric"),
         help="runtime client inside the image (default: lambdarig)",
     )
+    build.add_argument(
+        "--wheel-cache",
+        type=Path,
+        metavar="DIR",
+        help="keep downloaded wheels in DIR for the next build (keyed by requirements, Python "
+        "and platform; delete DIR to pick up new releases)",
+    )
     add_platform_arguments(build)
     build.set_defaults(func=_build)
 
@@ -111,6 +118,7 @@ def _build(args: argparse.Namespace) -> int:
             arch=args.arch,
             pip_args=args.pip_arg,
             handler=args.handler,
+            wheel_cache=args.wheel_cache,
         )
     print(
         f"built {built.tag} ({built.image_id[:19]}): {_megabytes(built.size_bytes)}; "
