@@ -72,6 +72,7 @@ def test_watch_fires_once_past_the_limit(holder: tuple[int, int]) -> None:
     watch.sample()
     watch.sample()
     assert fired == [1] and watch.exceeded and watch.peak_mb() >= 70
+    watch.close()
 
 
 def test_watch_below_the_limit_stays_quiet(holder: tuple[int, int]) -> None:
@@ -79,6 +80,9 @@ def test_watch_below_the_limit_stays_quiet(holder: tuple[int, int]) -> None:
     watch = memory.MemoryWatch(root, limit_mb=1024, on_exceeded=lambda: pytest.fail("fired"))
     watch.sample()
     assert not watch.exceeded
+    assert watch.quick_peak_mb() >= 70
+    watch.close()
+    assert watch.quick_peak_mb() >= 70  # still readable once closed (files opened per read)
 
 
 def test_run_stops_when_the_root_is_gone() -> None:
@@ -87,6 +91,33 @@ def test_run_stops_when_the_root_is_gone() -> None:
     watch = memory.MemoryWatch(proc.pid, 10, lambda: None, interval_s=0.01)
     asyncio.run(asyncio.wait_for(watch.run(), timeout=2))
     assert memory.tree_pids(proc.pid) == set()
+
+
+def test_statm_files_read_live_processes_and_drop_dead_ones(holder: tuple[int, int]) -> None:
+    root, child = holder
+    files = memory.StatmFiles()
+    pids = {root, child}
+    assert files.resident_bytes(pids) > 0
+    assert sorted(files._fds) == sorted(pids)
+    files.keep_only({root})
+    assert list(files._fds) == [root]
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    assert files.resident_bytes({gone.pid}) == 0 and gone.pid not in files._fds
+    files.close()
+    assert files._fds == {}
+
+
+def test_a_kept_descriptor_reads_zero_once_its_process_died() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    files = memory.StatmFiles()
+    try:
+        assert files.resident_bytes({proc.pid}) > 0
+    finally:
+        proc.kill()
+        proc.wait()
+    assert files.resident_bytes({proc.pid}) == 0  # not whatever may reuse the pid later
+    assert files._fds == {}
 
 
 def test_to_mb_rounds_up() -> None:
@@ -122,6 +153,7 @@ def test_orphaned_group_member_is_still_counted() -> None:
         assert orphan in memory.tree_pids(proc.pid)
         watch = memory.MemoryWatch(proc.pid, 1024, lambda: None)
         assert orphan in watch.pids()
+        watch.close()
     finally:
         os.kill(orphan, 9)
 

@@ -115,6 +115,52 @@ def hwm_bytes(pids: set[int]) -> int:
     return total
 
 
+class StatmFiles:
+    """Resident memory of processes through kept-open ``/proc/<pid>/statm`` descriptors: one
+    ``pread`` per process and sample instead of open/read/close (the invoke path reads these).
+
+    A descriptor names the process it was opened for, so a reused pid cannot be misread: a dead
+    process reads as 0 resident pages and its descriptor is dropped. ``close()`` releases them all.
+    """
+
+    def __init__(self) -> None:
+        self._fds: dict[int, int] = {}
+
+    def resident_bytes(self, pids: set[int]) -> int:
+        """Summed resident memory of ``pids`` (vanished ones count 0)."""
+        total = 0
+        for pid in pids:
+            fd = self._fds.get(pid)
+            if fd is None:
+                try:
+                    fd = os.open(f"/proc/{pid}/statm", os.O_RDONLY | os.O_CLOEXEC)
+                except OSError:
+                    continue
+                self._fds[pid] = fd
+            try:
+                pages = int(os.pread(fd, 256, 0).split()[1])
+            except (OSError, IndexError, ValueError):
+                pages = 0
+            if pages == 0:
+                self._forget(pid)
+            total += pages
+        return total * _PAGE
+
+    def keep_only(self, pids: set[int]) -> None:
+        """Close the descriptors of processes no longer in ``pids``."""
+        for pid in [pid for pid in self._fds if pid not in pids]:
+            self._forget(pid)
+
+    def _forget(self, pid: int) -> None:
+        fd = self._fds.pop(pid, None)
+        if fd is not None:
+            os.close(fd)
+
+    def close(self) -> None:
+        for pid in list(self._fds):
+            self._forget(pid)
+
+
 def to_mb(n_bytes: int) -> int:
     """Bytes to whole MiB, rounded up (REPORT never shows 0 MB for a live process)."""
     return -(-n_bytes // _MIB)
@@ -144,6 +190,16 @@ class MemoryWatch:
         self._orphans: set[int] = set()
         self._pids: set[int] = {root_pid}
         self._samples = 0
+        self._statm: StatmFiles | None = StatmFiles()
+
+    def close(self) -> None:
+        """Release the kept ``/proc`` descriptors; later reads open and close their files."""
+        statm, self._statm = self._statm, None
+        if statm is not None:
+            statm.close()
+
+    def _resident_bytes(self, pids: set[int]) -> int:
+        return rss_bytes(pids) if self._statm is None else self._statm.resident_bytes(pids)
 
     def pids(self) -> set[int]:
         """The live tree now (a full scan for orphaned group members every few samples)."""
@@ -151,13 +207,15 @@ class MemoryWatch:
             self._orphans = group_members(self.root_pid)
         self._samples += 1
         self._pids = descendants({self.root_pid} | self._orphans)
+        if self._statm is not None:
+            self._statm.keep_only(self._pids)
         return self._pids
 
     def sample(self) -> int:
         """Walk and measure now; update the peak (high-water marks every few samples); trigger
         the limit. Returns current RSS in bytes."""
         pids = self.pids()
-        current = rss_bytes(pids)
+        current = self._resident_bytes(pids)
         self._record(current)
         if self._samples % _HWM_EVERY == 1:
             self._peak_bytes = max(self._peak_bytes, hwm_bytes(pids))
@@ -170,8 +228,9 @@ class MemoryWatch:
             self._on_exceeded()
 
     def quick_rss_bytes(self) -> int:
-        """Current RSS of the processes found by the last walk (no walk); updates the peak."""
-        current = rss_bytes(self._pids)
+        """Current RSS of the processes found by the last walk (no walk, one ``pread`` per
+        process); updates the peak."""
+        current = self._resident_bytes(self._pids)
         self._record(current)
         return current
 
@@ -187,9 +246,12 @@ class MemoryWatch:
 
     async def run(self) -> None:
         """Sample every ``interval_s`` until cancelled or the root process is gone."""
-        while _stat_fields(self.root_pid) is not None:
-            self.sample()
-            await asyncio.sleep(self.interval_s)
+        try:
+            while _stat_fields(self.root_pid) is not None:
+                self.sample()
+                await asyncio.sleep(self.interval_s)
+        finally:
+            self.close()
 
 
 class CgroupLimit:

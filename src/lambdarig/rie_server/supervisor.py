@@ -154,6 +154,7 @@ class LocalProcess:
         """Wait for exit, then for the output to drain (bounded: grandchildren may hold pipes)."""
         code = await self._proc.wait()
         self._watcher.cancel()
+        self._watch.close()
         _, still_open = await asyncio.wait(self._pumps, timeout=1.0)
         for pump in still_open:
             pump.cancel()
