@@ -22,22 +22,12 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.config import LOG_LEVELS, EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator
 from lambdarig.rie_server.errors import ConfigError, EmulatorError
 
 PROG = "lambdarig-rie"
 READY_LINE = PROG + ": listening on {url}"
-# aws-lambda-rie's level names (logrus) → Python's.
-LOG_LEVELS = {
-    "trace": logging.DEBUG,
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "warn": logging.WARNING,
-    "error": logging.ERROR,
-    "fatal": logging.CRITICAL,
-    "panic": logging.CRITICAL,
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
