@@ -19,6 +19,10 @@ from tests.rie_server.emulator_process import HELLO, ROOT, emulator
 SERVE = (sys.executable, "-m", "lambdarig.cli", "serve")
 
 
+def run_serve(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SERVE, *argv], capture_output=True, text=True, check=False, timeout=30)
+
+
 def parse(*argv: str) -> argparse.Namespace:
     return build_parser().parse_args(["serve", *argv])
 
@@ -57,7 +61,7 @@ def test_function_environ_puts_code_first_on_pythonpath(tmp_path: Path) -> None:
 
 
 def test_help_shows_an_example() -> None:
-    done = subprocess.run([*SERVE, "--help"], capture_output=True, text=True, check=False)
+    done = run_serve("--help")
     assert done.returncode == 0
     assert "lambdarig serve app.handler --code examples/hello" in done.stdout
     assert "curl" in done.stdout
@@ -82,13 +86,7 @@ def test_help_shows_an_example() -> None:
     ],
 )
 def test_bad_values_are_one_line_errors(argv: list[str], message: str) -> None:
-    done = subprocess.run(
-        [*SERVE, "app.handler", "--code", str(HELLO), *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
+    done = run_serve("app.handler", "--code", str(HELLO), *argv)
     assert done.returncode == 2
     assert done.stderr == f"lambdarig: error: {message}\n"
     assert done.stdout == ""
@@ -105,26 +103,14 @@ def test_bad_values_are_one_line_errors(argv: list[str], message: str) -> None:
     ],
 )
 def test_unparsable_flags_are_argparse_usage_errors(argv: list[str], message: str) -> None:
-    done = subprocess.run(
-        [*SERVE, "app.handler", "--code", str(HELLO), *argv],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
+    done = run_serve("app.handler", "--code", str(HELLO), *argv)
     assert done.returncode == 2
     assert done.stderr.startswith("usage: lambdarig")
     assert done.stderr.splitlines()[-1] == message
 
 
 def test_a_missing_code_directory_is_a_one_line_error(tmp_path: Path) -> None:
-    missing = subprocess.run(
-        [*SERVE, "app.handler", "--code", str(tmp_path / "missing")],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
+    missing = run_serve("app.handler", "--code", str(tmp_path / "missing"))
     assert missing.returncode == 2
     assert missing.stderr == (
         f"lambdarig: error: expected --code to be a directory, got '{tmp_path / 'missing'}'\n"
