@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,12 +35,58 @@ def test_unknown_case_is_one_sentence(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_runtime_argv_resolves_relative_programs(tmp_path: Path) -> None:
+    (tmp_path / "bootstrap").write_text("#!/bin/sh\n")
+    (tmp_path / "bootstrap").chmod(0o755)
     assert runtime_argv("./bootstrap --x '{handler}'", tmp_path) == [
         str(tmp_path / "bootstrap"),
         "--x",
         "{handler}",
     ]
-    assert runtime_argv("python -m app", tmp_path) == ["python", "-m", "app"]
+    assert runtime_argv("sh -c app", tmp_path) == ["sh", "-c", "app"]
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("'unbalanced", """expected a shell-style --runtime command, got "'unbalanced" """),
+        ("", "expected --runtime CMD (the command that starts your runtime)"),
+        ("  ", "expected a non-empty --runtime command, got '  '"),
+        ("./missing", "expected --runtime to start an executable program, got '{cwd}/missing'"),
+        ("./data.txt", "expected --runtime to start an executable program, got '{cwd}/data.txt'"),
+        ("no-such-program-x", "expected --runtime to start an executable program, got 'no-such"),
+    ],
+)
+def test_unusable_runtime_is_one_sentence(
+    command: str,
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "data.txt").write_text("not a program")
+    monkeypatch.chdir(tmp_path)
+    assert main(["conformance", "--runtime", command, "--only", "echo"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lambdarig: error: " + message.format(cwd=tmp_path).strip())
+    assert err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_our_client_passes_and_the_broken_runtime_fails_behind_our_emulator(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ours = f"{sys.executable} -m lambdarig.runtime_client {{handler}}"
+    assert main(["conformance", "--runtime", ours, "--only", "echo,logs"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].split() == ["result", "behaviour", "checks"]
+    assert captured.out.splitlines()[-1] == "2 behaviours: 2 passed, 0 failed"
+    assert "  PASS echo (" in captured.err and "  PASS logs (" in captured.err
+    broken = " ".join(BROKEN_RUNTIME)
+    assert main(["conformance", "--runtime", broken, "--only", "function-arn,echo"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL    function-arn" in out
+    assert "got 'arn:aws:lambda:us-east-1:000000000000:function:wrong'" in out
+    assert out.splitlines()[-1] == "2 behaviours: 1 passed, 1 failed"
 
 
 @pytest.mark.peers

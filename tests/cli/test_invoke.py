@@ -189,3 +189,61 @@ def test_against_our_emulator_end_to_end() -> None:
     assert b'handling {"n": 1}\n' in ok.stderr and b"REPORT RequestId: " in ok.stderr
     assert failed.returncode == 1
     assert json.loads(failed.stdout)["errorMessage"] == "boom"
+
+
+def test_event_piped_into_invoke_against_lambdarig_serve(tmp_path: Path) -> None:
+    """``lambdarig event sqs ... | lambdarig invoke --tail`` against ``lambdarig serve``."""
+    from tests.rie_server.emulator_process import emulator
+    from tests.testing.conftest import FIXTURES
+
+    cli = (sys.executable, "-m", "lambdarig.cli")
+    serve = ["serve", "app.handler", "--code", str(FIXTURES / "app"), "--port", "0"]
+    with emulator(serve, tmp_path, entry=cli) as served:
+        event = subprocess.Popen(
+            [*cli, "event", "sqs", "--body", '{"id": 7}', "--seed", "1"], stdout=subprocess.PIPE
+        )
+        assert event.stdout is not None
+        try:
+            invoked = subprocess.run(
+                [*cli, "invoke", "--url", served.url, "--tail"],
+                stdin=event.stdout,
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        finally:
+            event.stdout.close()
+            assert event.wait(timeout=30) == 0
+    assert invoked.returncode == 0, invoked.stderr
+    records = json.loads(invoked.stdout)["echo"]["Records"]
+    assert [json.loads(record["body"]) for record in records] == [{"id": 7}]
+    assert records[0]["eventSource"] == "aws:sqs"
+    assert 'handling {"Records": [{' in invoked.stderr.decode()
+    assert b"REPORT RequestId: " in invoked.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://[::1", "expected --url like http://127.0.0.1:9000, got 'http://[::1' ("),
+        ("notaurl", "expected --url like http://127.0.0.1:9000, got 'notaurl'\n"),
+        (
+            "ftp://127.0.0.1:21",
+            "expected --url like http://127.0.0.1:9000, got 'ftp://127.0.0.1:21'\n",
+        ),
+    ],
+)
+def test_unusable_url_is_one_sentence(
+    url: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["invoke", "--url", url, "--event", "/dev/null"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lambdarig: error: " + message) and err.count("\n") == 1
+
+
+def test_default_url_is_where_lambdarig_serve_listens() -> None:
+    from lambdarig.cli import build_parser
+    from lambdarig.cli.invoke import DEFAULT_URL
+
+    serve = build_parser().parse_args(["serve", "app.handler"])
+    assert DEFAULT_URL == f"http://{serve.host}:{serve.port}"

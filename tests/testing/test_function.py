@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from lambdarig.testing import (
@@ -57,10 +58,18 @@ def _check_cold_then_warm(fn: LambdaFunction) -> None:
     # follows it when init is lazy (aws-lambda-rie starts the runtime inside the first invoke).
     assert first.init_logs + first.logs == ["init: module loaded", 'handling {"n": 1}']
     assert first.report is not None and first.report.request_id == first.request_id
-    assert first.report.init_duration_ms is not None
+    assert first.report.init_duration_ms is not None and first.report.init_duration_ms > 0
+    assert first.report.duration_ms > 0 and first.report.billed_duration_ms >= 1
+    assert first.report.memory_size_mb == 128 and 0 < first.report.max_memory_used_mb <= 128
     second = fn.invoke({"n": 2})
     assert second.logs == ['handling {"n": 2}'] and second.init_logs == []
     assert second.report is not None and second.report.init_duration_ms is None
+
+
+def test_url_is_the_invoke_url(fn: LambdaFunction) -> None:
+    assert fn.url == fn.endpoint_url + "/2015-03-31/functions/function/invocations"
+    answer = httpx.post(fn.url, content=b'{"n": 4}', timeout=30)
+    assert (answer.status_code, answer.json()["echo"]) == (200, {"n": 4})
 
 
 def test_environment_reaches_the_function(fn: LambdaFunction) -> None:
@@ -161,7 +170,7 @@ def test_image_mode_passes_the_handler_as_the_container_command() -> None:
 @pytest.mark.docker
 @pytest.mark.slow
 def test_image_handler_overrides_the_images_cmd() -> None:
-    """Lambda's ImageConfig.Command overrides CMD: the image says app.handler, the spec app.other."""
+    """ImageConfig.Command overrides CMD: the image says app.handler, the spec app.other."""
     docker = pytest.importorskip("docker")
     from lambdarig.build.images import build_image
     from tests.images.conftest import require_base, session_tag

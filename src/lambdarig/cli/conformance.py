@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,8 @@ def register(subparsers: Any) -> None:
 
 def runtime_argv(command: str, cwd: Path) -> list[str]:
     """Split CMD; a relative program path (``./bootstrap``) is made absolute against ``cwd``,
-    since the runtime starts in the reference handler's directory."""
+    since the runtime starts in the reference handler's directory. Raises
+    :class:`CommandError` unless the program is an executable file (a path, or found on PATH)."""
     try:
         argv = shlex.split(command)
     except ValueError as exc:
@@ -57,9 +59,12 @@ def runtime_argv(command: str, cwd: Path) -> list[str]:
             f"expected a shell-style --runtime command, got {command!r} ({exc})"
         ) from None
     if not argv:
-        raise CommandError("expected a non-empty --runtime command, got ''")
+        raise CommandError(f"expected a non-empty --runtime command, got {command!r}")
     if "/" in argv[0] and not os.path.isabs(argv[0]):
         argv[0] = str((cwd / argv[0]).resolve())
+    found = argv[0] if "/" in argv[0] else shutil.which(argv[0])
+    if found is None or not (os.path.isfile(found) and os.access(found, os.X_OK)):
+        raise CommandError(f"expected --runtime to start an executable program, got {argv[0]!r}")
     return argv
 
 

@@ -15,7 +15,8 @@ from typing import Any
 from lambdarig import invoke_api
 from lambdarig.cli import CommandError
 
-DEFAULT_URL = "http://127.0.0.1:8080"
+# Where `lambdarig serve` listens by default (and the README's `docker run -p 9000:8080`).
+DEFAULT_URL = "http://127.0.0.1:9000"
 URL_ENV = "LAMBDARIG_URL"
 
 EXAMPLE = """examples:
@@ -61,7 +62,18 @@ def register(subparsers: Any) -> None:
 
 
 def invoke_url(base: str, name: str) -> str:
-    """The invoke URL for ``name`` on ``base``; a URL that already ends in /invocations is kept."""
+    """The invoke URL for ``name`` on ``base``; a URL that already ends in /invocations is kept.
+
+    Raises :class:`CommandError` unless ``base`` is an absolute http(s) URL with a host.
+    """
+    import httpx
+
+    try:
+        parsed = httpx.URL(base)
+    except httpx.InvalidURL as exc:
+        raise CommandError(f"expected --url like {DEFAULT_URL}, got {base!r} ({exc})") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise CommandError(f"expected --url like {DEFAULT_URL}, got {base!r}")
     base = base.rstrip("/")
     if base.endswith("/invocations"):
         return base
