@@ -11,6 +11,7 @@ import pytest
 
 from lambdarig.testing import HarnessSettings
 from tests import peers
+from tests.testing.conftest import require_awslambdaric
 
 BROKEN_RUNTIME = [sys.executable, str(Path(__file__).parent / "fixtures" / "broken_runtime.py")]
 OUR_CLIENT = [sys.executable, "-m", "lambdarig.runtime_client", "{handler}"]
@@ -35,4 +36,4 @@ def aws_emulator() -> HarnessSettings:
 
 @pytest.fixture(scope="session")
 def awslambdaric_runtime() -> list[str]:
-    return [str(peers.require_awslambdaric()), "-m", "awslambdaric", "{handler}"]
+    return [str(require_awslambdaric()), "-m", "awslambdaric", "{handler}"]
