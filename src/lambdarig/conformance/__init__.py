@@ -9,6 +9,10 @@ A runtime author supplies a command that runs their runtime with the *conformanc
     print(report.table())
 
 CLI: ``lambdarig conformance --runtime CMD [--only NAME,...]``.
+
+Errors are :mod:`lambdarig.testing`'s (this package adds none): :func:`select_cases` raises
+``HarnessConfigError`` for an unknown case name and :func:`run_kit` ``LeakError`` if an emulator
+outlives it; a runtime that misbehaves is never an exception, only differences in the report.
 """
 
 from __future__ import annotations

@@ -25,6 +25,8 @@ EMULATOR_ARGS = ("--compat", "service")
 
 @dataclass(frozen=True)
 class CaseResult:
+    """One case's outcome: ``differences`` lists what Lambda requires vs what came back."""
+
     name: str
     behaviour: str
     differences: tuple[str, ...]
@@ -32,19 +34,24 @@ class CaseResult:
 
     @property
     def passed(self) -> bool:
+        """True when no difference was found."""
         return not self.differences
 
 
 @dataclass(frozen=True)
 class KitReport:
+    """Every selected case's result, in :data:`CASES` order."""
+
     results: tuple[CaseResult, ...]
 
     @property
     def passed(self) -> bool:
+        """True when every case passed."""
         return all(result.passed for result in self.results)
 
     @property
     def failed(self) -> list[str]:
+        """Names of the cases that failed."""
         return [result.name for result in self.results if not result.passed]
 
     def table(self) -> str:

@@ -8,6 +8,9 @@ Pass ``seed=`` for reproducible ids and ``now=`` for fixed timestamps::
 
     event = sqs_event(bodies=['{"id": 1}', '{"id": 2}'], seed=7)
     assert handler(event, None) == batch_item_failures([event["Records"][1]])
+
+Unusable arguments raise ``ValueError`` (a value) or ``TypeError`` (a type) saying what was
+expected and what arrived; this package defines no exceptions of its own.
 """
 
 from __future__ import annotations

@@ -70,6 +70,8 @@ class LambdaFunction:
         return self.spec.runtime
 
     def runtime_command(self) -> list[str]:
+        """The runtime's argv (not in image mode); raises :class:`HarnessConfigError` or
+        :class:`MissingDependency` when the runtime cannot be run as configured."""
         runtime = self.runtime
         if runtime == "lambdarig":
             return [self.settings.python, "-m", "lambdarig.runtime_client", self.spec.handler]
@@ -120,6 +122,7 @@ class LambdaFunction:
         return argv, url
 
     def emulator_env(self) -> dict[str, str]:
+        """The emulator's environment: ``base_env``, the function's configuration, ``env=``."""
         env = dict(self.settings.base_env)
         env.update(
             {
@@ -201,6 +204,7 @@ class LambdaFunction:
 
     @property
     def pid(self) -> int | None:
+        """The emulator's pid (its process group id too), ``None`` when stopped."""
         return self._process.pid if self._process is not None else None
 
     def _require_process(self) -> EmulatorProcess:

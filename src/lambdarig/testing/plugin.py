@@ -124,6 +124,7 @@ class FunctionPool:
 
 @pytest.fixture(scope="session")
 def lambda_pool(pytestconfig: pytest.Config) -> Iterator[FunctionPool]:
+    """Session-wide: each distinct function started once; all stopped at session end."""
     pool = FunctionPool(pytestconfig.stash[_SETTINGS], pytestconfig.stash[_REGISTRY])
     try:
         yield pool
@@ -162,6 +163,7 @@ def lambda_function(
 def lambda_fn(
     request: pytest.FixtureRequest, lambda_function: Callable[..., LambdaFunction]
 ) -> LambdaFunction:
+    """The function described by the test's ``@pytest.mark.lambda_function(...)`` marker."""
     marker = request.node.get_closest_marker(MARKER)
     if marker is None:
         raise HarnessConfigError(
