@@ -199,3 +199,17 @@ def test_image_handler_overrides_the_images_cmd() -> None:
         client.images.remove(built.tag, force=True)
         client.images.prune(filters={"dangling": True})
         client.close()
+
+
+def test_timeout_and_memory_reach_the_function() -> None:
+    stack = make_stack("ours+lambdarig")
+    spec = FunctionSpec.build("app.handler", code=FIXTURES / "app", timeout=1, memory=256)
+    registry = ProcessRegistry()
+    with LambdaFunction(spec, stack.settings, registry) as function:
+        assert function.invoke({"env": "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"}).payload == "256"
+        slow = function.invoke({"sleep": 5})
+        assert slow.function_error == "Unhandled"
+        assert slow.payload["errorType"] == "Sandbox.Timedout"
+        assert slow.report is not None and slow.report.status == "timeout"
+        assert slow.report.memory_size_mb == 256
+    registry.check()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import sys
@@ -140,3 +141,15 @@ def test_layers_rejected_by_the_emulator_is_a_clear_error(pytester: pytest.Pytes
     result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*UnsupportedEmulatorOption*rejected a command-line flag*"])
+
+
+def test_readme_shows_the_example_that_ci_runs() -> None:
+    """README's "Testing your function" shows readme_example/ verbatim: the code CI runs above."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "\n## Testing your function\n" in readme, "README lacks '## Testing your function'"
+    section = readme.split("\n## Testing your function\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert blocks[:2] == [
+        (README_EXAMPLE / "src" / "app.py").read_text(),
+        (README_EXAMPLE / "tests" / "test_app.py").read_text(),
+    ]
