@@ -11,7 +11,6 @@ import pytest
 
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.environment import (
-    EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,
     OutcomeKind,
@@ -34,6 +33,7 @@ from lambdarig.rie_server.watch import (
     warm_plan,
 )
 from tests.rie_server.fake_environment import FakeFactory
+from tests.rie_server.test_pool import SPEC, Recorder, until
 
 T = TypeVar("T")
 FAST = {"interval_s": 0.02, "debounce_s": 0.02}
@@ -401,40 +401,10 @@ needs_retire = pytest.mark.xfail(
     strict=True,
     reason="EnvironmentPool.retire not pasted into pool.py yet",
 )
-SPEC = EnvironmentSpec(
-    command=("bootstrap",),
-    cwd=None,
-    env={},
-    function_arn="arn:aws:lambda:us-east-1:012345678912:function:f",
-    timeout_s=3.0,
-    memory_mb=128,
-    runtime_api_address="127.0.0.1:9001",
-)
-
-
-class Listener:
-    def invocation_started(self, env_id: str, request: InvokeRequest) -> None:
-        pass
-
-    def invocation_finished(
-        self, env_id: str, request: InvokeRequest, outcome: InvokeOutcome
-    ) -> None:
-        pass
-
-    def init_failed(self, env_id: str, outcome: InvokeOutcome) -> None:
-        pass
 
 
 def invocation(n: int) -> InvokeRequest:
     return InvokeRequest(request_id=f"req-{n}", payload=b"{}")
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition never became true")
 
 
 @needs_retire
@@ -442,7 +412,7 @@ def test_idle_environments_stop_and_the_plan_is_prewarmed_under_new_ids() -> Non
     factory = FakeFactory()
 
     async def scenario() -> tuple[int, list[str]]:
-        pool = EnvironmentPool(SPEC, factory, Listener(), max_environments=3)
+        pool = EnvironmentPool(SPEC, factory, Recorder(), max_environments=3)
         await pool.prewarm(2, INIT_PROVISIONED)
         retired = await reinitialise(pool, WarmPlan(2, INIT_PROVISIONED))
         assert [env.stopped for env in factory.created] == [True, True, False, False]
@@ -467,7 +437,7 @@ def test_a_busy_environment_finishes_its_invocation_then_stops() -> None:
     factory = FakeFactory(hold=True)
 
     async def scenario() -> InvokeOutcome:
-        pool = EnvironmentPool(SPEC, factory, Listener(), max_environments=2)
+        pool = EnvironmentPool(SPEC, factory, Recorder(), max_environments=2)
         running = asyncio.ensure_future(pool.invoke(invocation(1)))
         await until(lambda: pool.in_flight == 1)
         busy = factory.created[0]
@@ -495,7 +465,7 @@ def test_stop_also_stops_retired_environments_still_busy() -> None:
     factory = FakeFactory(hold=True)
 
     async def scenario() -> None:
-        pool = EnvironmentPool(SPEC, factory, Listener())
+        pool = EnvironmentPool(SPEC, factory, Recorder())
         running = asyncio.ensure_future(pool.invoke(invocation(1)))
         await until(lambda: pool.in_flight == 1)
         await reinitialise(pool, WarmPlan(0, INIT_ON_DEMAND))
@@ -511,7 +481,7 @@ def test_a_queued_event_invocation_gets_a_fresh_environment_after_retire() -> No
     factory = FakeFactory(hold=True)
 
     async def scenario() -> None:
-        pool = EnvironmentPool(SPEC, factory, Listener(), max_environments=1)
+        pool = EnvironmentPool(SPEC, factory, Recorder(), max_environments=1)
         running = asyncio.ensure_future(pool.invoke(invocation(1)))
         await until(lambda: pool.in_flight == 1)
         queued = asyncio.ensure_future(pool.invoke(invocation(2), wait=True))
