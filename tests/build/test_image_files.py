@@ -28,9 +28,7 @@ def test_dockerfile_follows_the_base_image_convention(variant: str) -> None:
         "FROM ${BASE_IMAGE} AS install",
         "FROM ${BASE_IMAGE}",
     ]
-    assert (
-        "    LAMBDA_TASK_ROOT=/var/task \\" in lines or "ENV LAMBDA_TASK_ROOT=/var/task \\" in lines
-    )
+    assert "ENV LAMBDA_TASK_ROOT=/var/task \\" in lines
     assert "COPY function/ /var/task/" in lines
     assert lines[-2:] == ['ENTRYPOINT ["/lambda-entrypoint.sh"]', 'CMD ["app.handler"]']
     assert not [line for line in lines if re.search(r"\b(pip|curl|wget|apt-get)\b", line)]

@@ -20,6 +20,7 @@ from tests.images.conftest import (
     require_base,
     running,
     session_tag,
+    wheel_cache,
 )
 
 pytestmark = pytest.mark.docker
@@ -110,11 +111,19 @@ def test_cli_builds_an_image_and_prints_sizes(docker_client: Any, tmp_path: Path
     try:
         done = subprocess.run(
             [sys.executable, "-m", "lambdarig.cli", "image", "build", str(FUNCTION), "--tag", tag,
-             "--base", base, "--python", "3.13", "-r", str(requirements)],
+             "--base", base, "--python", "3.13", "-r", str(requirements),
+             "--wheel-cache", str(wheel_cache())],
             capture_output=True, text=True, check=False, timeout=600,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
-        last = done.stdout.strip().splitlines()[-1]
+        lines = done.stdout.strip().splitlines()
+        # Progress: what is downloaded, then the engine's build steps, then the sizes.
+        assert lines[0].startswith("preparing the build context in "), lines
+        assert lines[1].startswith("the runtime's wheels (aiohttp>=3.8): "), lines
+        assert lines[1].endswith(", x86_64)"), lines
+        assert lines[2].startswith(f"the function's requirements ({requirements}): 0 wheels")
+        assert [line for line in lines if line.startswith("Step 1/")], lines
+        last = lines[-1]
         assert last.startswith(f"built {tag} (sha256:")
         assert f"; base {base}: " in last and last.endswith(" MB")
     finally:

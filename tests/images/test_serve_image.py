@@ -36,6 +36,15 @@ def test_success_and_layer(boxed: LambdaFunction) -> None:
     assert boxed.invoke({"action": "opt"}).payload == {"layered": "from a --layer"}
 
 
+def test_each_invocations_output_is_in_its_own_logs(boxed: LambdaFunction) -> None:
+    """A container's output reaches the emulator through the engine, a few ms after the runtime
+    wrote it, and can lose the race with the runtime's answer: the emulator must wait for it
+    (ContainerProcess.output_settled) before it logs END, or the line lands after END."""
+    for n in range(8):
+        result = boxed.invoke({"n": n})
+        assert result.logs == ["hello from the function"], (n, result.logs, result.init_logs)
+
+
 def test_timeout(boxed: LambdaFunction) -> None:
     result = boxed.invoke({"action": "sleep", "seconds": 30})
     assert result.function_error == "Unhandled"

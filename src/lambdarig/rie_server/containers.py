@@ -47,6 +47,10 @@ HOST_ONLY_ENV = frozenset(
 )
 _MIB = 1024 * 1024
 _SAMPLE_INTERVAL_S = 0.1
+# A container's output reaches us through the engine, a few ms after the runtime wrote it: after a
+# response, wait until no line came for OUTPUT_QUIET_S (at most OUTPUT_SETTLE_LIMIT_S).
+OUTPUT_QUIET_S = 0.015
+OUTPUT_SETTLE_LIMIT_S = 0.1
 _CGROUP_DIRS = (
     "/sys/fs/cgroup/memory/docker/{id}",  # cgroup v1, cgroupfs driver
     "/sys/fs/cgroup/memory/system.slice/docker-{id}.scope",  # cgroup v1, systemd driver
@@ -100,6 +104,7 @@ class ContainerProcess:
         self._peak_bytes = 0
         self._oom = False
         self._exited = False
+        self._last_line = self._loop.time()
         self._pump = threading.Thread(target=self._pump_logs, daemon=True)
         self._pump.start()
         # Daemon threads, not the loop's executor: an interrupted emulator must be able to exit
@@ -131,7 +136,26 @@ class ContainerProcess:
     def _emit(self, line: bytes) -> None:
         text = line.decode("utf-8", "replace").rstrip("\r")
         with contextlib.suppress(RuntimeError):  # loop closed: nobody is listening any more
-            self._loop.call_soon_threadsafe(self._on_line, text)
+            self._loop.call_soon_threadsafe(self._deliver, text)
+
+    def _deliver(self, text: str) -> None:
+        self._last_line = self._loop.time()
+        self._on_line(text)
+
+    async def output_settled(
+        self, quiet_s: float = OUTPUT_QUIET_S, limit_s: float = OUTPUT_SETTLE_LIMIT_S
+    ) -> None:
+        """Return once no output line arrived for ``quiet_s`` (counted from this call at the
+        earliest), or after ``limit_s``, or at exit. Call it when the runtime has answered an
+        invoke, before logging END: what it printed before answering is then delivered."""
+        start = self._loop.time()
+        give_up = start + limit_s
+        while not self._exited:
+            now = self._loop.time()
+            target = min(max(start, self._last_line) + quiet_s, give_up)
+            if now >= target:
+                return
+            await asyncio.sleep(target - now)
 
     def _sample(self) -> int:
         if self._cgroup is None:
