@@ -7,6 +7,7 @@ import json
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,11 +20,13 @@ from botocore.config import Config  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client(served: Running) -> Any:
+def client(served: Running) -> Iterator[Any]:
     with warnings.catch_warnings():
         # boto3 warns on Python 3.9 that its support ends; that is not what these tests check.
         warnings.filterwarnings("ignore", message="Boto3 will no longer support Python")
-        return _client(served)
+        lambda_client = _client(served)
+    yield lambda_client
+    lambda_client.close()  # its pooled keep-alive sockets, else a ResourceWarning at collection
 
 
 def _client(served: Running) -> Any:
