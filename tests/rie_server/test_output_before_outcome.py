@@ -1,0 +1,49 @@
+"""Output a runtime wrote before it posted its result belongs to that invocation.
+
+The service's Tail (``X-Amz-Log-Result``) holds what the function printed during the invocation:
+the runtime writes those lines to its stdout/stderr before it posts ``/response``, so they must
+reach ``on_output`` before ``Environment.invoke`` returns the outcome (the emulator closes the
+invocation's log capture when the outcome arrives). A real runtime posts on a kept-alive
+connection right after printing, which is the race the scripted fake (a new connection per call)
+rarely loses. Spans environment / supervisor / runtime_api_server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+
+from lambdarig.rie_server.environment import Environment, OutcomeKind
+from tests.rie_server.test_environment import request, spec
+
+HANDLERS = Path(__file__).resolve().parents[1] / "integration" / "handlers"
+
+
+def test_lines_printed_before_the_post_arrive_before_the_outcome() -> None:
+    lines: list[str] = []
+    env_spec = dataclasses.replace(
+        spec("unused"),
+        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
+        cwd=str(HANDLERS),
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(HANDLERS)},
+    )
+
+    async def main() -> None:
+        env = Environment(env_spec, "env-1", lambda env_id, line: lines.append(line))
+        try:
+            assert await env.start() is None
+            for attempt in range(5):  # a race: every attempt must hold
+                lines.clear()
+                payload = json.dumps({"action": "print", "lines": 2}).encode()
+                outcome = await env.invoke(request(f"req-{attempt}", payload))
+                assert outcome.kind is OutcomeKind.SUCCESS, outcome
+                seen = list(lines)  # as the outcome arrived
+                assert "line 0" in seen and "line 1" in seen, (attempt, seen)
+        finally:
+            await env.stop(grace_s=0.5)
+
+    asyncio.run(main())
