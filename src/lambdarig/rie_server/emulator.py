@@ -57,9 +57,8 @@ def _utc_now() -> datetime.datetime:
 def new_trace_id(epoch_s: float | None = None) -> str:
     """A fresh X-Ray trace header for an invoke that arrived without one."""
     epoch = int(time.time() if epoch_s is None else epoch_s)
-    return api.TRACE_ID_FORMAT.format(
-        epoch=epoch, root=secrets.token_hex(12), parent=secrets.token_hex(8)
-    )
+    random = secrets.token_hex(20)  # one read of the system's randomness for both ids
+    return api.TRACE_ID_FORMAT.format(epoch=epoch, root=random[:24], parent=random[24:])
 
 
 class _Logs:
@@ -90,7 +89,9 @@ class _Logs:
                 capture.add(line)
 
     def invocation_started(self, env_id: str, request: InvokeRequest) -> None:
-        self._open.setdefault(env_id, {})[request.request_id] = InvocationLog(api.LOG_TAIL_BYTES)
+        if request.request_id in self.wanted:  # captured only for Tail (off the common path)
+            captures = self._open.setdefault(env_id, {})
+            captures[request.request_id] = InvocationLog(api.LOG_TAIL_BYTES)
         line = self._formatter.start(request.request_id, self._clock(), request.tenant_id)
         self._emit(env_id, [line], request.request_id)
 

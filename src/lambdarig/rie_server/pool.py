@@ -88,6 +88,7 @@ class EnvironmentPool:
         self._per_environment = per_environment
         self._slots: list[_Slot] = []
         self._freed_condition: asyncio.Condition | None = None
+        self._waiting = 0  # invokes blocked in ``wait`` mode until a slot frees up
         self._stopped = False
 
     @property
@@ -130,8 +131,12 @@ class EnvironmentPool:
                 raise Throttled(
                     f"expected a free execution environment, got all {self.capacity} busy"
                 )
-            async with self._freed:
-                await self._freed.wait()
+            self._waiting += 1
+            try:
+                async with self._freed:
+                    await self._freed.wait()
+            finally:
+                self._waiting -= 1
             if self._stopped:
                 raise EnvironmentStopped("expected a running environment pool, got a stopped one")
             slot = self._reserve()
@@ -143,8 +148,9 @@ class EnvironmentPool:
             return outcome
         finally:
             slot.in_flight -= 1
-            async with self._freed:
-                self._freed.notify()
+            if self._waiting:  # only queued Event invocations wait for a slot
+                async with self._freed:
+                    self._freed.notify()
 
     def _reserve(self) -> _Slot | None:
         free = [slot for slot in self._slots if slot.in_flight < slot.capacity]
