@@ -41,3 +41,38 @@ def test_layer_build_errors_are_one_line(
     argv = ["layer", "build", "deps", "-r", str(tmp_path / "none.txt"), "--out", "x.zip"]
     assert main(argv) == 2
     assert "expected a requirements file at" in capsys.readouterr().err
+
+
+def test_layer_build_counts_what_shares_the_250_mb(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = tmp_path / "function"
+    code.mkdir()
+    with (code / "model.bin").open("wb") as big:  # sparse: 250 MB counted, nothing written
+        big.truncate(250 * 1024 * 1024)
+    argv = ["layer", "build", "runtime", "--out", str(tmp_path / "r.zip"), "--alongside", str(code)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lambdarig: error: layer r.zip unzips to ")
+    assert "; with 250.0 MB (262,144,000 bytes) of function code and other layers that is " in err
+    assert err.endswith(
+        "; Lambda allows at most 250.0 MB (262,144,000 bytes) unzipped for a function and all "
+        "its layers\n"
+    )
+    assert err.count("\n") == 1
+    small = tmp_path / "small.zip"
+    with zipfile.ZipFile(small, "w") as archive:
+        archive.writestr("python/x.py", "X = 1\n")
+    argv = [
+        "layer",
+        "build",
+        "runtime",
+        "--out",
+        str(tmp_path / "ok.zip"),
+        "--alongside",
+        str(small),
+    ]
+    assert main(argv) == 0
+    argv = [*argv[:-1], str(tmp_path / "missing.zip")]
+    assert main(argv) == 2
+    assert "expected function code or a layer (a directory or a zip) at " in capsys.readouterr().err

@@ -159,9 +159,11 @@ def build_dependency_layer(
     arch: str = "x86_64",
     pip_args: Sequence[str] = (),
     python: str = sys.executable,
+    function_unzipped_bytes: int = 0,
 ) -> LayerZip:
     """Build ``dest``: the wheels of ``requirements_file`` for Lambda, unpacked under
-    ``python/lib/python3.X/site-packages``; checked against Lambda's limits.
+    ``python/lib/python3.X/site-packages``; checked against Lambda's limits
+    (``function_unzipped_bytes``: see ``layers.check_limits``).
 
     Raises LayerSourceError (no such file), DependencyError (pip or a wheel failed),
     LayerLimitExceeded.
@@ -184,5 +186,5 @@ def build_dependency_layer(
         except WheelError as exc:
             raise DependencyError(str(exc)) from exc
         layer = write_zip(dependency_entries(site, python_version), dest)
-    check_limits(layer)
+    check_limits(layer, function_unzipped_bytes=function_unzipped_bytes)
     return layer

@@ -11,7 +11,7 @@ from lambdarig.cli.image import add_platform_arguments, build_errors, command_gr
 
 _EXAMPLES = """\
 examples:
-  lambdarig layer build runtime --out dist/lambdarig-runtime.zip
+  lambdarig layer build runtime --out dist/lambdarig-runtime.zip --alongside src/
   lambdarig layer build deps -r requirements.txt --python 3.12 --arch arm64 --out dist/deps.zip
   lambdarig layer publish dist/lambdarig-runtime.zip --name lambdarig-runtime \\
       --compatible-runtimes python3.12 python3.13 --architectures x86_64 arm64
@@ -36,6 +36,15 @@ def register(subparsers: Any) -> None:
     build.add_argument("--out", type=Path, required=True, help="zip file to write")
     build.add_argument("-r", "--requirements", type=Path, help="requirements.txt (deps)")
     build.add_argument("--python", default="3.12", help="Lambda Python version (deps), e.g. 3.12")
+    build.add_argument(
+        "--alongside",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="function code or another layer (directory or zip) sharing Lambda's 250 MB "
+        "unzipped limit with this layer (repeatable)",
+    )
     add_platform_arguments(build)
     build.set_defaults(func=_build)
     publish = add_action("publish", "publish a zip as a new layer version")
@@ -53,8 +62,9 @@ def _build(args: argparse.Namespace) -> int:
     from lambdarig.build import deps, layers
 
     with build_errors():
+        alongside = sum(layers.unzipped_size(path) for path in args.alongside)
         if args.kind == "runtime":
-            layer = layers.build_runtime_layer(args.out)
+            layer = layers.build_runtime_layer(args.out, function_unzipped_bytes=alongside)
         else:
             if args.requirements is None:
                 raise CommandError("expected -r/--requirements FILE for a deps layer, got none")
@@ -64,6 +74,7 @@ def _build(args: argparse.Namespace) -> int:
                 python_version=args.python,
                 arch=args.arch,
                 pip_args=args.pip_arg,
+                function_unzipped_bytes=alongside,
             )
     print(
         f"wrote {layer.path}: {layer.zipped_bytes:,} bytes zipped, {layer.unzipped_bytes:,} "
