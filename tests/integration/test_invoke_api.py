@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -215,7 +216,11 @@ def test_concurrent_invokes_use_separate_environments_then_throttle(served: Runn
     assert third.headers["x-amzn-ErrorType"] == "TooManyRequestsException"
     assert third.json()["Reason"] == "ConcurrentInvocationLimitExceeded"
     assert [r.status_code for r in results] == [200, 200]
-    assert len({r.json()["pid"] for r in results}) == 2
+    pids = {r.json()["pid"] for r in results}
+    assert len(pids) == 2
+    assert len({r.json()["api"] for r in results}) == 2  # each its own Runtime API endpoint
+    groups = {os.getpgid(pid) for pid in pids}  # each its own process group (still warm)
+    assert len(groups) == 2 and os.getpgid(served.process.pid) not in groups
 
 
 def test_environment_is_reinitialised_after_a_timeout_or_a_crash(
