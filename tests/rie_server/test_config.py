@@ -31,6 +31,9 @@ def test_defaults_are_aws_lambda_ries() -> None:
     assert (config.invoke_host, config.invoke_port) == ("0.0.0.0", 8080)
     assert config.runtime_api_address == "127.0.0.1:9001"
     assert (config.timeout_s, config.memory_mb) == (300.0, 3008)
+    assert config.init_timeout_s == 10.0  # the service's init phase limit
+    assert config.async_retry_delays == (60.0, 120.0)
+    assert config.log_level == "info"
     assert config.function.name == "test_function"
     assert config.function.version == "$LATEST"
     assert config.function.arn == "arn:aws:lambda:us-east-1:012345678912:function:test_function"
