@@ -6,7 +6,7 @@ Three stacks: aws-lambda-rie + awslambdaric (the reference), lambdarig-rie + aws
 runtime behind both emulators) and lambdarig-rie + lambdarig's runtime client (each with its own).
 The handler echoes its event. The invoke client is raw sockets, one keep-alive connection each.
 
-(1) sequential warm invokes/s with p50/p99 latency and CPU time per invoke (--rounds windows of
+(1) sequential warm invokes/s with p50/p90/p99 latency and CPU time per invoke (--rounds windows of
     --seconds per stack, alternating the stacks, pooled); target >= 1.3x aws-lambda-rie's
     invokes/s with a p99 no worse;
 (2) throughput with 1, 2, 4, 8 concurrent callers, pooled the same way (ours with
@@ -460,6 +460,7 @@ def measure_sequential(
     for stack, pooled in samples.items():
         results.put("seq_rate", stack, pooled.rate())
         results.put("seq_p50", stack, pooled.percentile_ms(50))
+        results.put("seq_p90", stack, pooled.percentile_ms(90))
         results.put("seq_p99", stack, pooled.percentile_ms(99))
         emulator_us, runtime_us = pooled.cpu_us()
         results.put("cpu_emulator", stack, emulator_us)
@@ -547,6 +548,7 @@ def measure_startups(
 ROWS = (  # key, label, digits, target
     ("seq_rate", "sequential warm invokes/s", 0, "≥ 1.3×"),
     ("seq_p50", "sequential p50 latency (ms)", 3, ""),
+    ("seq_p90", "sequential p90 latency (ms)", 3, ""),
     ("seq_p99", "sequential p99 latency (ms)", 3, "≤ 1.0×"),
     ("cpu_emulator", "CPU per sequential invoke: emulator (µs)", 0, ""),
     ("cpu_runtime", "CPU per sequential invoke: runtime (µs)", 0, ""),

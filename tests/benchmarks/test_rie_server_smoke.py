@@ -16,6 +16,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "rie_server.py"
 ROWS = (
     "sequential warm invokes/s",
     "sequential p50 latency (ms)",
+    "sequential p90 latency (ms)",
     "sequential p99 latency (ms)",
     "CPU per sequential invoke: emulator (µs)",
     "CPU per sequential invoke: runtime (µs)",
