@@ -158,6 +158,43 @@ def test_orphaned_group_member_is_still_counted() -> None:
         os.kill(orphan, 9)
 
 
+def test_a_member_that_vanished_triggers_the_scan_for_its_orphans() -> None:
+    code = textwrap.dedent(
+        """
+        import os, subprocess, sys
+        sys.stdin.readline()
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        print(child.pid, flush=True)
+        sys.stdin.readline()
+        os._exit(0)  # the child is re-parented but stays in our process group
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    watch = memory.MemoryWatch(proc.pid, 1024, lambda: None)
+    assert watch.pids() == {proc.pid}  # the first sample's scan: no orphans yet
+    proc.stdin.write("spawn\n")
+    proc.stdin.flush()
+    orphan = int(proc.stdout.readline())
+    try:
+        assert watch.pids() == {proc.pid, orphan}
+        proc.stdin.write("exit\n")
+        proc.stdin.flush()
+        proc.wait()
+        assert watch.pids() == {orphan}  # found at once, not at the periodic scan
+    finally:
+        os.kill(orphan, 9)
+        proc.stdin.close()
+        proc.stdout.close()
+        watch.close()
+
+
 # --- cgroup v2 limit, against a directory shaped like cgroupfs (this suite's hosts may be v1) ---
 
 
