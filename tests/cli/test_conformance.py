@@ -12,7 +12,7 @@ from lambdarig.cli.conformance import runtime_argv
 from lambdarig.conformance import CASES
 from tests import peers
 from tests.conformance_kit.conftest import BROKEN_RUNTIME
-from tests.testing.conftest import needs_awslambdaric, require_awslambdaric
+from tests.testing.conftest import require_awslambdaric
 
 
 def test_list_names_every_case(capsys: pytest.CaptureFixture[str]) -> None:
@@ -91,7 +91,6 @@ def test_our_client_passes_and_the_broken_runtime_fails_behind_our_emulator(
 
 
 @pytest.mark.peers
-@needs_awslambdaric
 def test_passing_run_prints_the_table_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     rie, ric = peers.require_rie(), require_awslambdaric()
     args = ["conformance", "--emulator", str(rie), "--only", "echo,logs"]

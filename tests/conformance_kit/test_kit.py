@@ -12,7 +12,6 @@ from tests.conformance_kit.conftest import (
     BROKEN_RUNTIME,
     OUR_CLIENT,
 )
-from tests.testing.conftest import needs_awslambdaric
 
 
 def _failed(report: KitReport) -> set[str]:
@@ -27,7 +26,6 @@ def test_passes_against_our_client(our_emulator: HarnessSettings) -> None:
 
 @pytest.mark.slow
 @pytest.mark.peers
-@needs_awslambdaric
 def test_passes_against_awslambdaric(
     our_emulator: HarnessSettings, awslambdaric_runtime: list[str]
 ) -> None:
@@ -43,9 +41,7 @@ def test_reports_the_broken_runtime(our_emulator: HarnessSettings) -> None:
 
 @pytest.mark.slow
 @pytest.mark.peers
-@pytest.mark.parametrize(
-    "runtime", ["ours", pytest.param("awslambdaric", marks=needs_awslambdaric)]
-)
+@pytest.mark.parametrize("runtime", ["ours", "awslambdaric"])
 def test_behind_aws_rie_only_its_deviations_fail(
     aws_emulator: HarnessSettings, request: pytest.FixtureRequest, runtime: str
 ) -> None:

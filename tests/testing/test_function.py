@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -169,36 +170,18 @@ def test_image_mode_passes_the_handler_as_the_container_command() -> None:
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_image_handler_overrides_the_images_cmd() -> None:
+def test_image_handler_overrides_the_images_cmd(docker_client: Any) -> None:
     """ImageConfig.Command overrides CMD: the image says app.handler, the spec app.other."""
-    docker = pytest.importorskip("docker")
-    from lambdarig.build.images import build_image
-    from tests.images.conftest import require_base, session_tag
+    from tests.images.conftest import built_image, require_base, session_tag
 
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        pytest.skip(f"no reachable Docker engine: {exc}")
-    base = require_base(client, "bookworm")
-    built = build_image(
-        FIXTURES / "two_handlers",
-        session_tag("harness-cmd"),
-        base_image=base,
-        handler="app.handler",
-        client=client,
-        progress=lambda _line: None,
-    )
-    try:
+    base = require_base(docker_client, "bookworm")
+    code, tag = FIXTURES / "two_handlers", session_tag("harness-cmd")
+    with built_image(docker_client, tag, code, base_image=base, handler="app.handler") as built:
         registry = ProcessRegistry()
         spec = FunctionSpec.build("app.other", image=built.tag)
         with LambdaFunction(spec, HarnessSettings(base_env=dict(os.environ)), registry) as fn:
             assert fn.invoke({}).payload == "the spec's handler ran"
         registry.check()
-    finally:
-        client.images.remove(built.tag, force=True)
-        client.images.prune(filters={"dangling": True})
-        client.close()
 
 
 def test_timeout_and_memory_reach_the_function() -> None:
