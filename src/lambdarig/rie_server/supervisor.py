@@ -4,10 +4,15 @@
 local implementation (container mode plugs in another factory). This module never sees HTTP and
 makes no Lambda decisions.
 
-Children die with the emulator: each runtime leads its own session/process group (signals reach the
-whole tree), and on Linux the direct child asks the kernel for SIGKILL when its parent thread dies
+Children die with the emulator: each runtime leads its own process group (signals reach the whole
+tree), and on Linux the direct child asks the kernel for SIGKILL when its parent thread dies
 (``PR_SET_PDEATHSIG``), so a SIGKILLed emulator leaves no runtime behind. Grandchildren that the
 runtime spawned are reached through the group by ``terminate``/``kill``, not by the death signal.
+
+The runtime stays in the emulator's session, as aws-lambda-rie's does (``setpgid``, not
+``setsid``): with scheduler autogroups (Linux's default) a new session is a new scheduling group,
+and an emulator and runtime that wake each other in turn then wait for the CPU about 5 times
+longer per wake-up on a busy host (measured: 4-5x more warm invokes slower than 2 ms).
 """
 
 from __future__ import annotations
@@ -80,9 +85,11 @@ def _die_with_parent() -> None:
 
 
 def _child_setup(limit: CgroupLimit | None) -> Callable[[], None]:
-    """The pre-exec hook: die with the parent, join the memory cgroup if there is one."""
+    """The pre-exec hook: lead a new process group, die with the parent, join the memory cgroup
+    if there is one."""
 
     def setup() -> None:
+        os.setpgid(0, 0)
         _die_with_parent()
         if limit is not None:
             # Nothing can be reported from here; the parent checks with ``limit.holds`` and
@@ -201,7 +208,7 @@ async def spawn_local(
     on_line: Callable[[str], None],
     memory_mb: int,
 ) -> RuntimeProcess:
-    """Start ``argv`` in a new session with piped stdout/stderr, in a memory cgroup where the
+    """Start ``argv`` in a new process group with piped stdout/stderr, in a memory cgroup where the
     host allows one (``memory.CgroupLimit``); raises ``ProcessStartError``."""
     cgroup = CgroupLimit.create(f"lambdarig-{os.getpid()}-{next(_serial)}", memory_mb)
     try:
@@ -212,7 +219,6 @@ async def spawn_local(
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,
             preexec_fn=_child_setup(cgroup),
         )
     except (OSError, subprocess.SubprocessError) as exc:
