@@ -128,3 +128,11 @@ def test_cli_builds_an_image_and_prints_sizes(docker_client: Any, tmp_path: Path
         assert f"; base {base}: " in last and last.endswith(" MB")
     finally:
         docker_client.images.remove(tag, force=True)
+
+
+def test_wheels_follow_the_base_image_architecture(docker_client: Any) -> None:
+    from lambdarig.build.images import lambda_arch_of
+
+    base = require_base(docker_client, "bookworm")
+    engine = {"x86_64": "x86_64", "aarch64": "arm64"}[docker_client.info()["Architecture"]]
+    assert lambda_arch_of(base, docker_client) == engine

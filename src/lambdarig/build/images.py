@@ -180,6 +180,24 @@ def python_version_of(image: str, client: Any | None = None) -> str:
     return check_python_version(output)
 
 
+# Docker's architecture names -> Lambda's (the wheels' platform follows the base image).
+_DOCKER_ARCHES = {"amd64": "x86_64", "arm64": "arm64"}
+
+
+def lambda_arch_of(image: str, client: Any | None = None) -> str:
+    """Lambda's name (``x86_64``/``arm64``) for a local image's architecture. Raises
+    ImageBuildError for an image Lambda cannot run."""
+    docker_client = _docker_client(client)
+    found = str(docker_client.images.get(image).attrs.get("Architecture", ""))
+    try:
+        return _DOCKER_ARCHES[found]
+    except KeyError:
+        raise ImageBuildError(
+            f"expected a base image for {' or '.join(sorted(_DOCKER_ARCHES))} (Lambda's "
+            f"architectures), {image} is for {found!r}"
+        ) from None
+
+
 def image_size(image: str, client: Any | None = None) -> int | None:
     """Size in bytes of a local image, or None when the engine does not have it."""
     docker_client = _docker_client(client)
@@ -224,7 +242,7 @@ def build_image(
     python_version: str | None = None,
     variant: str = "lambdarig",
     requirements: Path | None = None,
-    arch: str = "x86_64",
+    arch: str | None = None,
     pip_args: Sequence[str] = (),
     handler: str = DEFAULT_HANDLER,
     wheel_cache: Path | None = None,
@@ -234,12 +252,14 @@ def build_image(
     """Build ``tag`` from ``code_dir`` on ``base_image``; ``progress`` gets what is downloaded and
     each build output line. ``wheel_cache``: see ``prepare_context``.
 
-    ``python_version`` defaults to the base image's own (asked via a throwaway container). Blocks
+    ``python_version`` defaults to the base image's own (asked via a throwaway container), ``arch``
+    (the wheels' platform) to the base image's architecture. Blocks
     until the build ends. Raises ImageBuildError, LayerSourceError or DependencyError.
     """
     docker_client = _docker_client(client)
     ensure_image(base_image, docker_client)
     version = python_version or python_version_of(base_image, docker_client)
+    arch = arch or lambda_arch_of(base_image, docker_client)
     with tempfile.TemporaryDirectory(prefix="lambdarig-image-") as scratch:
         progress(f"preparing the build context in {scratch} (wheels for Python {version}, {arch})")
         context = prepare_context(

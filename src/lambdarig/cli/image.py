@@ -44,9 +44,14 @@ def command_group(
     return add_action
 
 
-def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--arch`` and ``--pip-arg``: where wheels are downloaded for, and how."""
-    parser.add_argument("--arch", default="x86_64", choices=("x86_64", "arm64"))
+def add_platform_arguments(parser: argparse.ArgumentParser, arch: str | None) -> None:
+    """``--arch`` (default ``arch``) and ``--pip-arg``: where wheels are downloaded for, and how."""
+    parser.add_argument(
+        "--arch",
+        default=arch,
+        choices=("x86_64", "arm64"),
+        help="Lambda architecture of the wheels (default: " + (arch or "the base image's") + ")",
+    )
     parser.add_argument(
         "--pip-arg",
         action="append",
@@ -96,7 +101,7 @@ def register(subparsers: Any) -> None:
         help="keep downloaded wheels in DIR for the next build (keyed by requirements, Python "
         "and platform; delete DIR to pick up new releases)",
     )
-    add_platform_arguments(build)
+    add_platform_arguments(build, None)
     build.set_defaults(func=_build)
 
 

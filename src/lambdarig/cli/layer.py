@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
         help="function code or another layer (directory or zip) sharing Lambda's 250 MB "
         "unzipped limit with this layer (repeatable)",
     )
-    add_platform_arguments(build)
+    add_platform_arguments(build, "x86_64")
     build.set_defaults(func=_build)
     publish = add_action("publish", "publish a zip as a new layer version")
     publish.add_argument("zip", type=Path)
