@@ -322,7 +322,6 @@ class _Connection(asyncio.Protocol):
         self._parser = RequestParser(server.keep_bytes)
         self._transport: asyncio.Transport | None = None
         self._task: asyncio.Future[None] | None = None  # the request being handled
-        self._deferred: asyncio.Handle | None = None  # a ready reply not written yet
         self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -333,16 +332,13 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._server.connections.discard(self)
         self._transport = None
-        if self._deferred is not None:
-            self._deferred.cancel()
-            self._deferred = None
         task, self._task = self._task, None
         if task is not None and self._server.cancel_on_hangup:
             task.cancel()
 
     def data_received(self, data: bytes) -> None:
         self._parser.feed(data)
-        if self._task is None and self._deferred is None:
+        if self._task is None:
             self._advance()
         elif self._parser.buffered > MAX_HEADER_BYTES and not self._paused:
             self._paused = True  # a client pipelining while we answer: stop reading for now
@@ -359,7 +355,7 @@ class _Connection(asyncio.Protocol):
 
     def _advance(self) -> None:
         """Answer every complete request buffered, until one needs to wait."""
-        while self._transport is not None and self._task is None and self._deferred is None:
+        while self._transport is not None and self._task is None:
             try:
                 request = self._parser.next_request()
             except BadRequest as exc:
@@ -383,10 +379,7 @@ class _Connection(asyncio.Protocol):
             self._write(HttpReply(500, b"500 Internal Server Error\n"), close=True)
             return
         if isinstance(result, HttpReply):
-            # Written after the callbacks this request scheduled (a /response post wakes the
-            # invocation it finished): the invoker's answer leaves before the runtime's 202.
-            loop = asyncio.get_running_loop()
-            self._deferred = loop.call_soon(self._deferred_reply, request, result)
+            self._reply(request, result)
         else:
             self._task = asyncio.ensure_future(self._respond(request, result))
 
@@ -403,11 +396,6 @@ class _Connection(asyncio.Protocol):
             self._write(HttpReply(500, b"500 Internal Server Error\n"), close=True)
             return
         self._task = None
-        self._reply(request, reply)
-        self._advance()
-
-    def _deferred_reply(self, request: HttpRequest, reply: HttpReply) -> None:
-        self._deferred = None
         self._reply(request, reply)
         self._advance()
 
