@@ -253,8 +253,8 @@ def build_image(
     each build output line. ``wheel_cache``: see ``prepare_context``.
 
     ``python_version`` defaults to the base image's own (asked via a throwaway container), ``arch``
-    (the wheels' platform) to the base image's architecture. Blocks
-    until the build ends. Raises ImageBuildError, LayerSourceError or DependencyError.
+    (the wheels' platform) to the base image's architecture. Blocks until the build ends. Raises
+    ImageBuildError, LayerSourceError or DependencyError.
     """
     docker_client = _docker_client(client)
     ensure_image(base_image, docker_client)
@@ -277,6 +277,10 @@ def build_image(
         buildargs = {"BASE_IMAGE": base_image, "PYTHON_VERSION": version}
         for line in _stream_build(docker_client, context, tag, buildargs):
             progress(line)
+    return _measure(docker_client, tag, base_image)
+
+
+def _measure(docker_client: Any, tag: str, base_image: str) -> ImageBuild:
     image = docker_client.images.get(tag)
     return ImageBuild(
         tag=tag,
