@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lambdarig.build.errors import LayerSourceError, PublishError
+from lambdarig.build.errors import LayerLimitExceeded, LayerSourceError, PublishError
 from lambdarig.build.layers import build_runtime_layer
 from lambdarig.build.publish import lambda_client, publish_layer
 from lambdarig.cli import main
@@ -72,3 +72,15 @@ def test_publish_refusals(tmp_path: Path, moto_url: str, aws_env: None) -> None:
         publish_layer(tmp_path / "runtime.zip", "x", client, architectures=["sparc"])
     with pytest.raises(PublishError, match="expected Lambda to publish layer '', it answered: "):
         publish_layer(tmp_path / "runtime.zip", "", client)
+
+
+def test_a_zip_over_the_direct_upload_limit_is_refused_before_any_call(tmp_path: Path) -> None:
+    big = tmp_path / "big.zip"
+    with big.open("wb") as sparse:
+        sparse.truncate(50 * 1024 * 1024 + 1)
+    with pytest.raises(LayerLimitExceeded) as refused:
+        publish_layer(big, "big", client=None)  # no client needed: nothing is sent
+    assert str(refused.value) == (
+        "layer big.zip is 52,428,801 bytes; a direct upload accepts at most 52,428,800 bytes "
+        "(upload it to S3 and publish from there)"
+    )
