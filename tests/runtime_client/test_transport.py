@@ -332,3 +332,47 @@ def test_header_values_are_utf8_with_a_latin1_fallback(
         transport.close()
     assert headers["lambda-runtime-client-context"] == '{"name": "J\u00fcrgen \u2603"}'
     assert headers["x-legacy"] == "caf\u00e9"
+
+
+@pytest.mark.parametrize("ending", [b"\r\n", b"\n"])
+def test_a_head_split_byte_by_byte_is_read_whole(
+    raw_server: Callable[[RawScript], RawServer], ending: bytes
+) -> None:
+    head = ending.join([b"HTTP/1.1 200 OK", b"X-A: 1", b"x-a: 2", b"Content-Length: 3", b"", b""])
+
+    def serve(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for byte in head + b"abc":
+            conn.sendall(bytes([byte]))
+
+    transport = SocketTransport(raw_server(serve).address)
+    try:
+        response = transport.request("GET", "/", {})
+    finally:
+        transport.close()
+    assert (response.status, response.headers["x-a"], response.body) == (200, "1, 2", b"abc")
+
+
+@pytest.mark.parametrize(
+    "response, message",
+    [
+        (b"HTTP/1.1 200 OK\r\nX: 1\r\n", "expected a blank line ending the headers"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"v" * 70_000 + b"\r\n\r\n", "expected a line under"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"v" * 1_100_000, "expected headers under"),
+    ],
+)
+def test_unfinished_or_oversized_heads_are_unreachable(
+    raw_server: Callable[[RawScript], RawServer], response: bytes, message: str
+) -> None:
+    def serve(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        try:
+            conn.sendall(response)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up reading an oversized head: what this test wants
+
+    transport = SocketTransport(raw_server(serve).address)
+    with pytest.raises(RuntimeAPIUnreachable, match=message):
+        transport.request("GET", "/", {})
+    assert transport._sock is None
