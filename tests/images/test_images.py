@@ -23,7 +23,11 @@ from tests.images.conftest import (
     wheel_cache,
 )
 
-pytestmark = pytest.mark.docker
+pytestmark = [
+    pytest.mark.docker,
+    # boto3 warns on Python 3.9 that its support ends; that is not this module's concern.
+    pytest.mark.filterwarnings("ignore:Boto3 will no longer support Python 3.9"),
+]
 PYTHONS = {"bookworm": "3.11", "trixie": "3.13"}
 
 
