@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
+from collections import deque
 from collections.abc import Awaitable, Mapping
 from typing import Callable
 
@@ -19,10 +20,11 @@ from lambdarig.rie_server.runtime_api_server import RuntimeApiServer
 
 
 class RecordingBackend:
-    """Hands out queued invocations; records every post it is given."""
+    """Hands out offered invocations to polls; records every post it is given."""
 
     def __init__(self) -> None:
-        self.queue: asyncio.Queue[api.Invocation] = asyncio.Queue()
+        self.events: deque[api.Invocation] = deque()
+        self.polls: deque[Callable[[api.Invocation], None]] = deque()
         self.posts: list[tuple[str, str, bytes]] = []
         self.too_large: list[tuple[str, str]] = []
         self.init_errors: list[bytes] = []
@@ -30,14 +32,25 @@ class RecordingBackend:
         self.explode = False
         self.polls_cancelled = 0
 
-    async def next_invocation(self) -> api.Invocation:
+    def offer(self, invocation: api.Invocation) -> None:
+        if self.polls:
+            self.polls.popleft()(invocation)
+        else:
+            self.events.append(invocation)
+
+    def poll(self, deliver: Callable[[api.Invocation], None]) -> Callable[[], None] | None:
         if self.refuse_next:
             raise InvalidTransition("InitError", "Ready")
-        try:
-            return await self.queue.get()
-        except asyncio.CancelledError:
+        if self.events:
+            deliver(self.events.popleft())
+            return None
+        self.polls.append(deliver)
+
+        def withdraw() -> None:
+            self.polls.remove(deliver)
             self.polls_cancelled += 1
-            raise
+
+        return withdraw
 
     def post_result(
         self, route: Route, request_id: str, body: bytes, headers: Mapping[str, str]
@@ -77,7 +90,7 @@ def serve(scenario: Scenario) -> RecordingBackend:
 
 def test_next_delivers_headers_and_body() -> None:
     async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
-        backend.queue.put_nowait(
+        backend.offer(
             api.Invocation("rid", 1234, "arn:x", b'{"a":1}', content_type=None, invocation_id="n")
         )
         async with s.get(base + api.PATH_NEXT) as resp:
@@ -90,6 +103,22 @@ def test_next_delivers_headers_and_body() -> None:
             assert resp.headers["Content-Type"] == "application/json"
 
     serve(scenario)
+
+
+def test_a_waiting_poll_is_answered_when_the_event_is_offered() -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+        poll = asyncio.ensure_future(s.get(base + api.PATH_NEXT))
+        for _ in range(200):  # probe until the poll is registered
+            if backend.polls:
+                break
+            await asyncio.sleep(0.005)
+        backend.offer(api.Invocation("r2", 1, "arn:x", b"{}", invocation_id="i2"))
+        async with await poll as resp:
+            assert resp.status == 200 and resp.headers["Lambda-Runtime-Aws-Request-Id"] == "r2"
+        async with s.post(base + api.response_path("r2"), data=b"ok") as resp:
+            assert resp.status == 202  # the connection serves the next request afterwards
+
+    assert serve(scenario).posts == [("response", "r2", b"ok")]
 
 
 def test_refused_next_is_403() -> None:

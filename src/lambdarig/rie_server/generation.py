@@ -1,9 +1,11 @@
 """Runtime API state of one runtime process (a *generation*): the listener's backend.
 
-Holds the asyncio side of the Runtime API for one process: the queue of events waiting for a
-``/next``, the futures the environment awaits, and the sans-IO machines from ``lifecycle`` that
-judge every post. A new process gets a new generation, so nothing a dead process left behind can
-finish a newer invocation.
+Holds the asyncio side of the Runtime API for one process: the events waiting for a ``/next``
+and the ``/next`` polls waiting for an event, the futures the environment awaits, and the sans-IO
+machines from ``lifecycle`` that judge every post. An event meets a waiting poll synchronously
+(``submit`` calls the poll's ``deliver``), so the runtime's answer is written in the same loop
+iteration as the invoke that produced it: no queue, no task, no extra wake-up. A new process gets
+a new generation, so nothing a dead process left behind can finish a newer invocation.
 
 Where aws-lambda-rie (2026-01) differs, we follow RAPID/the service: each event carries a fresh
 ``Lambda-Runtime-Invocation-Id`` and a post echoing another one gets 410; a ``/response`` with an
@@ -14,16 +16,21 @@ correct post may follow (aws-lambda-rie moves to ``InvocationResponse`` first an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Callable
 
 from lambdarig import runtime_api as api
 from lambdarig.rie_server import protocol
 from lambdarig.rie_server.errors import InvalidTransition
 from lambdarig.rie_server.lifecycle import Event, InvocationBook, Lifecycle, State, Verdict
 from lambdarig.rie_server.protocol import Reply, Route
+
+Deliver = Callable[[api.Invocation], None]  # answers one /next poll with an event
 
 
 class Finish(enum.Enum):
@@ -58,21 +65,25 @@ class Generation:
         self.max_concurrency = max_concurrency
         self.runtime = Lifecycle.initial(now_ms())
         self.book = InvocationBook()
-        self.queue: asyncio.Queue[api.Invocation] = asyncio.Queue()
+        self.pending: deque[api.Invocation] = deque()  # submitted, no /next took them yet
+        self.polls: deque[Deliver] = deque()  # /next polls waiting for an event
         self.ready: asyncio.Future[None] = loop.create_future()
         self.init_error: asyncio.Future[Posted] = loop.create_future()
         self.results: dict[str, asyncio.Future[Posted | None]] = {}
         self.running: api.Invocation | None = None
         self.delivered: set[str] = set()  # invocation ids handed to a /next
-        self.cancelled: set[str] = set()  # withdrawn before any /next took them: skip when dequeued
 
     def submit(self, invocation: api.Invocation) -> asyncio.Future[Posted | None]:
-        """Queue ``invocation`` for the next poll; the future gets what the runtime posts. The
-        caller may end it with ``None`` itself (deadline, exit): later posts then change nothing."""
+        """Hand ``invocation`` to a waiting poll now, else keep it for the next one; the future gets
+        what the runtime posts. The caller may end it with ``None`` itself (deadline, exit):
+        later posts then change nothing."""
         assert invocation.invocation_id is not None
         future: asyncio.Future[Posted | None] = asyncio.get_running_loop().create_future()
         self.results[invocation.invocation_id] = future
-        self.queue.put_nowait(invocation)
+        if self.polls:
+            self._hand_over(self.polls.popleft(), invocation)
+        else:
+            self.pending.append(invocation)
         return future
 
     def withdraw(self, invocation: api.Invocation) -> bool:
@@ -83,7 +94,8 @@ class Generation:
         if invocation.invocation_id in self.delivered:
             self.delivered.discard(invocation.invocation_id)
             return True
-        self.cancelled.add(invocation.invocation_id)
+        with contextlib.suppress(ValueError):
+            self.pending.remove(invocation)
         return False
 
     def expire(self, invocation: api.Invocation) -> None:
@@ -91,8 +103,10 @@ class Generation:
         assert invocation.invocation_id is not None
         self.book.expire(invocation.request_id, invocation.invocation_id)
 
-    async def next_invocation(self) -> api.Invocation:
-        """A runtime's ``/next``: ends init on the first call, then waits for an event."""
+    def poll(self, deliver: Deliver) -> Callable[[], None] | None:
+        """A runtime's ``/next``: ends init on the first call; ``deliver`` gets an event now
+        (returns ``None``) or when one is submitted (returns the function that withdraws this
+        poll, for a runtime that hung up). Raises ``InvalidTransition`` when polling is illegal."""
         self.runtime.apply(Event.NEXT, now_ms())
         if not self.ready.done():
             self.ready.set_result(None)
@@ -100,16 +114,24 @@ class Generation:
         if self.max_concurrency == 1 and running is not None:
             # RAPID's Running.Ready() is a no-op: a /next before posting gets the same event.
             if self.book.state_of(running.request_id) is State.RUNNING:
-                return running
-        invocation = await self.queue.get()
-        while invocation.invocation_id in self.cancelled:
-            self.cancelled.discard(invocation.invocation_id)
-            invocation = await self.queue.get()
+                deliver(running)
+                return None
+        if self.pending:
+            self._hand_over(deliver, self.pending.popleft())
+            return None
+        self.polls.append(deliver)
+        return lambda: self._withdraw_poll(deliver)
+
+    def _withdraw_poll(self, deliver: Deliver) -> None:
+        with contextlib.suppress(ValueError):
+            self.polls.remove(deliver)
+
+    def _hand_over(self, deliver: Deliver, invocation: api.Invocation) -> None:
         assert invocation.invocation_id is not None
         self.book.deliver(invocation.request_id, invocation.invocation_id, now_ms())
         self.delivered.add(invocation.invocation_id)
         self.running = invocation
-        return invocation
+        deliver(invocation)
 
     def _judge(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply | str:
         event = Event.RESPONSE if route is Route.RESPONSE else Event.ERROR
@@ -167,8 +189,8 @@ class CurrentGeneration:
     def __init__(self, generation: Generation) -> None:
         self.generation = generation
 
-    async def next_invocation(self) -> api.Invocation:
-        return await self.generation.next_invocation()
+    def poll(self, deliver: Deliver) -> Callable[[], None] | None:
+        return self.generation.poll(deliver)
 
     def post_result(
         self, route: Route, request_id: str, body: bytes, headers: Mapping[str, str]

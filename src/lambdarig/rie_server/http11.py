@@ -11,9 +11,10 @@ the benchmark machine, ``benchmarks/rie_server.py``). Only what the Runtime and 
 * bodies bounded: at most ``keep_bytes`` are kept, the rest is read and counted but dropped, so
   "too large" stays detectable without holding the bytes;
 * a malformed request gets ``400`` (``431`` for oversized headers) and the connection is closed;
-* a handler returns an ``HttpReply`` directly (no task) or an awaitable of one (one task); if the
-  client hangs up meanwhile the task is cancelled when the server was made with
-  ``cancel_on_hangup`` (a long-poll ``/next`` is withdrawn that way).
+* a handler returns an ``HttpReply`` directly (no task), a ``Deferred`` another callback resolves
+  (no task: a long-poll ``/next``) or an awaitable of a reply (one task); if the client hangs up
+  meanwhile, a server made with ``cancel_on_hangup`` cancels the task or calls the
+  ``Deferred``'s ``on_hangup`` (a long-poll ``/next`` is withdrawn that way).
 
 No TLS, no upgrades, no streaming responses. The parser (``RequestParser``) does no I/O.
 """
@@ -110,7 +111,36 @@ class HttpReply:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-Handler = Callable[[HttpRequest], Union[HttpReply, Awaitable[HttpReply]]]
+class Deferred:
+    """A reply a callback gives later, without a task: ``resolve`` writes it at once (a long
+    poll answered from whatever produced its event). ``on_hangup`` runs if the client leaves
+    first on a server made with ``cancel_on_hangup``."""
+
+    __slots__ = ("reply", "on_hangup", "_sink")
+
+    def __init__(self) -> None:
+        self.reply: HttpReply | None = None
+        self.on_hangup: Callable[[], None] | None = None
+        self._sink: Callable[[HttpReply], None] | None = None
+
+    def resolve(self, reply: HttpReply) -> None:
+        sink, self._sink = self._sink, None
+        if sink is not None:
+            sink(reply)
+        elif self.reply is None:
+            self.reply = reply
+
+    def _attach(self, sink: Callable[[HttpReply], None]) -> None:
+        self._sink = sink
+
+    def _hang_up(self) -> None:
+        self._sink = None
+        callback, self.on_hangup = self.on_hangup, None
+        if callback is not None:
+            callback()
+
+
+Handler = Callable[[HttpRequest], Union[HttpReply, Deferred, Awaitable[HttpReply]]]
 
 
 class BadRequest(Exception):
@@ -322,6 +352,7 @@ class _Connection(asyncio.Protocol):
         self._parser = RequestParser(server.keep_bytes)
         self._transport: asyncio.Transport | None = None
         self._task: asyncio.Future[None] | None = None  # the request being handled
+        self._deferred: Deferred | None = None  # ... or the reply it is waiting for
         self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -333,12 +364,16 @@ class _Connection(asyncio.Protocol):
         self._server.connections.discard(self)
         self._transport = None
         task, self._task = self._task, None
-        if task is not None and self._server.cancel_on_hangup:
-            task.cancel()
+        deferred, self._deferred = self._deferred, None
+        if self._server.cancel_on_hangup:
+            if task is not None:
+                task.cancel()
+            if deferred is not None:
+                deferred._hang_up()
 
     def data_received(self, data: bytes) -> None:
         self._parser.feed(data)
-        if self._task is None:
+        if self._task is None and self._deferred is None:
             self._advance()
         elif self._parser.buffered > MAX_HEADER_BYTES and not self._paused:
             self._paused = True  # a client pipelining while we answer: stop reading for now
@@ -352,10 +387,13 @@ class _Connection(asyncio.Protocol):
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            deferred._hang_up()
 
     def _advance(self) -> None:
         """Answer every complete request buffered, until one needs to wait."""
-        while self._transport is not None and self._task is None:
+        while self._transport is not None and self._task is None and self._deferred is None:
             try:
                 request = self._parser.next_request()
             except BadRequest as exc:
@@ -380,6 +418,12 @@ class _Connection(asyncio.Protocol):
             return
         if isinstance(result, HttpReply):
             self._reply(request, result)
+        elif isinstance(result, Deferred):
+            if result.reply is not None:
+                self._reply(request, result.reply)
+                return
+            self._deferred = result
+            result._attach(lambda reply: self._resolved(request, result, reply))
         else:
             self._task = asyncio.ensure_future(self._respond(request, result))
 
@@ -396,6 +440,13 @@ class _Connection(asyncio.Protocol):
             self._write(HttpReply(500, b"500 Internal Server Error\n"), close=True)
             return
         self._task = None
+        self._reply(request, reply)
+        self._advance()
+
+    def _resolved(self, request: HttpRequest, deferred: Deferred, reply: HttpReply) -> None:
+        if deferred is not self._deferred:
+            return  # the connection was closed meanwhile
+        self._deferred = None
         self._reply(request, reply)
         self._advance()
 

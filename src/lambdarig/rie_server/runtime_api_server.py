@@ -4,21 +4,21 @@ Lambda decisions (is this post allowed, which invocation does it finish) belong 
 ``RuntimeApiBackend`` given to the server; this module only routes requests with
 ``protocol.route``, checks body sizes and renders ``protocol.Reply`` values. HTTP itself is
 ``http11`` (bodies bounded to ``MAX_PAYLOAD_SIZE + 1`` kept bytes). Posts are answered without a
-task; a long-poll ``/next`` is a suspended coroutine, never a thread, and if the runtime hangs up
-while polling it is cancelled so the backend can withdraw the poll. A body cut short by a hang-up
-is never posted.
+task; a long-poll ``/next`` is a ``Deferred`` the backend resolves from the invoke that submits an
+event (no task, never a thread), and if the runtime hangs up while polling the poll is withdrawn.
+A body cut short by a hang-up is never posted.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Mapping
-from typing import Protocol
+from typing import Callable, Protocol
 
 from lambdarig import runtime_api as api
 from lambdarig.rie_server import protocol
 from lambdarig.rie_server.errors import InvalidTransition
-from lambdarig.rie_server.http11 import HttpReply, HttpRequest, HttpServer
+from lambdarig.rie_server.http11 import Deferred, HttpReply, HttpRequest, HttpServer
 from lambdarig.rie_server.protocol import Reply, Route
 
 _log = logging.getLogger(__name__)
@@ -27,8 +27,10 @@ _log = logging.getLogger(__name__)
 class RuntimeApiBackend(Protocol):
     """What the server needs from the environment behind it."""
 
-    async def next_invocation(self) -> api.Invocation:
-        """Long-poll for the next event; raises ``InvalidTransition`` when polling is illegal."""
+    def poll(self, deliver: Callable[[api.Invocation], None]) -> Callable[[], None] | None:
+        """A ``/next``: call ``deliver`` with the next event, now (returning ``None``) or later
+        (returning a function that withdraws the poll); raises ``InvalidTransition`` when polling
+        is illegal."""
         ...
 
     def post_result(
@@ -81,8 +83,8 @@ class RuntimeApiServer:
         if server is not None:
             await server.close()
 
-    def _handle(self, request: HttpRequest) -> HttpReply | Awaitable[HttpReply]:
-        """Posts are answered at once; only ``/next`` waits (as a task the server runs)."""
+    def _handle(self, request: HttpRequest) -> HttpReply | Deferred | Awaitable[HttpReply]:
+        """Posts are answered at once; ``/next`` is answered when the backend delivers."""
         try:
             match = protocol.route(request.method, request.path)
             if match.route is Route.NEXT:
@@ -100,16 +102,22 @@ class RuntimeApiServer:
             _log.exception("Runtime API handler failed for %s %s", request.method, request.path)
             return _render(protocol.internal_error())
 
-    async def _next(self) -> HttpReply:
+    def _next(self) -> HttpReply | Deferred:
+        answer = Deferred()
+
+        def deliver(invocation: api.Invocation) -> None:
+            try:
+                headers = tuple(protocol.next_headers(invocation).items())
+                answer.resolve(HttpReply(200, invocation.body, headers))
+            except Exception:
+                _log.exception("Runtime API handler failed for GET %s", api.PATH_NEXT)
+                answer.resolve(_render(protocol.internal_error()))
+
         try:
-            invocation = await self._backend.next_invocation()
+            answer.on_hangup = self._backend.poll(deliver)
         except InvalidTransition as exc:
             return _render(protocol.invalid_transition(exc.from_state, exc.to_state))
-        except Exception:
-            _log.exception("Runtime API handler failed for GET %s", api.PATH_NEXT)
-            return _render(protocol.internal_error())
-        headers = tuple(protocol.next_headers(invocation).items())
-        return HttpReply(200, invocation.body, headers)
+        return answer
 
     def _post(self, request: HttpRequest, route: Route, request_id: str) -> HttpReply:
         problem = protocol.check_post(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import itertools
 import logging
 import os
@@ -33,7 +34,6 @@ from lambdarig.rie_server.errors import ProcessStartError
 from lambdarig.rie_server.memory import CgroupLimit, MemoryWatch, to_mb
 
 _PR_SET_PDEATHSIG = 1
-_READ_CHUNK = 65536
 _MAX_LINE = 256 * 1024  # a longer line without a newline is delivered in pieces
 _log = logging.getLogger(__name__)
 _serial = itertools.count()  # names this emulator's cgroups
@@ -100,28 +100,87 @@ def _child_setup(limit: CgroupLimit | None) -> Callable[[], None]:
     return setup
 
 
+class _Output(asyncio.SubprocessProtocol):
+    """The runtime's stdout/stderr cut into lines as the bytes arrive, delivered from the pipe's
+    own read callback (``_Pipe``: no task, no ``call_soon``, unlike asyncio's subprocess pipes):
+    output the runtime wrote before a post is therefore handed on before the invocation that post
+    finishes wakes up (Tail holds it). Also told when the process exits."""
+
+    def __init__(self, on_line: Callable[[str], None]) -> None:
+        loop = asyncio.get_running_loop()
+        self._on_line = on_line
+        self._consumer_failed = False
+        self._pending: dict[int, bytes] = {1: b"", 2: b""}
+        self.pid: int | None = None
+        self.exited: asyncio.Future[None] = loop.create_future()
+        self.drained: asyncio.Future[None] = loop.create_future()  # stdout and stderr closed
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        pending = self._pending.get(fd, b"") + data
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            self._deliver(line.decode("utf-8", "replace").rstrip("\r"))
+        while len(pending) >= _MAX_LINE:
+            self._deliver(pending[:_MAX_LINE].decode("utf-8", "replace"))
+            pending = pending[_MAX_LINE:]
+        self._pending[fd] = pending
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        pending = self._pending.pop(fd, b"")
+        if pending:
+            self._deliver(pending.decode("utf-8", "replace").rstrip("\r"))
+        if not self._pending and not self.drained.done():
+            self.drained.set_result(None)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+    def _deliver(self, line: str) -> None:
+        # A failing consumer must not stop the reading: the runtime would block on a full pipe.
+        try:
+            self._on_line(line)
+        except Exception:
+            if not self._consumer_failed:  # once per process: a broken consumer fails every line
+                self._consumer_failed = True
+                _log.exception("output consumer failed on a line of runtime %s", self.pid)
+
+
+class _Pipe(asyncio.Protocol):
+    """One of the runtime's output pipes, read by the loop straight into ``_Output``."""
+
+    def __init__(self, output: _Output, fd: int) -> None:
+        self._output = output
+        self._fd = fd
+
+    def data_received(self, data: bytes) -> None:
+        self._output.pipe_data_received(self._fd, data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._output.pipe_connection_lost(self._fd, exc)
+
+
 class LocalProcess:
     """A runtime subprocess leading its own process group, with a memory watch."""
 
     def __init__(
         self,
-        proc: asyncio.subprocess.Process,
-        on_line: Callable[[str], None],
+        transport: asyncio.SubprocessTransport,
+        output: _Output,
+        pipes: list[asyncio.BaseTransport],
         memory_mb: int,
         cgroup: CgroupLimit | None = None,
     ) -> None:
-        self._proc = proc
+        self._transport = transport
+        self._output = output
+        self._pipes = pipes
         self._cgroup = cgroup
-        self.pid: int | None = proc.pid
-        self._on_line = on_line
-        self._consumer_failed = False
-        self._watch = MemoryWatch(proc.pid, memory_mb, self._on_memory_exceeded)
+        pid = transport.get_pid()
+        self.pid: int | None = pid
+        output.pid = pid
+        self._finished: asyncio.Future[int] | None = None
+        self._watch = MemoryWatch(pid, memory_mb, self._on_memory_exceeded)
         self._watch.sample()
-        assert proc.stdout is not None and proc.stderr is not None
-        self._pumps = [
-            asyncio.ensure_future(self._pump(proc.stdout)),
-            asyncio.ensure_future(self._pump(proc.stderr)),
-        ]
         self._watcher = asyncio.ensure_future(self._watch.run())
 
     @property
@@ -132,48 +191,36 @@ class LocalProcess:
     def _on_memory_exceeded(self) -> None:
         self.kill()
 
-    async def _pump(self, stream: asyncio.StreamReader) -> None:
-        pending = b""
-        while True:
-            chunk = await stream.read(_READ_CHUNK)
-            if not chunk:
-                break
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                self._deliver(line.decode("utf-8", "replace").rstrip("\r"))
-            while len(pending) >= _MAX_LINE:
-                self._deliver(pending[:_MAX_LINE].decode("utf-8", "replace"))
-                pending = pending[_MAX_LINE:]
-        if pending:
-            self._deliver(pending.decode("utf-8", "replace").rstrip("\r"))
-
-    def _deliver(self, line: str) -> None:
-        # A failing consumer must not stop the pump: the runtime would block on a full pipe.
-        try:
-            self._on_line(line)
-        except Exception:
-            if not self._consumer_failed:  # once per process: a broken consumer fails every line
-                self._consumer_failed = True
-                _log.exception("output consumer failed on a line of runtime %s", self.pid)
+    @property
+    def _returncode(self) -> int | None:
+        return self._transport.get_returncode()
 
     async def wait(self) -> int:
         """Wait for exit, then for the output to drain (bounded: grandchildren may hold pipes)."""
-        code = await self._proc.wait()
+        if self._finished is None:
+            self._finished = asyncio.ensure_future(self._finish())
+        return await asyncio.shield(self._finished)
+
+    async def _finish(self) -> int:
+        await self._output.exited
         self._watcher.cancel()
         self._watch.close()
-        _, still_open = await asyncio.wait(self._pumps, timeout=1.0)
-        for pump in still_open:
-            pump.cancel()
+        await asyncio.wait({self._output.drained}, timeout=1.0)
+        for pipe in self._pipes:  # also when a grandchild still holds them open
+            pipe.close()
+        self._transport.close()
         if self._cgroup is not None:
             self._cgroup.remove()
+        code = self._returncode
+        assert code is not None
         return code
 
     def _signal_group(self, signum: int) -> None:
-        if self._proc.returncode is not None and not _group_alive(self._proc.pid):
+        pid = self._transport.get_pid()
+        if self._returncode is not None and not _group_alive(pid):
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._proc.pid, signum)
+            os.killpg(pid, signum)
 
     def terminate(self) -> None:
         """SIGTERM to the process group."""
@@ -185,7 +232,7 @@ class LocalProcess:
 
     def memory_used_mb(self) -> int:
         """Current RSS of the tree, MiB (0 once gone)."""
-        return to_mb(self._watch.quick_rss_bytes()) if self._proc.returncode is None else 0
+        return to_mb(self._watch.quick_rss_bytes()) if self._returncode is None else 0
 
     def peak_memory_mb(self) -> int:
         """Peak usage of the tree seen since start, MiB (cheap: re-reads the known processes)."""
@@ -211,23 +258,36 @@ async def spawn_local(
     """Start ``argv`` in a new process group with piped stdout/stderr, in a memory cgroup where the
     host allows one (``memory.CgroupLimit``); raises ``ProcessStartError``."""
     cgroup = CgroupLimit.create(f"lambdarig-{os.getpid()}-{next(_serial)}", memory_mb)
+    loop = asyncio.get_running_loop()
+    (out_read, out_write), (err_read, err_write) = os.pipe(), os.pipe()
     try:
-        proc = await asyncio.create_subprocess_exec(
+        transport, output = await loop.subprocess_exec(
+            lambda: _Output(on_line),
             *argv,
             cwd=cwd,
             env=dict(env),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            stdout=out_write,
+            stderr=err_write,
             preexec_fn=_child_setup(cgroup),
         )
     except (OSError, subprocess.SubprocessError) as exc:
+        for fd in (out_read, err_read):
+            os.close(fd)
         if cgroup is not None:
             cgroup.remove()
         raise ProcessStartError(
             f"expected an executable bootstrap {list(argv)!r} (cwd {cwd!r}), got: {exc}"
         ) from exc
-    if cgroup is not None and not cgroup.holds(proc.pid):
+    finally:
+        os.close(out_write)
+        os.close(err_write)
+    pipes: list[asyncio.BaseTransport] = []
+    for fd, read_end in ((1, out_read), (2, err_read)):
+        file = os.fdopen(read_end, "rb", buffering=0)
+        pipe, _ = await loop.connect_read_pipe(functools.partial(_Pipe, output, fd), file)
+        pipes.append(pipe)
+    if cgroup is not None and not cgroup.holds(transport.get_pid()):
         cgroup.remove()
         cgroup = None
-    return LocalProcess(proc, on_line, memory_mb, cgroup)
+    return LocalProcess(transport, output, pipes, memory_mb, cgroup)
