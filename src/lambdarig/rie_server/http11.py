@@ -46,12 +46,20 @@ class Headers(Mapping[str, str]):
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
         items: dict[str, tuple[str, str]] = {}
         for name, value in pairs:
-            key = name.lower()
-            if key in items:
-                items[key] = (items[key][0], f"{items[key][1]}, {value}")
-            else:
-                items[key] = (name, value)
+            _add(items, name, value)
         self._items = items
+
+    @classmethod
+    def _of(cls, items: dict[str, tuple[str, str]]) -> Headers:
+        """Wrap ``{lower-case name: (name, value)}`` as built by the parser (no copy)."""
+        headers = cls.__new__(cls)
+        headers._items = items
+        return headers
+
+    def _raw(self, key: str) -> str | None:
+        """The value for an already lower-case ``key`` (the parser's own lookups)."""
+        found = self._items.get(key)
+        return None if found is None else found[1]
 
     def __getitem__(self, name: str) -> str:
         return self._items[name.lower()][1]
@@ -205,13 +213,13 @@ class RequestParser:
             return False
         if end > MAX_HEADER_BYTES:
             raise BadRequest("request header section too large", 431)
-        lines = bytes(self._buf[:end]).split(b"\r\n")
+        first, _, rest = bytes(self._buf[:end]).partition(b"\r\n")
         del self._buf[: end + 4]
-        method, target, version = _request_line(lines[0])
-        headers = Headers([_header(line) for line in lines[1:]])
-        self._length = _body_length(headers, method)
+        method, target, version = _request_line(first)
+        headers = Headers._of(_header_items(rest))
+        self._length = _body_length(headers)
         self._head = (method, target, version, headers)
-        expect = (headers.get("Expect") or "").lower()
+        expect = (headers._raw("expect") or "").lower()
         has_body = self._length is None or self._length > 0
         self.expects_continue = expect == "100-continue" and has_body and not self._buf
         return True
@@ -285,17 +293,30 @@ def _request_line(line: bytes) -> tuple[str, str, str]:
     return parts[0].decode("ascii"), target, version
 
 
-def _header(line: bytes) -> tuple[str, str]:
-    name, sep, value = line.partition(b":")
-    if not sep or not name or name != name.strip() or len(line) > MAX_LINE:
-        raise BadRequest(f"expected a 'Name: value' header line, got {line[:80]!r}")
-    return name.decode("ascii", "replace"), value.strip(b" \t").decode("utf-8", "surrogateescape")
+def _add(items: dict[str, tuple[str, str]], name: str, value: str) -> None:
+    key = name.lower()
+    found = items.get(key)
+    items[key] = (name, value) if found is None else (found[0], f"{found[1]}, {value}")
 
 
-def _body_length(headers: Headers, method: str) -> int | None:
+def _header_items(block: bytes) -> dict[str, tuple[str, str]]:
+    """``{lower-case name: (name, value)}`` of a header block (one pass, no per-line calls)."""
+    items: dict[str, tuple[str, str]] = {}
+    if not block:
+        return items
+    for line in block.split(b"\r\n"):
+        name, sep, value = line.partition(b":")
+        if not sep or not name or name != name.strip() or len(line) > MAX_LINE:
+            raise BadRequest(f"expected a 'Name: value' header line, got {line[:80]!r}")
+        text = value.strip(b" \t").decode("utf-8", "surrogateescape")
+        _add(items, name.decode("ascii", "replace"), text)
+    return items
+
+
+def _body_length(headers: Headers) -> int | None:
     """Declared body length; ``None`` = chunked. Refuses ambiguous framing (smuggling)."""
-    encoding = headers.get("Transfer-Encoding")
-    length = headers.get("Content-Length")
+    encoding = headers._raw("transfer-encoding")
+    length = headers._raw("content-length")
     if encoding is not None:
         if length is not None:
             raise BadRequest("expected Content-Length or Transfer-Encoding, got both")
