@@ -42,6 +42,8 @@ FALLBACK_VERSION = "3.11"
 # The interpreters the conformance suite runs under (AWS's current managed Python runtimes), each
 # with its own venv ``peers/ric-venv-<version>``; awslambdaric 4.2.2 has no wheel for 3.9.
 CONFORMANCE_VERSIONS = ("3.11", "3.12", "3.13")
+# Pythons whose tox env runs the harness against awslambdaric (4.2.2 has no 3.9 wheel).
+HARNESS_VERSIONS = ("3.10", *CONFORMANCE_VERSIONS)
 
 
 def in_ci() -> bool:
@@ -221,7 +223,7 @@ def main() -> int:
         "sam sample events": sam_sample_events_dir(),
         "awslambdaric python": awslambdaric_python(),
     }
-    for version in CONFORMANCE_VERSIONS:
+    for version in HARNESS_VERSIONS:
         found[f"awslambdaric python{version}"] = awslambdaric_python(version)
     for name, path in found.items():
         print(f"{name}: {path if path is not None else 'MISSING'}")
