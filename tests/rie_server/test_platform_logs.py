@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+from pathlib import Path
 
 from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.platform_logs import (
@@ -145,3 +146,16 @@ def test_log_writer_prefixes_and_colours_per_environment_on_a_terminal() -> None
     first, second = stream.getvalue().splitlines()
     assert "env-1 |" in first and first.endswith("one") and first.startswith("\x1b[")
     assert "env-2 |" in second and first[:5] != second[:5]
+
+
+def test_unflushed_lines_keep_their_order_and_leave_with_the_next_flush(tmp_path: Path) -> None:
+    path = tmp_path / "out.log"
+    with open(path, "w") as stream:
+        writer = LogWriter(stream, decorate=False)
+        writer.write(["START"], "env-1", flush=False)
+        assert path.read_text() == ""  # still in the buffer: no system call yet
+        writer.write(["output"], "env-1")
+        assert path.read_text() == "START\noutput\n"
+        writer.write(["END"], "env-1", flush=False)
+        writer.flush()
+        assert path.read_text() == "START\noutput\nEND\n"

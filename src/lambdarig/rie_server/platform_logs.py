@@ -166,7 +166,7 @@ class InvocationLog:
 
 
 class LogWriter:
-    """Writes lines to the emulator's stdout, one write + flush per line.
+    """Writes lines to the emulator's stdout, one write + flush per call (unless deferred).
 
     On a terminal each environment's lines get a coloured ``env-N |`` prefix; otherwise lines are
     written verbatim (as aws-lambda-rie does), so tools can parse them.
@@ -177,9 +177,15 @@ class LogWriter:
         self._decorate = self._stream.isatty() if decorate is None else decorate
         self._colours: dict[str, str] = {}
 
-    def write(self, lines: Iterable[str], env_id: str | None = None) -> None:
+    def write(self, lines: Iterable[str], env_id: str | None = None, flush: bool = True) -> None:
+        """Write ``lines``; with ``flush=False`` they stay buffered until the next flushing write
+        or ``flush()`` (order is kept: one stream, one buffer)."""
         prefix = self._prefix(env_id) if self._decorate and env_id else ""
         self._stream.write("".join(f"{prefix}{line}\n" for line in lines))
+        if flush:
+            self._stream.flush()
+
+    def flush(self) -> None:
         self._stream.flush()
 
     def _prefix(self, env_id: str) -> str:
