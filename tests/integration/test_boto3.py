@@ -76,6 +76,7 @@ def test_tail(client: Any) -> None:
     response = client.invoke(
         FunctionName=FUNCTION_NAME, LogType="Tail", Payload=b'{"action": "print", "lines": 2}'
     )
+    assert json.loads(response["Payload"].read()) == "printed"  # read: frees the connection
     log = base64.b64decode(response["LogResult"]).decode()
     assert "START RequestId: " in log and "line 1" in log and "REPORT RequestId: " in log
 
@@ -84,6 +85,7 @@ def test_qualifier_and_arn(client: Any) -> None:
     arn = f"arn:aws:lambda:us-east-1:012345678912:function:{FUNCTION_NAME}"
     response = client.invoke(FunctionName=arn, Qualifier="$LATEST", Payload=b"{}")
     assert response["StatusCode"] == 200
+    assert json.loads(response["Payload"].read()) == {}
 
 
 def test_not_found(client: Any) -> None:
@@ -101,12 +103,11 @@ def test_invalid_json(client: Any) -> None:
 def test_throttling(client: Any, served: Running) -> None:
     started = served.stdout().count("START RequestId:")
     payload = json.dumps({"action": "sleep", "seconds": 1.0})
-    threads = [
-        threading.Thread(
-            target=client.invoke, kwargs={"FunctionName": FUNCTION_NAME, "Payload": payload}
-        )
-        for _ in range(2)
-    ]
+
+    def sleep() -> None:
+        client.invoke(FunctionName=FUNCTION_NAME, Payload=payload)["Payload"].read()
+
+    threads = [threading.Thread(target=sleep) for _ in range(2)]
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + 15
