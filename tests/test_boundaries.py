@@ -47,6 +47,7 @@ SANS_IO_MODULES = (
     "rie_server/protocol.py",
     "rie_server/lifecycle.py",
     "rie_server/invoke_protocol.py",
+    "rie_server/http11_parser.py",
 )
 SANS_IO_FORBIDDEN = {
     "socket",

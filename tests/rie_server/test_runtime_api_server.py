@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import threading
 from collections import deque
 from collections.abc import Awaitable, Mapping
 from typing import Callable
 
-import aiohttp
+import httpx
 import pytest
 
 from lambdarig import runtime_api as api
@@ -69,7 +68,7 @@ class RecordingBackend:
         return protocol.accepted()
 
 
-Scenario = Callable[[RecordingBackend, str, aiohttp.ClientSession], Awaitable[None]]
+Scenario = Callable[[RecordingBackend, str, httpx.AsyncClient], Awaitable[None]]
 
 
 def serve(scenario: Scenario) -> RecordingBackend:
@@ -78,7 +77,7 @@ def serve(scenario: Scenario) -> RecordingBackend:
         server = RuntimeApiServer(backend, "127.0.0.1:0")
         address = await server.start()
         try:
-            async with aiohttp.ClientSession() as session:
+            async with httpx.AsyncClient(timeout=None) as session:
                 await scenario(backend, f"http://{address}", session)
         finally:
             await server.close()
@@ -89,56 +88,56 @@ def serve(scenario: Scenario) -> RecordingBackend:
 
 
 def test_next_delivers_headers_and_body() -> None:
-    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         backend.offer(
             api.Invocation("rid", 1234, "arn:x", b'{"a":1}', content_type=None, invocation_id="n")
         )
-        async with s.get(base + api.PATH_NEXT) as resp:
-            assert resp.status == 200
-            assert await resp.read() == b'{"a":1}'
-            assert resp.headers["Lambda-Runtime-Aws-Request-Id"] == "rid"
-            assert resp.headers["Lambda-Runtime-Deadline-Ms"] == "1234"
-            assert resp.headers["Lambda-Runtime-Invoked-Function-Arn"] == "arn:x"
-            assert resp.headers["Lambda-Runtime-Invocation-Id"] == "n"
-            assert resp.headers["Content-Type"] == "application/json"
+        resp = await s.get(base + api.PATH_NEXT)
+        assert resp.status_code == 200
+        assert resp.content == b'{"a":1}'
+        assert resp.headers["Lambda-Runtime-Aws-Request-Id"] == "rid"
+        assert resp.headers["Lambda-Runtime-Deadline-Ms"] == "1234"
+        assert resp.headers["Lambda-Runtime-Invoked-Function-Arn"] == "arn:x"
+        assert resp.headers["Lambda-Runtime-Invocation-Id"] == "n"
+        assert resp.headers["Content-Type"] == "application/json"
 
     serve(scenario)
 
 
 def test_a_waiting_poll_is_answered_when_the_event_is_offered() -> None:
-    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         poll = asyncio.ensure_future(s.get(base + api.PATH_NEXT))
         for _ in range(200):  # probe until the poll is registered
             if backend.polls:
                 break
             await asyncio.sleep(0.005)
         backend.offer(api.Invocation("r2", 1, "arn:x", b"{}", invocation_id="i2"))
-        async with await poll as resp:
-            assert resp.status == 200 and resp.headers["Lambda-Runtime-Aws-Request-Id"] == "r2"
-        async with s.post(base + api.response_path("r2"), data=b"ok") as resp:
-            assert resp.status == 202  # the connection serves the next request afterwards
+        resp = await poll
+        assert resp.status_code == 200 and resp.headers["Lambda-Runtime-Aws-Request-Id"] == "r2"
+        resp = await s.post(base + api.response_path("r2"), content=b"ok")
+        assert resp.status_code == 202  # the connection serves the next request afterwards
 
     assert serve(scenario).posts == [("response", "r2", b"ok")]
 
 
 def test_refused_next_is_403() -> None:
-    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         backend.refuse_next = True
-        async with s.get(base + api.PATH_NEXT) as resp:
-            assert resp.status == 403
-            assert b"State transition from InitError to Ready" in await resp.read()
+        resp = await s.get(base + api.PATH_NEXT)
+        assert resp.status_code == 403
+        assert b"State transition from InitError to Ready" in resp.content
 
     serve(scenario)
 
 
 def test_posts_reach_the_backend() -> None:
-    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
-        async with s.post(base + api.response_path("r1"), data=b"result") as resp:
-            assert (resp.status, await resp.read()) == (202, b'{"status":"OK"}\n')
-        async with s.post(base + api.error_path("r2"), data=b"{}") as resp:
-            assert resp.status == 202
-        async with s.post(base + api.PATH_INIT_ERROR, data=b"init") as resp:
-            assert resp.status == 202
+    async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
+        resp = await s.post(base + api.response_path("r1"), content=b"result")
+        assert (resp.status_code, resp.content) == (202, b'{"status":"OK"}\n')
+        resp = await s.post(base + api.error_path("r2"), content=b"{}")
+        assert resp.status_code == 202
+        resp = await s.post(base + api.PATH_INIT_ERROR, content=b"init")
+        assert resp.status_code == 202
 
     backend = serve(scenario)
     assert backend.posts == [("response", "r1", b"result"), ("error", "r2", b"{}")]
@@ -149,12 +148,12 @@ def test_too_large_post_goes_to_the_backend_as_such() -> None:
     big = b"x" * (api.MAX_PAYLOAD_SIZE + 1)
     exact = b"y" * api.MAX_PAYLOAD_SIZE
 
-    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
-        async with s.post(base + api.response_path("r1"), data=io.BytesIO(big)) as resp:
-            assert resp.status == 413
-            assert b"RequestEntityTooLarge" in await resp.read()
-        async with s.post(base + api.response_path("r2"), data=io.BytesIO(exact)) as resp:
-            assert resp.status == 202
+    async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
+        resp = await s.post(base + api.response_path("r1"), content=big)
+        assert resp.status_code == 413
+        assert b"RequestEntityTooLarge" in resp.content
+        resp = await s.post(base + api.response_path("r2"), content=exact)
+        assert resp.status_code == 202
 
     backend = serve(scenario)
     assert backend.too_large == [("response", "r1")]
@@ -164,11 +163,11 @@ def test_too_large_post_goes_to_the_backend_as_such() -> None:
 
 
 def test_invalid_response_mode_never_reaches_the_backend() -> None:
-    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         headers = {api.HEADER_RESPONSE_MODE: "buffered"}
-        async with s.post(base + api.response_path("r1"), data=b"x", headers=headers) as resp:
-            assert resp.status == 400
-            assert b"InvalidFunctionResponseMode" in await resp.read()
+        resp = await s.post(base + api.response_path("r1"), content=b"x", headers=headers)
+        assert resp.status_code == 400
+        assert b"InvalidFunctionResponseMode" in resp.content
 
     assert serve(scenario).posts == []
 
@@ -184,16 +183,16 @@ def test_invalid_response_mode_never_reaches_the_backend() -> None:
     ],
 )
 def test_static_routes(method: str, path: str, status: int, body: bytes) -> None:
-    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
-        async with s.request(method, base + path) as resp:
-            assert resp.status == status
-            assert body in await resp.read()
+    async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
+        resp = await s.request(method, base + path)
+        assert resp.status_code == status
+        assert body in resp.content
 
     serve(scenario)
 
 
 def test_long_polls_hold_no_threads_and_hang_ups_withdraw_them() -> None:
-    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         threads_before = threading.active_count()
         polls = [asyncio.ensure_future(s.get(base + api.PATH_NEXT)) for _ in range(50)]
         await asyncio.sleep(0.3)
@@ -210,7 +209,7 @@ def test_long_polls_hold_no_threads_and_hang_ups_withdraw_them() -> None:
 
 
 def test_truncated_body_is_never_posted() -> None:
-    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         host, port = base[len("http://") :].split(":")
         reader, writer = await asyncio.open_connection(host, int(port))
         writer.write(
@@ -226,13 +225,13 @@ def test_truncated_body_is_never_posted() -> None:
 
 
 def test_backend_failure_is_rapids_500(caplog: pytest.LogCaptureFixture) -> None:
-    async def scenario(backend: RecordingBackend, base: str, s: aiohttp.ClientSession) -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         backend.explode = True
-        async with s.post(base + api.response_path("r1"), data=b"x") as resp:
-            assert resp.status == 500
-            assert await resp.read() == (
-                b'{"errorMessage":"Internal Server Error","errorType":"InternalServerError"}\n'
-            )
+        resp = await s.post(base + api.response_path("r1"), content=b"x")
+        assert resp.status_code == 500
+        assert resp.content == (
+            b'{"errorMessage":"Internal Server Error","errorType":"InternalServerError"}\n'
+        )
 
     serve(scenario)
     assert "emulator bug" in caplog.text

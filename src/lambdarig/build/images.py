@@ -25,8 +25,8 @@ from lambdarig.build.errors import ImageBuildError, LayerSourceError
 
 DEFAULT_BASE_IMAGE = "python:3.12-slim"
 VARIANTS = ("lambdarig", "awslambdaric")
-# What the emulator (lambdarig.rie_server) needs at run time; the runtime client needs nothing.
-EMULATOR_REQUIREMENTS = ("aiohttp>=3.8",)
+# Neither the runtime client nor the emulator needs anything beyond the standard library; only
+# the awslambdaric variant brings wheels of its own.
 VARIANT_REQUIREMENTS = {"lambdarig": (), "awslambdaric": ("awslambdaric",)}
 IMAGE_FILES = Path(__file__).with_name("image_files")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
@@ -93,8 +93,13 @@ def prepare_context(
     fetch = functools.partial(
         _fetch, python_version=python_version, arch=arch, pip_args=pip_args, cache=wheel_cache
     )
-    runtime = [*EMULATOR_REQUIREMENTS, *VARIANT_REQUIREMENTS[variant]]
-    progress(fetch(runtime, own / "runtime-wheels", f"the runtime's wheels ({', '.join(runtime)})"))
+    runtime = VARIANT_REQUIREMENTS[variant]
+    if runtime:
+        what = f"the runtime's wheels ({', '.join(runtime)})"
+        progress(fetch(runtime, own / "runtime-wheels", what))
+    else:
+        (own / "runtime-wheels").mkdir()
+        progress("the runtime's wheels: none (lambdarig needs only the standard library)")
     function_wheels = own / "function-wheels"
     function_wheels.mkdir()
     if requirements is not None:
