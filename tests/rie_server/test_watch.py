@@ -396,18 +396,11 @@ def test_a_change_drives_notice_and_reinitialise_like_the_emulator_hook(
 
 # --- reinitialise against the real EnvironmentPool (fake environments) -----------------------
 
-needs_retire = pytest.mark.xfail(
-    not hasattr(EnvironmentPool, "retire"),
-    strict=True,
-    reason="EnvironmentPool.retire not pasted into pool.py yet",
-)
-
 
 def invocation(n: int) -> InvokeRequest:
     return InvokeRequest(request_id=f"req-{n}", payload=b"{}")
 
 
-@needs_retire
 def test_idle_environments_stop_and_the_plan_is_prewarmed_under_new_ids() -> None:
     factory = FakeFactory()
 
@@ -432,7 +425,6 @@ def test_idle_environments_stop_and_the_plan_is_prewarmed_under_new_ids() -> Non
     assert [env.spec.runtime_api_address for env in new] == ["127.0.0.1:9001", "127.0.0.1:0"]
 
 
-@needs_retire
 def test_a_busy_environment_finishes_its_invocation_then_stops() -> None:
     factory = FakeFactory(hold=True)
 
@@ -460,7 +452,6 @@ def test_a_busy_environment_finishes_its_invocation_then_stops() -> None:
     assert len(factory.created) == 2
 
 
-@needs_retire
 def test_stop_also_stops_retired_environments_still_busy() -> None:
     factory = FakeFactory(hold=True)
 
@@ -476,7 +467,6 @@ def test_stop_also_stops_retired_environments_still_busy() -> None:
     assert [env.stopped for env in factory.created] == [True]
 
 
-@needs_retire
 def test_a_queued_event_invocation_gets_a_fresh_environment_after_retire() -> None:
     factory = FakeFactory(hold=True)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Callable
 from typing import Protocol
 
@@ -27,6 +28,8 @@ ENV_INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
 INIT_ON_DEMAND = "on-demand"
 INIT_PROVISIONED = "provisioned-concurrency"
 INIT_MANAGED = "lambda-managed-instances"
+
+_log = logging.getLogger(__name__)
 
 
 class PooledEnvironment(Protocol):
@@ -65,6 +68,8 @@ class _Slot:
     in_flight: int = 0
     starting: asyncio.Future[InvokeOutcome | None] | None = None
     init_failure_reported: bool = False
+    configured_address: bool = False  # holds the configured Runtime API address
+    retired: bool = False  # out of service (code changed): stops once its invocations end
 
 
 class EnvironmentPool:
@@ -87,6 +92,9 @@ class EnvironmentPool:
         self._max_environments = 1 if per_environment > 1 else max_environments
         self._per_environment = per_environment
         self._slots: list[_Slot] = []
+        self._retiring: list[_Slot] = []  # retired, not yet stopped
+        self._draining: set[asyncio.Future[None]] = set()
+        self._created = 0
         self._freed_condition: asyncio.Condition | None = None
         self._waiting = 0  # invokes blocked in ``wait`` mode until a slot frees up
         self._stopped = False
@@ -148,6 +156,11 @@ class EnvironmentPool:
             return outcome
         finally:
             slot.in_flight -= 1
+            if slot.retired and slot.in_flight == 0 and not self._stopped:
+                # In the background: this caller's answer must not wait for the process to exit.
+                draining = asyncio.ensure_future(self._stop_retired(slot))
+                self._draining.add(draining)
+                draining.add_done_callback(self._drained)
             if self._waiting:  # only queued Event invocations wait for a slot
                 async with self._freed:
                     self._freed.notify()
@@ -163,17 +176,21 @@ class EnvironmentPool:
         return chosen
 
     def _new_slot(self, initialization_type: str) -> _Slot:
-        env_id = f"env-{len(self._slots) + 1}"
-        environment = self._factory(self._spec_for(initialization_type), env_id)
-        slot = _Slot(env_id, environment, self._per_environment)
+        # Ids are never reused: a retired environment's late output must not reach a new one's.
+        self._created += 1
+        env_id = f"env-{self._created}"
+        # One environment at a time holds the configured Runtime API port; the others get :0.
+        configured = not any(slot.configured_address for slot in (*self._slots, *self._retiring))
+        environment = self._factory(self._spec_for(initialization_type, configured), env_id)
+        slot = _Slot(env_id, environment, self._per_environment, configured_address=configured)
         self._slots.append(slot)
         return slot
 
-    def _spec_for(self, initialization_type: str) -> EnvironmentSpec:
+    def _spec_for(self, initialization_type: str, configured_address: bool) -> EnvironmentSpec:
         env = dict(self._spec.env)
         env[ENV_INITIALIZATION_TYPE] = initialization_type
         address = self._spec.runtime_api_address
-        if self._slots:  # only the first environment gets the configured Runtime API port
+        if not configured_address:
             address = address.rpartition(":")[0] + ":0"
         return dataclasses.replace(self._spec, env=env, runtime_api_address=address)
 
@@ -186,9 +203,37 @@ class EnvironmentPool:
             slot.init_failure_reported = True
             self._listener.init_failed(slot.env_id, outcome)
 
+    async def retire(self, grace_s: float = 2.0) -> int:
+        """Take every environment out of service (the code changed): none gets another invoke;
+        idle ones stop now, busy ones once their in-flight invocations end; the next invoke or
+        ``prewarm`` creates fresh ones. Returns how many environments were retired."""
+        retired, self._slots = self._slots, []
+        for slot in retired:
+            slot.retired = True
+        self._retiring.extend(retired)
+        async with self._freed:  # waiting Event invocations may now get a fresh environment
+            self._freed.notify_all()
+        idle = [slot for slot in retired if slot.in_flight == 0]
+        await asyncio.gather(*(self._stop_retired(slot, grace_s) for slot in idle))
+        return len(retired)
+
+    async def _stop_retired(self, slot: _Slot, grace_s: float = 2.0) -> None:
+        try:
+            await slot.environment.stop(grace_s)
+        finally:
+            self._retiring.remove(slot)
+
+    def _drained(self, task: asyncio.Future[None]) -> None:
+        self._draining.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _log.error("stopping a retired environment failed: %s", task.exception())
+
     async def stop(self, grace_s: float = 2.0) -> None:
-        """Stop every environment: SIGTERM, then SIGKILL after ``grace_s``. Idempotent."""
+        """Stop every environment, retired ones included: SIGTERM, then SIGKILL after
+        ``grace_s``. Idempotent."""
         self._stopped = True
         async with self._freed:
             self._freed.notify_all()
-        await asyncio.gather(*(slot.environment.stop(grace_s) for slot in self._slots))
+        slots = (*self._slots, *self._retiring)
+        await asyncio.gather(*(slot.environment.stop(grace_s) for slot in slots))
+        await asyncio.gather(*self._draining, return_exceptions=True)
