@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.rie_server.emulator_process import Running, alive, emulator
 
@@ -32,8 +31,6 @@ VERSION = {version!r}
 def handler(event, context):
     return {{"version": VERSION, "pid": os.getpid(), "ppid": os.getppid()}}
 """
-
-pytestmark = pytest.mark.xfail(strict=True, reason="--watch not wired yet")
 
 
 def write_app(code: Path, version: str) -> None:

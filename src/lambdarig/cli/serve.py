@@ -18,6 +18,7 @@ from lambdarig.cli import CommandError
 EXAMPLE = """\
 example:
   lambdarig serve app.handler --code examples/hello
+  lambdarig serve app.handler --code examples/hello --watch   # edits re-initialise the runtime
   curl -s http://127.0.0.1:9000/2015-03-31/functions/function/invocations -d '{"name": "you"}'
 """
 DEFAULT_TIMEOUT_S = 3.0  # the service's default function timeout
@@ -44,6 +45,11 @@ def register(subparsers: Any) -> None:
     add("--host", default="127.0.0.1", metavar="H", help="default 127.0.0.1")
     add("--layer", action="append", default=[], metavar="ZIP_OR_DIR", help="a layer (repeat)")
     add("--image", metavar="IMAGE", help="run the function in containers of IMAGE (Docker)")
+    add(
+        "--watch",
+        action="store_true",
+        help="re-initialise the environments when the code or a layer changes",
+    )
     add(
         "--runtime",
         metavar="CMD",
@@ -98,6 +104,17 @@ def emulator_argv(args: argparse.Namespace) -> list[str]:
     ]
 
 
+def watched(args: argparse.Namespace, code: Path) -> tuple[str, ...]:
+    """What ``--watch`` polls: the code directory and every layer (none without ``--watch``)."""
+    if not args.watch:
+        return ()
+    if args.image:
+        raise CommandError(
+            "expected --watch without --image (the image holds the code: rebuild it), got both"
+        )
+    return (str(code), *(str(Path(layer).resolve()) for layer in args.layer))
+
+
 def run(args: argparse.Namespace) -> int:
     from lambdarig.rie_server import ConfigError, EmulatorConfig
     from lambdarig.rie_server.cli import run as serve
@@ -107,10 +124,13 @@ def run(args: argparse.Namespace) -> int:
     code = Path(args.code).resolve()
     if not code.is_dir():
         raise CommandError(f"expected --code to be a directory, got {args.code!r}")
+    watch_paths = watched(args, code)
     environ = function_environ(os.environ, code, args.env)
     try:
         config = EmulatorConfig.from_environ_and_args(environ, emulator_argv(args))
     except ConfigError as exc:
         raise CommandError(str(exc)) from None
-    config = dataclasses.replace(config, cwd=str(code), handler=args.handler)
+    config = dataclasses.replace(
+        config, cwd=str(code), handler=args.handler, watch_paths=watch_paths
+    )
     return asyncio.run(serve(config.with_runtime_env(environ)))

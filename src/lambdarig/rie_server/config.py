@@ -83,6 +83,7 @@ class EmulatorConfig:
     image: str | None = None
     async_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     runtime_env: Mapping[str, str] = field(default_factory=dict)
+    watch_paths: tuple[str, ...] = ()  # lambdarig serve --watch: the code directory and layers
 
     @classmethod
     def from_environ_and_args(

@@ -16,12 +16,13 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from lambdarig import invoke_api as api
 from lambdarig.rie_server import invoke_protocol as proto
+from lambdarig.rie_server.async_invocations import invoke_with_retries
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.environment import (
     Environment,
@@ -34,14 +35,8 @@ from lambdarig.rie_server.errors import EmulatorError, Throttled
 from lambdarig.rie_server.invoke_api_server import InvokeApiServer
 from lambdarig.rie_server.layers import layer_environment, prepare_opt
 from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
-from lambdarig.rie_server.pool import (
-    INIT_MANAGED,
-    INIT_ON_DEMAND,
-    INIT_PROVISIONED,
-    EnvironmentFactory,
-    EnvironmentPool,
-    PooledEnvironment,
-)
+from lambdarig.rie_server.pool import EnvironmentFactory, EnvironmentPool, PooledEnvironment
+from lambdarig.rie_server.watch import CodeWatcher, change_notice, reinitialise, warm_plan
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.containers import ContainerFactory
@@ -127,6 +122,7 @@ class _Artifacts:
     def __init__(self, config: EmulatorConfig) -> None:
         self._config = config
         self._tmp: str | None = None
+        self._layouts = 0
         self.opt_dir: Path | None = None
         self.process_factory: ProcessFactory | None = None
         self._containers: ContainerFactory | None = None
@@ -135,8 +131,7 @@ class _Artifacts:
         """Lay out the layers and connect to Docker; raises ``EmulatorError`` subclasses."""
         if self._config.layers:
             self._tmp = tempfile.mkdtemp(prefix="lambdarig-opt-")
-            layers = [Path(layer) for layer in self._config.layers]
-            self.opt_dir = prepare_opt(layers, Path(self._tmp) / "opt")
+            self.relayout()
         if self._config.image is not None:
             from lambdarig.rie_server.containers import ContainerFactory
 
@@ -151,6 +146,17 @@ class _Artifacts:
             version = f"{sys.version_info[0]}.{sys.version_info[1]}"
             env.update(layer_environment(self.opt_dir, version, base=env))
         return env
+
+    def relayout(self) -> None:
+        """Lay the layers out (again, for ``--watch``) into a new directory: environments still
+        running keep the ``/opt`` they started with until ``close``. Blocks; raises
+        ``LayerError``."""
+        if self._tmp is None:
+            return
+        self._layouts += 1
+        layers = [Path(layer) for layer in self._config.layers]
+        name = "opt" if self._layouts == 1 else f"opt-{self._layouts}"
+        self.opt_dir = prepare_opt(layers, Path(self._tmp) / name)
 
     def close(self) -> None:
         """Remove leftover containers and the laid-out ``/opt`` (idempotent)."""
@@ -187,6 +193,7 @@ class Emulator:
         self._pool_or_none: EnvironmentPool | None = None
         self._server = InvokeApiServer(self.dispatch, config.invoke_host, config.invoke_port)
         self._background: set[asyncio.Future[InvokeOutcome]] = set()
+        self._watcher: CodeWatcher | None = None
 
     def _spec(self) -> EnvironmentSpec:
         config = self.config
@@ -243,19 +250,23 @@ class Emulator:
                 max_environments=config.max_concurrency,
                 per_environment=config.managed_concurrency or 1,
             )
-            if config.managed_concurrency is not None:
-                await self._pool.prewarm(1, INIT_MANAGED)
-            elif config.provisioned:
-                await self._pool.prewarm(config.provisioned, INIT_PROVISIONED)
-            elif not config.lazy_init:
-                await self._pool.prewarm(1, INIT_ON_DEMAND)
+            plan = warm_plan(config)
+            if plan.count:
+                await self._pool.prewarm(plan.count, plan.initialization_type)
             await self._server.start()
+            if config.watch_paths:
+                paths = [Path(path) for path in config.watch_paths]
+                self._watcher = CodeWatcher(paths, self._code_changed)
+                await self._watcher.start()
         except BaseException:
             await self.stop()
             raise
 
     async def stop(self, grace_s: float = 2.0) -> None:
-        """Stop listening, drop queued Event invocations, stop every environment. Idempotent."""
+        """Stop watching and listening, drop queued Event invocations (and their pending
+        retries), stop every environment. Idempotent."""
+        if self._watcher is not None:
+            await self._watcher.stop()
         await self._server.stop()
         for task in list(self._background):
             task.cancel()
@@ -265,6 +276,16 @@ class Emulator:
             await self._pool_or_none.stop(grace_s)
         self._artifacts.close()
 
+    async def _code_changed(self, changed: list[Path]) -> None:
+        """``--watch``: print the notice, lay the layers out again if one changed, then retire
+        every environment and pre-warm new ones from the new code (``watch.reinitialise``)."""
+        print(change_notice(changed), file=sys.stderr, flush=True)
+        layers = [Path(layer).resolve() for layer in self.config.layers]
+        if any(path == layer or layer in path.parents for path in changed for layer in layers):
+            await asyncio.to_thread(self._artifacts.relayout)
+            self.pool.use_spec(self._spec())  # no await from here to retire's swap
+        await reinitialise(self.pool, warm_plan(self.config))
+
     async def dispatch(self, raw: proto.RawRequest) -> proto.HttpResponse:
         """Answer one Invoke API request (the ``InvokeApiServer``'s dispatcher)."""
         function, mode = self.config.function, self.config.compat
@@ -273,7 +294,7 @@ class Emulator:
         if isinstance(call, proto.HttpResponse):
             return call
         request = InvokeRequest(
-            request_id=request_id,
+            request_id=call.request_id,  # the caller's X-Amzn-RequestId when it is a UUID
             payload=call.payload,
             trace_id=call.trace_id,
             client_context=call.client_context,
@@ -308,10 +329,16 @@ class Emulator:
         )
 
     def _queue(self, request: InvokeRequest) -> None:
-        """Run an Event invocation in the background once a slot is free (no retries)."""
-        task = asyncio.ensure_future(self._pool.invoke(request, wait=True))
+        """Run an Event invocation in the background once a slot is free; a failed attempt is
+        retried after ``async_retry_delays`` (``async_invocations``)."""
+        task = asyncio.ensure_future(
+            invoke_with_retries(self._invoke_waiting, request, self.config.async_retry_delays)
+        )
         self._background.add(task)
         task.add_done_callback(self._background_done)
+
+    def _invoke_waiting(self, request: InvokeRequest) -> Awaitable[InvokeOutcome]:
+        return self._pool.invoke(request, wait=True)
 
     def _background_done(self, task: asyncio.Future[InvokeOutcome]) -> None:
         self._background.discard(task)

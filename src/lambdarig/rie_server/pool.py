@@ -119,6 +119,10 @@ class EnvironmentPool:
     def environment_count(self) -> int:
         return len(self._slots)
 
+    def use_spec(self, spec: EnvironmentSpec) -> None:
+        """Create environments from ``spec`` from now on (existing ones keep theirs)."""
+        self._spec = spec
+
     async def prewarm(self, count: int, initialization_type: str = INIT_ON_DEMAND) -> None:
         """Create and initialise ``count`` environments now (init failures go to the listener)."""
         count = min(count, self._max_environments - len(self._slots))
