@@ -352,6 +352,9 @@ class Environment:
         duration_ms = (time.monotonic() - started) * 1000
         request_id = invocation.request_id
         if posted is not None:
+            settle = getattr(process, "output_settled", None)
+            if settle is not None:  # containers: output arrives through the engine, ms late
+                await settle()  # what the function printed before returning precedes END
             return _from_posted(posted, duration_ms, init_ms, process.peak_memory_mb())
         if exited.done():
             if may_retry and not delivered:
