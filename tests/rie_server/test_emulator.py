@@ -6,8 +6,11 @@ import asyncio
 import base64
 import dataclasses
 import io
+import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,7 +18,7 @@ import pytest
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator, new_trace_id
 from lambdarig.rie_server.invoke_protocol import CompatMode
-from tests.rie_server.fake_environment import FakeFactory, OutcomeKind, outcome
+from tests.rie_server.fake_environment import FakeEnvironment, FakeFactory, OutcomeKind, outcome
 
 CONFIG = EmulatorConfig(
     command=(sys.executable,),
@@ -233,3 +236,31 @@ def test_address_in_use_raises_oserror() -> None:
         await second.stop()
 
     serve(scenario)
+
+
+def test_a_changed_layer_is_laid_out_anew_for_new_environments_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layer = tmp_path / "layer"
+    (layer / "python").mkdir(parents=True)
+    (layer / "python" / "helper.py").write_text("VERSION = 'one'\n")
+    config = dataclasses.replace(CONFIG, layers=(str(layer),), watch_paths=(str(layer),))
+
+    def python_dir(env: FakeEnvironment) -> Path:
+        return Path(env.spec.env["PYTHONPATH"].split(os.pathsep)[-1])
+
+    async def scenario(_: httpx.AsyncClient, emulator: Emulator, factory: FakeFactory) -> None:
+        (layer / "python" / "helper.py").write_text("VERSION = 'two, edited'\n")
+        deadline = time.monotonic() + 10
+        while len(factory.created) < 2 or not factory.created[1].starts:
+            assert time.monotonic() < deadline, "expected a new environment after the change"
+            await asyncio.sleep(0.02)
+        old, new = factory.created
+        assert old.stopped and not new.stopped
+        assert new.spec.env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
+        # The retired environment's /opt is left as it was; the new one has the edit.
+        assert (python_dir(old) / "helper.py").read_text() == "VERSION = 'one'\n"
+        assert (python_dir(new) / "helper.py").read_text() == "VERSION = 'two, edited'\n"
+
+    serve(scenario, config)
+    assert "lambdarig: 1 file(s) changed (" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -207,3 +208,20 @@ def test_stop_is_idempotent_and_blocks_new_environments() -> None:
 
     run(scenario)
     assert factory.created == []
+
+
+def test_use_spec_applies_to_environments_created_afterwards_only() -> None:
+    factory = FakeFactory()
+    changed = dataclasses.replace(SPEC, env={"A": "2"})
+
+    async def scenario() -> None:
+        pool = EnvironmentPool(SPEC, factory, Recorder(), max_environments=2)
+        await pool.prewarm(1)
+        pool.use_spec(changed)
+        await pool.retire()
+        await pool.prewarm(1)
+        await pool.stop()
+
+    run(scenario)
+    assert [env.spec.env["A"] for env in factory.created] == ["1", "2"]
+    assert [env.env_id for env in factory.created] == ["env-1", "env-2"]
