@@ -192,7 +192,9 @@ HEAVY_MODULES = {
 ALSO_NOT_ON_PACKAGE_IMPORT = {"enum", "re", "json"}
 
 PROBE = """
-import os, sys, json
+import sys
+BASELINE = set(sys.modules)  # what the interpreter's own start-up (site, .pth files) loaded
+import os, json
 from lambdarig.runtime_client import transport
 
 original = transport.SocketTransport.request
@@ -200,7 +202,7 @@ original = transport.SocketTransport.request
 def request(self, method, path, headers, body=b""):
     if path.endswith("/invocation/next"):
         with open(os.environ["PROBE_OUT"], "w") as out:
-            json.dump(sorted(sys.modules), out)
+            json.dump(sorted(set(sys.modules) - BASELINE), out)
         os._exit(0)
     return original(self, method, path, headers, body)
 

@@ -143,12 +143,13 @@ def test_preview_runtime_warning_text_matches_awslambdaric(awslambdaric_python: 
 def test_root_handler_is_installed_when_logging_is_first_imported() -> None:
     code = (
         "import sys\n"
+        "before = set(sys.modules)  # what the interpreter's start-up (site, .pth files) loaded\n"
         "from lambdarig.runtime_client import logs\n"
         "from lambdarig.runtime_client.config import RuntimeConfig\n"
         "c = RuntimeConfig.from_environ({'AWS_LAMBDA_RUNTIME_API': 'x'}, ['a.b'])\n"
         "sink = logs.setup_logging(c)\n"
         "logs.set_request_context('req-1', None)\n"
-        "print('logging' in sys.modules, 'json' in sys.modules, 're' in sys.modules)\n"
+        "print(*(m in sys.modules and m not in before for m in ('logging', 'json', 're')))\n"
         "import logging\n"
         "print([type(h).__name__ for h in logging.getLogger().handlers])\n"
         "print(any(type(f).__name__ == '_ConfigureOnImport' for f in sys.meta_path))\n"
