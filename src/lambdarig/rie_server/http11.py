@@ -12,9 +12,10 @@ the benchmark machine, ``benchmarks/rie_server.py``). Only what the Runtime and 
   "too large" stays detectable without holding the bytes;
 * a malformed request gets ``400`` (``431`` for oversized headers) and the connection is closed;
 * a handler returns an ``HttpReply`` directly (no task), a ``Deferred`` another callback resolves
-  (no task: a long-poll ``/next``) or an awaitable of a reply (one task); if the client hangs up
-  meanwhile, a server made with ``cancel_on_hangup`` cancels the task or calls the
-  ``Deferred``'s ``on_hangup`` (a long-poll ``/next`` is withdrawn that way).
+  (no task: a long-poll ``/next``) or an awaitable of a reply (run at once up to its first wait,
+  then one task); if the client hangs up meanwhile, a server made with ``cancel_on_hangup``
+  cancels the task or calls the ``Deferred``'s ``on_hangup`` (a long-poll ``/next`` is withdrawn
+  that way).
 
 No TLS, no upgrades, no streaming responses. Parsing is ``http11_parser`` (sans-IO).
 """
@@ -24,11 +25,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine, Generator
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Callable, Union
+from typing import Any, Callable, Union
 
 from lambdarig.rie_server.http11_parser import (
     MAX_HEADER_BYTES,
@@ -94,8 +95,10 @@ class Deferred:
 Handler = Callable[[HttpRequest], Union[HttpReply, Deferred, Awaitable[HttpReply]]]
 
 
-_REASONS = {status.value: status.phrase for status in HTTPStatus}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_STATUS_LINES = {
+    status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for status in HTTPStatus
+}
 _date_cache: tuple[int, str] = (0, "")
 
 
@@ -108,15 +111,15 @@ def _date() -> str:
 
 
 def render(reply: HttpReply, head_only: bool = False, close: bool = False) -> bytes:
-    """The reply's bytes: status line, its headers, ``Content-Length``, ``Date``, body."""
-    reason = _REASONS.get(reply.status, "Unknown")
-    lines = [f"HTTP/1.1 {reply.status} {reason}"]
-    lines.extend(f"{name}: {value}" for name, value in reply.headers)
-    lines.append(f"Content-Length: {len(reply.body)}")
-    lines.append(f"Date: {_date()}")
-    if close:
-        lines.append("Connection: close")
-    head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
+    """The reply's bytes: status line, its headers, ``Content-Length``, ``Date``, body (one
+    string built with one join: this runs for every exchange)."""
+    status = reply.status
+    parts = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n"]
+    for name, value in reply.headers:
+        parts += (name, ": ", value, "\r\n")
+    parts += ("Content-Length: ", str(len(reply.body)), "\r\nDate: ", _date())
+    parts.append("\r\nConnection: close\r\n\r\n" if close else "\r\n\r\n")
+    head = "".join(parts).encode("utf-8", "surrogateescape")
     return head if head_only else head + reply.body
 
 
@@ -201,10 +204,19 @@ class _Connection(asyncio.Protocol):
             self._deferred = result
             result._attach(lambda reply: self._resolved(request, result, reply))
         else:
-            self._task = asyncio.ensure_future(self._respond(request, result))
+            self._start(self._respond(request, result))
+
+    def _start(self, respond: Coroutine[Any, Any, None]) -> None:
+        """Run ``respond`` at once up to its first wait (an invoke's event reaches the runtime in
+        this loop iteration, not the next); only then does a task take it over."""
+        try:
+            waiting_on = respond.send(None)
+        except (StopIteration, asyncio.CancelledError):
+            return  # answered without waiting (it wrote its reply)
+        self._task = asyncio.ensure_future(_Started(respond, waiting_on))
 
     async def _respond(self, request: HttpRequest, pending: Awaitable[HttpReply]) -> None:
-        """Await the handler's reply and write it from this task (no extra loop iteration)."""
+        """Await the handler's reply and write it (from the task, if one took over)."""
         try:
             reply = await pending
         except asyncio.CancelledError:
@@ -215,9 +227,10 @@ class _Connection(asyncio.Protocol):
             _log.exception("HTTP handler failed for %s %s", request.method, request.target)
             self._write(HttpReply(500, b"500 Internal Server Error\n"), close=True)
             return
-        self._task = None
+        in_task, self._task = self._task is not None, None
         self._reply(request, reply)
-        self._advance()
+        if in_task:  # else the caller's _advance loop goes on
+            self._advance()
 
     def _resolved(self, request: HttpRequest, deferred: Deferred, reply: HttpReply) -> None:
         if deferred is not self._deferred:
@@ -237,6 +250,34 @@ class _Connection(asyncio.Protocol):
         if close:
             transport.close()
             self._transport = None
+
+
+class _Started(Coroutine[Any, None, None]):
+    """A coroutine already run up to its first wait, for a task to carry on: the task's first
+    step gets what it waits on; later steps and cancellation go to the coroutine itself."""
+
+    __slots__ = ("_coro", "_first", "_pending")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], first: Any) -> None:
+        self._coro = coro
+        self._first: Any = first
+        self._pending = True
+
+    def send(self, value: None) -> Any:
+        if self._pending:
+            self._pending = False
+            return self._first
+        return self._coro.send(value)
+
+    def throw(self, exc: Any, *_: Any) -> Any:
+        self._pending = False
+        return self._coro.throw(exc)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        raise TypeError("_Started is driven by a task, not awaited")
 
 
 class HttpServer:

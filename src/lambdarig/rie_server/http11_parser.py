@@ -154,12 +154,14 @@ class RequestParser:
         first, _, rest = bytes(self._buf[:end]).partition(b"\r\n")
         del self._buf[: end + 4]
         method, target, version = _request_line(first)
-        headers = Headers._of(_header_items(rest))
+        items = _header_items(rest)
+        headers = Headers._of(items)
         self._length = _body_length(headers)
         self._head = (method, target, version, headers)
-        expect = (headers._raw("expect") or "").lower()
-        has_body = self._length is None or self._length > 0
-        self.expects_continue = expect == "100-continue" and has_body and not self._buf
+        if "expect" in items:
+            expect = items["expect"][1].lower()
+            has_body = self._length is None or self._length > 0
+            self.expects_continue = expect == "100-continue" and has_body and not self._buf
         return True
 
     def _take(self, size: int) -> None:
@@ -238,16 +240,31 @@ def _add(items: dict[str, tuple[str, str]], name: str, value: str) -> None:
 
 
 def _header_items(block: bytes) -> dict[str, tuple[str, str]]:
-    """``{lower-case name: (name, value)}`` of a header block (one pass, no per-line calls)."""
+    """``{lower-case name: (name, value)}`` of a header block: decoded once, split once, each line
+    checked and stored inline (this runs for every request of every invoke)."""
     items: dict[str, tuple[str, str]] = {}
     if not block:
         return items
-    for line in block.split(b"\r\n"):
-        name, sep, value = line.partition(b":")
-        if not sep or not name or name != name.strip() or len(line) > MAX_LINE:
-            raise BadRequest(f"expected a 'Name: value' header line, got {line[:80]!r}")
-        text = value.strip(b" \t").decode("utf-8", "surrogateescape")
-        _add(items, name.decode("ascii", "replace"), text)
+    long_lines = len(block) > MAX_LINE  # else no line can be too long
+    for line in block.decode("utf-8", "surrogateescape").split("\r\n"):
+        name, sep, value = line.partition(":")
+        if (
+            not sep
+            or not name
+            or name != name.strip()
+            or (long_lines and len(line.encode("utf-8", "surrogateescape")) > MAX_LINE)
+        ):
+            raw = line.encode("utf-8", "surrogateescape")
+            raise BadRequest(f"expected a 'Name: value' header line, got {raw[:80]!r}")
+        if not name.isascii():  # as an ASCII decode with "replace" would have read it
+            name = name.encode("utf-8", "surrogateescape").decode("ascii", "replace")
+        value = value.strip(" \t")
+        key = name.lower()
+        if key in items:
+            first, earlier = items[key]
+            items[key] = (first, f"{earlier}, {value}")
+        else:
+            items[key] = (name, value)
     return items
 
 
@@ -255,6 +272,8 @@ def _body_length(headers: Headers) -> int | None:
     """Declared body length; ``None`` = chunked. Refuses ambiguous framing (smuggling)."""
     encoding = headers._raw("transfer-encoding")
     length = headers._raw("content-length")
+    if encoding is None and length is not None and length.isdigit() and length.isascii():
+        return int(length)  # the usual case, at once
     if encoding is not None:
         if length is not None:
             raise BadRequest("expected Content-Length or Transfer-Encoding, got both")
@@ -264,7 +283,7 @@ def _body_length(headers: Headers) -> int | None:
     if length is None:
         return 0
     values = {value.strip() for value in length.split(",")}
-    if len(values) != 1 or not next(iter(values)).isdigit():
+    if len(values) != 1 or not next(iter(values)).isdigit() or not length.isascii():
         raise BadRequest(f"expected a decimal Content-Length, got {length!r}")
     return int(values.pop())
 
