@@ -253,23 +253,25 @@ def watch_log() -> Iterator[list[logging.LogRecord]]:
 def test_a_failing_reaction_is_logged_and_watching_goes_on(
     code: Path, watch_log: list[logging.LogRecord]
 ) -> None:
-    calls: asyncio.Queue[list[Path]] = asyncio.Queue()
+    # Queues are made inside the running loop: Python 3.9 binds them to the loop at creation.
+    calls: list[asyncio.Queue[list[Path]]] = []
     seen: list[list[Path]] = []
 
     async def on_change(changed: list[Path]) -> None:
         seen.append(changed)
-        calls.put_nowait(changed)
+        calls[0].put_nowait(changed)
         if len(seen) == 1:
             raise OSError("address in use")
 
     async def scenario() -> list[list[Path]]:
+        calls.append(asyncio.Queue())
         watcher = CodeWatcher([code], on_change, **FAST)
         await watcher.start()
         try:
             (code / "app.py").write_text("v = 2  # edited\n")
-            first = await asyncio.wait_for(calls.get(), DEADLINE_S)
+            first = await asyncio.wait_for(calls[0].get(), DEADLINE_S)
             (code / "pkg" / "mod.py").write_text("x = 2  # edited\n")
-            second = await asyncio.wait_for(calls.get(), DEADLINE_S)
+            second = await asyncio.wait_for(calls[0].get(), DEADLINE_S)
         finally:
             await watcher.stop()
         return [first, second]
@@ -314,12 +316,15 @@ def test_start_twice_is_refused_and_stop_is_idempotent(code: Path) -> None:
 
 
 def test_paths_are_absolute_and_bad_timings_are_refused(tmp_path: Path) -> None:
-    watcher = CodeWatcher([Path("relative")], Changes())
+    async def ignore(changed: list[Path]) -> None:
+        """No event loop runs here, so no asyncio primitive may be created (3.9 binds them)."""
+
+    watcher = CodeWatcher([Path("relative")], ignore)
     assert watcher.paths == (Path.cwd() / "relative",)
     with pytest.raises(ValueError, match="expected interval_s > 0 and debounce_s >= 0, got 0"):
-        CodeWatcher([tmp_path], Changes(), interval_s=0)
+        CodeWatcher([tmp_path], ignore, interval_s=0)
     with pytest.raises(ValueError, match="got 0.3 and -1"):
-        CodeWatcher([tmp_path], Changes(), debounce_s=-1)
+        CodeWatcher([tmp_path], ignore, debounce_s=-1)
 
 
 @pytest.mark.parametrize(
@@ -372,18 +377,19 @@ def test_a_change_drives_notice_and_reinitialise_like_the_emulator_hook(
 ) -> None:
     """The wiring the emulator uses: print the notice on stderr, then reinitialise the pool."""
     pool = FakePool(environments=2)
-    done: asyncio.Queue[int] = asyncio.Queue()
+    done: list[asyncio.Queue[int]] = []  # made inside the loop (3.9 binds queues at creation)
 
     async def on_change(changed: list[Path]) -> None:
         print(change_notice(changed, base=code), file=sys.stderr, flush=True)
-        done.put_nowait(await reinitialise(pool, WarmPlan(1, INIT_ON_DEMAND)))
+        done[0].put_nowait(await reinitialise(pool, WarmPlan(1, INIT_ON_DEMAND)))
 
     async def scenario() -> int:
+        done.append(asyncio.Queue())
         watcher = CodeWatcher([code], on_change, **FAST)
         await watcher.start()
         try:
             (code / "app.py").write_text("v = 2  # edited\n")
-            return await asyncio.wait_for(done.get(), DEADLINE_S)
+            return await asyncio.wait_for(done[0].get(), DEADLINE_S)
         finally:
             await watcher.stop()
 
