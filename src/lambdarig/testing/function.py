@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -253,12 +254,8 @@ class LambdaFunction:
         assert self._client is not None
         body, sent = self.build_request(event, options)
         mark = process.book.mark()
-        try:
+        with self._exchange(process):
             response = self._client.post(self.url, content=body, headers=sent)
-        except httpx.TransportError as exc:
-            process.check(settle=1.0)
-            raise InvokeError(f"expected an answer from {self.url}, got {exc!r}") from exc
-        process.check()
         return self._result(response.status_code, response.content, response.headers, mark)
 
     def invoke_event(
@@ -284,17 +281,24 @@ class LambdaFunction:
         options = InvokeOptions(invocation_type, tail, client_context, trace_id, headers)
         body, sent = self.build_request(event, options)
         mark = process.book.mark()
-        try:
+        with self._exchange(process):
             async with httpx.AsyncClient(timeout=self.spec.timeout + HTTP_MARGIN_S) as client:
                 response = await client.post(self.url, content=body, headers=sent)
-        except httpx.TransportError as exc:
-            process.check(settle=1.0)
-            raise InvokeError(f"expected an answer from {self.url}, got {exc!r}") from exc
-        process.check()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             None, self._result, response.status_code, response.content, response.headers, mark
         )
+
+    @contextlib.contextmanager
+    def _exchange(self, process: EmulatorProcess) -> Iterator[None]:
+        """Around one HTTP exchange: a transport failure becomes :class:`InvokeError` (once the
+        emulator had a moment to show it died), and the emulator is checked after the answer."""
+        try:
+            yield
+        except httpx.TransportError as exc:
+            process.check(settle=1.0)
+            raise InvokeError(f"expected an answer from {self.url}, got {exc!r}") from exc
+        process.check()
 
     def _result(self, status: int, raw: bytes, headers: httpx.Headers, mark: int) -> InvokeResult:
         process = self._require_process()
