@@ -31,14 +31,20 @@ def session_tag(name: str) -> str:
     return f"lambdarig-test/{name}-{os.getpid()}"
 
 
-@pytest.fixture(scope="session")
-def docker_client() -> Iterator[Any]:
+def engine_client() -> Any:
+    """A client of the local Docker engine (the caller closes it); skips when none is reachable."""
     docker = pytest.importorskip("docker")
     try:
         client = docker.from_env()
         client.ping()
     except docker.errors.DockerException as exc:
         pytest.skip(f"no reachable Docker engine: {exc}")
+    return client
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[Any]:
+    client = engine_client()
     yield client
     client.close()
 

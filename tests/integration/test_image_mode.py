@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.images.conftest import HELLO, built_image, require_base, session_tag
+from tests.images.conftest import HELLO, built_image, engine_client, require_base, session_tag
 from tests.integration.conftest import LOCAL
 from tests.rie_server.emulator_process import emulator
 
@@ -18,12 +18,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def hello_tag() -> Iterator[str]:
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        pytest.skip(f"no reachable Docker engine: {exc}")
+    client = engine_client()
     base = require_base(client, "bookworm")
     with built_image(
         client, session_tag("rie-image:bookworm"), code=HELLO, base_image=base

@@ -20,6 +20,7 @@ from lambdarig.testing import (
     ProcessRegistry,
     UnsupportedEmulatorOption,
 )
+from tests.images.conftest import engine_client
 from tests.testing.conftest import FIXTURES
 
 
@@ -113,14 +114,9 @@ def test_registry_reports_a_live_process_group() -> None:
 
 @pytest.mark.docker
 def test_registry_reports_a_leftover_container() -> None:
-    docker = pytest.importorskip("docker")
     from lambdarig.rie_server.containers import OWNER_LABEL
 
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        pytest.skip(f"no Docker engine: {exc}")
+    client = engine_client()
     images = [tag for image in client.images.list() for tag in image.tags]
     base = next((tag for tag in images if tag.startswith("lambdarig-base:")), None)
     if base is None:
