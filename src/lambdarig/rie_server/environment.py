@@ -17,78 +17,35 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import enum
 import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from lambdarig import runtime_api as api
 from lambdarig.rie_server import protocol
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
-from lambdarig.rie_server.generation import CurrentGeneration, Finish, Generation, Posted, now_ms
+from lambdarig.rie_server.generation import CurrentGeneration, Generation, Posted, now_ms
+from lambdarig.rie_server.outcomes import (
+    EnvironmentSpec,
+    InvokeOutcome,
+    InvokeRequest,
+    OutcomeKind,
+    failure,
+    from_posted,
+)
 from lambdarig.rie_server.runtime_api_server import RuntimeApiServer
-from lambdarig.rie_server.supervisor import ProcessFactory, RuntimeProcess, spawn_local
+from lambdarig.rie_server.supervisor import RuntimeProcess, spawn_local
+
+__all__ = [
+    "RUNTIME_API_ENV",
+    "Environment",
+    "EnvironmentSpec",
+    "InvokeOutcome",
+    "InvokeRequest",
+    "OutcomeKind",
+]
 
 RUNTIME_API_ENV = "AWS_LAMBDA_RUNTIME_API"
-
-
-class OutcomeKind(enum.Enum):
-    """How an init or invoke ended."""
-
-    SUCCESS = "success"  # runtime posted /response
-    FUNCTION_ERROR = "error"  # runtime posted /invocation/{id}/error
-    TIMEOUT = "timeout"  # deadline passed; process group killed, re-init next time
-    CRASH = "crash"  # runtime exited during the invoke (incl. out-of-memory kill)
-    INIT_ERROR = "init_error"  # /init/error posted, or exit / timeout during init
-    RESPONSE_TOO_LARGE = "too_large"  # the runtime's result exceeded MAX_PAYLOAD_SIZE (it got 413)
-
-
-@dataclass(frozen=True)
-class EnvironmentSpec:
-    """Everything needed to run the function's runtime; immutable for the environment's life."""
-
-    command: tuple[str, ...]
-    cwd: str | None
-    env: Mapping[str, str]
-    function_arn: str
-    timeout_s: float
-    memory_mb: int
-    init_timeout_s: float = 10.0
-    max_concurrency: int = 1
-    runtime_api_address: str = "127.0.0.1:0"
-    process_factory: ProcessFactory | None = None
-
-
-@dataclass(frozen=True)
-class InvokeRequest:
-    """One invocation as the front end hands it over (already validated)."""
-
-    request_id: str
-    payload: bytes
-    content_type: str = api.CONTENT_TYPE_JSON
-    trace_id: str | None = None
-    client_context: str | None = None
-    cognito_identity: str | None = None
-    tenant_id: str | None = None
-    invoked_function_arn: str | None = None
-
-
-@dataclass(frozen=True)
-class InvokeOutcome:
-    """The result of an init or invoke; ``error_message`` is the service's text when synthesised."""
-
-    kind: OutcomeKind
-    body: bytes
-    content_type: str | None
-    error_type: str | None
-    error_message: str | None
-    duration_ms: float
-    init_duration_ms: float | None
-    max_memory_used_mb: int
-    out_of_memory: bool = False
-    exit_status: int | None = None
 
 
 _KILL_WAIT_S = 5.0  # how long to wait for a SIGKILLed group to be reaped
@@ -247,7 +204,7 @@ class Environment:
         try:
             generation = await self._spawn()
         except ProcessStartError as exc:
-            failed = _failure(OutcomeKind.INIT_ERROR, api.RUNTIME_INVALID_ENTRYPOINT, str(exc))
+            failed = failure(OutcomeKind.INIT_ERROR, api.RUNTIME_INVALID_ENTRYPOINT, str(exc))
             return failed, 0.0
         process, exited = self._process, self._exited
         assert process is not None and exited is not None
@@ -260,7 +217,7 @@ class Environment:
             posted = generation.init_error.result()
             await asyncio.wait({exited}, timeout=_EXIT_AFTER_INIT_ERROR_S)
             await self._end_process(0)
-            return _failure(
+            return failure(
                 OutcomeKind.INIT_ERROR,
                 posted.error_type,
                 None,
@@ -273,9 +230,9 @@ class Environment:
         await self._end_process(0)
         if request_id is None:
             message = protocol.timeout_message(None, self._spec.init_timeout_s)
-            return _failure(OutcomeKind.INIT_ERROR, api.SANDBOX_TIMEDOUT, message), init_ms
+            return failure(OutcomeKind.INIT_ERROR, api.SANDBOX_TIMEDOUT, message), init_ms
         message = protocol.timeout_message(request_id, self._spec.timeout_s)
-        return _failure(OutcomeKind.TIMEOUT, api.SANDBOX_TIMEDOUT, message), init_ms
+        return failure(OutcomeKind.TIMEOUT, api.SANDBOX_TIMEDOUT, message), init_ms
 
     def _crashed(
         self,
@@ -286,7 +243,7 @@ class Environment:
         duration_ms: float,
     ) -> InvokeOutcome:
         code = exited.result()
-        return _failure(
+        return failure(
             kind,
             api.RUNTIME_EXIT_ERROR,
             protocol.exit_message(request_id, code),
@@ -355,7 +312,7 @@ class Environment:
             settle = getattr(process, "output_settled", None)
             if settle is not None:  # containers: output arrives through the engine, ms late
                 await settle()  # what the function printed before returning precedes END
-            return _from_posted(posted, duration_ms, init_ms, process.peak_memory_mb())
+            return from_posted(posted, duration_ms, init_ms, process.peak_memory_mb())
         if exited.done():
             if may_retry and not delivered:
                 return None
@@ -370,7 +327,7 @@ class Environment:
             self._initialized = False
             await self._end_process(0)
         message = protocol.timeout_message(request_id, self._spec.timeout_s)
-        return _failure(
+        return failure(
             OutcomeKind.TIMEOUT,
             api.SANDBOX_TIMEDOUT,
             message,
@@ -394,57 +351,3 @@ def _completer(result: asyncio.Future[Posted | None]) -> Callable[..., None]:
             result.set_result(None)
 
     return wake
-
-
-_FINISH_KINDS = {
-    Finish.RESPONSE: OutcomeKind.SUCCESS,
-    Finish.ERROR: OutcomeKind.FUNCTION_ERROR,
-    Finish.TOO_LARGE: OutcomeKind.RESPONSE_TOO_LARGE,
-    Finish.INIT_ERROR: OutcomeKind.INIT_ERROR,
-}
-
-
-def _failure(
-    kind: OutcomeKind,
-    error_type: str | None,
-    error_message: str | None,
-    *,
-    body: bytes = b"",
-    content_type: str | None = None,
-    duration_ms: float = 0.0,
-    init_ms: float | None = None,
-    memory: int = 0,
-    out_of_memory: bool = False,
-    exit_status: int | None = None,
-) -> InvokeOutcome:
-    return InvokeOutcome(
-        kind=kind,
-        body=body,
-        content_type=content_type,
-        error_type=error_type,
-        error_message=error_message,
-        duration_ms=duration_ms,
-        init_duration_ms=init_ms,
-        max_memory_used_mb=memory,
-        out_of_memory=out_of_memory,
-        exit_status=exit_status,
-    )
-
-
-def _from_posted(
-    posted: Posted, duration_ms: float, init_ms: float | None, memory: int
-) -> InvokeOutcome:
-    message = None
-    if posted.kind is Finish.TOO_LARGE:
-        message = protocol.response_too_large_message()
-        posted = dataclasses.replace(posted, error_type=api.FUNCTION_RESPONSE_SIZE_TOO_LARGE)
-    return _failure(
-        _FINISH_KINDS[posted.kind],
-        posted.error_type,
-        message,
-        body=posted.body,
-        content_type=posted.content_type,
-        duration_ms=duration_ms,
-        init_ms=init_ms,
-        memory=memory,
-    )
