@@ -82,6 +82,14 @@ def _context(fn: LambdaFunction, **options: Any) -> tuple[InvokeResult, dict[str
     return result, payload, problems
 
 
+def _unhandled(result: InvokeResult, when: str) -> tuple[dict[str, Any], list[str]]:
+    """The error body (``{}`` when not an object) and problems unless ``Unhandled`` was reported."""
+    problems = _differ(
+        f"X-Amz-Function-Error {when}", invoke_api.FUNCTION_ERROR_UNHANDLED, result.function_error
+    )
+    return (result.payload if isinstance(result.payload, dict) else {}), problems
+
+
 def check_echo(fn: LambdaFunction) -> list[str]:
     return _echo(fn, {"a": [1, 2, {"b": None}], "s": "text", "n": -1.5, "t": True})
 
@@ -231,24 +239,14 @@ def check_large_event(fn: LambdaFunction) -> list[str]:
 
 def check_timeout(fn: LambdaFunction) -> list[str]:
     result = fn.invoke({"action": "sleep", "ms": 3000})
-    problems = _differ(
-        "X-Amz-Function-Error after a timeout",
-        invoke_api.FUNCTION_ERROR_UNHANDLED,
-        result.function_error,
-    )
-    body = result.payload if isinstance(result.payload, dict) else {}
+    body, problems = _unhandled(result, "after a timeout")
     problems += _differ("errorType after a timeout", wire.SANDBOX_TIMEDOUT, body.get("errorType"))
     return problems + _echo(fn, "after timeout", "echo after a timeout (runtime restarted)")
 
 
 def check_init_error(fn: LambdaFunction) -> list[str]:
     result = fn.invoke({"action": "echo", "value": 1})
-    problems = _differ(
-        "X-Amz-Function-Error after an init failure",
-        invoke_api.FUNCTION_ERROR_UNHANDLED,
-        result.function_error,
-    )
-    body = result.payload if isinstance(result.payload, dict) else {}
+    body, problems = _unhandled(result, "after an init failure")
     message = str(body.get("errorMessage", ""))
     if INIT_ERROR_MESSAGE not in message:
         problems.append(
