@@ -19,6 +19,8 @@ from typing import Any, Union
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_PARTITION = "aws"
+#: The caller address the sources report (TEST-NET-1, never routed).
+SOURCE_IP = "192.0.2.1"
 
 #: What a builder accepts as a payload: text as-is, bytes (sent base64-encoded where the source
 #: supports binary), or any other JSON value (serialised with ``json.dumps``).

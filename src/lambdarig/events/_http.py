@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Union
 from urllib.parse import parse_qsl, quote, urlencode
+
+from lambdarig.events._common import Ids
 
 #: A header or query mapping: one value, or several for repeated names.
 MultiMap = Mapping[str, Union[str, Sequence[str]]]
 
 Pairs = list[tuple[str, list[str]]]
+
+#: The ``User-Agent`` the HTTP sources send unless the caller gives one.
+USER_AGENT = "lambdarig-events/1.0"
+
+
+def trace_header(ids: Ids, now: datetime) -> str:
+    """An ``X-Amzn-Trace-Id`` value as the load balancer / API front end adds it."""
+    return f"Root=1-{int(now.timestamp()):08x}-{ids.hex(24)}"
 
 
 def multi(mapping: MultiMap | None) -> Pairs:

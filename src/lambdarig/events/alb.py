@@ -15,6 +15,7 @@ from lambdarig.events import _http
 from lambdarig.events._common import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
+    SOURCE_IP,
     Body,
     Ids,
     arn,
@@ -49,9 +50,9 @@ def alb_event(
     raw_path, query_pairs = _http.split_path(path, query)
     defaults = {
         "host": f"lambda-alb-{ids.digits(9)}.{region}.elb.amazonaws.com",
-        "user-agent": "lambdarig-events/1.0",
-        "x-amzn-trace-id": f"Root=1-{int(when.timestamp()):08x}-{ids.hex(24)}",
-        "x-forwarded-for": "192.0.2.1",
+        "user-agent": _http.USER_AGENT,
+        "x-amzn-trace-id": _http.trace_header(ids, when),
+        "x-forwarded-for": SOURCE_IP,
         "x-forwarded-port": "80",
         "x-forwarded-proto": "http",
     }

@@ -16,6 +16,7 @@ from lambdarig.events import _http
 from lambdarig.events._common import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
+    SOURCE_IP,
     Body,
     Ids,
     clf_time,
@@ -24,17 +25,13 @@ from lambdarig.events._common import (
     resolve_now,
 )
 
-_USER_AGENT = "lambdarig-events/1.0"
-_SOURCE_IP = "192.0.2.1"
-
 
 def _forwarding_headers(host: str, ids: Ids, now: datetime) -> dict[str, str]:
-    trace = f"Root=1-{int(now.timestamp()):08x}-{ids.hex(24)}"
     return {
         "Host": host,
-        "User-Agent": _USER_AGENT,
-        "X-Amzn-Trace-Id": trace,
-        "X-Forwarded-For": _SOURCE_IP,
+        "User-Agent": _http.USER_AGENT,
+        "X-Amzn-Trace-Id": _http.trace_header(ids, now),
+        "X-Forwarded-For": SOURCE_IP,
         "X-Forwarded-Port": "443",
         "X-Forwarded-Proto": "https",
     }
@@ -107,7 +104,7 @@ def api_gateway_rest_event(
         "domainPrefix": api,
         "extendedRequestId": ids.alnum(14) + "=",
         "httpMethod": method.upper(),
-        "identity": _v1_identity(_SOURCE_IP, _header(header_pairs, "user-agent")),
+        "identity": _v1_identity(SOURCE_IP, _header(header_pairs, "user-agent")),
         "path": f"/{stage}{raw_path}",
         "protocol": "HTTP/1.1",
         "requestId": ids.uuid(),
@@ -175,7 +172,7 @@ def _v2_event(
         "method": method.upper(),
         "path": raw_path,
         "protocol": "HTTP/1.1",
-        "sourceIp": _SOURCE_IP,
+        "sourceIp": SOURCE_IP,
         "userAgent": event["headers"].get("user-agent", ""),
     }
     if body is not None:

@@ -21,6 +21,7 @@ from lambdarig.events._common import (
     Ids,
     arn,
     b64,
+    iso_ms,
     resolve_now,
 )
 
@@ -144,7 +145,7 @@ def dynamodb_record(
     stream["SequenceNumber"] = ids.digits(21)
     stream["SizeBytes"] = len(json.dumps(stream, separators=(",", ":")).encode("utf-8"))
     stream["StreamViewType"] = stream_view_type
-    label = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}"
+    label = iso_ms(when).rstrip("Z")  # the stream label: creation time to the ms, no zone
     return {
         "eventID": ids.hex(32),
         "eventName": event_name,

@@ -14,6 +14,7 @@ from urllib.parse import quote_plus
 from lambdarig.events._common import (
     DEFAULT_PARTITION,
     DEFAULT_REGION,
+    SOURCE_IP,
     Ids,
     iso_ms,
     resolve_now,
@@ -60,7 +61,7 @@ def s3_event(
         "eventTime": iso_ms(when),
         "eventName": event_name,
         "userIdentity": {"principalId": principal},
-        "requestParameters": {"sourceIPAddress": "192.0.2.1"},
+        "requestParameters": {"sourceIPAddress": SOURCE_IP},
         "responseElements": {
             "x-amz-request-id": ids.hex(16).upper(),
             "x-amz-id-2": ids.alnum(76),
