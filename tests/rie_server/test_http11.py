@@ -218,3 +218,72 @@ def test_hang_up_cancels_a_waiting_handler_only_when_asked(cancel: bool) -> None
 
     run(wait_long, scenario, cancel_on_hangup=cancel)
     assert outcome == (["cancelled"] if cancel else ["finished"])
+
+
+def test_headers_keep_names_as_received_and_values_as_utf8() -> None:
+    data = "GET / HTTP/1.1\r\nX-Name: caf\u00e9 \t\r\nContent-Length: 0\r\n\r\n".encode()
+    (request,) = parse_all(data, step=len(data))
+    assert dict(request.headers.items()) == {"X-Name": "caf\u00e9", "Content-Length": "0"}
+    assert request.headers["x-name"] == "caf\u00e9"
+    (odd,) = parse_all(b"GET / HTTP/1.1\r\nX-\xc3\xa9: 1\r\n\r\n")
+    assert list(odd.headers) == ["X-\ufffd\ufffd"]  # a non-ASCII name reads as "replace" decodes it
+
+
+def test_long_header_lines_are_refused_even_among_short_ones() -> None:
+    long_line = b"X-Long: " + b"v" * 8200 + b"\r\n"
+    data = b"GET / HTTP/1.1\r\nA: 1\r\n" + long_line + b"B: 2\r\n\r\n"
+    with pytest.raises(BadRequest) as caught:
+        parse_all(data, step=len(data))
+    assert caught.value.status == 400
+    fine = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 8000) for i in range(3))
+    (request,) = parse_all(fine + b"\r\n", step=len(fine) + 2)
+    assert len(request.headers) == 3
+
+
+def test_a_handler_runs_at_once_up_to_its_first_wait_then_in_a_task() -> None:
+    seen: list[str] = []
+
+    async def handler(request: HttpRequest) -> HttpReply:
+        seen.append(f"{request.path} starts in a task: {asyncio.current_task() is not None}")
+        if request.path == "/wait":
+            await asyncio.sleep(0)
+            seen.append(f"resumes in a task: {asyncio.current_task() is not None}")
+        return HttpReply(200, request.path.encode())
+
+    async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"GET /now HTTP/1.1\r\n\r\nGET /wait HTTP/1.1\r\n\r\nGET /now2 HTTP/1.1\r\n\r\n"
+        )
+        bodies = [(await read_reply(reader))[2] for _ in range(3)]
+        assert bodies == [b"/now", b"/wait", b"/now2"]  # in order, none lost
+
+    run(handler, scenario)
+    assert seen == [
+        "/now starts in a task: False",
+        "/wait starts in a task: False",
+        "resumes in a task: True",
+        "/now2 starts in a task: True",  # answered from the task's _advance
+    ]
+
+
+def test_a_task_taking_over_a_started_handler_cancels_the_handler_itself() -> None:
+    from lambdarig.rie_server.http11 import _Started
+
+    outcome: list[str] = []
+
+    async def handler() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            outcome.append("cancelled")
+            raise
+
+    async def main() -> None:
+        coroutine = handler()
+        task = asyncio.ensure_future(_Started(coroutine, coroutine.send(None)))
+        task.cancel()  # before the task's first step
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert outcome == ["cancelled"]

@@ -8,7 +8,7 @@ ambiguous or malformed framing with ``BadRequest`` (carrying the status to answe
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -39,6 +39,11 @@ class Headers(Mapping[str, str]):
         """The value for an already lower-case ``key`` (the parser's own lookups)."""
         found = self._items.get(key)
         return None if found is None else found[1]
+
+    def items(self) -> ItemsView[str, str]:
+        """``(name as received, value)`` pairs: a plain dict's view, built in one pass (the
+        generic ``Mapping.items`` looks every name up again)."""
+        return {name: value for name, value in self._items.values()}.items()
 
     def __getitem__(self, name: str) -> str:
         return self._items[name.lower()][1]

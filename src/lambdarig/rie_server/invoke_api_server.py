@@ -67,6 +67,10 @@ class InvokeApiServer:
         )
         answer = await self._dispatch(raw)
         headers = answer.headers
-        if answer.body and not any(name.lower() == "content-type" for name, _ in headers):
-            headers += (_DEFAULT_CONTENT_TYPE,)
+        if answer.body:
+            for name, _ in headers:
+                if name.lower() == "content-type":
+                    break
+            else:
+                headers += (_DEFAULT_CONTENT_TYPE,)
         return HttpReply(answer.status, answer.body, headers)

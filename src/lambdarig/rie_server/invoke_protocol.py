@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -198,18 +199,27 @@ def _resolve_target(
     raw: RawRequest, function: FunctionIdentity, request_id: str
 ) -> str | HttpResponse:
     """The ARN the caller invoked (qualified when it named a qualifier), or a 404/400 answer."""
+    target = _target(raw.method, raw.path, raw.query.get(api.QUERY_QUALIFIER), function)
+    if isinstance(target, str):
+        return target
+    status, error_type, message = target
+    return service_error(status, error_type, message, request_id)
+
+
+@functools.lru_cache(maxsize=64)
+def _target(
+    method: str, path: str, query_qualifier: str | None, function: FunctionIdentity
+) -> str | tuple[int, str, str]:
+    """``_resolve_target`` without the request id: the ARN, or (status, error type, message).
+    Cached: a client calls the same path again and again."""
     prefix, _, suffix = api.PATH_INVOKE.partition("{name}")
-    path = raw.path
-    if raw.method != "POST" or not (path.startswith(prefix) and path.endswith(suffix)):
-        message = api.MESSAGE_UNKNOWN_OPERATION.format(method=raw.method, path=path)
-        return service_error(404, api.ERROR_UNKNOWN_OPERATION, message, request_id)
+    if method != "POST" or not (path.startswith(prefix) and path.endswith(suffix)):
+        message = api.MESSAGE_UNKNOWN_OPERATION.format(method=method, path=path)
+        return 404, api.ERROR_UNKNOWN_OPERATION, message
     name = unquote(path[len(prefix) : len(path) - len(suffix)])
     region, account, bare, qualifier = _split_function_name(name, function)
-    query_qualifier = raw.query.get(api.QUERY_QUALIFIER)
     if qualifier and query_qualifier and qualifier != query_qualifier:
-        return service_error(
-            400, api.ERROR_INVALID_PARAMETER_VALUE, api.MESSAGE_QUALIFIER_MISMATCH, request_id
-        )
+        return 400, api.ERROR_INVALID_PARAMETER_VALUE, api.MESSAGE_QUALIFIER_MISMATCH
     qualifier = qualifier or query_qualifier
     if bare == api.RIE_FUNCTION_NAME and not name.startswith(api.ARN_PREFIX):
         bare = function.name
@@ -217,8 +227,11 @@ def _resolve_target(
     qualified = f"{arn}:{qualifier}" if qualifier else arn
     known = (bare, region, account) == (function.name, function.region, function.account)
     if not known or qualifier not in (None, api.LATEST_VERSION, function.version):
-        message = api.MESSAGE_FUNCTION_NOT_FOUND.format(arn=qualified)
-        return service_error(404, api.ERROR_RESOURCE_NOT_FOUND, message, request_id)
+        return (
+            404,
+            api.ERROR_RESOURCE_NOT_FOUND,
+            api.MESSAGE_FUNCTION_NOT_FOUND.format(arn=qualified),
+        )
     return qualified
 
 
