@@ -27,6 +27,12 @@ def test_layer_build_deps_offline(tmp_path: Path, capsys: pytest.CaptureFixture[
             "3.13", "--arch", "arm64", "--out", str(tmp_path / "deps.zip"),
             "--pip-arg=--no-index", f"--pip-arg=--find-links={tmp_path / 'house'}"]  # fmt: skip
     assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert err == (  # progress while pip downloads (its own output is captured)
+        f"downloading the wheels of {tmp_path / 'requirements.txt'} for Python 3.13 (arm64) "
+        "with pip ...\n"
+    )
+    assert out.startswith(f"wrote {tmp_path / 'deps.zip'}: ")
     with zipfile.ZipFile(tmp_path / "deps.zip") as archive:
         assert "python/lib/python3.13/site-packages/alpha/__init__.py" in archive.namelist()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,13 @@ def _build(args: argparse.Namespace) -> int:
         else:
             if args.requirements is None:
                 raise CommandError("expected -r/--requirements FILE for a deps layer, got none")
+            if args.requirements.is_file():  # progress: pip's output is captured
+                print(
+                    f"downloading the wheels of {args.requirements} for Python {args.python} "
+                    f"({args.arch}) with pip ...",
+                    file=sys.stderr,
+                    flush=True,
+                )
             layer = deps.build_dependency_layer(
                 args.requirements,
                 args.out,
