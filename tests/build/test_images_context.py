@@ -66,3 +66,17 @@ def test_context_refusals(tmp_path: Path, offline: list[str]) -> None:
     with pytest.raises(LayerSourceError, match="expected a requirements file at"):
         prepare_context(FUNCTION, tmp_path / "c", python_version="3.12",
                         requirements=tmp_path / "none.txt")  # fmt: skip
+
+
+def test_a_missing_code_dir_is_refused_before_any_engine_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lambdarig.cli import main
+
+    # The base image does not exist either: the code directory must be what is reported.
+    argv = ["image", "build", str(tmp_path / "none"), "--tag", "x", "--base", "no/such:image"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"lambdarig: error: expected the function's code directory at {tmp_path / 'none'}, "
+        "none there\n"
+    )

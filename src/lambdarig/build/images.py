@@ -76,8 +76,7 @@ def prepare_context(
     """
     if variant not in VARIANTS:
         raise ImageBuildError(f"expected an image variant among {list(VARIANTS)}, got {variant!r}")
-    if not code_dir.is_dir():
-        raise LayerSourceError(f"expected the function's code directory at {code_dir}, none there")
+    _check_code_dir(code_dir)
     if requirements is not None and not requirements.is_file():
         raise LayerSourceError(f"expected a requirements file at {requirements}, none there")
     check_python_version(python_version)
@@ -106,6 +105,11 @@ def prepare_context(
         what = f"the function's requirements ({requirements})"
         progress(fetch(["-r", str(requirements)], function_wheels, what))
     return context
+
+
+def _check_code_dir(code_dir: Path) -> None:
+    if not code_dir.is_dir():
+        raise LayerSourceError(f"expected the function's code directory at {code_dir}, none there")
 
 
 def _fetch(
@@ -261,6 +265,7 @@ def build_image(
     (the wheels' platform) to the base image's architecture. Blocks until the build ends. Raises
     ImageBuildError, LayerSourceError or DependencyError.
     """
+    _check_code_dir(code_dir)  # before any engine call: say what is wrong with the input first
     docker_client = _docker_client(client)
     ensure_image(base_image, docker_client)
     version = python_version or python_version_of(base_image, docker_client)
