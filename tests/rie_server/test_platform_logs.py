@@ -46,9 +46,11 @@ def test_report_line_is_tab_separated_with_real_figures() -> None:
     )
 
 
-def test_report_line_cold_start_has_init_duration() -> None:
+def test_report_line_cold_start_has_init_duration_and_bills_it() -> None:
     line = TEXT.report("abc", outcome(init_duration_ms=95.678), NOW)
     assert line.endswith("Max Memory Used: 41 MB\tInit Duration: 95.68 ms\t")
+    # 12.34 ms + 95.678 ms of init, rounded up (init is billed since August 2025).
+    assert "\tBilled Duration: 109 ms\t" in line
 
 
 def test_report_line_timeout_status() -> None:
@@ -109,7 +111,7 @@ def test_json_format_platform_events() -> None:
         "status": "success",
         "metrics": {
             "durationMs": 12.34,
-            "billedDurationMs": 13,
+            "billedDurationMs": 18,  # 12.341 + 5.0 ms of init, rounded up
             "memorySizeMB": 128,
             "maxMemoryUsedMB": 41,
             "initDurationMs": 5.0,

@@ -74,7 +74,7 @@ class PlatformLogFormatter:
         fields = [
             f"REPORT RequestId: {request_id}",
             f"Duration: {outcome.duration_ms:.2f} ms",
-            f"Billed Duration: {billed_ms(outcome.duration_ms)} ms",
+            f"Billed Duration: {billed_for(outcome)} ms",
             f"Memory Size: {self.memory_size_mb} MB",
             f"Max Memory Used: {outcome.max_memory_used_mb} MB",
         ]
@@ -90,7 +90,7 @@ class PlatformLogFormatter:
         status, error_type = report_status(outcome)
         metrics: dict[str, Any] = {
             "durationMs": round(outcome.duration_ms, 2),
-            "billedDurationMs": billed_ms(outcome.duration_ms),
+            "billedDurationMs": billed_for(outcome),
             "memorySizeMB": self.memory_size_mb,
             "maxMemoryUsedMB": outcome.max_memory_used_mb,
         }
@@ -132,6 +132,12 @@ def report_status(outcome: InvokeOutcome) -> tuple[str, str | None]:
     if outcome.out_of_memory:
         return "error", RUNTIME_OUT_OF_MEMORY
     return "error", outcome.error_type
+
+
+def billed_for(outcome: InvokeOutcome) -> int:
+    """What the service bills an invoke: since August 2025 an on-demand invoke that ran an init
+    (cold or suppressed) is billed for the init phase too, as custom runtimes always were."""
+    return billed_ms(outcome.duration_ms + (outcome.init_duration_ms or 0.0))
 
 
 def billed_ms(duration_ms: float) -> int:
