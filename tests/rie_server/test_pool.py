@@ -123,14 +123,28 @@ def test_prewarm_provisioned_environments() -> None:
         pool = EnvironmentPool(SPEC, factory, Recorder(), max_environments=5)
         await pool.prewarm(3, "provisioned-concurrency")
         assert pool.environment_count == 3
-        await pool.invoke(request(1))
+        first = await pool.invoke(request(1))
         assert pool.environment_count == 3  # a warm one was reused
+        # The service reports no Init Duration for provisioned concurrency: init ran ahead.
+        assert first.init_duration_ms is None
         await pool.stop()
 
     run(scenario)
     assert [env.starts for env in factory.created] == [1, 1, 1]
     types = {env.spec.env["AWS_LAMBDA_INITIALIZATION_TYPE"] for env in factory.created}
     assert types == {"provisioned-concurrency"}
+
+
+def test_on_demand_first_invoke_reports_its_init() -> None:
+    async def scenario() -> InvokeOutcome:
+        pool = EnvironmentPool(SPEC, FakeFactory(), Recorder(), max_environments=5)
+        await pool.prewarm(1)
+        try:
+            return await pool.invoke(request(1))
+        finally:
+            await pool.stop()
+
+    assert run(scenario).init_duration_ms == 10.0
 
 
 def test_prewarm_never_exceeds_the_limit() -> None:

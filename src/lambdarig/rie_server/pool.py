@@ -70,6 +70,9 @@ class _Slot:
     init_failure_reported: bool = False
     configured_address: bool = False  # holds the configured Runtime API address
     retired: bool = False  # out of service (code changed): stops once its invocations end
+    # Provisioned concurrency: the init ran ahead of any invoke, so (as on the service) the first
+    # invoke's REPORT carries no Init Duration and is not billed for it.
+    init_unreported: bool = False
 
 
 class EnvironmentPool:
@@ -127,6 +130,8 @@ class EnvironmentPool:
         """Create and initialise ``count`` environments now (init failures go to the listener)."""
         count = min(count, self._max_environments - len(self._slots))
         slots = [self._new_slot(initialization_type) for _ in range(count)]
+        for slot in slots:
+            slot.init_unreported = initialization_type == INIT_PROVISIONED
         await asyncio.gather(*(self._ensure_started(slot) for slot in slots))
 
     async def invoke(self, request: InvokeRequest, *, wait: bool = False) -> InvokeOutcome:
@@ -156,6 +161,9 @@ class EnvironmentPool:
             await self._ensure_started(slot)
             self._listener.invocation_started(slot.env_id, request)
             outcome = await slot.environment.invoke(request)
+            if slot.init_unreported:
+                slot.init_unreported = False
+                outcome = dataclasses.replace(outcome, init_duration_ms=None)
             self._listener.invocation_finished(slot.env_id, request, outcome)
             return outcome
         finally:
