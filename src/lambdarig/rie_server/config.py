@@ -20,7 +20,8 @@ from typing import Any, NoReturn
 from lambdarig import invoke_api as api
 from lambdarig.rie_server.async_invocations import DEFAULT_RETRY_DELAYS_S, MAX_RETRY_ATTEMPTS
 from lambdarig.rie_server.errors import ConfigError
-from lambdarig.rie_server.invoke_protocol import CompatMode, FunctionIdentity
+from lambdarig.rie_server.function_names import FunctionIdentity
+from lambdarig.rie_server.invoke_protocol import CompatMode
 from lambdarig.rie_server.platform_logs import LogFormat
 
 BOOTSTRAP_CANDIDATES = ("/var/task/bootstrap", "/opt/bootstrap", "/var/runtime/bootstrap")

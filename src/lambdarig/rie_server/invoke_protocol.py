@@ -22,15 +22,15 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-import functools
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from lambdarig import invoke_api as api
 from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
+from lambdarig.rie_server.function_names import FunctionIdentity as FunctionIdentity
+from lambdarig.rie_server.function_names import resolve_function
 from lambdarig.runtime_api import (
     CONTENT_TYPE_JSON,
     FUNCTION_RESPONSE_SIZE_TOO_LARGE,
@@ -53,20 +53,6 @@ class InvocationType(enum.Enum):
     REQUEST_RESPONSE = api.INVOCATION_TYPE_REQUEST_RESPONSE
     EVENT = api.INVOCATION_TYPE_EVENT
     DRY_RUN = api.INVOCATION_TYPE_DRY_RUN
-
-
-@dataclass(frozen=True)
-class FunctionIdentity:
-    """Who the emulated function is: what callers may name, and the ARN the runtime sees."""
-
-    name: str
-    version: str = api.DEFAULT_FUNCTION_VERSION
-    region: str = api.DEFAULT_REGION
-    account: str = api.DEFAULT_ACCOUNT_ID
-
-    @property
-    def arn(self) -> str:
-        return api.function_arn(self.name, self.region, self.account)
 
 
 @dataclass(frozen=True)
@@ -199,55 +185,11 @@ def _resolve_target(
     raw: RawRequest, function: FunctionIdentity, request_id: str
 ) -> str | HttpResponse:
     """The ARN the caller invoked (qualified when it named a qualifier), or a 404/400 answer."""
-    target = _target(raw.method, raw.path, raw.query.get(api.QUERY_QUALIFIER), function)
+    target = resolve_function(raw.method, raw.path, raw.query.get(api.QUERY_QUALIFIER), function)
     if isinstance(target, str):
         return target
     status, error_type, message = target
     return service_error(status, error_type, message, request_id)
-
-
-@functools.lru_cache(maxsize=64)
-def _target(
-    method: str, path: str, query_qualifier: str | None, function: FunctionIdentity
-) -> str | tuple[int, str, str]:
-    """``_resolve_target`` without the request id: the ARN, or (status, error type, message).
-    Cached: a client calls the same path again and again."""
-    prefix, _, suffix = api.PATH_INVOKE.partition("{name}")
-    if method != "POST" or not (path.startswith(prefix) and path.endswith(suffix)):
-        message = api.MESSAGE_UNKNOWN_OPERATION.format(method=method, path=path)
-        return 404, api.ERROR_UNKNOWN_OPERATION, message
-    name = unquote(path[len(prefix) : len(path) - len(suffix)])
-    region, account, bare, qualifier = _split_function_name(name, function)
-    if qualifier and query_qualifier and qualifier != query_qualifier:
-        return 400, api.ERROR_INVALID_PARAMETER_VALUE, api.MESSAGE_QUALIFIER_MISMATCH
-    qualifier = qualifier or query_qualifier
-    if bare == api.RIE_FUNCTION_NAME and not name.startswith(api.ARN_PREFIX):
-        bare = function.name
-    arn = api.function_arn(bare, region, account)
-    qualified = f"{arn}:{qualifier}" if qualifier else arn
-    known = (bare, region, account) == (function.name, function.region, function.account)
-    if not known or qualifier not in (None, api.LATEST_VERSION, function.version):
-        return (
-            404,
-            api.ERROR_RESOURCE_NOT_FOUND,
-            api.MESSAGE_FUNCTION_NOT_FOUND.format(arn=qualified),
-        )
-    return qualified
-
-
-def _split_function_name(name: str, function: FunctionIdentity) -> tuple[str, str, str, str | None]:
-    """``name[:qual]``, ``acct:function:name[:qual]`` or a full ARN → (region, acct, name, qual)."""
-    parts = name.split(":")
-    region, account = function.region, function.account
-    if name.startswith(api.ARN_PREFIX) and len(parts) >= 7:
-        region, account, rest = parts[3], parts[4], parts[5:]
-    elif len(parts) >= 3 and parts[1] == api.ARN_FUNCTION_SEGMENT:
-        account, rest = parts[0], parts[1:]
-    else:
-        return region, account, parts[0], (parts[1] if len(parts) > 1 else None)
-    if rest[0] != api.ARN_FUNCTION_SEGMENT or len(rest) > 3:
-        return region, account, name, None  # not a function ARN: reported as not found
-    return region, account, rest[1], (rest[2] if len(rest) > 2 else None)
 
 
 def _invocation_type(headers: Mapping[str, str], request_id: str) -> InvocationType | HttpResponse:
