@@ -192,8 +192,7 @@ class _Connection(asyncio.Protocol):
         try:
             result = self._server.handler(request)
         except Exception:
-            _log.exception("HTTP handler failed for %s %s", request.method, request.target)
-            self._write(HttpReply(500, b"500 Internal Server Error\n"), close=True)
+            self._handler_failed(request)
             return
         if isinstance(result, HttpReply):
             self._reply(request, result)
@@ -205,6 +204,11 @@ class _Connection(asyncio.Protocol):
             result._attach(lambda reply: self._resolved(request, result, reply))
         else:
             self._start(self._respond(request, result))
+
+    def _handler_failed(self, request: HttpRequest) -> None:
+        """Call from an ``except`` block: log the handler's exception, answer 500 and close."""
+        _log.exception("HTTP handler failed for %s %s", request.method, request.target)
+        self._write(HttpReply(500, b"500 Internal Server Error\n"), close=True)
 
     def _start(self, respond: Coroutine[Any, Any, None]) -> None:
         """Run ``respond`` at once up to its first wait (an invoke's event reaches the runtime in
@@ -224,8 +228,7 @@ class _Connection(asyncio.Protocol):
             raise
         except Exception:
             self._task = None
-            _log.exception("HTTP handler failed for %s %s", request.method, request.target)
-            self._write(HttpReply(500, b"500 Internal Server Error\n"), close=True)
+            self._handler_failed(request)
             return
         in_task, self._task = self._task is not None, None
         self._reply(request, reply)
