@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -44,7 +45,13 @@ def emulator(bookworm_image: Any) -> Iterator[subprocess.Popen[str]]:
 def test_ctrl_c_removes_the_containers(docker_client: Any, emulator: subprocess.Popen[str]) -> None:
     assert len(_ours(docker_client, emulator.pid)) == 1
     emulator.send_signal(signal.SIGINT)
-    emulator.wait(timeout=30)
+    try:
+        emulator.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        emulator.send_signal(signal.SIGUSR1)  # its threads' tracebacks go to the captured stderr
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            emulator.wait(timeout=2)
+        pytest.fail("the emulator did not exit within 60 s of SIGINT (tracebacks in stderr)")
     assert _ours(docker_client, emulator.pid) == []
 
 

@@ -191,6 +191,11 @@ class ContainerProcess:
         with contextlib.suppress(Exception):  # already removed by close(): no OOM flag to read
             await asyncio.to_thread(self._container.reload)
             self._oom = bool(self._container.attrs["State"].get("OOMKilled", False))
+            if self._oom:
+                # The kernel killed it on reaching the limit; the cgroup (and its peak counter)
+                # is gone with the container, and sampling can miss a fast climb.
+                limit = int(self._container.attrs["HostConfig"].get("Memory") or 0)
+                self._peak_bytes = max(self._peak_bytes, limit)
         self.remove()
         return _returncode(status)
 
