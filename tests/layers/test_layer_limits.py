@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import threading
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -42,10 +43,16 @@ def test_a_zip_bomb_is_refused_from_its_declared_size_before_anything_is_written
     assert not (tmp_path / "opt").exists()
 
 
-def test_a_legal_layer_at_the_limit_is_laid_out(tmp_path: Path) -> None:
+def test_a_legal_layer_at_the_limit_is_laid_out_streaming(tmp_path: Path) -> None:
     layer = zeros_zip(tmp_path / "full.zip", UNZIPPED_LIMIT_BYTES)
-    opt = prepare_opt([layer], tmp_path / "opt")
+    tracemalloc.start()
+    try:
+        opt = prepare_opt([layer], tmp_path / "opt")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
     assert (opt / "python" / "zeros.bin").stat().st_size == UNZIPPED_LIMIT_BYTES
+    assert peak < 16 * CHUNK_BYTES  # streamed in chunks, never the whole 250 MB member at once
 
 
 def test_the_limit_is_shared_by_all_the_layers(tmp_path: Path) -> None:
