@@ -80,3 +80,92 @@ def test_a_missing_code_dir_is_refused_before_any_engine_call(
         f"lambdarig: error: expected the function's code directory at {tmp_path / 'none'}, "
         "none there\n"
     )
+
+
+@pytest.fixture
+def linked_code(tmp_path: Path) -> Path:
+    """A code directory with a link to a secret outside it, and links that stay inside."""
+    secret = tmp_path / "home" / ".aws" / "credentials"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("aws_secret_access_key = SECRET\n")
+    code = tmp_path / "code"
+    (code / "pkg").mkdir(parents=True)
+    (code / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (code / "pkg" / "data.txt").write_text("data\n")
+    (code / "alias.py").symlink_to("app.py")
+    (code / "pkg" / "up.py").symlink_to(code / "app.py")  # absolute, but inside
+    (code / "pkgdir").symlink_to("pkg")
+    (code / "config.ini").symlink_to(secret)
+    return code
+
+
+def test_a_link_leading_outside_the_code_dir_is_refused(tmp_path: Path, linked_code: Path) -> None:
+    with pytest.raises(LayerSourceError) as refused:
+        prepare_context(linked_code, tmp_path / "ctx", python_version="3.12")
+    message = str(refused.value)
+    assert message.startswith(
+        f"expected links in the code directory {linked_code} to stay inside it, got "
+        f"config.ini -> {tmp_path / 'home' / '.aws' / 'credentials'} which resolves to "
+    )
+    assert "--follow-links" in message
+    assert not (tmp_path / "ctx").exists()  # refused before anything is copied
+    # A relative link climbing out with '..' is refused the same way.
+    (linked_code / "config.ini").unlink()
+    (linked_code / "pkg" / "escape.txt").symlink_to("../../home/.aws/credentials")
+    with pytest.raises(LayerSourceError, match=r"got pkg/escape\.txt -> \.\./\.\./home/"):
+        prepare_context(linked_code, tmp_path / "ctx2", python_version="3.12")
+
+
+def test_links_inside_the_code_dir_stay_links(tmp_path: Path, linked_code: Path) -> None:
+    (linked_code / "config.ini").unlink()
+    function = prepare_context(linked_code, tmp_path / "ctx", python_version="3.12") / "function"
+    assert os.readlink(function / "alias.py") == "app.py"
+    assert os.readlink(function / "pkg" / "up.py") == "../app.py"  # made relative
+    assert os.readlink(function / "pkgdir") == "pkg"
+    assert (function / "pkgdir" / "data.txt").read_text() == "data\n"
+
+
+def test_follow_links_copies_what_an_outside_link_points_at(
+    tmp_path: Path, linked_code: Path
+) -> None:
+    outside_dir = tmp_path / "shared"
+    (outside_dir / "__pycache__").mkdir(parents=True)
+    (outside_dir / "util.py").write_text("U = 1\n")
+    (linked_code / "shared").symlink_to(outside_dir)
+    context = prepare_context(linked_code, tmp_path / "ctx", python_version="3.12",
+                              follow_links=True)  # fmt: skip
+    function = context / "function"
+    assert not (function / "config.ini").is_symlink()
+    assert (function / "config.ini").read_text() == "aws_secret_access_key = SECRET\n"
+    assert not (function / "shared").is_symlink()
+    assert (function / "shared" / "util.py").read_text() == "U = 1\n"
+    assert not (function / "shared" / "__pycache__").exists()
+    assert os.readlink(function / "alias.py") == "app.py"  # inside links still stay links
+    (linked_code / "dangling").symlink_to(tmp_path / "nothing")
+    with pytest.raises(LayerSourceError, match=r"dangling -> .*points at nothing"):
+        prepare_context(linked_code, tmp_path / "ctx2", python_version="3.12", follow_links=True)
+
+
+def test_special_files_are_refused(tmp_path: Path) -> None:
+    code = tmp_path / "code"
+    code.mkdir()
+    os.mkfifo(code / "pipe")  # copying it would block the build forever
+    with pytest.raises(
+        LayerSourceError, match=r"got a special file \(socket, FIFO or device\) pipe"
+    ):
+        prepare_context(code, tmp_path / "ctx", python_version="3.12")
+
+
+def test_an_outside_link_is_one_line_before_any_engine_call(
+    tmp_path: Path, linked_code: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lambdarig.cli import main
+
+    argv = ["image", "build", str(linked_code), "--tag", "x", "--base", "no/such:image"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"lambdarig: error: expected links in the code directory {linked_code} to stay inside "
+        "it, got config.ini -> "
+    )
+    assert err.count("\n") == 1

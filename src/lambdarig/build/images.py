@@ -20,6 +20,7 @@ from typing import Any
 
 import lambdarig
 from lambdarig.build import wheels
+from lambdarig.build.code_tree import check_code_dir, copy_code_dir
 from lambdarig.build.deps import check_python_version, download_wheels_cached
 from lambdarig.build.errors import ImageBuildError, LayerSourceError
 
@@ -65,23 +66,29 @@ def prepare_context(
     pip_args: Sequence[str] = (),
     handler: str = DEFAULT_HANDLER,
     wheel_cache: Path | None = None,
+    follow_links: bool = False,
     progress: Callable[[str], None] = lambda _line: None,
 ) -> Path:
     """Fill ``context`` (created) with everything the Dockerfile of ``variant`` needs; return it.
     ``handler`` becomes the image's ``CMD``; ``wheel_cache`` keeps downloads for the next build
     (see ``deps.download_wheels_cached``); ``progress`` is told what is being downloaded.
 
-    Blocks while pip downloads wheels on the host. Raises LayerSourceError (no code dir or
-    requirements file), ImageBuildError (unknown variant), DependencyError (pip failed).
+    ``code_dir`` is copied as ``code_tree.copy_code_dir`` copies: links that stay inside it stay
+    links; a link leading outside it is refused unless ``follow_links`` (then what it points at is
+    copied).
+
+    Blocks while pip downloads wheels on the host. Raises LayerSourceError (no code dir, a link
+    leading outside it, no requirements file), ImageBuildError (unknown variant), DependencyError
+    (pip failed).
     """
     if variant not in VARIANTS:
         raise ImageBuildError(f"expected an image variant among {list(VARIANTS)}, got {variant!r}")
-    _check_code_dir(code_dir)
+    check_code_dir(code_dir, follow_links=follow_links)
     if requirements is not None and not requirements.is_file():
         raise LayerSourceError(f"expected a requirements file at {requirements}, none there")
     check_python_version(python_version)
     cmd = _cmd(handler)
-    shutil.copytree(code_dir, context / "function", ignore=_IGNORED)
+    copy_code_dir(code_dir, context / "function", follow_links=follow_links)
     own = context / "lambdarig-context"
     shutil.copytree(Path(lambdarig.__file__).parent, own / "lambdarig", ignore=_IGNORED)
     shutil.copyfile(wheels.__file__, own / "install_wheels.py")
@@ -105,11 +112,6 @@ def prepare_context(
         what = f"the function's requirements ({requirements})"
         progress(fetch(["-r", str(requirements)], function_wheels, what))
     return context
-
-
-def _check_code_dir(code_dir: Path) -> None:
-    if not code_dir.is_dir():
-        raise LayerSourceError(f"expected the function's code directory at {code_dir}, none there")
 
 
 def _fetch(
@@ -255,17 +257,19 @@ def build_image(
     pip_args: Sequence[str] = (),
     handler: str = DEFAULT_HANDLER,
     wheel_cache: Path | None = None,
+    follow_links: bool = False,
     client: Any | None = None,
     progress: Callable[[str], None] = print,
 ) -> ImageBuild:
     """Build ``tag`` from ``code_dir`` on ``base_image``; ``progress`` gets what is downloaded and
-    each build output line. ``wheel_cache``: see ``prepare_context``.
+    each build output line. ``wheel_cache``, ``follow_links``: see ``prepare_context``.
 
     ``python_version`` defaults to the base image's own (asked via a throwaway container), ``arch``
     (the wheels' platform) to the base image's architecture. Blocks until the build ends. Raises
     ImageBuildError, LayerSourceError or DependencyError.
     """
-    _check_code_dir(code_dir)  # before any engine call: say what is wrong with the input first
+    # Before any engine call: say what is wrong with the input first.
+    check_code_dir(code_dir, follow_links=follow_links)
     docker_client = _docker_client(client)
     ensure_image(base_image, docker_client)
     version = python_version or python_version_of(base_image, docker_client)
@@ -282,6 +286,7 @@ def build_image(
             pip_args=pip_args,
             handler=handler,
             wheel_cache=wheel_cache,
+            follow_links=follow_links,
             progress=progress,
         )
         buildargs = {"BASE_IMAGE": base_image, "PYTHON_VERSION": version}

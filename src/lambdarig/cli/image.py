@@ -101,6 +101,12 @@ def register(subparsers: Any) -> None:
         help="keep downloaded wheels in DIR for the next build (keyed by requirements, Python "
         "and platform; delete DIR to pick up new releases)",
     )
+    build.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="copy what a link leading outside CODE_DIR points at (default: refuse such links; "
+        "links inside CODE_DIR stay links)",
+    )
     add_platform_arguments(build, None)
     build.set_defaults(func=_build)
 
@@ -124,6 +130,7 @@ def _build(args: argparse.Namespace) -> int:
             pip_args=args.pip_arg,
             handler=args.handler,
             wheel_cache=args.wheel_cache,
+            follow_links=args.follow_links,
         )
     print(
         f"built {built.tag} ({built.image_id[:19]}): {_megabytes(built.size_bytes)}; "

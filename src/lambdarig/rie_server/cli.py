@@ -1,9 +1,10 @@
 """``lambdarig-rie`` / ``python -m lambdarig.rie_server``: aws-lambda-rie's command line.
 
-Exit status: 0 after SIGINT/SIGTERM (every environment stopped), 2 for a bad flag, value or command
-(one line on stderr, before anything starts), 1 when the emulator cannot start (address in use, a
-runtime that cannot be spawned). Once ready it prints ``lambdarig-rie: listening on
-http://HOST:PORT`` on stderr (tools parse that line).
+Exit status: 0 after SIGINT/SIGTERM (every environment stopped, even while starting), 2 for a bad
+flag, value or command (one line on stderr, before anything starts) or a ``--layer`` that is
+unusable or over Lambda's size limits, 1 when the emulator cannot start (address in use, a runtime
+that cannot be spawned). Once ready it prints ``lambdarig-rie: listening on http://HOST:PORT`` on
+stderr (tools parse that line).
 
 ``--log-level`` (or ``$LOG_LEVEL``) sets the verbosity of the emulator's own diagnostics on stderr,
 ``lambdarig-rie: LEVEL: message``: ``debug`` adds the resolved configuration, ``info`` (default)
@@ -51,7 +52,11 @@ async def run(config: EmulatorConfig, status: TextIO | None = None) -> int:
     emulator = Emulator(config)
     try:
         try:
-            await emulator.start()
+            if not await _start_unless_stopped(emulator, stop):
+                return 0
+        except ConfigError as exc:  # e.g. a --layer over Lambda's size limit
+            print(f"{PROG}: error: {exc}", file=status, flush=True)
+            return 2
         except (OSError, EmulatorError) as exc:
             print(f"{PROG}: error: could not start: {exc}", file=status, flush=True)
             return 1
@@ -63,6 +68,21 @@ async def run(config: EmulatorConfig, status: TextIO | None = None) -> int:
         await emulator.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+async def _start_unless_stopped(emulator: Emulator, stop: asyncio.Event) -> bool:
+    """Start ``emulator``; a signal while it starts (laying out a large layer, say) cancels the
+    start, which cleans up after itself, and returns False."""
+    starting = asyncio.ensure_future(emulator.start())
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not starting.done():
+        starting.cancel()
+        await asyncio.wait({starting})
+        return False
+    starting.result()
+    return True
 
 
 def configure_logging(level: str, stream: TextIO) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import secrets
 import shutil
 import sys
-import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -31,11 +32,12 @@ from lambdarig.rie_server.environment import (
     InvokeRequest,
     OutcomeKind,
 )
-from lambdarig.rie_server.errors import EmulatorError, Throttled
+from lambdarig.rie_server.errors import EmulatorError, LayoutCancelled, Throttled
 from lambdarig.rie_server.invoke_api_server import InvokeApiServer
 from lambdarig.rie_server.layers import layer_environment, prepare_opt
 from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.pool import EnvironmentFactory, EnvironmentPool, PooledEnvironment
+from lambdarig.rie_server.scratch import make_scratch, sweep_stale
 from lambdarig.rie_server.watch import CodeWatcher, change_notice, reinitialise, warm_plan
 
 if TYPE_CHECKING:
@@ -117,21 +119,26 @@ class _Logs:
 
 class _Artifacts:
     """What ``--layer`` and ``--image`` add around the environments: an ``/opt`` laid out from the
-    layers (a temporary directory, removed by ``close``) and, for images, the container factory."""
+    layers (under ``scratch.make_scratch``, removed by ``close``; a killed emulator's is swept at
+    the next start) and, for images, the container factory. Layers are laid out in a worker
+    thread, so the event loop keeps answering, and ``cancel`` stops a layout half-way."""
 
     def __init__(self, config: EmulatorConfig) -> None:
         self._config = config
-        self._tmp: str | None = None
+        self._tmp: Path | None = None
         self._layouts = 0
+        self._cancel = threading.Event()
+        self._layout: asyncio.Future[Path] | None = None
         self.opt_dir: Path | None = None
         self.process_factory: ProcessFactory | None = None
         self._containers: ContainerFactory | None = None
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         """Lay out the layers and connect to Docker; raises ``EmulatorError`` subclasses."""
+        sweep_stale()
         if self._config.layers:
-            self._tmp = tempfile.mkdtemp(prefix="lambdarig-opt-")
-            self.relayout()
+            self._tmp = make_scratch()
+            await self.relayout()
         if self._config.image is not None:
             from lambdarig.rie_server.containers import ContainerFactory
 
@@ -147,19 +154,31 @@ class _Artifacts:
             env.update(layer_environment(self.opt_dir, version, base=env))
         return env
 
-    def relayout(self) -> None:
+    async def relayout(self) -> None:
         """Lay the layers out (again, for ``--watch``) into a new directory: environments still
-        running keep the ``/opt`` they started with until ``close``. Blocks; raises
-        ``LayerError``."""
+        running keep the ``/opt`` they started with until ``close``. Raises ``LayerError``, or
+        ``LayoutCancelled`` after ``cancel``."""
         if self._tmp is None:
             return
         self._layouts += 1
         layers = [Path(layer) for layer in self._config.layers]
         name = "opt" if self._layouts == 1 else f"opt-{self._layouts}"
-        self.opt_dir = prepare_opt(layers, Path(self._tmp) / name)
+        work = functools.partial(prepare_opt, layers, self._tmp / name, cancel=self._cancel)
+        self._layout = asyncio.get_running_loop().run_in_executor(None, work)
+        # Shielded: a cancelled caller leaves the thread running; close() waits for it to stop.
+        self.opt_dir = await asyncio.shield(self._layout)
 
-    def close(self) -> None:
-        """Remove leftover containers and the laid-out ``/opt`` (idempotent)."""
+    def cancel(self) -> None:
+        """Stop a layout in progress (within one chunk) and refuse new ones."""
+        self._cancel.set()
+
+    async def close(self) -> None:
+        """Stop any layout, remove leftover containers and the laid-out ``/opt`` (idempotent)."""
+        self.cancel()
+        if self._layout is not None:
+            await asyncio.wait({self._layout})  # the thread removes what it wrote, then ends
+            if not self._layout.cancelled():
+                self._layout.exception()  # retrieved: its caller has reported it, or is gone
         if self._containers is not None:
             self._containers.close()
             self._containers = None
@@ -242,7 +261,7 @@ class Emulator:
         ``EmulatorError`` if a runtime cannot be spawned at all; init failures do not raise."""
         config = self.config
         try:
-            self._artifacts.prepare()
+            await self._artifacts.prepare()
             self._pool_or_none = EnvironmentPool(
                 self._spec(),
                 self._factory,
@@ -264,7 +283,9 @@ class Emulator:
 
     async def stop(self, grace_s: float = 2.0) -> None:
         """Stop watching and listening, drop queued Event invocations (and their pending
-        retries), stop every environment. Idempotent."""
+        retries), stop every environment. Idempotent. A layer layout in progress (start-up or
+        ``--watch``) is cancelled, not waited for."""
+        self._artifacts.cancel()
         if self._watcher is not None:
             await self._watcher.stop()
         await self._server.stop()
@@ -274,7 +295,7 @@ class Emulator:
             await asyncio.gather(*self._background, return_exceptions=True)
         if self._pool_or_none is not None:
             await self._pool_or_none.stop(grace_s)
-        self._artifacts.close()
+        await self._artifacts.close()
 
     async def _code_changed(self, changed: list[Path]) -> None:
         """``--watch``: print the notice, lay the layers out again if one changed, then retire
@@ -282,7 +303,10 @@ class Emulator:
         print(change_notice(changed), file=sys.stderr, flush=True)
         layers = [Path(layer).resolve() for layer in self.config.layers]
         if any(path == layer or layer in path.parents for path in changed for layer in layers):
-            await asyncio.to_thread(self._artifacts.relayout)
+            try:
+                await self._artifacts.relayout()
+            except LayoutCancelled:
+                return  # the emulator is stopping
             self.pool.use_spec(self._spec())  # no await from here to retire's swap
         await reinitialise(self.pool, warm_plan(self.config))
 

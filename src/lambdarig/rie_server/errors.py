@@ -8,7 +8,8 @@ One tree; each class says whose fault it is::
     ├── EnvironmentStopped  invoke()/start() after stop() (caller's fault)
     ├── ProcessStartError   the bootstrap could not be spawned (configuration's fault)
     ├── ConfigError         a bad flag, env var or command at emulator start-up (user's fault)
-    │   └── LayerError      a --layer is unusable or has an entry escaping /opt (user's fault)
+    │   └── LayerError      a --layer is unusable, too large or has an entry escaping /opt
+    ├── LayoutCancelled     laying out --layer was cancelled because the emulator is stopping
     └── Throttled           every environment busy at --max-concurrency (caller's fault, 429)
 
 Function and runtime failures (errors, crashes, timeouts, out-of-memory) are never raised: they are
@@ -63,5 +64,11 @@ class Throttled(EmulatorError):
 
 
 class LayerError(ConfigError):
-    """A ``--layer`` is missing, not a zip or directory, or has an entry escaping ``/opt``
-    (``../``, an absolute path, a link): refused before anything runs (user's fault)."""
+    """A ``--layer`` is missing, not a zip or directory, larger than Lambda allows (250 MB
+    unzipped, too many entries), or has an entry escaping ``/opt`` (``../``, an absolute path, a
+    link): refused before anything runs (user's fault)."""
+
+
+class LayoutCancelled(EmulatorError):
+    """Laying out the layers stopped half-way because the emulator is stopping (nobody's fault;
+    the partial directory is removed)."""
