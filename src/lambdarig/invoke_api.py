@@ -83,7 +83,8 @@ def function_arn(name: str, region: str = DEFAULT_REGION, account: str = DEFAULT
 MESSAGE_INVALID_JSON = (
     "Could not parse request body into json: Could not parse payload into json: {detail}"
 )
-MESSAGE_BAD_CLIENT_CONTEXT = "Client context must be a valid Base64-encoded JSON object."  # [inf]
+# Observed from the service (aws/aws-sdk-js#1388) for a client context that is not base64 JSON.
+MESSAGE_BAD_CLIENT_CONTEXT = "Client context must be a valid Base64-encoded JSON object."
 MESSAGE_BAD_TENANT_ID = (  # [inf]
     "Tenant id must be 1-256 characters matching [a-zA-Z0-9._:/=+\\-@ ]."
 )
@@ -112,3 +113,27 @@ RIE_STATUS_RUNTIME_FAILURE = 502
 # The service uses a caller's request id when it is a UUID, and answers 400 otherwise.
 REQUEST_ID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 MESSAGE_BAD_REQUEST_ID = "The x-amzn-RequestId header is not a valid UUID string: {value}"  # [inf]
+
+# --- Hostile input (checked by rie_server.invoke_input) ------------------------------------------
+# API_Invoke: "Up to 3,583 bytes of base64-encoded data" (a longer one gets the same 400 [inf]).
+MAX_CLIENT_CONTEXT_SIZE = 3583
+MESSAGE_CONTROL_CHARACTERS = "The {name} header must not contain control characters."  # [inf]
+# The service's JSON parser (Jackson, whose messages MESSAGE_INVALID_JSON carries) refuses documents
+# nested deeper than its default StreamReadConstraints limit; the detail is Jackson's text [inf].
+MAX_JSON_NESTING_DEPTH = 1000
+MESSAGE_JSON_TOO_DEEP = (
+    "Document nesting depth ({depth}) exceeds the maximum allowed "
+    "({limit}, from `StreamReadConstraints.getMaxNestingDepth()`)"
+)
+# Go's net/http (aws-lambda-rie, RAPID) answers a header value with a control character this way.
+RIE_INVALID_HEADER_BODY = b"400 Bad Request: invalid header value"
+
+# X-Ray trace header: ``Root=1-<8 hex>-<24 hex>[;Parent=<16 hex>][;Sampled=0|1|?][;Key=value...]``
+# (https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader).
+TRACE_KEY_ROOT = "Root"
+TRACE_KEY_PARENT = "Parent"
+TRACE_KEY_SAMPLED = "Sampled"
+TRACE_ROOT_PATTERN = r"1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24}"
+TRACE_PARENT_PATTERN = r"[0-9a-fA-F]{16}"
+TRACE_SAMPLED_PATTERN = r"[01?]"
+TRACE_FIELD_PATTERN = r"([A-Za-z][A-Za-z0-9_-]*)=([\x21-\x3a\x3c-\x7e]*)"  # value: no ";"

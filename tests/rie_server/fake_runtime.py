@@ -28,6 +28,21 @@ def call(method: str, path: str, body: bytes = b"", headers: dict[str, str] | No
     return resp.status, dict(resp.getheaders()), data
 
 
+def raw_post(path: str, header_line: bytes, body: bytes) -> bytes:
+    """POST with ``header_line`` sent byte for byte (http.client refuses control characters)."""
+    import socket
+
+    host, _, port = API.rpartition(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        head = f"POST {path} HTTP/1.1\r\nHost: {API}\r\nConnection: close\r\n".encode()
+        length = f"Content-Length: {len(body)}\r\n\r\n".encode()
+        conn.sendall(head + header_line + b"\r\n" + length + body)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
 def say(*parts: object) -> None:
     print(*parts, flush=True)
 
@@ -84,6 +99,17 @@ def main() -> None:
             if arg:
                 hdrs["Lambda-Runtime-Function-Error-Type"] = arg
             post(rid, "error", b'{"errorMessage":"boom","errorType":"ValueError"}', hdrs)
+    elif scenario == "forge_error_type":
+        # an error type with a bare LF (a forged log line), then a clean /error post
+        forged = b"Lambda-Runtime-Function-Error-Type: Runtime.Forged\n"
+        forged += b"lambdarig-rie: WARNING: forged"
+        while True:
+            rid, _, _ = once()
+            answer = raw_post(f"{PREFIX}/invocation/{rid}/error", forged, b"{}")
+            status_line, _, rest = answer.partition(b"\r\n")
+            body = rest.partition(b"\r\n\r\n")[2].decode(errors="replace")
+            say("STATUS", status_line.split()[1].decode(), body)
+            post(rid, "error", b'{"errorMessage":"boom","errorType":"ValueError"}')
     elif scenario == "init_error":
         status, _, reply = call(
             "POST",

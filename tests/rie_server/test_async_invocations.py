@@ -107,3 +107,17 @@ def test_an_exception_from_invoke_propagates_without_retry() -> None:
     with pytest.raises(OSError, match="no environment"):
         asyncio.run(invoke_with_retries(invoke, REQUEST, (0.0, 0.0)))
     assert len(calls) == 1
+
+
+def test_a_runtimes_error_type_is_logged_on_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    forged = "Runtime.X\nlambdarig-rie: WARNING: forged"
+
+    async def invoke(request: InvokeRequest) -> InvokeOutcome:
+        return outcome(OutcomeKind.FUNCTION_ERROR, error_type=forged)
+
+    with caplog.at_level(logging.INFO, logger="lambdarig.rie_server.async_invocations"):
+        asyncio.run(invoke_with_retries(invoke, REQUEST, (0.0,)))
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2
+    assert all("\n" not in message for message in messages)
+    assert "(Runtime.X\\nlambdarig-rie: WARNING: forged); dropped" in messages[1]

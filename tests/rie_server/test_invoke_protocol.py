@@ -23,6 +23,7 @@ from lambdarig.rie_server.invoke_protocol import (
 FUNCTION = FunctionIdentity("my-fn")
 ARN = "arn:aws:lambda:us-east-1:012345678912:function:my-fn"
 TRACE = "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0"
+CALLER_TRACE = "Root=1-5e1b4151-5ac6c58f3375aa3c7c6b3af5;Parent=53995c3f42cd8ad8;Sampled=1"
 PATH = "/2015-03-31/functions/{}/invocations"
 
 
@@ -139,7 +140,7 @@ def test_request_response_call_carries_headers_through() -> None:
             headers={
                 "X-Amz-Client-Context": context,
                 "x-amz-tenant-id": "tenant-1",
-                "X-Amzn-Trace-Id": "Root=1-5e1b4151-5ac6c58f3375aa3c7c6b3af5;Parent=1;Sampled=1",
+                "X-Amzn-Trace-Id": CALLER_TRACE,
                 "X-Amz-Log-Type": "Tail",
             },
         )
@@ -150,7 +151,7 @@ def test_request_response_call_carries_headers_through() -> None:
         tail=True,
         payload=b'{"x": 1}',
         invoked_function_arn=ARN,
-        trace_id="Root=1-5e1b4151-5ac6c58f3375aa3c7c6b3af5;Parent=1;Sampled=1",
+        trace_id=CALLER_TRACE,
         client_context='{"custom":{"a":1}}',
         tenant_id="tenant-1",
     )
@@ -404,3 +405,70 @@ def test_rie_mode_ignores_a_callers_request_id() -> None:
     result = parse(raw(name="function", headers={"X-Amzn-RequestId": "nope"}), CompatMode.RIE)
     assert isinstance(result, InvokeCall)
     assert result.request_id == "req-1"
+
+
+# --- Hostile input: nothing with a control character reaches the runtime -------------------------
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793\x00;Sampled=1"},
+        {"X-Amzn-Trace-Id": CALLER_TRACE + "\nX-Forged: 1"},
+        {"X-Amz-Tenant-Id": "tenant\r1"},
+        {"User-Agent": "agent\x1b[31m"},
+    ],
+)
+def test_a_header_with_a_control_character_is_400_in_both_modes(headers: dict[str, str]) -> None:
+    (name,) = headers
+    answer = error(raw(headers=headers))
+    assert answer.status == 400
+    assert answer.header("x-amzn-ErrorType") == "InvalidRequestContentException"
+    assert json.loads(answer.body) == {
+        "Type": "User",
+        "Message": f"The {name} header must not contain control characters.",
+    }
+    rie = error(raw("function", headers=headers), CompatMode.RIE)
+    assert (rie.status, rie.body) == (400, b"400 Bad Request: invalid header value")
+    assert rie.header("Content-Type") == "text/plain; charset=utf-8"
+
+
+def test_a_client_context_smuggling_a_body_into_next_is_400() -> None:
+    forged = b'{}\r\nContent-Length: 17\r\n\r\n{"forged":"body"}'
+    answer = error(raw(headers={"X-Amz-Client-Context": base64.b64encode(forged).decode()}))
+    assert answer.status == 400
+    assert answer.header("x-amzn-ErrorType") == "InvalidRequestContentException"
+    assert json.loads(answer.body) == {
+        "Type": "User",
+        "Message": "Client context must be a valid Base64-encoded JSON object.",
+    }
+
+
+def test_rie_mode_client_context_reaches_the_runtime_without_line_breaks() -> None:
+    forged = b'{}\r\nContent-Length: 17\r\n\r\n{"forged":"body"}'
+    context = base64.b64encode(forged).decode()
+    got = parse(raw("function", headers={"X-Amz-Client-Context": context}), CompatMode.RIE)
+    assert isinstance(got, InvokeCall)
+    assert got.client_context == '{}  Content-Length: 17    {"forged":"body"}'
+
+
+def test_a_malformed_trace_header_is_replaced_by_a_generated_one() -> None:
+    headers = {"X-Amzn-Trace-Id": "Root=not-a-trace;Parent=1"}
+    assert call(raw(headers=headers)).trace_id == TRACE
+    rie = parse(raw("function", headers=headers), CompatMode.RIE)
+    assert isinstance(rie, InvokeCall) and rie.trace_id is None
+    assert call(raw(headers={"X-Amzn-Trace-Id": CALLER_TRACE})).trace_id == CALLER_TRACE
+
+
+def test_a_body_nested_past_1000_levels_is_400_never_500() -> None:
+    answer = error(raw(body=b"[" * 100_000 + b"]" * 100_000))
+    assert answer.status == 400
+    assert answer.header("x-amzn-ErrorType") == "InvalidRequestContentException"
+    assert json.loads(answer.body)["Message"] == (
+        "Could not parse request body into json: Could not parse payload into json: "
+        "Document nesting depth (1001) exceeds the maximum allowed "
+        "(1000, from `StreamReadConstraints.getMaxNestingDepth()`)"
+    )
+
+
+def test_a_body_nested_1000_levels_is_forwarded_as_sent() -> None:
+    body = b" [" * 1000 + b"] " * 1000
+    assert call(raw(body=body)).payload == body

@@ -161,3 +161,15 @@ def test_unflushed_lines_keep_their_order_and_leave_with_the_next_flush(tmp_path
         writer.write(["END"], "env-1", flush=False)
         writer.flush()
         assert path.read_text() == "START\noutput\nEND\n"
+
+
+def test_a_runtimes_error_type_cannot_add_a_line_or_a_field() -> None:
+    forged = "Runtime.X\tStatus: success\nlambdarig-rie: WARNING: forged"
+    shown = "Runtime.X\\tStatus: success\\nlambdarig-rie: WARNING: forged"
+    init = outcome(OutcomeKind.INIT_ERROR, error_type=forged, init_duration_ms=5.0)
+    assert TEXT.report("r", init, NOW).endswith(f"\tStatus: error\tError Type: {shown}\t")
+    assert TEXT.init_report(init, "init", NOW).endswith(f"\tError Type: {shown}")
+    crash = outcome(OutcomeKind.CRASH, error_type=forged, error_message="boom\x1b[2J")
+    assert TEXT.failure("r", crash) == ["boom\\x1b[2J", shown]
+    record = json.loads(JSON.report("r", init, NOW))["record"]
+    assert record["errorType"] == forged  # JSON escapes it itself

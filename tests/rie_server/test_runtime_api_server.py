@@ -235,3 +235,37 @@ def test_backend_failure_is_rapids_500(caplog: pytest.LogCaptureFixture) -> None
 
     serve(scenario)
     assert "emulator bug" in caplog.text
+
+
+async def raw_exchange(base: str, request: bytes) -> bytes:
+    """Send ``request`` as is (clients refuse control characters in headers); the whole answer."""
+    host, port = base[len("http://") :].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(request)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(65536), timeout=10)
+    writer.close()
+    await writer.wait_closed()
+    return answer
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Lambda-Runtime-Function-Error-Type: Runtime.X\nlambdarig-rie: WARNING: forged",
+        b'Lambda-Runtime-Function-XRay-Error-Cause: {"paths":["\x00"]}',
+    ],
+)
+def test_a_post_with_a_control_character_in_a_header_is_refused_unrecorded(header: bytes) -> None:
+    async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
+        for path in (api.error_path("r1"), api.PATH_INIT_ERROR):
+            answer = await raw_exchange(
+                base,
+                b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n"
+                b"Connection: close\r\nContent-Length: 2\r\n\r\n{}",
+            )
+            assert answer.startswith(b"HTTP/1.1 400 ")
+            assert answer.endswith(b"\r\n\r\n400 Bad Request: invalid header value")
+
+    backend = serve(scenario)
+    assert (backend.posts, backend.init_errors) == ([], [])

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from lambdarig.rie_server.environment import InvokeOutcome, InvokeRequest, OutcomeKind
+from lambdarig.rie_server.untrusted import printable
 
 # Seconds to wait before each retry, as the service does: ~1 min, then ~2 more minutes.
 DEFAULT_RETRY_DELAYS_S: tuple[float, ...] = (60.0, 120.0)
@@ -56,7 +57,7 @@ async def invoke_with_retries(
             "Event invocation %s failed (attempt %d, %s); retrying in %g s",
             request.request_id,
             attempts,
-            outcome.error_type or outcome.kind.value,
+            printable(outcome.error_type or outcome.kind.value),
             delay,
         )
         await sleep(delay)
@@ -67,6 +68,6 @@ async def invoke_with_retries(
             "Event invocation %s failed after %d attempt(s) (%s); dropped",
             request.request_id,
             attempts,
-            outcome.error_type or outcome.kind.value,
+            printable(outcome.error_type or outcome.kind.value),
         )
     return outcome

@@ -26,6 +26,7 @@ from typing import TextIO
 from lambdarig.rie_server.config import LOG_LEVELS, EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator
 from lambdarig.rie_server.errors import ConfigError, EmulatorError
+from lambdarig.rie_server.untrusted import printable
 
 PROG = "lambdarig-rie"
 READY_LINE = PROG + ": listening on {url}"
@@ -89,11 +90,19 @@ def configure_logging(level: str, stream: TextIO) -> None:
     """Send ``lambdarig.rie_server``'s diagnostics at ``level`` (a ``LOG_LEVELS`` name) and above
     to ``stream``, one ``lambdarig-rie: LEVEL: message`` line each (replacing earlier handlers)."""
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter(PROG + ": %(levelname)s: %(message)s"))
+    handler.setFormatter(_OneLineFormatter(PROG + ": %(levelname)s: %(message)s"))
     logger = logging.getLogger("lambdarig.rie_server")
     logger.handlers[:] = [handler]
     logger.setLevel(LOG_LEVELS[level])
     logger.propagate = False
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Messages are ``untrusted.printable``: a value from a request cannot forge a line."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = printable(record.message)
+        return super().formatMessage(record)
 
 
 def _log_configuration(config: EmulatorConfig) -> None:

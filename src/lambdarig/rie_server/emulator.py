@@ -38,6 +38,7 @@ from lambdarig.rie_server.layers import layer_environment, prepare_opt
 from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.pool import EnvironmentFactory, EnvironmentPool, PooledEnvironment
 from lambdarig.rie_server.scratch import make_scratch, sweep_stale
+from lambdarig.rie_server.untrusted import printable
 from lambdarig.rie_server.watch import CodeWatcher, change_notice, reinitialise, warm_plan
 
 if TYPE_CHECKING:
@@ -367,5 +368,5 @@ class Emulator:
     def _background_done(self, task: asyncio.Future[InvokeOutcome]) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            line = f"lambdarig-rie: Event invocation failed: {task.exception()}"
+            line = f"lambdarig-rie: Event invocation failed: {printable(str(task.exception()))}"
             self._logs.output("emulator", line)

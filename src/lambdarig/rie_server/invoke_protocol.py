@@ -20,7 +20,6 @@ response too large    200 + Unhandled + ``Function.ResponseSize…``  502, error
 from __future__ import annotations
 
 import base64
-import binascii
 import enum
 import json
 import re
@@ -31,6 +30,8 @@ from lambdarig import invoke_api as api
 from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.function_names import FunctionIdentity as FunctionIdentity
 from lambdarig.rie_server.function_names import resolve_function
+from lambdarig.rie_server.invoke_input import client_context, load_json, trace_header
+from lambdarig.rie_server.untrusted import control_characters_in
 from lambdarig.runtime_api import (
     CONTENT_TYPE_JSON,
     FUNCTION_RESPONSE_SIZE_TOO_LARGE,
@@ -106,8 +107,13 @@ def parse_invoke(
     """Validate ``raw``; return the call to run, or the answer to send without running anything.
 
     ``request_id`` is the generated id; the service uses a caller's ``X-Amzn-RequestId`` instead
-    when it is a UUID (``InvokeCall.request_id``), and answers 400 when it is not.
+    when it is a UUID (``InvokeCall.request_id``), and answers 400 when it is not. What may reach
+    the runtime from the headers and the body is checked by ``invoke_input``: nothing with a
+    control character gets past this function.
     """
+    bad_header = control_characters_in(raw.headers.items())
+    if bad_header is not None:
+        return _control_characters(bad_header, mode, request_id)
     headers = {key.lower(): value for key, value in raw.headers.items()}
     if mode is CompatMode.RIE:
         return _parse_rie(raw, headers, function, request_id)
@@ -128,7 +134,7 @@ def parse_invoke(
     invalid = _check_json(payload, request_id)
     if invalid is not None:
         return invalid
-    context = _client_context(headers.get(api.HEADER_CLIENT_CONTEXT.lower()))
+    context = client_context(headers.get(api.HEADER_CLIENT_CONTEXT.lower()), service=True)
     if context is None:
         return _invalid_content(api.MESSAGE_BAD_CLIENT_CONTEXT, request_id)
     tenant_id = headers.get(api.HEADER_TENANT_ID.lower())
@@ -142,7 +148,7 @@ def parse_invoke(
         tail=headers.get(api.HEADER_LOG_TYPE.lower()) == api.LOG_TYPE_TAIL,
         payload=payload,
         invoked_function_arn=arn_or_error,
-        trace_id=headers.get(api.HEADER_TRACE_ID.lower()) or generated_trace_id,
+        trace_id=trace_header(headers.get(api.HEADER_TRACE_ID.lower())) or generated_trace_id,
         client_context=context or None,
         tenant_id=tenant_id,
     )
@@ -166,7 +172,7 @@ def _parse_rie(
         return HttpResponse(
             404, (("Content-Type", api.RIE_TEXT_CONTENT_TYPE),), api.RIE_NOT_FOUND_BODY
         )
-    context = _client_context(headers.get(api.HEADER_CLIENT_CONTEXT.lower()))
+    context = client_context(headers.get(api.HEADER_CLIENT_CONTEXT.lower()), service=False)
     if context is None:
         return HttpResponse(500, ())
     return InvokeCall(
@@ -175,7 +181,7 @@ def _parse_rie(
         tail=False,
         payload=raw.body[:MAX_PAYLOAD_SIZE],
         invoked_function_arn=function.arn,
-        trace_id=headers.get(api.HEADER_TRACE_ID.lower()),
+        trace_id=trace_header(headers.get(api.HEADER_TRACE_ID.lower())),
         client_context=context or None,
         tenant_id=headers.get(api.HEADER_TENANT_ID.lower()),
     )
@@ -223,20 +229,20 @@ def request_too_large(limit: int, request_id: str) -> HttpResponse:
 
 def _check_json(payload: bytes, request_id: str) -> HttpResponse | None:
     try:
-        json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
+        load_json(payload)
+    except ValueError as exc:  # UnicodeDecodeError included
         return _invalid_content(api.MESSAGE_INVALID_JSON.format(detail=exc), request_id)
     return None
 
 
-def _client_context(header: str | None) -> str | None:
-    """The decoded client context; ``""`` when absent, ``None`` when not base64 of UTF-8 text."""
-    if not header:
-        return ""
-    try:
-        return base64.b64decode(header, validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
+def _control_characters(name: str, mode: CompatMode, request_id: str) -> HttpResponse:
+    """400 for a header with a control character: Go's bare answer in RIE mode (its HTTP server
+    refuses such a request before aws-lambda-rie sees it), ``InvalidRequestContentException``
+    otherwise."""
+    if mode is CompatMode.RIE:
+        text = (("Content-Type", api.RIE_TEXT_CONTENT_TYPE),)
+        return HttpResponse(400, text, api.RIE_INVALID_HEADER_BODY)
+    return _invalid_content(api.MESSAGE_CONTROL_CHARACTERS.format(name=name), request_id)
 
 
 def _invalid_content(message: str, request_id: str) -> HttpResponse:

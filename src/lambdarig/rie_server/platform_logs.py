@@ -11,7 +11,9 @@ Text format (digest §5.1; fields TAB-separated, a single space before ``Version
 
 With ``AWS_LAMBDA_LOG_FORMAT=JSON`` the platform lines are Telemetry-API-shaped JSON objects
 (``platform.start`` / ``platform.report`` / ``platform.initReport``, digest §5.2). Formatting is
-pure: callers pass the wall-clock time in.
+pure: callers pass the wall-clock time in. An error type (a runtime's
+``Lambda-Runtime-Function-Error-Type``) is printed through ``untrusted.printable`` in text lines
+(JSON escapes it itself), so it cannot add a line or a field.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
+from lambdarig.rie_server.untrusted import printable
 from lambdarig.runtime_api import RUNTIME_EXIT_ERROR, RUNTIME_OUT_OF_MEMORY
 
 _COLOURS = ("36", "33", "35", "32", "34", "91", "96", "93", "95", "92")
@@ -62,9 +65,10 @@ class PlatformLogFormatter:
         if self.log_format is LogFormat.JSON:
             return []
         if outcome.kind is OutcomeKind.CRASH and outcome.error_message:
-            return [outcome.error_message, outcome.error_type or RUNTIME_EXIT_ERROR]
+            error_type = outcome.error_type or RUNTIME_EXIT_ERROR
+            return [printable(outcome.error_message), printable(error_type)]
         if outcome.kind is OutcomeKind.TIMEOUT and outcome.error_message:
-            return [outcome.error_message]
+            return [printable(outcome.error_message)]
         return []
 
     def report(self, request_id: str, outcome: InvokeOutcome, now: datetime.datetime) -> str:
@@ -83,7 +87,7 @@ class PlatformLogFormatter:
         if status != "success":
             fields.append(f"Status: {status}")
         if error_type is not None:
-            fields.append(f"Error Type: {error_type}")
+            fields.append(f"Error Type: {printable(error_type)}")
         return "\t".join(fields) + "\t"
 
     def _report_record(self, request_id: str, outcome: InvokeOutcome) -> dict[str, Any]:
@@ -114,7 +118,7 @@ class PlatformLogFormatter:
         fields = [f"INIT_REPORT Init Duration: {duration:.2f} ms", f"Phase: {phase}"]
         fields.append(f"Status: {status}")
         if status == "error" and outcome.error_type:
-            fields.append(f"Error Type: {outcome.error_type}")
+            fields.append(f"Error Type: {printable(outcome.error_type)}")
         return "\t".join(fields)
 
 

@@ -1,8 +1,9 @@
 """The server for one environment's Runtime API: HTTP <-> ``protocol`` values, nothing more.
 
 Lambda decisions (is this post allowed, which invocation does it finish) belong to the
-``RuntimeApiBackend`` given to the server; this module only routes requests with
-``protocol.route``, checks body sizes and renders ``protocol.Reply`` values. HTTP itself is
+``RuntimeApiBackend`` given to the server; this module only refuses headers with control
+characters (``protocol.check_headers``), routes requests with ``protocol.route``, checks body
+sizes and renders ``protocol.Reply`` values. HTTP itself is
 ``http11`` (bodies bounded to ``MAX_PAYLOAD_SIZE + 1`` kept bytes). Posts are answered without a
 task; a long-poll ``/next`` is a ``Deferred`` the backend resolves from the invoke that submits an
 event (no task, never a thread), and if the runtime hangs up while polling the poll is withdrawn.
@@ -20,6 +21,7 @@ from lambdarig.rie_server import protocol
 from lambdarig.rie_server.errors import InvalidTransition
 from lambdarig.rie_server.http11 import Deferred, HttpReply, HttpRequest, HttpServer
 from lambdarig.rie_server.protocol import Reply, Route
+from lambdarig.rie_server.untrusted import printable
 
 _log = logging.getLogger(__name__)
 
@@ -86,6 +88,9 @@ class RuntimeApiServer:
     def _handle(self, request: HttpRequest) -> HttpReply | Deferred | Awaitable[HttpReply]:
         """Posts are answered at once; ``/next`` is answered when the backend delivers."""
         try:
+            refused = protocol.check_headers(request.headers)
+            if refused is not None:
+                return _render(refused)
             match = protocol.route(request.method, request.path)
             if match.route is Route.NEXT:
                 return self._next()
@@ -99,7 +104,8 @@ class RuntimeApiServer:
         except Exception:
             # An emulator bug must reach the runtime as RAPID's 500 (it should exit), not as a
             # bare HTTP error page; the traceback goes to the emulator's log.
-            _log.exception("Runtime API handler failed for %s %s", request.method, request.path)
+            path = printable(request.path)
+            _log.exception("Runtime API handler failed for %s %s", printable(request.method), path)
             return _render(protocol.internal_error())
 
     def _next(self) -> HttpReply | Deferred:
