@@ -1,9 +1,11 @@
 """``lambdarig-rie`` / ``python -m lambdarig.rie_server``: aws-lambda-rie's command line.
 
-Exit status: 0 after SIGINT/SIGTERM (every environment stopped), 2 for a bad flag, value or command
-(one line on stderr, before anything starts), 1 when the emulator cannot start (address in use, a
-runtime that cannot be spawned). Once ready it prints ``lambdarig-rie: listening on
-http://HOST:PORT`` on stderr (tools parse that line).
+Exit status: 0 after SIGINT/SIGTERM (every environment stopped); 2 for a user mistake, as one line
+on stderr: a bad flag, value or command (before anything starts), an address in use or not local
+(the line names the flag that changes it), an ``--image`` that is not in the engine, no docker SDK
+or no reachable engine for ``--image``, a runtime that cannot be spawned; 1 when the emulator fails
+to start for another reason. Once ready it prints ``lambdarig-rie: listening on http://HOST:PORT``
+on stderr (tools parse that line).
 
 ``--log-level`` (or ``$LOG_LEVEL``) sets the verbosity of the emulator's own diagnostics on stderr,
 ``lambdarig-rie: LEVEL: message``: ``debug`` adds the resolved configuration, ``info`` (default)
@@ -24,10 +26,12 @@ from typing import TextIO
 
 from lambdarig.rie_server.config import LOG_LEVELS, EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator
-from lambdarig.rie_server.errors import ConfigError, EmulatorError
+from lambdarig.rie_server.errors import ConfigError, EmulatorError, ListenError, ProcessStartError
 
 PROG = "lambdarig-rie"
 READY_LINE = PROG + ": listening on {url}"
+INVOKE_ADDRESS_FLAG = "--runtime-interface-emulator-address HOST:PORT"
+RUNTIME_API_ADDRESS_FLAG = "--runtime-api-address HOST:PORT"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,8 +44,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(run(config))
 
 
-async def run(config: EmulatorConfig, status: TextIO | None = None) -> int:
-    """Serve ``config`` until SIGINT or SIGTERM; returns the exit status."""
+async def run(
+    config: EmulatorConfig,
+    status: TextIO | None = None,
+    *,
+    prog: str = PROG,
+    invoke_address_flag: str = INVOKE_ADDRESS_FLAG,
+) -> int:
+    """Serve ``config`` until SIGINT or SIGTERM; returns the exit status. A failure to start is
+    one line on ``status`` prefixed by ``prog`` (see ``start_failure``)."""
     status = status if status is not None else sys.stderr
     configure_logging(config.log_level, status)
     stop = asyncio.Event()
@@ -53,8 +64,9 @@ async def run(config: EmulatorConfig, status: TextIO | None = None) -> int:
         try:
             await emulator.start()
         except (OSError, EmulatorError) as exc:
-            print(f"{PROG}: error: could not start: {exc}", file=status, flush=True)
-            return 1
+            message, exit_status = start_failure(exc, invoke_address_flag)
+            print(f"{prog}: error: {message}", file=status, flush=True)
+            return exit_status
         _log_configuration(config)
         print(READY_LINE.format(url=emulator.invoke_url), file=status, flush=True)
         await stop.wait()
@@ -63,6 +75,20 @@ async def run(config: EmulatorConfig, status: TextIO | None = None) -> int:
         await emulator.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+def start_failure(exc: OSError | EmulatorError, invoke_address_flag: str) -> tuple[str, int]:
+    """The one-line message and exit status for ``Emulator.start`` raising ``exc``: 2 for what the
+    user can fix (an address, the image, Docker, the runtime command), 1 otherwise.
+    ``invoke_address_flag`` is the flag that moves the Invoke API (``lambdarig serve``: ``--port``).
+    """
+    if isinstance(exc, ListenError):
+        flag = invoke_address_flag if exc.api == "invoke" else RUNTIME_API_ADDRESS_FLAG
+        what = "Invoke API" if exc.api == "invoke" else "Runtime API"
+        return f"{exc} (the {what} address; choose another with {flag})", 2
+    if isinstance(exc, (ProcessStartError, ConfigError)):
+        return str(exc), 2
+    return f"could not start: {exc}", 1
 
 
 def configure_logging(level: str, stream: TextIO) -> None:
