@@ -56,7 +56,7 @@ class Environment:
     """One execution environment. All methods must run on one event loop.
 
     Failures of the function or runtime never raise: they come back as ``InvokeOutcome``. Raises
-    ``EnvironmentBusy`` (all slots in flight) and ``EnvironmentStopped`` (after ``stop()``); an
+    ``EnvironmentBusy`` (all slots in flight) and ``EnvironmentStopped`` (after ``stop()``); a
     ``ListenError`` (an ``OSError``) from ``start()`` means the Runtime API address could not be
     bound.
     """
