@@ -216,3 +216,15 @@ def test_the_first_environment_listens_on_runtime_api_address(tmp_path: Path) ->
         url = f"{running.url}/2015-03-31/functions/function/invocations"
         seen = httpx.post(url, json={"action": "context"}, timeout=30).json()
     assert seen["env"]["AWS_LAMBDA_RUNTIME_API"] == f"127.0.0.1:{port}"
+
+
+def test_aws_lambda_rie_is_a_console_script_alias() -> None:
+    """Scripts and entrypoints written for AWS's emulator run ours under its name."""
+    from importlib.metadata import distribution
+
+    scripts = {ep.name: ep.value for ep in distribution("lambdarig").entry_points}
+    assert scripts["aws-lambda-rie"] == scripts["lambdarig-rie"] == "lambdarig.rie_server.cli:main"
+    script = Path(sys.executable).parent / "aws-lambda-rie"
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert "--runtime-interface-emulator-address" in done.stdout
