@@ -55,7 +55,8 @@ def register(subparsers: Any) -> None:
     add(
         "--runtime",
         metavar="CMD",
-        help="runtime command; HANDLER is appended (default: python -m lambdarig.runtime_client)",
+        help="runtime command; HANDLER is appended (default: python -m lambdarig.runtime_client); "
+        "for PYTHON -m MODULE, serve checks at start that PYTHON has MODULE",
     )
     parser.set_defaults(func=run)
 
