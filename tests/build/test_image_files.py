@@ -88,3 +88,28 @@ def test_entrypoint_wants_the_handler_as_its_only_argument(tmp_path: Path) -> No
         "lambda-entrypoint.sh: expected the handler as the only argument (the image's CMD, e.g. "
         "app.handler), got 0 arguments\n"
     )
+
+
+def test_aws_lambda_rie_in_images_is_our_emulator_with_the_same_arguments(tmp_path: Path) -> None:
+    """Entrypoints written for AWS's emulator (``aws-lambda-rie python -m awslambdaric H``) run
+    lambdarig's; the Dockerfiles install it at /usr/local/bin/aws-lambda-rie."""
+    python = tmp_path / "python3"
+    python.write_text(f"#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+    python.chmod(0o755)
+    done = subprocess.run(
+        ["/bin/sh", str(IMAGE_FILES / "aws-lambda-rie"), "--log-level", "debug",
+         "/usr/bin/python3", "-m", "awslambdaric", "app.handler"],
+        env={"PATH": os.environ["PATH"], "LAMBDARIG_PYTHON": str(python)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [
+        "-m", "lambdarig.rie_server", "--log-level", "debug",
+        "/usr/bin/python3", "-m", "awslambdaric", "app.handler",
+    ]  # fmt: skip
+    assert os.access(IMAGE_FILES / "aws-lambda-rie", os.X_OK)
+    for variant in VARIANTS:
+        dockerfile = (IMAGE_FILES / f"{variant}.Dockerfile").read_text()
+        assert (
+            "cp /build/lambdarig/build/image_files/aws-lambda-rie /out/usr/local/bin/aws-lambda-rie"
+        ) in dockerfile

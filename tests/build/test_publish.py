@@ -84,3 +84,30 @@ def test_a_zip_over_the_direct_upload_limit_is_refused_before_any_call(tmp_path:
         "layer big.zip is 52,428,801 bytes; a direct upload accepts at most 52,428,800 bytes "
         "(upload it to S3 and publish from there)"
     )
+
+
+def test_cli_publish_without_a_region_is_one_line(tmp_path: Path) -> None:
+    """No --region, no $AWS_*REGION, no ~/.aws/config: one line, exit 2, not a botocore
+    traceback."""
+    import os
+    import subprocess
+    import sys
+
+    build_runtime_layer(tmp_path / "runtime.zip")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        HOME=str(tmp_path),
+        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "lambdarig.cli", "layer", "publish", str(tmp_path / "runtime.zip"),
+         "--name", "x"],
+        capture_output=True, text=True, env=env, check=False, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == (
+        "lambdarig: error: expected an AWS region (--region, $AWS_REGION or $AWS_DEFAULT_REGION, "
+        "or region in ~/.aws/config), none is configured\n"
+    )

@@ -12,7 +12,12 @@ import httpx
 import pytest
 
 from lambdarig.cli import CommandError, build_parser
-from lambdarig.cli.serve import emulator_argv, function_environ, runtime_command
+from lambdarig.cli.serve import (
+    check_runtime_module,
+    emulator_argv,
+    function_environ,
+    runtime_command,
+)
 from tests import peers
 from tests.rie_server.emulator_process import HELLO, ROOT, emulator
 
@@ -145,3 +150,62 @@ def test_serve_with_another_runtime(tmp_path: Path) -> None:
     assert response.status_code == 200
     assert response.json()["message"] == "Hello, ric!"
     assert [b"-m", b"awslambdaric", b"app.handler"] in [command[1:4] for command in commands]
+
+
+# A python that cannot import docker, as on a machine without lambdarig[docker].
+WITHOUT_DOCKER = (
+    sys.executable,
+    "-c",
+    "import sys; sys.modules['docker'] = None; from lambdarig.cli import main; sys.exit(main())",
+)
+
+
+def test_image_without_the_docker_sdk_is_a_one_line_error() -> None:
+    done = subprocess.run(
+        [*WITHOUT_DOCKER, "serve", "app.handler", "--code", str(HELLO), "--image", "fn:latest",
+         "--port", "0"],
+        capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == (
+        "lambdarig: error: expected the docker SDK to run containers of 'fn:latest' "
+        "(pip install 'lambdarig[docker]'), it is not installed\n"
+    )
+
+
+def test_a_port_in_use_names_the_port_and_the_flag(tmp_path: Path) -> None:
+    with emulator(["app.handler", "--code", str(HELLO), "--port", "0"], tmp_path, entry=SERVE) as (
+        running
+    ):
+        port = running.url.rsplit(":", 1)[1]
+        done = run_serve("app.handler", "--code", str(HELLO), "--port", port)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        f"lambdarig: error: expected to listen on 127.0.0.1:{port}, got: address already in use "
+        "(the Invoke API address; choose another with --port)"
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_a_runtime_module_the_python_lacks_is_said_at_start() -> None:
+    done = run_serve(
+        "app.handler", "--code", str(HELLO), "--port", "0",
+        "--runtime", f"{sys.executable} -m no_such_runtime_module",
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"lambdarig: error: expected {sys.executable} to have the module no_such_runtime_module "
+        "(--runtime runs it with -m), it has not: install it into that python, or name a python "
+        "that has it\n"
+    )
+
+
+def test_the_runtime_module_is_looked_up_with_the_code_on_the_path(tmp_path: Path) -> None:
+    """A runtime module in --code itself is found (the probe runs with the function's
+    PYTHONPATH), and a command that is not ``PYTHON -m MODULE`` is not probed."""
+    (tmp_path / "my_runtime.py").write_text("")
+    env = function_environ({"PATH": os.environ["PATH"]}, tmp_path, [])
+    check_runtime_module([sys.executable, "-m", "my_runtime", "app.handler"], env, tmp_path)
+    check_runtime_module(["./bootstrap", "-m", "x"], env, tmp_path)  # cannot run: left alone
+    with pytest.raises(CommandError, match="to have the module other_runtime "):
+        check_runtime_module([sys.executable, "-m", "other_runtime", "app.handler"], env, tmp_path)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from lambdarig.conformance import CASES, CaseResult, KitReport, run_kit, select_cases
+from lambdarig.conformance.kit import init_failure_output
 from lambdarig.testing import HarnessConfigError, HarnessSettings
 from tests.conformance_kit.conftest import (
     AWS_RIE_DEVIATIONS,
@@ -91,3 +94,36 @@ def test_table_shows_each_difference() -> None:
         "2 behaviours: 1 passed, 1 failed",
     ]
     assert not report.passed and report.failed == ["trace-id"]
+
+
+def test_a_runtime_crashing_at_import_shows_its_output_once_at_the_top(
+    our_emulator: HarnessSettings,
+) -> None:
+    crashing = [sys.executable, "-c", "import sys; print('starting'); import no_such_module_x"]
+    report = run_kit(crashing, ["echo", "logs"], settings=our_emulator)
+    assert report.failed == ["echo", "logs"]
+    assert report.runtime_output[0] == "starting"
+    assert report.runtime_output[-1] == "ModuleNotFoundError: No module named 'no_such_module_x'"
+    lines = report.table().splitlines()
+    assert lines[0] == "the runtime failed to initialise; its last output lines were:"
+    assert lines[1:2] == ["    starting"]
+    assert sum("No module named 'no_such_module_x'" in line for line in lines) == 1
+
+
+def test_init_failure_output_reads_text_and_json_platform_lines() -> None:
+    text = ["START RequestId: 1 Version: $LATEST", "boom", "INIT_REPORT Init Duration: 1.00 ms"
+            "\tPhase: init\tStatus: error\tError Type: Runtime.ExitError", "later"]  # fmt: skip
+    assert init_failure_output(text) == ["boom"]
+    json_lines = [
+        '{"time":"2026-01-01T00:00:00.000Z","type":"platform.start","record":{}}',
+        '{"timestamp":"x","message":"a runtime JSON log line"}',
+        '{"time":"2026-01-01T00:00:00.000Z","type":"platform.initReport",'
+        '"record":{"phase":"init","status":"error"}}',
+    ]
+    assert init_failure_output(json_lines) == [json_lines[1]]
+    assert init_failure_output(["fine", "REPORT RequestId: 1\tDuration: 1.00 ms"]) == []
+    assert init_failure_output([str(n) for n in range(30)] + [text[2]], keep=3) == [
+        "27",
+        "28",
+        "29",
+    ]

@@ -70,8 +70,8 @@ def wheel_cache() -> Path:
 
 @contextlib.contextmanager
 def built_image(client: Any, tag: str, code: Path = FUNCTION, **kwargs: Any) -> Iterator[Any]:
-    """Build ``tag`` from ``code`` (sharing this process's wheel cache); remove it (and its build
-    cache stage) after."""
+    """Build ``tag`` from ``code`` (sharing this process's wheel cache); remove it after. The build
+    removes its own stage images: nothing else on the engine is touched."""
     from lambdarig.build.images import build_image
 
     kwargs.setdefault("wheel_cache", wheel_cache())
@@ -80,7 +80,6 @@ def built_image(client: Any, tag: str, code: Path = FUNCTION, **kwargs: Any) -> 
         yield built
     finally:
         client.images.remove(built.tag, force=True)
-        client.images.prune(filters={"dangling": True})
 
 
 @pytest.fixture(scope="session")

@@ -29,9 +29,7 @@ def empty_base(docker_client: Any) -> Iterator[str]:
     try:
         yield tag
     finally:
-        # A failed RUN step leaves its layer-less stage behind; the base goes with it.
         docker_client.images.remove(tag, force=True)
-        docker_client.images.prune(filters={"dangling": True})
 
 
 def test_a_base_without_python_is_named(docker_client: Any, empty_base: str) -> None:
@@ -52,9 +50,25 @@ def test_a_failing_build_reports_the_engine_message(docker_client: Any, empty_ba
             progress=lambda _line: None,
         )
     assert str(failed.value).startswith(f"expected the image {tag} to build, the engine said: ")
+    # The images of the steps that ran before the failing one went with the failed build.
+    base_id = docker_client.images.get(empty_base).id
+    children = [
+        image.id
+        for image in docker_client.images.list(all=True)
+        if image.attrs.get("Parent") == base_id
+    ]
+    assert children == []
 
 
 def test_a_missing_base_that_cannot_be_pulled_is_named(docker_client: Any) -> None:
     missing = session_tag("never-built:latest")
-    with pytest.raises(ImageBuildError, match=f"expected the base image {missing} in the local "):
+    with pytest.raises(
+        ImageBuildError, match=f"expected the base image {missing} in the local "
+    ) as (failed):
         ensure_image(missing, docker_client)
+    message = str(failed.value)
+    assert "\n" not in message
+    assert message.endswith(  # the offline route, in the same line
+        "; to build without a registry, make a base with images/base/build-base.sh bookworm "
+        "(from lambdarig's repository) and pass --base lambdarig-base:bookworm"
+    )

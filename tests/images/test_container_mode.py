@@ -128,3 +128,24 @@ def test_sweep_removes_containers_of_dead_emulators(
     )
     assert orphan.id in sweep(docker_client)
     assert docker_client.containers.list(all=True, filters={"label": LABEL}) == []
+
+
+def test_a_missing_image_is_a_one_line_error_with_exit_2(docker_client: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    missing = f"lambdarig-test/missing-{os.getpid()}:none"
+    for entry, prog in (
+        ([sys.executable, "-m", "lambdarig.rie_server"], "lambdarig-rie"),
+        ([sys.executable, "-m", "lambdarig.cli", "serve", "--port", "0"], "lambdarig"),
+    ):
+        done = subprocess.run(
+            [*entry, "--image", missing, "app.handler"],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == (
+            f"{prog}: error: expected the image '{missing}' in the local engine, it has none "
+            "(build it with lambdarig image build, or docker pull it)\n"
+        )

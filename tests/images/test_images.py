@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -141,3 +142,56 @@ def test_wheels_follow_the_base_image_architecture(docker_client: Any) -> None:
     base = require_base(docker_client, "bookworm")
     engine = {"x86_64": "x86_64", "aarch64": "arm64"}[docker_client.info()["Architecture"]]
     assert lambda_arch_of(base, docker_client) == engine
+
+
+def test_a_build_leaves_nothing_dangling_and_touches_no_other_image(docker_client: Any) -> None:
+    """The build stage's images carry the build's label and go when the build ends; so does the
+    image a rebuild untags. An untagged image lambdarig did not build stays."""
+    import io
+    import tarfile
+
+    import docker
+
+    from lambdarig.build.images import BUILD_LABEL, build_image
+
+    base = require_base(docker_client, "bookworm")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        archive.addfile(tarfile.TarInfo("not-ours"), io.BytesIO(b""))
+    foreign = docker_client.api.import_image_from_data(buffer.getvalue())  # untagged: dangling
+    foreign_id = json.loads(foreign.strip().splitlines()[-1])["status"]
+    tag = session_tag("fn:rebuilt")
+
+    def build(handler: str) -> Any:
+        built = build_image(FUNCTION, tag, base_image=base, handler=handler, client=docker_client,
+                            wheel_cache=wheel_cache(), progress=lambda _line: None)  # fmt: skip
+        labelled = docker_client.images.list(filters={"label": f"{BUILD_LABEL}={built.build_id}"})
+        assert [image.id for image in labelled] == [built.image_id]  # no stage image left
+        return built
+
+    try:
+        first = build("app.handler")
+        second = build("app.other")
+        assert second.image_id != first.image_id
+        with pytest.raises(docker.errors.ImageNotFound):
+            docker_client.images.get(first.image_id)  # untagged by the rebuild: removed
+        assert docker_client.images.get(foreign_id).id == foreign_id
+    finally:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(tag, force=True)
+        docker_client.images.remove(foreign_id, force=True)
+
+
+def test_an_entrypoint_written_for_aws_lambda_rie_runs_unchanged(
+    docker_client: Any, bookworm_image: Any
+) -> None:
+    """AWS's documented form, ENTRYPOINT ["/usr/local/bin/aws-lambda-rie", PYTHON, "-m", CLIENT],
+    with lambdarig's runtime client: /usr/local/bin/aws-lambda-rie is our emulator."""
+    entrypoint = ["/usr/local/bin/aws-lambda-rie", "python3", "-m", "lambdarig.runtime_client"]
+    # (a new entrypoint drops the image's CMD, as `docker run --entrypoint` does: name the handler)
+    with running(
+        docker_client, bookworm_image.tag, entrypoint=entrypoint, command=["app.handler"]
+    ) as url:
+        answer = httpx.post(url + INVOKE_PATH, content=b'{"via": "aws-lambda-rie"}', timeout=30)
+    assert answer.status_code == 200
+    assert answer.json()["event"] == {"via": "aws-lambda-rie"}

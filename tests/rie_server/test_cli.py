@@ -119,7 +119,7 @@ def test_serves_then_exits_0_on_signal_leaving_nothing_behind(
     assert "REPORT RequestId: " in printed
 
 
-def test_address_in_use_is_exit_1(tmp_path: Path) -> None:
+def test_an_address_in_use_is_one_line_naming_the_flag_with_exit_2(tmp_path: Path) -> None:
     with emulator([*LOCAL, *HELLO_RUNTIME], tmp_path) as running:
         port = running.url.rsplit(":", 1)[1]
         done = run_cli(
@@ -130,8 +130,41 @@ def test_address_in_use_is_exit_1(tmp_path: Path) -> None:
             "--lazy-init",
             *HELLO_RUNTIME,
         )
-    assert done.returncode == 1
-    assert done.stderr.startswith("lambdarig-rie: error: could not start: ")
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"lambdarig-rie: error: expected to listen on 127.0.0.1:{port}, got: address already in "
+        "use (the Invoke API address; choose another with --runtime-interface-emulator-address "
+        "HOST:PORT)\n"
+    )
+
+
+def test_a_runtime_api_address_in_use_names_its_flag(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli(*LOCAL[:2], "--runtime-api-address", f"127.0.0.1:{port}", *HELLO_RUNTIME)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"lambdarig-rie: error: expected to listen on 127.0.0.1:{port}, got: address already in "
+        "use (the Runtime API address; choose another with --runtime-api-address HOST:PORT)\n"
+    )
+
+
+def test_image_without_the_docker_sdk_is_a_one_line_error() -> None:
+    hide_docker = (
+        "import sys; sys.modules['docker'] = None; "
+        "from lambdarig.rie_server.cli import main; sys.exit(main())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hide_docker, *LOCAL, "--image", "fn:latest", "app.handler"],
+        capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == (
+        "lambdarig-rie: error: expected the docker SDK to run containers of 'fn:latest' "
+        "(pip install 'lambdarig[docker]'), it is not installed\n"
+    )
 
 
 def test_runtime_dies_with_the_emulator_even_on_sigkill(tmp_path: Path) -> None:
@@ -183,3 +216,15 @@ def test_the_first_environment_listens_on_runtime_api_address(tmp_path: Path) ->
         url = f"{running.url}/2015-03-31/functions/function/invocations"
         seen = httpx.post(url, json={"action": "context"}, timeout=30).json()
     assert seen["env"]["AWS_LAMBDA_RUNTIME_API"] == f"127.0.0.1:{port}"
+
+
+def test_aws_lambda_rie_is_a_console_script_alias() -> None:
+    """Scripts and entrypoints written for AWS's emulator run ours under its name."""
+    from importlib.metadata import distribution
+
+    scripts = {ep.name: ep.value for ep in distribution("lambdarig").entry_points}
+    assert scripts["aws-lambda-rie"] == scripts["lambdarig-rie"] == "lambdarig.rie_server.cli:main"
+    script = Path(sys.executable).parent / "aws-lambda-rie"
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert "--runtime-interface-emulator-address" in done.stdout

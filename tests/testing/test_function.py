@@ -168,6 +168,21 @@ def test_image_mode_passes_the_handler_as_the_container_command() -> None:
     assert argv[-5:] == ["--image", "fn:latest", "--compat", "service", "app.other"]
 
 
+def test_image_without_the_docker_sdk_is_a_missing_dependency(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Said before any emulator starts, not buried in EmulatorStartError."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "docker", None)
+    function = LambdaFunction(FunctionSpec.build("app.handler", image="fn:latest"))
+    with pytest.raises(
+        MissingDependency, match=r"image='fn:latest' \(pip install 'lambdarig\[dock"
+    ):
+        function.start()
+    function.registry.check()  # nothing was started
+
+
 @pytest.mark.docker
 @pytest.mark.slow
 def test_image_handler_overrides_the_images_cmd(docker_client: Any) -> None:

@@ -153,3 +153,42 @@ def test_readme_shows_the_example_that_ci_runs() -> None:
         (README_EXAMPLE / "src" / "app.py").read_text(),
         (README_EXAMPLE / "tests" / "test_app.py").read_text(),
     ]
+
+
+def _python_outside(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A python path outside the pytester project, in a directory with no pytest configuration
+    above it (as a venv in ~/.cache is)."""
+    bin_dir = tmp_path_factory.mktemp("venv") / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(sys.executable)
+    return str(bin_dir / "python")
+
+
+@pytest.mark.parametrize("form", ["space", "equals"])
+def test_awslambdaric_python_with_a_space_or_equals_keeps_the_root(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, form: str
+) -> None:
+    """pytest reads ``--lambda-awslambdaric-python PATH`` before the plugin loads and takes PATH
+    for a test path when it picks the rootdir; ``code="src"`` must still mean the project's."""
+    shutil.copytree(README_EXAMPLE, pytester.path, dirs_exist_ok=True)
+    python = _python_outside(tmp_path_factory)
+    option = ["--lambda-awslambdaric-python", python]
+    result = pytester.runpytest_subprocess(*(option if form == "space" else ["=".join(option)]))
+    result.assert_outcomes(passed=2)
+
+
+def test_a_space_that_made_pytest_miss_its_configuration_is_a_usage_error(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    shutil.copytree(README_EXAMPLE, pytester.path, dirs_exist_ok=True)
+    pytester.makepyprojecttoml("[tool.pytest.ini_options]\nmarkers = ['mine: a marker']\n")
+    python = _python_outside(tmp_path_factory)
+    result = pytester.runpytest_subprocess("--lambda-awslambdaric-python", python)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert (
+        f"ERROR: expected --lambda-awslambdaric-python=PATH (with '='): pytest takes a separate "
+        f"{python} for a test path while it looks for its configuration file (before plugins "
+        f"load), and read no configuration file instead of {pytester.path / 'pyproject.toml'}"
+    ) in result.stderr.lines  # (pytest-asyncio may warn first: it read no configuration either)
+    result = pytester.runpytest_subprocess(f"--lambda-awslambdaric-python={python}")
+    result.assert_outcomes(passed=2)

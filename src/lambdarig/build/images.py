@@ -5,12 +5,18 @@ any network access from inside the build: the lambdarig package, the emulator's 
 (and awslambdaric's, for that variant) and the function's requirements, all downloaded on the host
 for the image's platform and Python version. ``build_image`` runs the build through the Docker SDK,
 reporting progress line by line, and measures the image and its base image.
+
+Every image a build makes carries the label ``org.lambdarig.build=<build id>``: when the build ends
+(built or failed) the untagged ones, its build stage, are removed by that label, as is the image the
+tag named before if lambdarig built it; no other image on the engine is touched.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +31,15 @@ from lambdarig.build.deps import check_python_version, download_wheels_cached
 from lambdarig.build.errors import ImageBuildError, LayerSourceError
 
 DEFAULT_BASE_IMAGE = "python:3.12-slim"
+# Without a registry: build a Debian base with images/base/build-base.sh (in lambdarig's
+# repository) and build on it.
+OFFLINE_BASE_HINT = (
+    "to build without a registry, make a base with images/base/build-base.sh bookworm (from "
+    "lambdarig's repository) and pass --base lambdarig-base:bookworm"
+)
+# Every image a build makes carries BUILD_LABEL=<that build's id> (the Dockerfiles' LABEL, fed by
+# the LAMBDARIG_BUILD build argument): what a build leaves dangling is found, and removed, by it.
+BUILD_LABEL = "org.lambdarig.build"
 VARIANTS = ("lambdarig", "awslambdaric")
 # Neither the runtime client nor the emulator needs anything beyond the standard library; only
 # the awslambdaric variant brings wheels of its own.
@@ -53,6 +68,7 @@ class ImageBuild:
     size_bytes: int
     base_image: str
     base_size_bytes: int | None  # None when the base image is not in the local engine
+    build_id: str = ""  # the value of BUILD_LABEL on the images this build made
 
 
 def prepare_context(
@@ -159,9 +175,10 @@ def ensure_image(image: str, client: Any | None = None) -> None:
         try:
             docker_client.images.pull(image)
         except docker.errors.DockerException as exc:
+            reason = " ".join(str(exc).split())  # one line, whatever the engine said
             raise ImageBuildError(
                 f"expected the base image {image} in the local engine or pullable from its "
-                f"registry, the pull failed: {exc}"
+                f"registry, the pull failed: {reason}; {OFFLINE_BASE_HINT}"
             ) from exc
 
 
@@ -265,8 +282,10 @@ def build_image(
     each build output line. ``wheel_cache``, ``follow_links``: see ``prepare_context``.
 
     ``python_version`` defaults to the base image's own (asked via a throwaway container), ``arch``
-    (the wheels' platform) to the base image's architecture. Blocks until the build ends. Raises
-    ImageBuildError, LayerSourceError or DependencyError.
+    (the wheels' platform) to the base image's architecture. Blocks until the build ends; then
+    removes what the build left untagged (``remove_build_leftovers``). Raises ImageBuildError
+    (also when ``base_image`` cannot be pulled: the message says how to build one offline),
+    LayerSourceError or DependencyError.
     """
     # Before any engine call: say what is wrong with the input first.
     check_code_dir(code_dir, follow_links=follow_links)
@@ -289,13 +308,44 @@ def build_image(
             follow_links=follow_links,
             progress=progress,
         )
+        build_id = secrets.token_hex(8)
         buildargs = {"BASE_IMAGE": base_image, "PYTHON_VERSION": version}
-        for line in _stream_build(docker_client, context, tag, buildargs):
-            progress(line)
-    return _measure(docker_client, tag, base_image)
+        buildargs["LAMBDARIG_BUILD"] = build_id
+        previous = _image_id(docker_client, tag)
+        try:
+            for line in _stream_build(docker_client, context, tag, buildargs):
+                progress(line)
+        finally:
+            remove_build_leftovers(docker_client, build_id, replaced=previous)
+    return _measure(docker_client, tag, base_image, build_id)
 
 
-def _measure(docker_client: Any, tag: str, base_image: str) -> ImageBuild:
+def remove_build_leftovers(docker_client: Any, build_id: str, replaced: str | None = None) -> None:
+    """Remove the untagged images the build ``build_id`` left (its build stage; a failed build's
+    steps), and ``replaced``, the image the tag named before, if the build untagged it and
+    lambdarig built it. Images of other builds, and anything lambdarig did not build, stay."""
+    import docker
+
+    with contextlib.suppress(docker.errors.APIError):
+        docker_client.images.prune(filters={"dangling": True, "label": f"{BUILD_LABEL}={build_id}"})
+    if replaced is None:
+        return
+    with contextlib.suppress(docker.errors.APIError):  # gone already, or a container uses it
+        old = docker_client.images.get(replaced)
+        if not old.tags and BUILD_LABEL in (old.labels or {}):
+            docker_client.images.remove(old.id)
+
+
+def _image_id(docker_client: Any, image: str) -> str | None:
+    import docker
+
+    try:
+        return str(docker_client.images.get(image).id)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def _measure(docker_client: Any, tag: str, base_image: str, build_id: str) -> ImageBuild:
     image = docker_client.images.get(tag)
     return ImageBuild(
         tag=tag,
@@ -303,4 +353,5 @@ def _measure(docker_client: Any, tag: str, base_image: str) -> ImageBuild:
         size_bytes=int(image.attrs["Size"]),
         base_image=base_image,
         base_size_bytes=image_size(base_image, docker_client),
+        build_id=build_id,
     )

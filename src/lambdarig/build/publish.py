@@ -25,14 +25,25 @@ class PublishedLayer:
 
 
 def lambda_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
-    """A boto3 Lambda client; credentials and region come from boto3's usual chain."""
+    """A boto3 Lambda client; credentials and region come from boto3's usual chain. Raises
+    PublishError when boto3 is missing or no region is configured."""
     try:
         import boto3
     except ImportError as exc:
         raise PublishError(
             "expected boto3 to publish layers (pip install 'lambdarig[aws]'), it is not installed"
         ) from exc
-    return boto3.client("lambda", endpoint_url=endpoint_url, region_name=region)
+    import botocore.exceptions
+
+    try:
+        return boto3.client("lambda", endpoint_url=endpoint_url, region_name=region)
+    except botocore.exceptions.NoRegionError:
+        raise PublishError(
+            "expected an AWS region (--region, $AWS_REGION or $AWS_DEFAULT_REGION, or region in "
+            "~/.aws/config), none is configured"
+        ) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise PublishError(f"expected a usable AWS configuration, got: {exc}") from exc
 
 
 def publish_layer(

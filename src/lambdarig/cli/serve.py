@@ -8,6 +8,8 @@ import asyncio
 import dataclasses
 import os
 import shlex
+import shutil
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -53,7 +55,8 @@ def register(subparsers: Any) -> None:
     add(
         "--runtime",
         metavar="CMD",
-        help="runtime command; HANDLER is appended (default: python -m lambdarig.runtime_client)",
+        help="runtime command; HANDLER is appended (default: python -m lambdarig.runtime_client); "
+        "for PYTHON -m MODULE, serve checks at start that PYTHON has MODULE",
     )
     parser.set_defaults(func=run)
 
@@ -77,6 +80,47 @@ def function_environ(
     paths = [str(code), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
+
+
+# Exit status of the probe below when the python lacks the module (1 is a crash, 0 found).
+_NO_MODULE = 3
+_FIND_MODULE = (
+    "import importlib.util, sys\n"
+    "try:\n    found = importlib.util.find_spec(sys.argv[1]) is not None\n"
+    "except Exception:\n    found = False\n"
+    f"sys.exit(0 if found else {_NO_MODULE})"
+)
+MODULE_CHECK_TIMEOUT_S = 10.0
+
+
+def check_runtime_module(command: Sequence[str], env: Mapping[str, str], cwd: Path) -> None:
+    """For a ``--runtime`` of the form ``PYTHON -m MODULE ...``, make sure ``PYTHON`` (looked up on
+    ``env``'s PATH, run in ``cwd`` with ``env``) finds ``MODULE``: one interpreter start-up (tens
+    of ms, only for ``-m`` commands), so that a missing runtime is said at start rather than as
+    ``Runtime.ExitError`` on the first invoke. Raises CommandError; a ``PYTHON`` that cannot be run
+    is left to the emulator's own check."""
+    if len(command) < 3 or command[1] != "-m":
+        return
+    python, module = command[0], command[2]
+    try:
+        probe = subprocess.run(
+            [python, "-c", _FIND_MODULE, module],
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=MODULE_CHECK_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return
+    if probe.returncode == _NO_MODULE:
+        found = shutil.which(python, path=env.get("PATH", os.defpath))
+        shown = python if found in (None, python) else f"{python} ({found})"
+        raise CommandError(
+            f"expected {shown} to have the module {module} (--runtime runs it with -m), it has "
+            "not: install it into that python, or name a python that has it"
+        )
 
 
 def emulator_argv(args: argparse.Namespace) -> list[str]:
@@ -133,4 +177,8 @@ def run(args: argparse.Namespace) -> int:
     config = dataclasses.replace(
         config, cwd=str(code), handler=args.handler, watch_paths=watch_paths
     )
-    return asyncio.run(serve(config.with_runtime_env(environ)))
+    if args.runtime and not args.image:
+        check_runtime_module(config.command, environ, code)
+    return asyncio.run(
+        serve(config.with_runtime_env(environ), prog="lambdarig", invoke_address_flag="--port")
+    )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambdarig.conformance.cases import CASES, FUNCTION_NAME, Case, Environment
+from lambdarig.conformance.cases import CASES, FUNCTION_NAME, INIT_FAILS, Case, Environment
 from lambdarig.testing import (
     FunctionSpec,
     HarnessConfigError,
@@ -21,6 +23,9 @@ REFERENCE_DIR = Path(__file__).parent / "reference"
 REFERENCE_HANDLER = "conformance_handler.handler"
 # Our emulator answers like the service (X-Amz-Function-Error, Sandbox.Timedout JSON).
 EMULATOR_ARGS = ("--compat", "service")
+OUTPUT_TAIL_LINES = 20
+# Platform lines in the text log format; the runtime's own output is everything else.
+_PLATFORM_PREFIXES = ("START RequestId: ", "END RequestId: ", "REPORT RequestId: ", "INIT_")
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,12 @@ class CaseResult:
 
 @dataclass(frozen=True)
 class KitReport:
-    """Every selected case's result, in :data:`CASES` order."""
+    """Every selected case's result, in :data:`CASES` order; ``runtime_output``: the runtime's last
+    output lines before its first failed init, if one failed (a runtime that crashes at import
+    fails every case with only an exit status; this says why, once)."""
 
     results: tuple[CaseResult, ...]
+    runtime_output: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -57,7 +65,11 @@ class KitReport:
     def table(self) -> str:
         """A plain-text table: one row per behaviour, the differences under each failure."""
         width = max([len(r.name) for r in self.results] + [len("behaviour")])
-        rows = [f"{'result':6}  {'behaviour':{width}}  checks"]
+        rows = []
+        if self.runtime_output:
+            rows.append("the runtime failed to initialise; its last output lines were:")
+            rows += [f"    {line}" for line in self.runtime_output]
+        rows.append(f"{'result':6}  {'behaviour':{width}}  checks")
         for result in self.results:
             mark = "PASS" if result.passed else "FAIL"
             rows.append(f"{mark:6}  {result.name:{width}}  {result.behaviour}")
@@ -96,18 +108,45 @@ def run_kit(
     registry = ProcessRegistry()
     cases = select_cases(only)
     results: dict[str, CaseResult] = {}
+    runtime_output: list[str] = []
     environments: list[Environment] = []
     for case in cases:
         if case.environment not in environments:
             environments.append(case.environment)
     for environment in environments:
         batch = [case for case in cases if case.environment == environment]
-        for result in _run_environment(runtime, environment, batch, settings, registry):
+        done, output = _run_environment(runtime, environment, batch, settings, registry)
+        runtime_output = runtime_output or output
+        for result in done:
             results[result.name] = result
             if on_result is not None:
                 on_result(result)
     registry.check()
-    return KitReport(tuple(results[case.name] for case in cases))
+    return KitReport(tuple(results[case.name] for case in cases), tuple(runtime_output))
+
+
+def init_failure_output(lines: Sequence[str], keep: int = OUTPUT_TAIL_LINES) -> list[str]:
+    """The last ``keep`` lines the runtime printed before the first failed ``INIT_REPORT`` in an
+    emulator's output ``lines`` (text or JSON log format); empty when no init failed."""
+    before: list[str] = []
+    for line in lines:
+        if _is_failed_init(line):
+            return before[-keep:]
+        if not line.startswith(_PLATFORM_PREFIXES) and '"type":"platform.' not in line:
+            before.append(line)
+    return []
+
+
+def _is_failed_init(line: str) -> bool:
+    if line.startswith("INIT_REPORT "):
+        return "\tStatus: error" in line
+    if '"type":"platform.initReport"' not in line:
+        return False
+    try:
+        record = json.loads(line).get("record", {})
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(record, dict) and record.get("status") == "error"
 
 
 def _spec(
@@ -130,9 +169,12 @@ def _run_environment(
     cases: list[Case],
     settings: HarnessSettings,
     registry: ProcessRegistry,
-) -> list[CaseResult]:
+) -> tuple[list[CaseResult], list[str]]:
+    """Run ``cases`` in one emulator; returns their results and, if the runtime failed to
+    initialise during a failed case, its output before that (see ``init_failure_output``)."""
     fn = LambdaFunction(_spec(runtime, environment, settings), settings, registry)
     out: list[CaseResult] = []
+    runtime_output: list[str] = []
     try:
         for case in cases:
             started = time.monotonic()
@@ -147,6 +189,10 @@ def _run_environment(
                     case.name, case.behaviour, tuple(differences), time.monotonic() - started
                 )
             )
+            # In INIT_FAILS the init fails on purpose: its output says nothing about a crash.
+            if differences and not runtime_output and environment != INIT_FAILS:
+                with contextlib.suppress(HarnessError):  # no emulator process: nothing to read
+                    runtime_output = init_failure_output(fn.logs)
     finally:
         fn.stop()
-    return out
+    return out, runtime_output

@@ -1,9 +1,11 @@
 """``lambdarig-rie`` / ``python -m lambdarig.rie_server``: aws-lambda-rie's command line.
 
-Exit status: 0 after SIGINT/SIGTERM (every environment stopped, even while starting), 2 for a bad
-flag, value or command (one line on stderr, before anything starts) or a ``--layer`` that is
-unusable or over Lambda's size limits, 1 when the emulator cannot start (address in use, a runtime
-that cannot be spawned). Once ready it prints ``lambdarig-rie: listening on http://HOST:PORT`` on
+Exit status: 0 after SIGINT/SIGTERM (every environment stopped, even while starting); 2 for a user
+mistake, as one line on stderr: a bad flag, value or command (before anything starts), an address
+in use or not local (the line names the flag that changes it), an ``--image`` that is not in the
+engine, no docker SDK or no reachable engine for ``--image``, a ``--layer`` that is unusable or
+over Lambda's size limits, a runtime that cannot be spawned; 1 when the emulator fails to start
+for another reason. Once ready it prints ``lambdarig-rie: listening on http://HOST:PORT`` on
 stderr (tools parse that line).
 
 ``--log-level`` (or ``$LOG_LEVEL``) sets the verbosity of the emulator's own diagnostics on stderr,
@@ -25,11 +27,13 @@ from typing import TextIO
 
 from lambdarig.rie_server.config import LOG_LEVELS, EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator
-from lambdarig.rie_server.errors import ConfigError, EmulatorError
+from lambdarig.rie_server.errors import ConfigError, EmulatorError, ListenError, ProcessStartError
 from lambdarig.rie_server.untrusted import printable
 
 PROG = "lambdarig-rie"
 READY_LINE = PROG + ": listening on {url}"
+INVOKE_ADDRESS_FLAG = "--runtime-interface-emulator-address HOST:PORT"
+RUNTIME_API_ADDRESS_FLAG = "--runtime-api-address HOST:PORT"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,8 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(run(config))
 
 
-async def run(config: EmulatorConfig, status: TextIO | None = None) -> int:
-    """Serve ``config`` until SIGINT or SIGTERM; returns the exit status."""
+async def run(
+    config: EmulatorConfig,
+    status: TextIO | None = None,
+    *,
+    prog: str = PROG,
+    invoke_address_flag: str = INVOKE_ADDRESS_FLAG,
+) -> int:
+    """Serve ``config`` until SIGINT or SIGTERM; returns the exit status. A failure to start is
+    one line on ``status`` prefixed by ``prog`` (see ``start_failure``)."""
     status = status if status is not None else sys.stderr
     configure_logging(config.log_level, status)
     stop = asyncio.Event()
@@ -55,12 +66,10 @@ async def run(config: EmulatorConfig, status: TextIO | None = None) -> int:
         try:
             if not await _start_unless_stopped(emulator, stop):
                 return 0
-        except ConfigError as exc:  # e.g. a --layer over Lambda's size limit
-            print(f"{PROG}: error: {exc}", file=status, flush=True)
-            return 2
-        except (OSError, EmulatorError) as exc:
-            print(f"{PROG}: error: could not start: {exc}", file=status, flush=True)
-            return 1
+        except (OSError, EmulatorError) as exc:  # ConfigError: e.g. a --layer over the size limit
+            message, exit_status = start_failure(exc, invoke_address_flag)
+            print(f"{prog}: error: {message}", file=status, flush=True)
+            return exit_status
         _log_configuration(config)
         print(READY_LINE.format(url=emulator.invoke_url), file=status, flush=True)
         await stop.wait()
@@ -84,6 +93,20 @@ async def _start_unless_stopped(emulator: Emulator, stop: asyncio.Event) -> bool
         return False
     starting.result()
     return True
+
+
+def start_failure(exc: OSError | EmulatorError, invoke_address_flag: str) -> tuple[str, int]:
+    """The one-line message and exit status for ``Emulator.start`` raising ``exc``: 2 for what the
+    user can fix (an address, the image, Docker, the runtime command), 1 otherwise.
+    ``invoke_address_flag`` is the flag that moves the Invoke API (``lambdarig serve``: ``--port``).
+    """
+    if isinstance(exc, ListenError):
+        flag = invoke_address_flag if exc.api == "invoke" else RUNTIME_API_ADDRESS_FLAG
+        what = "Invoke API" if exc.api == "invoke" else "Runtime API"
+        return f"{exc} (the {what} address; choose another with {flag})", 2
+    if isinstance(exc, (ProcessStartError, ConfigError)):
+        return str(exc), 2
+    return f"could not start: {exc}", 1
 
 
 def configure_logging(level: str, stream: TextIO) -> None:

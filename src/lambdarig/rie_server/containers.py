@@ -250,14 +250,23 @@ class ContainerFactory:
         opt_dir: Path | None = None,
         extra_volumes: Mapping[str, str] | None = None,
     ) -> None:
-        import docker
+        try:
+            import docker
+        except ImportError as exc:
+            raise ProcessStartError(
+                f"expected the docker SDK to run containers of {image!r} "
+                "(pip install 'lambdarig[docker]'), it is not installed"
+            ) from exc
 
         self._owns_client = client is None
         try:
             self._client = client if client is not None else docker.from_env()
             self._client.images.get(image)
         except docker.errors.ImageNotFound as exc:
-            raise ProcessStartError(f"expected the image {image!r} in the local engine") from exc
+            raise ProcessStartError(
+                f"expected the image {image!r} in the local engine, it has none (build it with "
+                "lambdarig image build, or docker pull it)"
+            ) from exc
         except docker.errors.DockerException as exc:
             raise ProcessStartError(f"expected a reachable Docker engine, got: {exc}") from exc
         self.image = image

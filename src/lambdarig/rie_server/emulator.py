@@ -258,7 +258,7 @@ class Emulator:
         return self._server.port
 
     async def start(self) -> None:
-        """Pre-warm (unless lazy), then listen. Raises ``OSError`` if the address is taken and
+        """Pre-warm (unless lazy), then listen. Raises ``ListenError`` if an address is taken and
         ``EmulatorError`` if a runtime cannot be spawned at all; init failures do not raise."""
         config = self.config
         try:

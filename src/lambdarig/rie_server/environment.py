@@ -56,8 +56,9 @@ class Environment:
     """One execution environment. All methods must run on one event loop.
 
     Failures of the function or runtime never raise: they come back as ``InvokeOutcome``. Raises
-    ``EnvironmentBusy`` (all slots in flight) and ``EnvironmentStopped`` (after ``stop()``); an
-    ``OSError`` from ``start()`` means the Runtime API address could not be bound.
+    ``EnvironmentBusy`` (all slots in flight) and ``EnvironmentStopped`` (after ``stop()``); a
+    ``ListenError`` (an ``OSError``) from ``start()`` means the Runtime API address could not be
+    bound.
     """
 
     def __init__(self, spec: EnvironmentSpec, env_id: str, on_output: Callable[[str, str], None]):
@@ -154,7 +155,9 @@ class Environment:
         if self._backend is None or self._server is None:
             backend = CurrentGeneration(generation)
             server = RuntimeApiServer(backend, self._spec.runtime_api_address)
-            await server.start()  # OSError if the address is taken: nothing kept, start may retry
+            await (
+                server.start()
+            )  # ListenError if the address is taken: nothing kept, start may retry
             if self._stopped:  # stop() ran while we were binding
                 await server.close()
                 self._check_live()

@@ -7,6 +7,7 @@ One tree; each class says whose fault it is::
     ├── EnvironmentBusy     invoke() with every concurrency slot in use (caller's fault)
     ├── EnvironmentStopped  invoke()/start() after stop() (caller's fault)
     ├── ProcessStartError   the bootstrap could not be spawned (configuration's fault)
+    ├── ListenError         an API address cannot be listened on: in use, not local (user's fault)
     ├── ConfigError         a bad flag, env var or command at emulator start-up (user's fault)
     │   └── LayerError      a --layer is unusable, too large or has an entry escaping /opt
     ├── LayoutCancelled     laying out --layer was cancelled because the emulator is stopping
@@ -44,6 +45,23 @@ class EnvironmentStopped(EmulatorError):
 
 class ProcessStartError(EmulatorError):
     """The runtime's bootstrap could not be executed (missing file, not executable, bad cwd)."""
+
+
+class ListenError(EmulatorError, OSError):
+    """The Invoke API or a Runtime API address cannot be bound (in use, not a local address, a
+    privileged port). ``api`` is ``"invoke"`` or ``"runtime"``, so a command line can name the flag
+    that changes it. Also an ``OSError`` (with the cause's ``errno``), as binding errors are."""
+
+    def __init__(self, api: str, host: str, port: int, cause: OSError) -> None:
+        # asyncio words it "error while attempting to bind on address (...): address already in
+        # use"; the part after the last colon is the reason.
+        reason = (cause.strerror or str(cause)).rsplit(": ", 1)[-1]
+        super().__init__(f"expected to listen on {host}:{port}, got: {reason}")
+        self.errno = cause.errno
+        self.api = api
+        self.host = host
+        self.port = port
+        self.reason = reason
 
 
 # --- Added by the emulator front (config, pool, Invoke API) ---------------------------------------

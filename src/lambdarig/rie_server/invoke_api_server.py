@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from lambdarig import invoke_api as api
+from lambdarig.rie_server.errors import ListenError
 from lambdarig.rie_server.http11 import HttpReply, HttpRequest, HttpServer
 from lambdarig.rie_server.invoke_protocol import HttpResponse, RawRequest
 from lambdarig.runtime_api import MAX_PAYLOAD_SIZE
@@ -47,9 +48,12 @@ class InvokeApiServer:
         return self._host
 
     async def start(self) -> None:
-        """Bind and serve; raises ``OSError`` when the address cannot be bound."""
+        """Bind and serve; raises ``ListenError`` when the address cannot be bound."""
         server = HttpServer(self._handle, self._host, self._port, keep_bytes=BODY_KEEP_BYTES)
-        self._bound_port = await server.start()
+        try:
+            self._bound_port = await server.start()
+        except OSError as exc:
+            raise ListenError("invoke", self._host, self._port, exc) from exc
         self._server = server
 
     async def stop(self) -> None:

@@ -18,7 +18,7 @@ from typing import Callable, Protocol
 
 from lambdarig import runtime_api as api
 from lambdarig.rie_server import protocol
-from lambdarig.rie_server.errors import InvalidTransition
+from lambdarig.rie_server.errors import InvalidTransition, ListenError
 from lambdarig.rie_server.http11 import Deferred, HttpReply, HttpRequest, HttpServer
 from lambdarig.rie_server.protocol import Reply, Route
 from lambdarig.rie_server.untrusted import printable
@@ -66,7 +66,8 @@ class RuntimeApiServer:
         self.address = ""
 
     async def start(self) -> str:
-        """Bind and serve; returns the bound ``host:port``. Raises ``OSError`` if binding fails."""
+        """Bind and serve; returns the bound ``host:port``. Raises ``ListenError`` (an
+        ``OSError``) if binding fails."""
         server = HttpServer(
             self._handle,
             self._host,
@@ -74,7 +75,10 @@ class RuntimeApiServer:
             keep_bytes=api.MAX_PAYLOAD_SIZE + 1,
             cancel_on_hangup=True,
         )
-        port = await server.start()
+        try:
+            port = await server.start()
+        except OSError as exc:
+            raise ListenError("runtime", self._host, self._port, exc) from exc
         self._server = server
         self.address = f"{self._host}:{port}"
         return self.address

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import importlib.util
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,7 +23,12 @@ from lambdarig import invoke_api
 from lambdarig.testing.errors import HarnessConfigError, InvokeError, MissingDependency
 from lambdarig.testing.process import EmulatorProcess, ProcessRegistry, free_port
 from lambdarig.testing.result import InvokeResult
-from lambdarig.testing.spec import FunctionSpec, HarnessSettings, format_seconds
+from lambdarig.testing.spec import (
+    DEFAULT_EMULATOR,
+    FunctionSpec,
+    HarnessSettings,
+    format_seconds,
+)
 
 # How long to wait, after the HTTP answer, for the invocation's REPORT line on stdout.
 REPORT_GRACE_S = 3.0
@@ -116,11 +122,24 @@ class LambdaFunction:
             for layer in spec.layers:
                 argv += ["--layer", layer]
             if spec.image:
+                self._check_docker_sdk()
                 argv += ["--image", spec.image]
             url = None
         argv += list(spec.emulator_args)
         argv += [spec.handler] if spec.image else self.runtime_command()
         return argv, url
+
+    def _check_docker_sdk(self) -> None:
+        """``image=`` under the default emulator (this python) needs the docker SDK: say so as
+        :class:`MissingDependency` rather than as the emulator failing to start."""
+        if (
+            self.settings.emulator == DEFAULT_EMULATOR
+            and importlib.util.find_spec("docker") is None
+        ):
+            raise MissingDependency(
+                f"expected the docker SDK for image={self.spec.image!r} "
+                "(pip install 'lambdarig[docker]'), it is not installed"
+            )
 
     def emulator_env(self) -> dict[str, str]:
         """The emulator's environment: ``base_env``, the function's configuration, ``env=``."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,11 +35,16 @@ import pytest
 from lambdarig.testing.errors import HarnessConfigError, LeakError
 from lambdarig.testing.function import LambdaFunction
 from lambdarig.testing.process import ProcessRegistry
+from lambdarig.testing.rootdir import plugin_root
 from lambdarig.testing.spec import RUNTIMES, FunctionSpec, HarnessSettings
 
 MARKER = "lambda_function"
 _REGISTRY = pytest.StashKey[ProcessRegistry]()
 _SETTINGS = pytest.StashKey[HarnessSettings]()
+_ROOT = pytest.StashKey[Path]()
+# Options whose value may be a path: pytest reads "--option PATH" before this plugin loads (see
+# lambdarig.testing.rootdir).
+PATH_OPTIONS = ("--lambda-awslambdaric-python", "--lambda-emulator")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -87,6 +93,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_REGISTRY] = ProcessRegistry()
     config.stash[_SETTINGS] = settings_from(config)
+    config.stash[_ROOT] = plugin_root(config, PATH_OPTIONS, os.environ)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -138,12 +145,13 @@ def lambda_function(
 ) -> Iterator[Callable[..., LambdaFunction]]:
     """Factory: ``lambda_function(handler, **options)`` -> a started, freshly reset function.
 
-    Relative ``code=`` and ``layers=`` paths are resolved against the pytest root directory.
+    Relative ``code=`` and ``layers=`` paths are resolved against the pytest root directory (as
+    pytest finds it without our options' values: see :mod:`lambdarig.testing.rootdir`).
     """
     used: list[LambdaFunction] = []
 
     def factory(handler: str, **kwargs: Any) -> LambdaFunction:
-        root = pytestconfig.rootpath
+        root = pytestconfig.stash.get(_ROOT, pytestconfig.rootpath)
         kwargs["code"] = root / kwargs.get("code", ".")
         kwargs["layers"] = [root / layer for layer in kwargs.get("layers", ())]
         try:

@@ -7,6 +7,10 @@
 ARG BASE_IMAGE=python:3.12-slim
 
 FROM ${BASE_IMAGE} AS install
+# Every image of this stage carries the build's label: lambdarig image build removes them (and only
+# them) once the function image is built, so no dangling stage image is left behind.
+ARG LAMBDARIG_BUILD=unlabelled
+LABEL org.lambdarig.build=${LAMBDARIG_BUILD}
 ARG PYTHON=python3
 COPY lambdarig-context/ /build/
 RUN mkdir -p /out/var/runtime /out/var/task \
@@ -14,7 +18,10 @@ RUN mkdir -p /out/var/runtime /out/var/task \
  && ${PYTHON} /build/install_wheels.py /build/function-wheels /out/var/task \
  && cp -r /build/lambdarig /out/var/runtime/lambdarig \
  && cp /build/lambda-entrypoint.sh /out/lambda-entrypoint.sh \
- && chmod 0755 /out/lambda-entrypoint.sh
+ && chmod 0755 /out/lambda-entrypoint.sh \
+ && mkdir -p /out/usr/local/bin \
+ && cp /build/lambdarig/build/image_files/aws-lambda-rie /out/usr/local/bin/aws-lambda-rie \
+ && chmod 0755 /out/usr/local/bin/aws-lambda-rie
 
 FROM ${BASE_IMAGE}
 ARG PYTHON_VERSION=3.12
@@ -27,5 +34,7 @@ ENV LAMBDA_TASK_ROOT=/var/task \
 COPY --from=install /out/ /
 COPY function/ /var/task/
 WORKDIR /var/task
+ARG LAMBDARIG_BUILD=unlabelled
+LABEL org.lambdarig.build=${LAMBDARIG_BUILD}
 ENTRYPOINT ["/lambda-entrypoint.sh"]
 CMD ["app.handler"]
