@@ -161,3 +161,26 @@ def test_unflushed_lines_keep_their_order_and_leave_with_the_next_flush(tmp_path
         writer.write(["END"], "env-1", flush=False)
         writer.flush()
         assert path.read_text() == "START\noutput\nEND\n"
+
+
+class _CountingStream(io.StringIO):
+    """A stream with no buffer of its own (as stdout under PYTHONUNBUFFERED): counts writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_held_lines_leave_in_the_same_write_as_the_next_flushing_one() -> None:
+    stream = _CountingStream()
+    writer = LogWriter(stream, decorate=False)
+    writer.write(["START"], "env-1", flush=False)
+    assert (stream.getvalue(), stream.writes) == ("", 0)
+    writer.write(["END", "REPORT"], "env-1")
+    assert (stream.getvalue(), stream.writes) == ("START\nEND\nREPORT\n", 1)
+    writer.flush()  # nothing held: no write
+    assert stream.writes == 1

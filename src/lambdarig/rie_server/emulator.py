@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import secrets
 import shutil
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from lambdarig import invoke_api as api
+from lambdarig.rie_server import ids
 from lambdarig.rie_server import invoke_protocol as proto
 from lambdarig.rie_server.async_invocations import invoke_with_retries
 from lambdarig.rie_server.config import EmulatorConfig
@@ -43,6 +42,9 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.supervisor import ProcessFactory
 
 Clock = Callable[[], datetime.datetime]
+# A START line waits in the buffer for the invocation's END and REPORT (one write for the three)
+# or for its first output line, but never longer than this.
+START_FLUSH_S = 0.02
 
 
 def _utc_now() -> datetime.datetime:
@@ -52,7 +54,7 @@ def _utc_now() -> datetime.datetime:
 def new_trace_id(epoch_s: float | None = None) -> str:
     """A fresh X-Ray trace header for an invoke that arrived without one."""
     epoch = int(time.time() if epoch_s is None else epoch_s)
-    random = secrets.token_hex(20)  # one read of the system's randomness for both ids
+    random = ids.random_hex(20)
     return api.TRACE_ID_FORMAT.format(epoch=epoch, root=random[:24], parent=random[24:])
 
 
@@ -70,6 +72,7 @@ class _Logs:
         self._open: dict[str, dict[str, InvocationLog]] = {}
         self.tails: dict[str, bytes] = {}
         self.wanted: set[str] = set()
+        self._flush_timer: asyncio.TimerHandle | None = None
 
     def output(self, env_id: str, line: str) -> None:
         self._writer.write([line], env_id)
@@ -90,11 +93,17 @@ class _Logs:
             captures = self._open.setdefault(env_id, {})
             captures[request.request_id] = InvocationLog(api.LOG_TAIL_BYTES)
         line = self._formatter.start(request.request_id, self._clock(), request.tenant_id)
-        # Buffered, flushed right after the step that hands the event to the runtime (or by any
-        # earlier write: same buffer, so START still precedes the invocation's output): the
-        # write system call is then off the invoke's critical path.
+        # Buffered: written with the next flushing write (the invocation's first output line or
+        # its END and REPORT: same buffer, so START still comes first), at the latest after
+        # START_FLUSH_S. A warm invoke's three platform lines then cost one write system call.
         self._emit(env_id, [line], request.request_id, flush=False)
-        asyncio.get_running_loop().call_soon(self._writer.flush)
+        if self._flush_timer is None:  # one timer at a time, never cancelled: no per-invoke cost
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(START_FLUSH_S, self._timed_flush)
+
+    def _timed_flush(self) -> None:
+        self._flush_timer = None
+        self._writer.flush()  # no system call when END already wrote everything
 
     def invocation_finished(
         self, env_id: str, request: InvokeRequest, outcome: InvokeOutcome
@@ -289,7 +298,7 @@ class Emulator:
     async def dispatch(self, raw: proto.RawRequest) -> proto.HttpResponse:
         """Answer one Invoke API request (the ``InvokeApiServer``'s dispatcher)."""
         function, mode = self.config.function, self.config.compat
-        request_id = str(uuid.uuid4())
+        request_id = ids.uuid4()
         call = proto.parse_invoke(raw, function, mode, request_id, new_trace_id())
         if isinstance(call, proto.HttpResponse):
             return call

@@ -18,18 +18,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-import uuid
 from typing import Any, Callable
 
 from lambdarig import runtime_api as api
-from lambdarig.rie_server import protocol
+from lambdarig.rie_server import ids, protocol
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
-from lambdarig.rie_server.generation import CurrentGeneration, Generation, Posted, now_ms
+from lambdarig.rie_server.generation import CurrentGeneration, Generation, now_ms
 from lambdarig.rie_server.outcomes import (
     EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,
     OutcomeKind,
+    Posted,
     failure,
     from_posted,
 )
@@ -265,7 +265,7 @@ class Environment:
             client_context=request.client_context,
             cognito_identity=request.cognito_identity,
             tenant_id=request.tenant_id,
-            invocation_id=str(uuid.uuid4()),
+            invocation_id=ids.uuid4(),
         )
         init_ms: float | None = None
         # Two rounds at most: a runtime that exited after its previous invoke (e.g. after a 413)
@@ -298,7 +298,7 @@ class Environment:
         # itself (``None`` for the last two), so the invoke wakes one loop iteration after the
         # post, with one timer and no extra task or waiter.
         wake = _completer(result)
-        timer = asyncio.get_running_loop().call_at(deadline, wake)
+        timer = result.get_loop().call_at(deadline, wake)  # no get_running_loop(): a getpid()
         exited.add_done_callback(wake)
         try:
             posted = await result

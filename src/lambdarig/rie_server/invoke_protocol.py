@@ -28,9 +28,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lambdarig import invoke_api as api
-from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.function_names import FunctionIdentity as FunctionIdentity
 from lambdarig.rie_server.function_names import resolve_function
+from lambdarig.rie_server.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.runtime_api import (
     CONTENT_TYPE_JSON,
     FUNCTION_RESPONSE_SIZE_TOO_LARGE,

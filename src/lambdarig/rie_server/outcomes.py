@@ -10,11 +10,32 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lambdarig import runtime_api as api
 from lambdarig.rie_server import protocol
-from lambdarig.rie_server.generation import Finish, Posted
-from lambdarig.rie_server.supervisor import ProcessFactory
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.supervisor import ProcessFactory
+
+
+class Finish(enum.Enum):
+    """How the runtime finished an init or an invocation through the Runtime API."""
+
+    RESPONSE = "response"
+    ERROR = "error"
+    TOO_LARGE = "too_large"
+    INIT_ERROR = "init_error"
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What the runtime posted to finish an init or an invocation."""
+
+    kind: Finish
+    body: bytes = b""
+    content_type: str | None = None
+    error_type: str | None = None
 
 
 class OutcomeKind(enum.Enum):
