@@ -14,17 +14,19 @@ the function's logs and are never filtered.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from lambdarig.rie_server import fast_start
 from lambdarig.rie_server.config import LOG_LEVELS, EmulatorConfig
-from lambdarig.rie_server.emulator import Emulator
 from lambdarig.rie_server.errors import ConfigError, EmulatorError
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.fast_start import Prestarted
 
 PROG = "lambdarig-rie"
 READY_LINE = PROG + ": listening on {url}"
@@ -37,18 +39,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(run(config))
+    return serve(config)
 
 
-async def run(config: EmulatorConfig, status: TextIO | None = None) -> int:
+def serve(config: EmulatorConfig) -> int:
+    """Bind and spawn first, then load asyncio and run (``fast_start``); the exit status."""
+    try:
+        prestarted = fast_start.prestart(config)
+    except OSError as exc:
+        print(f"{PROG}: error: could not start: {exc}", file=sys.stderr, flush=True)
+        return 1
+    if config.image is None:  # the Docker SDK (--image) may want asyncio with ssl
+        fast_start.import_asyncio_without_ssl()
+    import asyncio
+
+    return asyncio.run(run(config, prestarted=prestarted))
+
+
+async def run(
+    config: EmulatorConfig, status: TextIO | None = None, prestarted: Prestarted | None = None
+) -> int:
     """Serve ``config`` until SIGINT or SIGTERM; returns the exit status."""
+    import asyncio
+
+    from lambdarig.rie_server.emulator import Emulator
+
     status = status if status is not None else sys.stderr
     configure_logging(config.log_level, status)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    emulator = Emulator(config)
+    emulator = Emulator(config, prestarted=prestarted)
     try:
         try:
             await emulator.start()

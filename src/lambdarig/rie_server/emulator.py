@@ -12,7 +12,6 @@ import asyncio
 import datetime
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -39,6 +38,7 @@ from lambdarig.rie_server.watch import CodeWatcher, change_notice, reinitialise,
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.containers import ContainerFactory
+    from lambdarig.rie_server.fast_start import Prestarted
     from lambdarig.rie_server.supervisor import ProcessFactory
 
 Clock = Callable[[], datetime.datetime]
@@ -139,6 +139,8 @@ class _Artifacts:
     def prepare(self) -> None:
         """Lay out the layers and connect to Docker; raises ``EmulatorError`` subclasses."""
         if self._config.layers:
+            import tempfile  # only for layers (it loads random, shutil...)
+
             self._tmp = tempfile.mkdtemp(prefix="lambdarig-opt-")
             self.relayout()
         if self._config.image is not None:
@@ -181,7 +183,8 @@ class Emulator:
     """One emulated function behind the Invoke API.
 
     ``environment_factory`` builds each execution environment (default: ``Environment``, a local
-    process group); ``output`` receives runtime output and platform lines (default stdout).
+    process group); ``output`` receives runtime output and platform lines (default stdout);
+    ``prestarted``: the sockets and first runtime ``fast_start.prestart`` opened before the loop.
     """
 
     def __init__(
@@ -191,6 +194,7 @@ class Emulator:
         environment_factory: EnvironmentFactory | None = None,
         output: TextIO | None = None,
         clock: Clock = _utc_now,
+        prestarted: Prestarted | None = None,
     ) -> None:
         self.config = config
         formatter = PlatformLogFormatter(
@@ -200,7 +204,12 @@ class Emulator:
         self._factory = environment_factory or self._local_environment
         self._artifacts = _Artifacts(config)
         self._pool_or_none: EnvironmentPool | None = None
-        self._server = InvokeApiServer(self.dispatch, config.invoke_host, config.invoke_port)
+        invoke_sock = prestarted.invoke_sock if prestarted is not None else None
+        self._server = InvokeApiServer(
+            self.dispatch, config.invoke_host, config.invoke_port, invoke_sock
+        )
+        # The first environment's listener and runtime, started before the event loop.
+        self._early_runtime = prestarted.runtime if prestarted is not None else None
         self._background: set[asyncio.Future[InvokeOutcome]] = set()
         self._watcher: CodeWatcher | None = None
 
@@ -220,7 +229,10 @@ class Emulator:
         )
 
     def _local_environment(self, spec: EnvironmentSpec, env_id: str) -> PooledEnvironment:
-        return Environment(spec, env_id, self.on_output)
+        early = None
+        if spec.runtime_api_address == self.config.runtime_api_address:  # the configured port
+            early, self._early_runtime = self._early_runtime, None
+        return Environment(spec, env_id, self.on_output, prestarted=early)
 
     def on_output(self, env_id: str, line: str) -> None:
         """One line of an environment's stdout/stderr: printed, and kept for Tail."""
@@ -283,6 +295,9 @@ class Emulator:
             await asyncio.gather(*self._background, return_exceptions=True)
         if self._pool_or_none is not None:
             await self._pool_or_none.stop(grace_s)
+        early, self._early_runtime = self._early_runtime, None
+        if early is not None:  # never used (e.g. another environment factory)
+            early.discard()
         self._artifacts.close()
 
     async def _code_changed(self, changed: list[Path]) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Coroutine, Generator
 from dataclasses import dataclass
@@ -309,7 +310,8 @@ class _Started(Coroutine[Any, None, None]):
 
 
 class HttpServer:
-    """Listens on ``host:port`` (0 = ephemeral) and answers with ``handler``.
+    """Listens on ``host:port`` (0 = ephemeral), or on ``sock`` already bound, and answers with
+    ``handler``.
 
     ``start()`` raises ``OSError`` when the address cannot be bound; ``close()`` stops listening
     and closes every connection (requests being handled are cancelled); idempotent.
@@ -323,12 +325,14 @@ class HttpServer:
         *,
         keep_bytes: int,
         cancel_on_hangup: bool = False,
+        sock: socket.socket | None = None,
     ) -> None:
         self.handler = handler
         self.keep_bytes = keep_bytes
         self.cancel_on_hangup = cancel_on_hangup
         self.connections: set[_Connection] = set()
         self._host, self._port = host, port
+        self._sock = sock  # already bound and listening (then host and port are not used)
         self._server: asyncio.AbstractServer | None = None
         self.port = 0
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -336,9 +340,13 @@ class HttpServer:
     async def start(self) -> int:
         """Bind and serve; returns the bound port."""
         loop = self.loop = asyncio.get_running_loop()
-        server = await loop.create_server(
-            lambda: _Connection(self), self._host, self._port, reuse_address=True
-        )
+        if self._sock is not None:
+            sock, self._sock = self._sock, None
+            server = await loop.create_server(lambda: _Connection(self), sock=sock)
+        else:
+            server = await loop.create_server(
+                lambda: _Connection(self), self._host, self._port, reuse_address=True
+            )
         self._server = server
         self.port = int(server.sockets[0].getsockname()[1])
         return self.port

@@ -18,6 +18,13 @@ from lambdarig.rie_server import protocol
 if TYPE_CHECKING:
     from lambdarig.rie_server.supervisor import ProcessFactory
 
+# The variables an execution environment sets for its runtime, besides the function's own.
+RUNTIME_API_ENV = "AWS_LAMBDA_RUNTIME_API"
+ENV_INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
+INIT_ON_DEMAND = "on-demand"
+INIT_PROVISIONED = "provisioned-concurrency"
+INIT_MANAGED = "lambda-managed-instances"
+
 
 class Finish(enum.Enum):
     """How the runtime finished an init or an invocation through the Runtime API."""
