@@ -31,7 +31,6 @@ from lambdarig.rie_server.environment import (
 )
 from lambdarig.rie_server.errors import EmulatorError, Throttled
 from lambdarig.rie_server.invoke_api_server import InvokeApiServer
-from lambdarig.rie_server.layers import layer_environment, prepare_opt
 from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.pool import EnvironmentFactory, EnvironmentPool, PooledEnvironment
 from lambdarig.rie_server.watch import CodeWatcher, change_notice, reinitialise, warm_plan
@@ -155,6 +154,8 @@ class _Artifacts:
         env = dict(self._config.runtime_env)
         if self.opt_dir is not None and self._config.image is None:
             version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+            from lambdarig.rie_server.layers import layer_environment
+
             env.update(layer_environment(self.opt_dir, version, base=env))
         return env
 
@@ -167,6 +168,8 @@ class _Artifacts:
         self._layouts += 1
         layers = [Path(layer) for layer in self._config.layers]
         name = "opt" if self._layouts == 1 else f"opt-{self._layouts}"
+        from lambdarig.rie_server.layers import prepare_opt  # only with layers: loads zipfile
+
         self.opt_dir = prepare_opt(layers, Path(self._tmp) / name)
 
     def close(self) -> None:
