@@ -7,15 +7,17 @@ runtime behind both emulators) and lambdarig-rie + lambdarig's runtime client (e
 The handler echoes its event. The invoke client is raw sockets, one keep-alive connection each.
 
 (1) sequential warm invokes/s with p50/p90/p99 latency and CPU time per invoke (--rounds windows of
-    --seconds per stack, alternating the stacks, pooled); target >= 1.3x aws-lambda-rie's
-    invokes/s with a p99 no worse;
+    --seconds per stack, alternating the stacks, pooled);
 (2) throughput with 1, 2, 4, 8 concurrent callers, pooled the same way (ours with
     --max-concurrency 8; aws-lambda-rie is tried with 2 callers and reported "n/a (crashes)"
     when it panics, as it does);
 (3) 5 MiB echo latency (request and response 5 MiB, median of --repeats);
 (4) start-up: spawn -> port listening and spawn -> first invoke answered (median of --repeats), and
     the RSS of one idle warm environment: emulator + runtime processes, from /proc.
-Prints machine info and a Markdown table. Every process started is killed before exit; ports are
+Prints machine info and a Markdown table with the targets of issue 9 in its last column, then one
+verdict per target. The 1-minute load average is printed before and after: when it was above
+MAX_LOAD at the start, the verdicts are withheld (the figures of a busy machine are not comparable)
+and the reason is printed instead. Every process started is killed before exit; ports are
 ephemeral. Not part of the test command (tests/benchmarks/test_rie_server_smoke.py runs --quick).
 """
 
@@ -201,6 +203,8 @@ def launch(
         "HOME": os.environ.get("HOME", "/root"),
         "LAMBDA_TASK_ROOT": str(code),
     }
+    if "PYTHONPATH" in os.environ:  # measure the lambdarig it points at (e.g. a worktree's src)
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     argv = stack.argv(tools, port, handler, flags)
     descriptor, log = tempfile.mkstemp(prefix="emulator-", suffix=".log", dir=code)
     spawned = time.perf_counter()
@@ -545,22 +549,32 @@ def measure_startups(
 
 # -- the table ----------------------------------------------------------------------------------
 
-ROWS = (  # key, label, digits, target
-    ("seq_rate", "sequential warm invokes/s", 0, "≥ 1.3×"),
-    ("seq_p50", "sequential p50 latency (ms)", 3, ""),
-    ("seq_p90", "sequential p90 latency (ms)", 3, ""),
-    ("seq_p99", "sequential p99 latency (ms)", 3, "≤ 1.0×"),
-    ("cpu_emulator", "CPU per sequential invoke: emulator (µs)", 0, ""),
-    ("cpu_runtime", "CPU per sequential invoke: runtime (µs)", 0, ""),
-    *((f"callers_{n}", f"invokes/s, {n} concurrent caller{'s' * (n > 1)}", 0, "") for n in CALLERS),
-    ("echo_5mib", "5 MiB echo, median (ms)", 1, ""),
-    ("start_listen", "start-up: spawn → listening (ms)", 1, ""),
-    ("start_invoke", "start-up: spawn → first invoke answered (ms)", 1, ""),
-    ("rss_emulator", "idle RSS: emulator (MiB)", 1, ""),
-    ("rss_runtime", "idle RSS: runtime (MiB)", 1, ""),
-    ("rss_total", "idle RSS: one environment, total (MiB)", 1, ""),
-    ("rss_after_callers", f"idle RSS after {max(CALLERS)} callers, total (MiB)", 1, ""),
-    ("procs_after_callers", f"runtime processes after {max(CALLERS)} callers", 0, ""),
+MAX_LOAD = 1.0  # above this 1-minute load average at the start, no target is judged
+TARGETS = {  # issue 9; "×" = ours / aws-lambda-rie + awslambdaric (with our runtime client)
+    "seq_rate": "≥ 1.5× (≥ 1.2× with awslambdaric)",
+    "seq_p99": "≤ 0.7×",
+    "cpu_emulator": "≤ 200 µs",
+    "callers_4": "≥ 2.0× AWS's sequential invokes/s",
+    "start_listen": "≤ 40 ms",
+    "start_invoke": "≤ 1.3×",
+    "rss_emulator": "≤ 1.6×",
+}
+ROWS = (  # key, label, digits
+    ("seq_rate", "sequential warm invokes/s", 0),
+    ("seq_p50", "sequential p50 latency (ms)", 3),
+    ("seq_p90", "sequential p90 latency (ms)", 3),
+    ("seq_p99", "sequential p99 latency (ms)", 3),
+    ("cpu_emulator", "CPU per sequential invoke: emulator (µs)", 0),
+    ("cpu_runtime", "CPU per sequential invoke: runtime (µs)", 0),
+    *((f"callers_{n}", f"invokes/s, {n} concurrent caller{'s' * (n > 1)}", 0) for n in CALLERS),
+    ("echo_5mib", "5 MiB echo, median (ms)", 1),
+    ("start_listen", "start-up: spawn → listening (ms)", 1),
+    ("start_invoke", "start-up: spawn → first invoke answered (ms)", 1),
+    ("rss_emulator", "idle RSS: emulator (MiB)", 1),
+    ("rss_runtime", "idle RSS: runtime (MiB)", 1),
+    ("rss_total", "idle RSS: one environment, total (MiB)", 1),
+    ("rss_after_callers", f"idle RSS after {max(CALLERS)} callers, total (MiB)", 1),
+    ("procs_after_callers", f"runtime processes after {max(CALLERS)} callers", 0),
 )
 
 
@@ -579,7 +593,8 @@ def _ratio(ours: float | str | None, reference: float | str | None) -> str:
 def markdown(results: Results) -> list[str]:
     header = [REFERENCE.label, OURS_WITH_RIC.label, "ratio", OURS_OWN.label, "ratio", "target"]
     lines = ["| | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
-    for key, label, digits, target in ROWS:
+    for key, label, digits in ROWS:
+        target = TARGETS.get(key, "")
         row = results.values.get(key, {})
         ref = row.get(REFERENCE)
         cells = [_cell(ref, digits)]
@@ -589,17 +604,58 @@ def markdown(results: Results) -> list[str]:
     return lines
 
 
-def verdicts(results: Results) -> list[str]:
-    rate, p99 = results.values["seq_rate"], results.values["seq_p99"]
+def _value(results: Results, key: str, stack: Stack) -> float | None:
+    value = results.values.get(key, {}).get(stack)
+    return value if isinstance(value, float) else None
+
+
+def _judge(results: Results, key: str, stack: Stack) -> tuple[float, bool] | None:
+    """(the figure compared, whether it meets ``key``'s target) for ``stack``; ``None`` when a
+    figure is missing (e.g. a crash)."""
+    ours, ref = _value(results, key, stack), _value(results, key, REFERENCE)
+    if key == "cpu_emulator":
+        return None if ours is None else (ours, ours <= 200)
+    if key == "start_listen":
+        return None if ours is None else (ours, ours <= 40)
+    if key == "callers_4":
+        sequential = _value(results, "seq_rate", REFERENCE)
+        if ours is None or not sequential:
+            return None
+        return ours / sequential, ours / sequential >= 2.0
+    if ours is None or not ref:
+        return None
+    ratio = ours / ref
+    bounds = {
+        "seq_rate": (1.5 if stack == OURS_OWN else 1.2, True),
+        "seq_p99": (0.7, False),
+        "start_invoke": (1.3, False),
+        "rss_emulator": (1.6, False),
+    }
+    bound, at_least = bounds[key]
+    return ratio, ratio >= bound if at_least else ratio <= bound
+
+
+def verdicts(results: Results, load_at_start: float) -> list[str]:
+    """One line per target and stack, or why none is judged (a busy machine)."""
+    if load_at_start > MAX_LOAD:
+        return [
+            f"targets not judged: the load average was {load_at_start:.2f} at the start "
+            f"(> {MAX_LOAD:.1f}): other work competed for the CPU, so these figures are not "
+            "comparable; run again on a quiet machine"
+        ]
     lines = []
     for stack in (OURS_WITH_RIC, OURS_OWN):
-        ratio = float(rate[stack]) / float(rate[REFERENCE])
-        no_worse = float(p99[stack]) <= float(p99[REFERENCE])
-        met = "met" if ratio >= 1.3 and no_worse else "NOT met"
-        lines.append(
-            f"{stack.label}: {ratio:.2f}× invokes/s, p99 "
-            f"{'no worse' if no_worse else 'worse'} → target {met}"
-        )
+        for key, target in TARGETS.items():
+            label = next(label for row, label, _ in ROWS if row == key)
+            judged = _judge(results, key, stack)
+            if judged is None:
+                lines.append(f"{stack.label}: {label}: no figure → target not judged")
+                continue
+            figure, met = judged
+            lines.append(
+                f"{stack.label}: {label}: {figure:,.2f} (target {target}) → "
+                f"target {'met' if met else 'NOT met'}"
+            )
     return lines
 
 
@@ -618,9 +674,10 @@ def main(argv: list[str] | None = None) -> int:
         f"machine: {info['cpu']}, {info['cores']} cores, Linux {info['kernel']}, "
         f"CPython {info['python']}"
     )
+    load_at_start = os.getloadavg()[0]
     print(
         f"window {args.seconds:g} s per throughput figure ({args.rounds} rounds sequential), "
-        f"{args.repeats} repeats per median; load average {os.getloadavg()[0]:.2f}"
+        f"{args.repeats} repeats per median; load average at the start: {load_at_start:.2f}"
     )
     results = Results()
     with tempfile.TemporaryDirectory(prefix="lambdarig-bench-rie-") as tmp:
@@ -632,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("\n".join(markdown(results)))
     print()
-    print("\n".join(verdicts(results)))
+    print("\n".join(verdicts(results, load_at_start)))
     for note in results.notes:
         print(f"note: {note}")
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")

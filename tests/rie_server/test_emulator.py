@@ -264,3 +264,32 @@ def test_a_changed_layer_is_laid_out_anew_for_new_environments_only(
 
     serve(scenario, config)
     assert "lambdarig: 1 file(s) changed (" in capsys.readouterr().err
+
+
+def test_start_is_written_with_end_and_report_or_by_the_timer_while_a_silent_invoke_runs() -> None:
+    factory = FakeFactory(hold=True)
+    output = io.StringIO()
+
+    async def main() -> None:
+        emulator = Emulator(CONFIG, environment_factory=factory, output=output)
+        await emulator.start()
+        factory.created[0].on_output = lambda env_id, line: None  # the function prints nothing
+        try:
+            async with httpx.AsyncClient(base_url=emulator.invoke_url) as client:
+                invoke = asyncio.ensure_future(client.post(URL.format("function"), content=b"{}"))
+                deadline = time.monotonic() + 5
+                while "START RequestId" not in output.getvalue():  # held, then the timer writes it
+                    assert time.monotonic() < deadline, "START was never written"
+                    await asyncio.sleep(0.005)
+                assert emulator.pool.in_flight == 1 and "END" not in output.getvalue()
+                factory.release_all()
+                assert (await invoke).status_code == 200
+        finally:
+            await emulator.stop()
+
+    asyncio.run(main())
+    assert [line.split()[0] for line in output.getvalue().splitlines()] == [
+        "START",
+        "END",
+        "REPORT",
+    ]

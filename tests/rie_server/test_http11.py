@@ -14,6 +14,7 @@ from lambdarig.rie_server.http11 import (
     HttpRequest,
     HttpServer,
     RequestParser,
+    http_date,
 )
 
 Reply = Union[HttpReply, Awaitable[HttpReply]]
@@ -94,6 +95,13 @@ def test_expect_continue_is_flagged_until_sent() -> None:
     parser.feed(b"ok")
     request = parser.next_request()
     assert request is not None and request.body == b"ok" and not parser.expects_continue
+
+
+@pytest.mark.parametrize("epoch", [0, 784111777, 951782400, 1767225599, 4102444800])
+def test_date_header_is_imf_fixdate_as_email_utils_writes_it(epoch: int) -> None:
+    from email.utils import formatdate  # the oracle; the server itself does not import email
+
+    assert http_date(epoch) == formatdate(epoch, usegmt=True)
 
 
 # --- the server over real sockets --------------------------------------------------------------

@@ -173,3 +173,26 @@ def test_a_runtimes_error_type_cannot_add_a_line_or_a_field() -> None:
     assert TEXT.failure("r", crash) == ["boom\\x1b[2J", shown]
     record = json.loads(JSON.report("r", init, NOW))["record"]
     assert record["errorType"] == forged  # JSON escapes it itself
+
+
+class _CountingStream(io.StringIO):
+    """A stream with no buffer of its own (as stdout under PYTHONUNBUFFERED): counts writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_held_lines_leave_in_the_same_write_as_the_next_flushing_one() -> None:
+    stream = _CountingStream()
+    writer = LogWriter(stream, decorate=False)
+    writer.write(["START"], "env-1", flush=False)
+    assert (stream.getvalue(), stream.writes) == ("", 0)
+    writer.write(["END", "REPORT"], "env-1")
+    assert (stream.getvalue(), stream.writes) == ("START\nEND\nREPORT\n", 1)
+    writer.flush()  # nothing held: no write
+    assert stream.writes == 1

@@ -13,11 +13,10 @@ to log). Orchestration only: the environments run the attempts, ``sleep`` waits 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from lambdarig.rie_server.environment import InvokeOutcome, InvokeRequest, OutcomeKind
+from lambdarig.rie_server.outcomes import InvokeOutcome, InvokeRequest, OutcomeKind
 from lambdarig.rie_server.untrusted import printable
 
 # Seconds to wait before each retry, as the service does: ~1 min, then ~2 more minutes.
@@ -40,14 +39,19 @@ async def invoke_with_retries(
     request: InvokeRequest,
     delays_s: Sequence[float] = DEFAULT_RETRY_DELAYS_S,
     *,
-    sleep: Sleep = asyncio.sleep,
+    sleep: Sleep | None = None,
 ) -> InvokeOutcome:
     """Run ``request`` through ``invoke``; after a failed attempt wait ``delays_s[i]`` and retry,
     at most ``len(delays_s)`` times. Returns the last attempt's outcome.
 
     Blocks for the attempts and the delays; cancel it to drop the invocation (the emulator does on
-    stop). Exceptions from ``invoke`` propagate without a retry.
+    stop). Exceptions from ``invoke`` propagate without a retry. ``sleep`` defaults to
+    ``asyncio.sleep``.
     """
+    if sleep is None:
+        import asyncio  # here, not at the top: ``config`` imports this module's constants
+
+        sleep = asyncio.sleep
     outcome = await invoke(request)
     attempts = 1
     for delay in delays_s:

@@ -17,18 +17,23 @@ the function's logs and are never filtered.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from lambdarig.rie_server import fast_start
 from lambdarig.rie_server.config import LOG_LEVELS, EmulatorConfig
-from lambdarig.rie_server.emulator import Emulator
 from lambdarig.rie_server.errors import ConfigError, EmulatorError, ListenError, ProcessStartError
 from lambdarig.rie_server.untrusted import printable
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from lambdarig.rie_server.emulator import Emulator
+    from lambdarig.rie_server.fast_start import Prestarted
 
 PROG = "lambdarig-rie"
 READY_LINE = PROG + ": listening on {url}"
@@ -43,7 +48,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(run(config))
+    return serve(config)
+
+
+def serve(config: EmulatorConfig) -> int:
+    """Bind and spawn first, then load asyncio and run (``fast_start``); the exit status."""
+    try:
+        prestarted = fast_start.prestart(config)
+    except OSError as exc:
+        failure = ListenError("invoke", config.invoke_host, config.invoke_port, exc)
+        message, exit_status = start_failure(failure, INVOKE_ADDRESS_FLAG)
+        print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+        return exit_status
+    if config.image is None:  # the Docker SDK (--image) may want asyncio with ssl
+        fast_start.import_asyncio_without_ssl()
+    import asyncio
+
+    return asyncio.run(run(config, prestarted=prestarted))
 
 
 async def run(
@@ -52,16 +73,21 @@ async def run(
     *,
     prog: str = PROG,
     invoke_address_flag: str = INVOKE_ADDRESS_FLAG,
+    prestarted: Prestarted | None = None,
 ) -> int:
     """Serve ``config`` until SIGINT or SIGTERM; returns the exit status. A failure to start is
     one line on ``status`` prefixed by ``prog`` (see ``start_failure``)."""
+    import asyncio
+
+    from lambdarig.rie_server.emulator import Emulator
+
     status = status if status is not None else sys.stderr
     configure_logging(config.log_level, status)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    emulator = Emulator(config)
+    emulator = Emulator(config, prestarted=prestarted)
     try:
         try:
             if not await _start_unless_stopped(emulator, stop):
@@ -83,6 +109,8 @@ async def run(
 async def _start_unless_stopped(emulator: Emulator, stop: asyncio.Event) -> bool:
     """Start ``emulator``; a signal while it starts (laying out a large layer, say) cancels the
     start, which cleans up after itself, and returns False."""
+    import asyncio  # loaded by run() already (after fast_start)
+
     starting = asyncio.ensure_future(emulator.start())
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)

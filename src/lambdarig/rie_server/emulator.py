@@ -11,17 +11,16 @@ from __future__ import annotations
 import asyncio
 import datetime
 import functools
-import secrets
 import shutil
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from lambdarig import invoke_api as api
+from lambdarig.rie_server import ids
 from lambdarig.rie_server import invoke_protocol as proto
 from lambdarig.rie_server.async_invocations import invoke_with_retries
 from lambdarig.rie_server.config import EmulatorConfig
@@ -34,18 +33,20 @@ from lambdarig.rie_server.environment import (
 )
 from lambdarig.rie_server.errors import EmulatorError, LayoutCancelled, Throttled
 from lambdarig.rie_server.invoke_api_server import InvokeApiServer
-from lambdarig.rie_server.layers import layer_environment, prepare_opt
 from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.pool import EnvironmentFactory, EnvironmentPool, PooledEnvironment
-from lambdarig.rie_server.scratch import make_scratch, sweep_stale
 from lambdarig.rie_server.untrusted import printable
 from lambdarig.rie_server.watch import CodeWatcher, change_notice, reinitialise, warm_plan
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.containers import ContainerFactory
+    from lambdarig.rie_server.fast_start import Prestarted
     from lambdarig.rie_server.supervisor import ProcessFactory
 
 Clock = Callable[[], datetime.datetime]
+# A START line waits in the buffer for the invocation's END and REPORT (one write for the three)
+# or for its first output line, but never longer than this.
+START_FLUSH_S = 0.02
 
 
 def _utc_now() -> datetime.datetime:
@@ -55,7 +56,7 @@ def _utc_now() -> datetime.datetime:
 def new_trace_id(epoch_s: float | None = None) -> str:
     """A fresh X-Ray trace header for an invoke that arrived without one."""
     epoch = int(time.time() if epoch_s is None else epoch_s)
-    random = secrets.token_hex(20)  # one read of the system's randomness for both ids
+    random = ids.random_hex(20)
     return api.TRACE_ID_FORMAT.format(epoch=epoch, root=random[:24], parent=random[24:])
 
 
@@ -73,6 +74,7 @@ class _Logs:
         self._open: dict[str, dict[str, InvocationLog]] = {}
         self.tails: dict[str, bytes] = {}
         self.wanted: set[str] = set()
+        self._flush_timer: asyncio.TimerHandle | None = None
 
     def output(self, env_id: str, line: str) -> None:
         self._writer.write([line], env_id)
@@ -93,11 +95,17 @@ class _Logs:
             captures = self._open.setdefault(env_id, {})
             captures[request.request_id] = InvocationLog(api.LOG_TAIL_BYTES)
         line = self._formatter.start(request.request_id, self._clock(), request.tenant_id)
-        # Buffered, flushed right after the step that hands the event to the runtime (or by any
-        # earlier write: same buffer, so START still precedes the invocation's output): the
-        # write system call is then off the invoke's critical path.
+        # Buffered: written with the next flushing write (the invocation's first output line or
+        # its END and REPORT: same buffer, so START still comes first), at the latest after
+        # START_FLUSH_S. A warm invoke's three platform lines then cost one write system call.
         self._emit(env_id, [line], request.request_id, flush=False)
-        asyncio.get_running_loop().call_soon(self._writer.flush)
+        if self._flush_timer is None:  # one timer at a time, never cancelled: no per-invoke cost
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(START_FLUSH_S, self._timed_flush)
+
+    def _timed_flush(self) -> None:
+        self._flush_timer = None
+        self._writer.flush()  # no system call when END already wrote everything
 
     def invocation_finished(
         self, env_id: str, request: InvokeRequest, outcome: InvokeOutcome
@@ -136,6 +144,8 @@ class _Artifacts:
 
     async def prepare(self) -> None:
         """Lay out the layers and connect to Docker; raises ``EmulatorError`` subclasses."""
+        from lambdarig.rie_server.scratch import make_scratch, sweep_stale  # loads tempfile
+
         sweep_stale()
         if self._config.layers:
             self._tmp = make_scratch()
@@ -152,6 +162,8 @@ class _Artifacts:
         env = dict(self._config.runtime_env)
         if self.opt_dir is not None and self._config.image is None:
             version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+            from lambdarig.rie_server.layers import layer_environment
+
             env.update(layer_environment(self.opt_dir, version, base=env))
         return env
 
@@ -164,6 +176,8 @@ class _Artifacts:
         self._layouts += 1
         layers = [Path(layer) for layer in self._config.layers]
         name = "opt" if self._layouts == 1 else f"opt-{self._layouts}"
+        from lambdarig.rie_server.layers import prepare_opt  # only with layers: loads zipfile
+
         work = functools.partial(prepare_opt, layers, self._tmp / name, cancel=self._cancel)
         self._layout = asyncio.get_running_loop().run_in_executor(None, work)
         # Shielded: a cancelled caller leaves the thread running; close() waits for it to stop.
@@ -192,7 +206,8 @@ class Emulator:
     """One emulated function behind the Invoke API.
 
     ``environment_factory`` builds each execution environment (default: ``Environment``, a local
-    process group); ``output`` receives runtime output and platform lines (default stdout).
+    process group); ``output`` receives runtime output and platform lines (default stdout);
+    ``prestarted``: the sockets and first runtime ``fast_start.prestart`` opened before the loop.
     """
 
     def __init__(
@@ -202,6 +217,7 @@ class Emulator:
         environment_factory: EnvironmentFactory | None = None,
         output: TextIO | None = None,
         clock: Clock = _utc_now,
+        prestarted: Prestarted | None = None,
     ) -> None:
         self.config = config
         formatter = PlatformLogFormatter(
@@ -211,7 +227,12 @@ class Emulator:
         self._factory = environment_factory or self._local_environment
         self._artifacts = _Artifacts(config)
         self._pool_or_none: EnvironmentPool | None = None
-        self._server = InvokeApiServer(self.dispatch, config.invoke_host, config.invoke_port)
+        invoke_sock = prestarted.invoke_sock if prestarted is not None else None
+        self._server = InvokeApiServer(
+            self.dispatch, config.invoke_host, config.invoke_port, invoke_sock
+        )
+        # The first environment's listener and runtime, started before the event loop.
+        self._early_runtime = prestarted.runtime if prestarted is not None else None
         self._background: set[asyncio.Future[InvokeOutcome]] = set()
         self._watcher: CodeWatcher | None = None
 
@@ -231,7 +252,10 @@ class Emulator:
         )
 
     def _local_environment(self, spec: EnvironmentSpec, env_id: str) -> PooledEnvironment:
-        return Environment(spec, env_id, self.on_output)
+        early = None
+        if spec.runtime_api_address == self.config.runtime_api_address:  # the configured port
+            early, self._early_runtime = self._early_runtime, None
+        return Environment(spec, env_id, self.on_output, prestarted=early)
 
     def on_output(self, env_id: str, line: str) -> None:
         """One line of an environment's stdout/stderr: printed, and kept for Tail."""
@@ -296,6 +320,9 @@ class Emulator:
             await asyncio.gather(*self._background, return_exceptions=True)
         if self._pool_or_none is not None:
             await self._pool_or_none.stop(grace_s)
+        early, self._early_runtime = self._early_runtime, None
+        if early is not None:  # never used (e.g. another environment factory)
+            early.discard()
         await self._artifacts.close()
 
     async def _code_changed(self, changed: list[Path]) -> None:
@@ -314,7 +341,7 @@ class Emulator:
     async def dispatch(self, raw: proto.RawRequest) -> proto.HttpResponse:
         """Answer one Invoke API request (the ``InvokeApiServer``'s dispatcher)."""
         function, mode = self.config.function, self.config.compat
-        request_id = str(uuid.uuid4())
+        request_id = ids.uuid4()
         call = proto.parse_invoke(raw, function, mode, request_id, new_trace_id())
         if isinstance(call, proto.HttpResponse):
             return call

@@ -17,24 +17,27 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import time
-import uuid
 from typing import Any, Callable
 
 from lambdarig import runtime_api as api
-from lambdarig.rie_server import protocol
+from lambdarig.rie_server import ids, protocol
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
-from lambdarig.rie_server.generation import CurrentGeneration, Generation, Posted, now_ms
+from lambdarig.rie_server.generation import CurrentGeneration, Generation, now_ms
 from lambdarig.rie_server.outcomes import (
+    RUNTIME_API_ENV,
     EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,
     OutcomeKind,
+    Posted,
     failure,
     from_posted,
 )
 from lambdarig.rie_server.runtime_api_server import RuntimeApiServer
-from lambdarig.rie_server.supervisor import RuntimeProcess, spawn_local
+from lambdarig.rie_server.spawn import PrestartedRuntime, StartedProcess
+from lambdarig.rie_server.supervisor import RuntimeProcess, adopt, spawn_local
 
 __all__ = [
     "RUNTIME_API_ENV",
@@ -44,8 +47,6 @@ __all__ = [
     "InvokeRequest",
     "OutcomeKind",
 ]
-
-RUNTIME_API_ENV = "AWS_LAMBDA_RUNTIME_API"
 
 
 _KILL_WAIT_S = 5.0  # how long to wait for a SIGKILLed group to be reaped
@@ -61,8 +62,19 @@ class Environment:
     bound.
     """
 
-    def __init__(self, spec: EnvironmentSpec, env_id: str, on_output: Callable[[str, str], None]):
+    def __init__(
+        self,
+        spec: EnvironmentSpec,
+        env_id: str,
+        on_output: Callable[[str, str], None],
+        *,
+        prestarted: PrestartedRuntime | None = None,
+    ):
         self._spec = spec
+        # The listener and runtime the command line started before the event loop
+        # (``fast_start``): used by the first spawn if it would start that very process.
+        self._prestarted = prestarted
+        self._spawned_at: float | None = None
         self.env_id = env_id
         self._on_output = on_output
         self._backend: CurrentGeneration | None = None
@@ -132,6 +144,9 @@ class Environment:
         """SIGTERM the process group, SIGKILL after ``grace_s``, close the listener. Idempotent."""
         self._stopped = True
         self._initialized = False
+        prestarted, self._prestarted = self._prestarted, None
+        if prestarted is not None:
+            prestarted.discard()
         await self._end_process(grace_s)
         if self._server is not None:
             await self._server.close()
@@ -152,28 +167,21 @@ class Environment:
         ``EnvironmentStopped`` if ``stop()`` ran meanwhile; nothing is left running then."""
         self._check_live()
         generation = Generation(self._spec.max_concurrency)
-        if self._backend is None or self._server is None:
-            backend = CurrentGeneration(generation)
-            server = RuntimeApiServer(backend, self._spec.runtime_api_address)
-            await (
-                server.start()
-            )  # ListenError if the address is taken: nothing kept, start may retry
-            if self._stopped:  # stop() ran while we were binding
-                await server.close()
-                self._check_live()
-            self._backend, self._server = backend, server
+        prestarted, self._prestarted = self._prestarted, None
+        early = prestarted.process if prestarted is not None else None
+        self._spawned_at = None
+        try:
+            if self._backend is None or self._server is None:
+                await self._listen(generation, prestarted.sock if prestarted else None)
+        except BaseException:
+            if early is not None:
+                early.discard()
+            raise
+        assert self._backend is not None and self._server is not None
         self._backend.generation = generation
         env = dict(self._spec.env)
         env[RUNTIME_API_ENV] = self._server.address
-        factory = self._spec.process_factory or spawn_local
-        env_id, on_output = self.env_id, self._on_output
-        process = await factory(
-            self._spec.command,
-            self._spec.cwd,
-            env,
-            lambda line: on_output(env_id, line),
-            self._spec.memory_mb,
-        )
+        process = await self._start_runtime(env, early)
         exited = asyncio.ensure_future(process.wait())
         exited.add_done_callback(lambda _: self._on_exit(process))
         self._process, self._exited = process, exited
@@ -181,6 +189,34 @@ class Environment:
             await self._end_process(0)
             self._check_live()
         return generation
+
+    async def _listen(self, generation: Generation, sock: socket.socket | None) -> None:
+        """Open the Runtime API listener (on ``sock`` if the command line bound it already)."""
+        backend = CurrentGeneration(generation)
+        server = RuntimeApiServer(backend, self._spec.runtime_api_address, sock)
+        await server.start()  # ListenError if the address is taken: nothing kept, start may retry
+        if self._stopped:  # stop() ran while we were binding
+            await server.close()
+            self._check_live()
+        self._backend, self._server = backend, server
+
+    async def _start_runtime(
+        self, env: dict[str, str], early: StartedProcess | None
+    ) -> RuntimeProcess:
+        """Spawn the runtime, or adopt ``early`` when it is exactly that process (started by the
+        command line before the event loop ran: its init then counts from its own start)."""
+        spec, env_id, on_output = self._spec, self.env_id, self._on_output
+        if early is not None:
+            if spec.process_factory is None and early.matches(
+                spec.command, spec.cwd, env, spec.memory_mb
+            ):
+                self._spawned_at = early.started
+                return await adopt(early, lambda line: on_output(env_id, line))
+            early.discard()
+        factory = spec.process_factory or spawn_local
+        return await factory(
+            spec.command, spec.cwd, env, lambda line: on_output(env_id, line), spec.memory_mb
+        )
 
     def _on_exit(self, process: RuntimeProcess) -> None:
         if process is self._process:
@@ -209,6 +245,8 @@ class Environment:
         except ProcessStartError as exc:
             failed = failure(OutcomeKind.INIT_ERROR, api.RUNTIME_INVALID_ENTRYPOINT, str(exc))
             return failed, 0.0
+        if self._spawned_at is not None:  # started ahead of the loop: its init began then
+            started = min(started, self._spawned_at)
         process, exited = self._process, self._exited
         assert process is not None and exited is not None
         await _first(generation.ready, generation.init_error, exited, until=deadline)
@@ -268,7 +306,7 @@ class Environment:
             client_context=request.client_context,
             cognito_identity=request.cognito_identity,
             tenant_id=request.tenant_id,
-            invocation_id=str(uuid.uuid4()),
+            invocation_id=ids.uuid4(),
         )
         init_ms: float | None = None
         # Two rounds at most: a runtime that exited after its previous invoke (e.g. after a 413)
@@ -301,7 +339,7 @@ class Environment:
         # itself (``None`` for the last two), so the invoke wakes one loop iteration after the
         # post, with one timer and no extra task or waiter.
         wake = _completer(result)
-        timer = asyncio.get_running_loop().call_at(deadline, wake)
+        timer = result.get_loop().call_at(deadline, wake)  # no get_running_loop(): a getpid()
         exited.add_done_callback(wake)
         try:
             posted = await result

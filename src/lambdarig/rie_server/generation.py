@@ -17,29 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Callable
 
 from lambdarig import runtime_api as api
 from lambdarig.rie_server import protocol
 from lambdarig.rie_server.errors import InvalidTransition
 from lambdarig.rie_server.lifecycle import Event, InvocationBook, Lifecycle, State, Verdict
+from lambdarig.rie_server.outcomes import Finish, Posted
 from lambdarig.rie_server.protocol import Reply, Route
 
 Deliver = Callable[[api.Invocation], None]  # answers one /next poll with an event
-
-
-class Finish(enum.Enum):
-    """How the runtime finished an init or an invocation through the Runtime API."""
-
-    RESPONSE = "response"
-    ERROR = "error"
-    TOO_LARGE = "too_large"
-    INIT_ERROR = "init_error"
 
 
 def now_ms() -> int:
@@ -47,21 +37,11 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@dataclass(frozen=True)
-class Posted:
-    """What the runtime posted to finish an init or an invocation."""
-
-    kind: Finish
-    body: bytes = b""
-    content_type: str | None = None
-    error_type: str | None = None
-
-
 class Generation:
     """Runtime API state of one runtime process; the backend of the environment's listener."""
 
     def __init__(self, max_concurrency: int) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()  # asked once: each ask costs a getpid()
         self.max_concurrency = max_concurrency
         self.runtime = Lifecycle.initial(now_ms())
         self.book = InvocationBook()
@@ -78,7 +58,7 @@ class Generation:
         what the runtime posts. The caller may end it with ``None`` itself (deadline, exit):
         later posts then change nothing."""
         assert invocation.invocation_id is not None
-        future: asyncio.Future[Posted | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Posted | None] = self._loop.create_future()
         self.results[invocation.invocation_id] = future
         if self.polls:
             self._hand_over(self.polls.popleft(), invocation)

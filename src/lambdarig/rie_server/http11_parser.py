@@ -125,7 +125,7 @@ class RequestParser:
     def buffered(self) -> int:
         return len(self._buf)
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         self._buf += data
 
     def continue_sent(self) -> None:

@@ -10,6 +10,7 @@ service). A body without ``Content-Type`` is sent as ``application/octet-stream`
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Awaitable, Callable
 
 from lambdarig import invoke_api as api
@@ -29,8 +30,11 @@ class InvokeApiServer:
     """Listens on ``host:port`` (0 = ephemeral); ``start()`` returns once bound. ``stop()`` closes
     the listener and open connections; idempotent."""
 
-    def __init__(self, dispatch: Dispatcher, host: str, port: int) -> None:
+    def __init__(
+        self, dispatch: Dispatcher, host: str, port: int, sock: socket.socket | None = None
+    ) -> None:
         self._dispatch = dispatch
+        self._sock = sock  # bound to ``host:port`` already (``fast_start``)
         self._host = host
         self._port = port
         self._server: HttpServer | None = None
@@ -48,8 +52,12 @@ class InvokeApiServer:
         return self._host
 
     async def start(self) -> None:
-        """Bind and serve; raises ``ListenError`` when the address cannot be bound."""
-        server = HttpServer(self._handle, self._host, self._port, keep_bytes=BODY_KEEP_BYTES)
+        """Bind (unless given a bound socket) and serve; raises ``ListenError`` when the address
+        cannot be bound."""
+        server = HttpServer(
+            self._handle, self._host, self._port, keep_bytes=BODY_KEEP_BYTES, sock=self._sock
+        )
+        self._sock = None
         try:
             self._bound_port = await server.start()
         except OSError as exc:
@@ -57,6 +65,9 @@ class InvokeApiServer:
         self._server = server
 
     async def stop(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:  # handed over but never served
+            sock.close()
         server, self._server = self._server, None
         if server is not None:
             await server.close()

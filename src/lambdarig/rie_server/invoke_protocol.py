@@ -27,10 +27,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lambdarig import invoke_api as api
-from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.function_names import FunctionIdentity as FunctionIdentity
 from lambdarig.rie_server.function_names import resolve_function
 from lambdarig.rie_server.invoke_input import client_context, load_json, trace_header
+from lambdarig.rie_server.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.untrusted import control_characters_in
 from lambdarig.runtime_api import (
     CONTENT_TYPE_JSON,

@@ -21,7 +21,6 @@ runtime in its own cgroup with ``memory.max``: the kernel then enforces the limi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from pathlib import Path
@@ -251,6 +250,8 @@ class MemoryWatch:
 
     async def run(self) -> None:
         """Sample every ``interval_s`` until cancelled or the root process is gone."""
+        import asyncio  # here: the emulator spawns its first runtime before loading asyncio
+
         try:
             while _stat_fields(self.root_pid) is not None:
                 self.sample()

@@ -10,11 +10,39 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lambdarig import runtime_api as api
 from lambdarig.rie_server import protocol
-from lambdarig.rie_server.generation import Finish, Posted
-from lambdarig.rie_server.supervisor import ProcessFactory
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.supervisor import ProcessFactory
+
+# The variables an execution environment sets for its runtime, besides the function's own.
+RUNTIME_API_ENV = "AWS_LAMBDA_RUNTIME_API"
+ENV_INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
+INIT_ON_DEMAND = "on-demand"
+INIT_PROVISIONED = "provisioned-concurrency"
+INIT_MANAGED = "lambda-managed-instances"
+
+
+class Finish(enum.Enum):
+    """How the runtime finished an init or an invocation through the Runtime API."""
+
+    RESPONSE = "response"
+    ERROR = "error"
+    TOO_LARGE = "too_large"
+    INIT_ERROR = "init_error"
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What the runtime posted to finish an init or an invocation."""
+
+    kind: Finish
+    body: bytes = b""
+    content_type: str | None = None
+    error_type: str | None = None
 
 
 class OutcomeKind(enum.Enum):

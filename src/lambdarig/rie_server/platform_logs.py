@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
+from lambdarig.rie_server.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.untrusted import printable
 from lambdarig.runtime_api import RUNTIME_EXIT_ERROR, RUNTIME_OUT_OF_MEMORY
 
@@ -186,17 +186,26 @@ class LogWriter:
         self._stream = stream if stream is not None else sys.stdout
         self._decorate = self._stream.isatty() if decorate is None else decorate
         self._colours: dict[str, str] = {}
+        self._held = ""  # written with the next flushing write (whatever the stream buffers)
 
     def write(self, lines: Iterable[str], env_id: str | None = None, flush: bool = True) -> None:
-        """Write ``lines``; with ``flush=False`` they stay buffered until the next flushing write
-        or ``flush()`` (order is kept: one stream, one buffer)."""
+        """Write ``lines``; with ``flush=False`` they are held until the next flushing write or
+        ``flush()``, then go out in the same ``write`` (one system call even on an unbuffered
+        stream, e.g. with ``PYTHONUNBUFFERED``; order is kept)."""
         prefix = self._prefix(env_id) if self._decorate and env_id else ""
-        self._stream.write("".join(f"{prefix}{line}\n" for line in lines))
-        if flush:
-            self._stream.flush()
+        text = "".join(f"{prefix}{line}\n" for line in lines)
+        if not flush:
+            self._held += text
+            return
+        held, self._held = self._held, ""
+        self._stream.write(held + text)
+        self._stream.flush()
 
     def flush(self) -> None:
-        self._stream.flush()
+        held, self._held = self._held, ""
+        if held:
+            self._stream.write(held)
+            self._stream.flush()
 
     def _prefix(self, env_id: str) -> str:
         colour = self._colours.setdefault(env_id, _COLOURS[len(self._colours) % len(_COLOURS)])

@@ -23,11 +23,10 @@ from typing import Protocol
 
 from lambdarig.rie_server.environment import EnvironmentSpec, InvokeOutcome, InvokeRequest
 from lambdarig.rie_server.errors import EnvironmentStopped, Throttled
-
-ENV_INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
-INIT_ON_DEMAND = "on-demand"
-INIT_PROVISIONED = "provisioned-concurrency"
-INIT_MANAGED = "lambda-managed-instances"
+from lambdarig.rie_server.outcomes import ENV_INITIALIZATION_TYPE as ENV_INITIALIZATION_TYPE
+from lambdarig.rie_server.outcomes import INIT_MANAGED as INIT_MANAGED
+from lambdarig.rie_server.outcomes import INIT_ON_DEMAND as INIT_ON_DEMAND
+from lambdarig.rie_server.outcomes import INIT_PROVISIONED as INIT_PROVISIONED
 
 _log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ A body cut short by a hang-up is never posted.
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Awaitable, Mapping
 from typing import Callable, Protocol
 
@@ -58,8 +59,14 @@ class RuntimeApiServer:
     """One listener. ``start()`` binds (port 0 = ephemeral) and returns ``"host:port"``;
     ``close()`` stops listening and drops open polls. Neither raises for runtime behaviour."""
 
-    def __init__(self, backend: RuntimeApiBackend, address: str = "127.0.0.1:0") -> None:
+    def __init__(
+        self,
+        backend: RuntimeApiBackend,
+        address: str = "127.0.0.1:0",
+        sock: socket.socket | None = None,
+    ) -> None:
         self._backend = backend
+        self._sock = sock  # bound to ``address`` already (``fast_start``)
         host, _, port = address.rpartition(":")
         self._host, self._port = host or "127.0.0.1", int(port or 0)
         self._server: HttpServer | None = None
@@ -74,7 +81,9 @@ class RuntimeApiServer:
             self._port,
             keep_bytes=api.MAX_PAYLOAD_SIZE + 1,
             cancel_on_hangup=True,
+            sock=self._sock,
         )
+        self._sock = None
         try:
             port = await server.start()
         except OSError as exc:

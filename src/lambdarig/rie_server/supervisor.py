@@ -1,8 +1,9 @@
 """The process seam: start a runtime in its own process group, carry its output, signal, reap.
 
 ``ProcessFactory`` is what ``Environment`` calls to get a ``RuntimeProcess``; ``spawn_local`` is the
-local implementation (container mode plugs in another factory). This module never sees HTTP and
-makes no Lambda decisions.
+local implementation (container mode plugs in another factory): ``spawn.start_process`` starts
+the process, ``adopt`` watches it on the event loop (also one started before the loop existed).
+This module never sees HTTP and makes no Lambda decisions.
 
 Children die with the emulator: each runtime leads its own process group (signals reach the whole
 tree), and on Linux the direct child asks the kernel for SIGKILL when its parent thread dies
@@ -19,24 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import functools
-import itertools
 import logging
 import os
 import signal
-import subprocess
-import sys
+import threading
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Callable, Optional, Protocol
 
-from lambdarig.rie_server.errors import ProcessStartError
 from lambdarig.rie_server.memory import CgroupLimit, MemoryWatch, to_mb
+from lambdarig.rie_server.spawn import StartedProcess, start_process
 
-_PR_SET_PDEATHSIG = 1
 _MAX_LINE = 256 * 1024  # a longer line without a newline is delivered in pieces
 _log = logging.getLogger(__name__)
-_serial = itertools.count()  # names this emulator's cgroups
 
 
 class RuntimeProcess(Protocol):
@@ -77,30 +73,7 @@ ProcessFactory = Callable[
 ]
 
 
-def _die_with_parent() -> None:
-    """Runs in the child between fork and exec: SIGKILL me when my parent thread dies."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
-def _child_setup(limit: CgroupLimit | None) -> Callable[[], None]:
-    """The pre-exec hook: lead a new process group, die with the parent, join the memory cgroup
-    if there is one."""
-
-    def setup() -> None:
-        os.setpgid(0, 0)
-        _die_with_parent()
-        if limit is not None:
-            # Nothing can be reported from here; the parent checks with ``limit.holds`` and
-            # falls back to sampling when the join did not happen.
-            with contextlib.suppress(OSError):
-                limit.join()
-
-    return setup
-
-
-class _Output(asyncio.SubprocessProtocol):
+class _Output:
     """The runtime's stdout/stderr cut into lines as the bytes arrive, delivered from the pipe's
     own read callback (``_Pipe``: no task, no ``call_soon``, unlike asyncio's subprocess pipes):
     output the runtime wrote before a post is therefore handed on before the invocation that post
@@ -160,22 +133,78 @@ class _Pipe(asyncio.Protocol):
         self._output.pipe_connection_lost(self._fd, exc)
 
 
+class _ExitWatch:
+    """Reaps one child process and tells ``on_exit``: the loop reads the process's pidfd (Linux
+    5.3+), else a thread waits for it. No ``asyncio`` child watcher: the process may have been
+    started before the loop existed (``spawn.start_process``)."""
+
+    def __init__(self, popen: StartedProcess, on_exit: Callable[[], None]) -> None:
+        self._popen = popen.popen
+        self.pid = popen.popen.pid
+        self._on_exit = on_exit
+        self._loop = asyncio.get_running_loop()
+        self._pidfd: int | None = None
+        try:
+            self._pidfd = os.pidfd_open(self.pid)
+            self._loop.add_reader(self._pidfd, self._reap)
+        except (AttributeError, OSError, NotImplementedError):  # no pidfd here: a thread waits
+            if self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
+            threading.Thread(target=self._wait, name=f"reap-{self.pid}", daemon=True).start()
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit status once reaped (negative = killed by that signal)."""
+        return self._popen.returncode
+
+    def _reap(self) -> None:
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere: the status is lost (asyncio says 255 too)
+            pid, status = self.pid, 255 << 8
+        if pid:
+            self._exited(os.waitstatus_to_exitcode(status))
+
+    def _wait(self) -> None:
+        try:
+            code = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        except ChildProcessError:
+            code = 255
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            self._loop.call_soon_threadsafe(self._exited, code)
+
+    def _exited(self, code: int) -> None:
+        if self._popen.returncode is not None:
+            return
+        self._popen.returncode = code
+        self.close()
+        self._on_exit()
+
+    def close(self) -> None:
+        """Stop watching (the process is not touched)."""
+        pidfd, self._pidfd = self._pidfd, None
+        if pidfd is not None:
+            self._loop.remove_reader(pidfd)
+            os.close(pidfd)
+
+
 class LocalProcess:
     """A runtime subprocess leading its own process group, with a memory watch."""
 
     def __init__(
         self,
-        transport: asyncio.SubprocessTransport,
+        watch: _ExitWatch,
         output: _Output,
         pipes: list[asyncio.BaseTransport],
         memory_mb: int,
         cgroup: CgroupLimit | None = None,
     ) -> None:
-        self._transport = transport
+        self._exit = watch
         self._output = output
         self._pipes = pipes
         self._cgroup = cgroup
-        pid = transport.get_pid()
+        pid = watch.pid
         self.pid: int | None = pid
         output.pid = pid
         self._finished: asyncio.Future[int] | None = None
@@ -193,7 +222,7 @@ class LocalProcess:
 
     @property
     def _returncode(self) -> int | None:
-        return self._transport.get_returncode()
+        return self._exit.returncode
 
     async def wait(self) -> int:
         """Wait for exit, then for the output to drain (bounded: grandchildren may hold pipes)."""
@@ -208,7 +237,7 @@ class LocalProcess:
         await asyncio.wait({self._output.drained}, timeout=1.0)
         for pipe in self._pipes:  # also when a grandchild still holds them open
             pipe.close()
-        self._transport.close()
+        self._exit.close()
         if self._cgroup is not None:
             self._cgroup.remove()
         code = self._returncode
@@ -216,7 +245,7 @@ class LocalProcess:
         return code
 
     def _signal_group(self, signum: int) -> None:
-        pid = self._transport.get_pid()
+        pid = self._exit.pid
         if self._returncode is not None and not _group_alive(pid):
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -257,37 +286,18 @@ async def spawn_local(
 ) -> RuntimeProcess:
     """Start ``argv`` in a new process group with piped stdout/stderr, in a memory cgroup where the
     host allows one (``memory.CgroupLimit``); raises ``ProcessStartError``."""
-    cgroup = CgroupLimit.create(f"lambdarig-{os.getpid()}-{next(_serial)}", memory_mb)
+    return await adopt(start_process(argv, cwd, env, memory_mb), on_line)
+
+
+async def adopt(started: StartedProcess, on_line: Callable[[str], None]) -> LocalProcess:
+    """Watch a process ``spawn.start_process`` started (maybe before this loop ran): its output
+    lines go to ``on_line``, its exit is reaped, its memory watched."""
     loop = asyncio.get_running_loop()
-    (out_read, out_write), (err_read, err_write) = os.pipe(), os.pipe()
-    try:
-        transport, output = await loop.subprocess_exec(
-            lambda: _Output(on_line),
-            *argv,
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=out_write,
-            stderr=err_write,
-            preexec_fn=_child_setup(cgroup),
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        for fd in (out_read, err_read):
-            os.close(fd)
-        if cgroup is not None:
-            cgroup.remove()
-        raise ProcessStartError(
-            f"expected an executable bootstrap {list(argv)!r} (cwd {cwd!r}), got: {exc}"
-        ) from exc
-    finally:
-        os.close(out_write)
-        os.close(err_write)
+    output = _Output(on_line)
     pipes: list[asyncio.BaseTransport] = []
-    for fd, read_end in ((1, out_read), (2, err_read)):
+    for fd, read_end in ((1, started.stdout_fd), (2, started.stderr_fd)):
         file = os.fdopen(read_end, "rb", buffering=0)
         pipe, _ = await loop.connect_read_pipe(functools.partial(_Pipe, output, fd), file)
         pipes.append(pipe)
-    if cgroup is not None and not cgroup.holds(transport.get_pid()):
-        cgroup.remove()
-        cgroup = None
-    return LocalProcess(transport, output, pipes, memory_mb, cgroup)
+    watch = _ExitWatch(started, output.process_exited)
+    return LocalProcess(watch, output, pipes, started.memory_mb, started.cgroup)

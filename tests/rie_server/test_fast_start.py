@@ -1,0 +1,137 @@
+"""The command line's start-up: sockets bound and the first runtime started before asyncio is
+imported, then served and adopted by the emulator; and what the emulator's import path loads."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lambdarig.rie_server import fast_start
+from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.emulator import Emulator
+
+FAKE = str(Path(__file__).with_name("fake_runtime.py"))
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+CONFIG = EmulatorConfig(
+    command=(sys.executable, FAKE, "echo"),
+    invoke_host="127.0.0.1",
+    invoke_port=0,
+    runtime_api_address="127.0.0.1:0",
+    timeout_s=5.0,
+    memory_mb=256,
+)
+
+
+def loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code``."""
+    script = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    env = dict(os.environ, PYTHONPATH=SRC)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+def test_importing_the_package_loads_no_asyncio() -> None:
+    loaded = loaded_after("import lambdarig.rie_server")
+    assert "asyncio" not in loaded
+    assert not any(name.startswith("lambdarig.rie_server.") for name in loaded)
+
+
+def test_what_runs_before_the_bind_and_spawn_loads_no_asyncio() -> None:
+    # cli.main: parse the configuration, then fast_start.prestart (bind, spawn).
+    loaded = loaded_after("import lambdarig.rie_server.cli, lambdarig.rie_server.fast_start")
+    assert {"asyncio", "ssl", "email", "http.client", "concurrent.futures"}.isdisjoint(loaded)
+
+
+def test_the_emulator_process_loads_no_ssl_nor_email() -> None:
+    loaded = loaded_after(
+        "from lambdarig.rie_server import fast_start\n"
+        "fast_start.import_asyncio_without_ssl()\n"
+        "import lambdarig.rie_server.cli, lambdarig.rie_server.emulator\n"
+        "import ssl  # still importable for whoever needs it later\n"
+        "import sys; sys.modules.pop('ssl'); sys.modules.pop('_ssl')"
+    )
+    assert {"ssl", "_ssl", "email", "http.client"}.isdisjoint(loaded)
+    assert "asyncio" in loaded
+
+
+def test_listen_refuses_a_taken_address_in_asyncio_words() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match="error while attempting to bind on address"):
+            fast_start.listen("127.0.0.1", port)
+    assert fast_start.listen("localhost", 0) is None  # names are left to asyncio
+
+
+def invoke_twice(config: EmulatorConfig, prestarted: fast_start.Prestarted) -> list[int]:
+    """Start an emulator on ``prestarted``, invoke it twice; the runtime pids seen."""
+
+    async def main() -> list[int]:
+        emulator = Emulator(config, prestarted=prestarted, output=io.StringIO())
+        await emulator.start()
+        try:
+            pids = []
+            async with httpx.AsyncClient(base_url=emulator.invoke_url) as client:
+                for body in (b'{"n": 1}', b'{"n": 2}'):
+                    url = "/2015-03-31/functions/function/invocations"
+                    response = await client.post(url, content=body)
+                    assert (response.status_code, response.content) == (200, body)
+                    process = emulator.pool._slots[0].environment._process  # type: ignore[attr-defined]
+                    pids.append(process.pid)
+            return pids
+        finally:
+            await emulator.stop()
+
+    return asyncio.run(main())
+
+
+def test_the_emulator_serves_the_bound_sockets_and_adopts_the_started_runtime() -> None:
+    prestarted = fast_start.prestart(CONFIG)
+    assert prestarted.invoke_sock is not None and prestarted.runtime is not None
+    early = prestarted.runtime.process
+    assert early is not None
+    api = f"127.0.0.1:{prestarted.runtime.sock.getsockname()[1]}"
+    assert early.env["AWS_LAMBDA_RUNTIME_API"] == api
+    assert early.env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
+    port = prestarted.invoke_sock.getsockname()[1]
+    config = dataclasses.replace(CONFIG, invoke_port=port, runtime_api_address=api)
+    assert invoke_twice(config, prestarted) == [early.popen.pid, early.popen.pid]
+    assert early.popen.returncode is not None  # stopped and reaped with the emulator
+
+
+def test_a_started_runtime_that_is_not_the_one_wanted_is_killed_and_replaced() -> None:
+    prestarted = fast_start.prestart(CONFIG)
+    assert prestarted.runtime is not None and prestarted.runtime.process is not None
+    early = prestarted.runtime.process
+    api = f"127.0.0.1:{prestarted.runtime.sock.getsockname()[1]}"
+    port = prestarted.invoke_sock.getsockname()[1] if prestarted.invoke_sock else 0
+    config = dataclasses.replace(
+        CONFIG, invoke_port=port, runtime_api_address=api, runtime_env={"OTHER": "1"}
+    )
+    pids = invoke_twice(config, prestarted)
+    assert pids[0] == pids[1] != early.popen.pid
+    assert early.popen.returncode is not None  # killed and reaped at once, not left behind
+
+
+@pytest.mark.parametrize(
+    "change", [{"lazy_init": True}, {"provisioned": 2}, {"managed_concurrency": 4}]
+)
+def test_only_the_one_on_demand_environment_case_is_started_early(
+    change: dict[str, object],
+) -> None:
+    prestarted = fast_start.prestart(dataclasses.replace(CONFIG, **change))  # type: ignore[arg-type]
+    try:
+        assert prestarted.runtime is None and prestarted.invoke_sock is not None
+    finally:
+        prestarted.discard()
