@@ -24,7 +24,7 @@ from typing import Any, Callable
 from lambdarig import runtime_api as api
 from lambdarig.rie_server import ids, protocol
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
-from lambdarig.rie_server.generation import CurrentGeneration, Generation, now_ms
+from lambdarig.rie_server.generation import Generation, now_ms
 from lambdarig.rie_server.outcomes import (
     RUNTIME_API_ENV,
     EnvironmentSpec,
@@ -77,7 +77,7 @@ class Environment:
         self._spawned_at: float | None = None
         self.env_id = env_id
         self._on_output = on_output
-        self._backend: CurrentGeneration | None = None
+        self._generation: Generation | None = None  # the current process's Runtime API state
         self._server: RuntimeApiServer | None = None
         self._process: RuntimeProcess | None = None
         self._exited: asyncio.Future[int] | None = None
@@ -171,14 +171,16 @@ class Environment:
         early = prestarted.process if prestarted is not None else None
         self._spawned_at = None
         try:
-            if self._backend is None or self._server is None:
+            if self._server is None:
                 await self._listen(generation, prestarted.sock if prestarted else None)
         except BaseException:
             if early is not None:
                 early.discard()
             raise
-        assert self._backend is not None and self._server is not None
-        self._backend.generation = generation
+        assert self._server is not None
+        # From here the listener answers for the new process: nothing a dead one left behind
+        # can finish a newer invocation.
+        self._server.backend = self._generation = generation
         env = dict(self._spec.env)
         env[RUNTIME_API_ENV] = self._server.address
         process = await self._start_runtime(env, early)
@@ -192,13 +194,12 @@ class Environment:
 
     async def _listen(self, generation: Generation, sock: socket.socket | None) -> None:
         """Open the Runtime API listener (on ``sock`` if the command line bound it already)."""
-        backend = CurrentGeneration(generation)
-        server = RuntimeApiServer(backend, self._spec.runtime_api_address, sock)
+        server = RuntimeApiServer(generation, self._spec.runtime_api_address, sock)
         await server.start()  # ListenError if the address is taken: nothing kept, start may retry
         if self._stopped:  # stop() ran while we were binding
             await server.close()
             self._check_live()
-        self._backend, self._server = backend, server
+        self._server = server
 
     async def _start_runtime(
         self, env: dict[str, str], early: StartedProcess | None
@@ -330,9 +331,8 @@ class Environment:
     ) -> InvokeOutcome | None:
         """Hand ``invocation`` to the runtime and wait for its end; ``None`` = the runtime was
         already gone before taking it (retry after a re-init)."""
-        backend, process, exited = self._backend, self._process, self._exited
-        assert backend is not None and process is not None and exited is not None
-        generation = backend.generation
+        generation, process, exited = self._generation, self._process, self._exited
+        assert generation is not None and process is not None and exited is not None
         started = time.monotonic()
         result = generation.submit(invocation)
         # The hot path: the post, the process's exit and the deadline all complete ``result``

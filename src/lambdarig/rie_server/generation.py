@@ -1,11 +1,13 @@
 """Runtime API state of one runtime process (a *generation*): the listener's backend.
 
 Holds the asyncio side of the Runtime API for one process: the events waiting for a ``/next``
-and the ``/next`` polls waiting for an event, the futures the environment awaits, and the sans-IO
-machines from ``lifecycle`` that judge every post. An event meets a waiting poll synchronously
-(``submit`` calls the poll's ``deliver``), so the runtime's answer is written in the same loop
-iteration as the invoke that produced it: no queue, no task, no extra wake-up. A new process gets
-a new generation, so nothing a dead process left behind can finish a newer invocation.
+and the ``/next`` polls waiting for an event, and the futures the environment awaits. Every
+Runtime API verdict comes from the process's ``lifecycle.RuntimeState``, the one owner of its
+state; this module only turns verdicts into replies and completes futures. An event meets a
+waiting poll synchronously (``submit`` calls the poll's ``deliver``), so the runtime's answer is
+written in the same loop iteration as the invoke that produced it: no queue, no task, no extra
+wake-up. A new process gets a new generation, so nothing a dead process left behind can finish a
+newer invocation.
 
 Where aws-lambda-rie (2026-01) differs, we follow RAPID/the service: each event carries a fresh
 ``Lambda-Runtime-Invocation-Id`` and a post echoing another one gets 410; a ``/response`` with an
@@ -25,7 +27,7 @@ from typing import Callable
 from lambdarig import runtime_api as api
 from lambdarig.rie_server import protocol
 from lambdarig.rie_server.errors import InvalidTransition
-from lambdarig.rie_server.lifecycle import Event, InvocationBook, Lifecycle, State, Verdict
+from lambdarig.rie_server.lifecycle import Event, RuntimeState, Verdict
 from lambdarig.rie_server.outcomes import Finish, Posted
 from lambdarig.rie_server.protocol import Reply, Route
 
@@ -42,16 +44,12 @@ class Generation:
 
     def __init__(self, max_concurrency: int) -> None:
         loop = self._loop = asyncio.get_running_loop()  # asked once: each ask costs a getpid()
-        self.max_concurrency = max_concurrency
-        self.runtime = Lifecycle.initial(now_ms())
-        self.book = InvocationBook()
+        self.state = RuntimeState(now_ms(), max_concurrency)
         self.pending: deque[api.Invocation] = deque()  # submitted, no /next took them yet
         self.polls: deque[Deliver] = deque()  # /next polls waiting for an event
         self.ready: asyncio.Future[None] = loop.create_future()
         self.init_error: asyncio.Future[Posted] = loop.create_future()
         self.results: dict[str, asyncio.Future[Posted | None]] = {}
-        self.running: api.Invocation | None = None
-        self.delivered: set[str] = set()  # invocation ids handed to a /next
 
     def submit(self, invocation: api.Invocation) -> asyncio.Future[Posted | None]:
         """Hand ``invocation`` to a waiting poll now, else keep it for the next one; the future gets
@@ -71,8 +69,7 @@ class Generation:
         Returns whether a ``/next`` ever handed it to the runtime."""
         assert invocation.invocation_id is not None
         self.results.pop(invocation.invocation_id, None)
-        if invocation.invocation_id in self.delivered:
-            self.delivered.discard(invocation.invocation_id)
+        if self.state.withdraw(invocation.invocation_id):
             return True
         with contextlib.suppress(ValueError):
             self.pending.remove(invocation)
@@ -81,21 +78,18 @@ class Generation:
     def expire(self, invocation: api.Invocation) -> None:
         """The invocation timed out and the runtime keeps running: refuse its late post (410)."""
         assert invocation.invocation_id is not None
-        self.book.expire(invocation.request_id, invocation.invocation_id)
+        self.state.expire(invocation.request_id, invocation.invocation_id)
 
     def poll(self, deliver: Deliver) -> Callable[[], None] | None:
         """A runtime's ``/next``: ends init on the first call; ``deliver`` gets an event now
         (returns ``None``) or when one is submitted (returns the function that withdraws this
         poll, for a runtime that hung up). Raises ``InvalidTransition`` when polling is illegal."""
-        self.runtime.apply(Event.NEXT, now_ms())
+        again = self.state.next(now_ms())
         if not self.ready.done():
             self.ready.set_result(None)
-        running = self.running
-        if self.max_concurrency == 1 and running is not None:
-            # RAPID's Running.Ready() is a no-op: a /next before posting gets the same event.
-            if self.book.state_of(running.request_id) is State.RUNNING:
-                deliver(running)
-                return None
+        if again is not None:
+            deliver(again)
+            return None
         if self.pending:
             self._hand_over(deliver, self.pending.popleft())
             return None
@@ -107,15 +101,12 @@ class Generation:
             self.polls.remove(deliver)
 
     def _hand_over(self, deliver: Deliver, invocation: api.Invocation) -> None:
-        assert invocation.invocation_id is not None
-        self.book.deliver(invocation.request_id, invocation.invocation_id, now_ms())
-        self.delivered.add(invocation.invocation_id)
-        self.running = invocation
+        self.state.deliver(invocation, now_ms())
         deliver(invocation)
 
     def _judge(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply | str:
         event = Event.RESPONSE if route is Route.RESPONSE else Event.ERROR
-        result = self.book.post(request_id, headers.get(api.HEADER_INVOCATION_ID), event, now_ms())
+        result = self.state.post(request_id, headers.get(api.HEADER_INVOCATION_ID), event, now_ms())
         if result.verdict is Verdict.UNKNOWN_REQUEST_ID:
             return protocol.invalid_request_id()
         if result.verdict is Verdict.STALE_INVOCATION:
@@ -154,31 +145,10 @@ class Generation:
 
     def post_init_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
         try:
-            self.runtime.apply(Event.INIT_ERROR, now_ms())
+            self.state.init_error(now_ms())
         except InvalidTransition as exc:
             return protocol.invalid_transition(exc.from_state, exc.to_state)
         error_type = protocol.sanitize_error_type(headers.get(api.HEADER_FUNCTION_ERROR_TYPE))
         posted = Posted(Finish.INIT_ERROR, body, headers.get("Content-Type"), error_type)
         self.init_error.set_result(posted)
         return protocol.accepted()
-
-
-class CurrentGeneration:
-    """The listener's backend: forwards to whichever generation is current."""
-
-    def __init__(self, generation: Generation) -> None:
-        self.generation = generation
-
-    def poll(self, deliver: Deliver) -> Callable[[], None] | None:
-        return self.generation.poll(deliver)
-
-    def post_result(
-        self, route: Route, request_id: str, body: bytes, headers: Mapping[str, str]
-    ) -> Reply:
-        return self.generation.post_result(route, request_id, body, headers)
-
-    def post_too_large(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply:
-        return self.generation.post_too_large(route, request_id, headers)
-
-    def post_init_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
-        return self.generation.post_init_error(body, headers)

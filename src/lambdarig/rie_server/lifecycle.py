@@ -20,6 +20,11 @@ Two kinds of machine use the one table below:
   the invocation they name, so in Managed Instances mode (N concurrent polls) one invocation's
   misbehaviour never moves another's state.
 
+``RuntimeState`` owns both kinds for one runtime process, and every other fact the Runtime API
+rules depend on (which invocation a single-concurrency ``/next`` re-delivers, which were handed
+over, which timed out): it is the only holder of that state. ``generation`` keeps only the asyncio
+side (the futures and the waiting polls) and asks ``RuntimeState`` for every verdict.
+
 Invariants
 ----------
 1. Every legal move is a row of ``TRANSITIONS``; anything else raises ``InvalidTransition`` whose
@@ -27,16 +32,17 @@ Invariants
 2. Each event has one nominal target (``EVENT_TARGET``), used in the error message even when the
    move is refused.
 3. This module never reads the clock and does no I/O: ``now_ms`` is given, ``since_ms`` records it.
-4. ``InvocationBook`` decides 400 (unknown request id), 403 (state), 410 (stale invocation id);
-   the HTTP layer only renders its verdicts.
+4. ``RuntimeState.post`` decides 400 (unknown request id), 403 (state), 410 (stale invocation
+   id); the HTTP layer only renders its verdicts.
 """
 
 from __future__ import annotations
 
 import enum
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from lambdarig import runtime_api
 from lambdarig.rie_server.errors import InvalidTransition
 
 
@@ -104,10 +110,6 @@ class Lifecycle:
         """An invocation about to be delivered to a polling runtime."""
         return cls(State.READY, now_ms)
 
-    def allows(self, event: Event) -> bool:
-        """Whether ``event`` is legal now (no state change)."""
-        return (self.state, event) in TRANSITIONS
-
     def apply(self, event: Event, now_ms: int) -> State:
         """Move on ``event``; raises ``InvalidTransition`` (state unchanged) when illegal."""
         target = TRANSITIONS.get((self.state, event))
@@ -120,7 +122,7 @@ class Lifecycle:
 
 
 class Verdict(enum.Enum):
-    """How ``InvocationBook.post`` judged a runtime's post for an invocation."""
+    """How ``RuntimeState.post`` judged a runtime's post for an invocation."""
 
     ACCEPTED = "accepted"
     UNKNOWN_REQUEST_ID = "unknown_request_id"  # 400 InvalidRequestID
@@ -144,26 +146,57 @@ class _Entry:
     expired: bool = False
 
 
-@dataclass
-class InvocationBook:
-    """The invocations a runtime may post for: in flight, plus the last ``keep`` finished ones.
+class RuntimeState:
+    """The Runtime API state of one runtime process: its own machine, and one machine per
+    invocation it may still post for (those in flight plus the last ``keep`` finished ones).
 
-    Keyed by request id; a newer invocation reusing a request id replaces the older entry, and a
-    post that echoes the older ``Lambda-Runtime-Invocation-Id`` is then ``STALE_INVOCATION``, as
-    is any post for an invocation that ``expire`` marked timed out.
+    Invocations are keyed by request id; a newer invocation reusing a request id replaces the
+    older entry, and a post that echoes the older ``Lambda-Runtime-Invocation-Id`` is then
+    ``STALE_INVOCATION``, as is any post for an invocation that ``expire`` marked timed out.
     """
 
-    keep: int = 64
-    _entries: OrderedDict[str, _Entry] = field(default_factory=OrderedDict)
+    def __init__(self, now_ms: int, max_concurrency: int = 1, keep: int = 64) -> None:
+        self.runtime = Lifecycle.initial(now_ms)
+        self.max_concurrency = max_concurrency
+        self.keep = keep
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._running: runtime_api.Invocation | None = None  # the last one handed over
+        self._delivered: set[str] = set()  # invocation ids handed to a /next, not yet withdrawn
 
-    def deliver(self, request_id: str, invocation_id: str, now_ms: int) -> None:
-        """Record that ``request_id`` was handed to the runtime (``Ready`` -> ``Running``)."""
+    def next(self, now_ms: int) -> runtime_api.Invocation | None:
+        """A ``/next``: ends init on the first one (raises ``InvalidTransition`` when polling is
+        illegal). Returns the invocation to hand over again, when a single-concurrency runtime
+        polls before posting (RAPID's ``Running.Ready()`` re-delivers the same event)."""
+        self.runtime.apply(Event.NEXT, now_ms)
+        running = self._running
+        if self.max_concurrency == 1 and running is not None:
+            if self.state_of(running.request_id) is State.RUNNING:
+                return running
+        return None
+
+    def init_error(self, now_ms: int) -> None:
+        """``/init/error``; raises ``InvalidTransition`` once init is over."""
+        self.runtime.apply(Event.INIT_ERROR, now_ms)
+
+    def deliver(self, invocation: runtime_api.Invocation, now_ms: int) -> None:
+        """Record that ``invocation`` was handed to the runtime (``Ready`` -> ``Running``)."""
+        request_id, invocation_id = invocation.request_id, invocation.invocation_id
+        assert invocation_id is not None
         lifecycle = Lifecycle.for_invocation(now_ms)
         lifecycle.apply(Event.DELIVER, now_ms)
         self._entries.pop(request_id, None)
         self._entries[request_id] = _Entry(invocation_id, lifecycle)
         while len(self._entries) > self.keep:
             self._entries.popitem(last=False)
+        self._delivered.add(invocation_id)
+        self._running = invocation
+
+    def withdraw(self, invocation_id: str) -> bool:
+        """The front end is done with the invocation; returns whether a ``/next`` ever took it."""
+        if invocation_id in self._delivered:
+            self._delivered.discard(invocation_id)
+            return True
+        return False
 
     def state_of(self, request_id: str) -> State | None:
         """The state of ``request_id``'s invocation, or ``None`` if unknown."""
@@ -195,7 +228,3 @@ class InvocationBook:
         entry = self._entries.get(request_id)
         if entry is not None and entry.invocation_id == invocation_id:
             entry.expired = True
-
-    def forget(self, request_id: str) -> None:
-        """Drop ``request_id`` (the invocation ended without a post: timeout, crash)."""
-        self._entries.pop(request_id, None)

@@ -65,7 +65,7 @@ class RuntimeApiServer:
         address: str = "127.0.0.1:0",
         sock: socket.socket | None = None,
     ) -> None:
-        self._backend = backend
+        self.backend = backend  # the environment swaps it for each new runtime process
         self._sock = sock  # bound to ``address`` already (``fast_start``)
         host, _, port = address.rpartition(":")
         self._host, self._port = host or "127.0.0.1", int(port or 0)
@@ -112,7 +112,7 @@ class RuntimeApiServer:
             if match.route is Route.INIT_ERROR:
                 if request.received > api.MAX_PAYLOAD_SIZE:
                     return _render(protocol.payload_too_large())
-                return _render(self._backend.post_init_error(request.body, request.headers))
+                return _render(self.backend.post_init_error(request.body, request.headers))
             return _render(_static_reply(match.route))
         except Exception:
             # An emulator bug must reach the runtime as RAPID's 500 (it should exit), not as a
@@ -133,7 +133,7 @@ class RuntimeApiServer:
                 answer.resolve(_render(protocol.internal_error()))
 
         try:
-            answer.on_hangup = self._backend.poll(deliver)
+            answer.on_hangup = self.backend.poll(deliver)
         except InvalidTransition as exc:
             return _render(protocol.invalid_transition(exc.from_state, exc.to_state))
         return answer
@@ -146,10 +146,10 @@ class RuntimeApiServer:
             route,
         )
         if problem is not None and problem.status == 413:
-            return _render(self._backend.post_too_large(route, request_id, request.headers))
+            return _render(self.backend.post_too_large(route, request_id, request.headers))
         if problem is not None:
             return _render(problem)
-        return _render(self._backend.post_result(route, request_id, request.body, request.headers))
+        return _render(self.backend.post_result(route, request_id, request.body, request.headers))
 
 
 def _static_reply(route: Route) -> Reply:
