@@ -49,6 +49,10 @@ SANS_IO_MODULES = (
     "rie_server/invoke_protocol.py",
     "rie_server/http11_parser.py",
     "rie_server/function_names.py",
+    "rie_server/fronts/routing.py",
+    "rie_server/fronts/events.py",
+    "rie_server/fronts/responses.py",
+    "rie_server/fronts/cors.py",
 )
 SANS_IO_FORBIDDEN = {
     "socket",
