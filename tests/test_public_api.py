@@ -45,6 +45,14 @@ PUBLIC_API: dict[str, list[str]] = {
         "ProcessStartError",
         "Throttled",
     ],
+    "lambdarig.project": [
+        "Function",
+        "HttpRoute",
+        "Layer",
+        "Project",
+        "ProjectError",
+        "load_project",
+    ],
     "lambdarig.events": [
         "EVENT_BUILDERS",
         "Body",

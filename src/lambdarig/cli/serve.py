@@ -22,7 +22,10 @@ example:
   lambdarig serve app.handler --code examples/hello
   lambdarig serve app.handler --code examples/hello --watch   # edits re-initialise the runtime
   curl -s http://127.0.0.1:9000/2015-03-31/functions/function/invocations -d '{"name": "you"}'
+  lambdarig serve app.handler --code examples/hello --http http   # an HTTP API on port 3000
+  curl -s http://127.0.0.1:3000/any/path?q=1
 """
+HTTP_KINDS = ("rest", "http", "url", "alb")
 DEFAULT_TIMEOUT_S = 3.0  # the service's default function timeout
 DEFAULT_MEMORY_MB = 128  # the service's default memory size
 
@@ -57,6 +60,19 @@ def register(subparsers: Any) -> None:
         metavar="CMD",
         help="runtime command; HANDLER is appended (default: python -m lambdarig.runtime_client); "
         "for PYTHON -m MODULE, serve checks at start that PYTHON has MODULE",
+    )
+    add(
+        "--http",
+        choices=HTTP_KINDS,
+        metavar="KIND",
+        help="also serve the function over HTTP as a REST API (rest), HTTP API (http), "
+        "Function URL (url) or ALB target (alb)",
+    )
+    add("--http-port", type=int, default=3000, metavar="P", help="default 3000 (0 = ephemeral)")
+    add(
+        "--alb-multi-value-headers",
+        action="store_true",
+        help="with --http alb: the target group's multi-value headers attribute",
     )
     parser.set_defaults(func=run)
 
@@ -165,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise CommandError(f"expected --port in 0-65535, got {args.port}")
+    if not 0 <= args.http_port <= 65535:
+        raise CommandError(f"expected --http-port in 0-65535, got {args.http_port}")
     code = Path(args.code).resolve()
     if not code.is_dir():
         raise CommandError(f"expected --code to be a directory, got {args.code!r}")
@@ -179,6 +197,16 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.runtime and not args.image:
         check_runtime_module(config.command, environ, code)
-    return asyncio.run(
-        serve(config.with_runtime_env(environ), prog="lambdarig", invoke_address_flag="--port")
-    )
+    config = config.with_runtime_env(environ)
+    if args.http:
+        from lambdarig.rie_server.fronts.single import serve as serve_http
+
+        front = serve_http(
+            config,
+            args.http,
+            args.host,
+            args.http_port,
+            multi_value_headers=args.alb_multi_value_headers,
+        )
+        return asyncio.run(front)
+    return asyncio.run(serve(config, prog="lambdarig", invoke_address_flag="--port"))

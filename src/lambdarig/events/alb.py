@@ -38,24 +38,28 @@ def alb_event(
     region: str = DEFAULT_REGION,
     seed: int | None = None,
     now: datetime | None = None,
+    default_headers: bool = True,
 ) -> dict[str, Any]:
     """An ALB request event for a Lambda target.
 
     ``path`` may carry a query string. ``body``: ``str`` as-is, ``bytes`` base64-encoded, other
     values JSON-encoded; ``None`` sends ``""``. ``multi_value_headers=True`` mimics a target
-    group with the ``lambda.multi_value_headers.enabled`` attribute.
+    group with the ``lambda.multi_value_headers.enabled`` attribute. ``default_headers=False``
+    adds none of the load balancer's headers (the HTTP front passes exactly what it forwards).
     """
     ids = Ids(seed)
     when = resolve_now(now)
     raw_path, query_pairs = _http.split_path(path, query)
-    defaults = {
-        "host": f"lambda-alb-{ids.digits(9)}.{region}.elb.amazonaws.com",
-        "user-agent": _http.USER_AGENT,
-        "x-amzn-trace-id": _http.trace_header(ids, when),
-        "x-forwarded-for": SOURCE_IP,
-        "x-forwarded-port": "80",
-        "x-forwarded-proto": "http",
-    }
+    defaults = {}
+    if default_headers:
+        defaults = {
+            "host": f"lambda-alb-{ids.digits(9)}.{region}.elb.amazonaws.com",
+            "user-agent": _http.USER_AGENT,
+            "x-amzn-trace-id": _http.trace_header(ids, when),
+            "x-forwarded-for": SOURCE_IP,
+            "x-forwarded-port": "80",
+            "x-forwarded-proto": "http",
+        }
     pairs = [(name.lower(), values) for name, values in _http.multi(headers)]
     if isinstance(body, (dict, list)):
         pairs = _http.with_defaults(pairs, {"content-type": "application/json"})

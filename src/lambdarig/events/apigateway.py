@@ -9,6 +9,7 @@ both send bytes bodies base64-encoded with ``isBase64Encoded: true``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,15 +27,52 @@ from lambdarig.events._common import (
 )
 
 
-def _forwarding_headers(host: str, ids: Ids, now: datetime) -> dict[str, str]:
+@dataclass(frozen=True)
+class Wire:
+    """What a real request fixes that a test event invents (the HTTP front passes these).
+
+    ``source_ip``: the caller's address; ``domain_name``: the ``Host`` the caller used (default: the
+    service's domain for the invented API id); ``request_id``: the front's request id (default:
+    invented); ``protocol``: the request's HTTP version; ``default_headers``: add ``Host``,
+    ``User-Agent``, ``X-Amzn-Trace-Id`` and ``X-Forwarded-*`` when the caller did not send them
+    (off for a real request: the front passes exactly what it forwards).
+    """
+
+    source_ip: str = SOURCE_IP
+    domain_name: str | None = None
+    request_id: str | None = None
+    protocol: str = "HTTP/1.1"
+    default_headers: bool = True
+
+
+_INVENTED = Wire()
+
+
+def _forwarding_headers(
+    host: str, ids: Ids, now: datetime, source_ip: str = SOURCE_IP
+) -> dict[str, str]:
     return {
         "Host": host,
         "User-Agent": _http.USER_AGENT,
         "X-Amzn-Trace-Id": _http.trace_header(ids, now),
-        "X-Forwarded-For": SOURCE_IP,
+        "X-Forwarded-For": source_ip,
         "X-Forwarded-Port": "443",
         "X-Forwarded-Proto": "https",
     }
+
+
+def _headers(
+    headers: _http.MultiMap | None,
+    domain: str,
+    ids: Ids,
+    now: datetime,
+    wire: Wire,
+) -> _http.Pairs:
+    """The caller's headers plus (unless ``wire.default_headers`` is off) those the front adds."""
+    pairs = _http.multi(headers)
+    if not wire.default_headers:
+        return pairs
+    return _http.with_defaults(pairs, _forwarding_headers(domain, ids, now, wire.source_ip))
 
 
 def _body_headers(body: Body, headers: _http.Pairs) -> _http.Pairs:
@@ -78,6 +116,7 @@ def api_gateway_rest_event(
     region: str = DEFAULT_REGION,
     seed: int | None = None,
     now: datetime | None = None,
+    wire: Wire | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST API Lambda-proxy event (payload format 1.0).
 
@@ -86,14 +125,15 @@ def api_gateway_rest_event(
     ``body``: ``str`` as-is, ``bytes`` base64-encoded, other values JSON-encoded (with a
     ``Content-Type: application/json`` header unless one is given); ``None`` sends ``null``.
     ``authorizer`` becomes ``requestContext.authorizer`` verbatim (e.g. ``{"claims": {...}}``).
+    ``wire``: what a real request fixes (``Wire``; the HTTP front passes it).
     """
+    wire = wire or _INVENTED
     ids = Ids(seed)
     when = resolve_now(now)
     api = api_id or ids.lower_alnum(10)
-    domain = f"{api}.execute-api.{region}.amazonaws.com"
+    domain = wire.domain_name or f"{api}.execute-api.{region}.amazonaws.com"
     raw_path, query_pairs = _http.split_path(path, query)
-    header_pairs = _http.with_defaults(_http.multi(headers), _forwarding_headers(domain, ids, when))
-    header_pairs = _body_headers(body, header_pairs)
+    header_pairs = _body_headers(body, _headers(headers, domain, ids, when, wire))
     text, encoded = (
         (None, False) if body is None else encode_body(body, base64_encoded=is_base64_encoded)
     )
@@ -101,13 +141,13 @@ def api_gateway_rest_event(
         "accountId": account_id,
         "apiId": api,
         "domainName": domain,
-        "domainPrefix": api,
+        "domainPrefix": _prefix(domain, api, wire),
         "extendedRequestId": ids.alnum(14) + "=",
         "httpMethod": method.upper(),
-        "identity": _v1_identity(SOURCE_IP, _header(header_pairs, "user-agent")),
+        "identity": _v1_identity(wire.source_ip, _header(header_pairs, "user-agent")),
         "path": f"/{stage}{raw_path}",
-        "protocol": "HTTP/1.1",
-        "requestId": ids.uuid(),
+        "protocol": wire.protocol,
+        "requestId": wire.request_id or ids.uuid(),
         "requestTime": clf_time(when),
         "requestTimeEpoch": epoch_ms(when),
         "resourceId": ids.lower_alnum(6),
@@ -132,6 +172,11 @@ def api_gateway_rest_event(
     }
 
 
+def _prefix(domain: str, default: str, wire: Wire) -> str:
+    """``requestContext.domainPrefix``: the domain's first label (the API or URL id)."""
+    return domain.split(".", 1)[0].split(":", 1)[0] if wire.domain_name else default
+
+
 def _header(pairs: _http.Pairs, name: str) -> str:
     for key, values in pairs:
         if key.lower() == name:
@@ -151,10 +196,11 @@ def _v2_event(
     domain: str,
     ids: Ids,
     when: datetime,
+    wire: Wire,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The payload-v2 fields both HTTP APIs and Function URLs send, and the ``http`` context."""
     raw_path, query_pairs = _http.split_path(path, query)
-    header_pairs = _http.with_defaults(_http.multi(headers), _forwarding_headers(domain, ids, when))
+    header_pairs = _headers(headers, domain, ids, when, wire)
     header_pairs, header_cookies = _http.pop_cookies(_body_headers(body, header_pairs))
     all_cookies = [*header_cookies, *(cookies or [])]
     event: dict[str, Any] = {
@@ -171,8 +217,8 @@ def _v2_event(
     http = {
         "method": method.upper(),
         "path": raw_path,
-        "protocol": "HTTP/1.1",
-        "sourceIp": SOURCE_IP,
+        "protocol": wire.protocol,
+        "sourceIp": wire.source_ip,
         "userAgent": event["headers"].get("user-agent", ""),
     }
     if body is not None:
@@ -206,6 +252,7 @@ def http_api_event(
     region: str = DEFAULT_REGION,
     seed: int | None = None,
     now: datetime | None = None,
+    wire: Wire | None = None,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API proxy event (payload format 2.0).
 
@@ -214,11 +261,13 @@ def http_api_event(
     ``pathParameters``, ``stageVariables``, ``body``). ``jwt_claims``/``jwt_scopes`` build
     ``requestContext.authorizer.jwt``; ``authorizer`` (e.g. ``{"lambda": {...}}``) is used verbatim
     instead when given. ``authentication`` is the mTLS ``{"clientCert": {...}}`` block.
+    ``wire``: what a real request fixes (``Wire``; the HTTP front passes it).
     """
+    wire = wire or _INVENTED
     ids = Ids(seed)
     when = resolve_now(now)
     api = api_id or ids.lower_alnum(10)
-    domain = f"{api}.execute-api.{region}.amazonaws.com"
+    domain = wire.domain_name or f"{api}.execute-api.{region}.amazonaws.com"
     event, http = _v2_event(
         method=method,
         path=path,
@@ -230,6 +279,7 @@ def http_api_event(
         domain=domain,
         ids=ids,
         when=when,
+        wire=wire,
     )
     event["routeKey"] = route_key
     context: dict[str, Any] = {"accountId": account_id, "apiId": api}
@@ -240,7 +290,10 @@ def http_api_event(
     elif jwt_claims is not None or jwt_scopes is not None:
         scopes = list(jwt_scopes) if jwt_scopes is not None else None
         context["authorizer"] = {"jwt": {"claims": dict(jwt_claims or {}), "scopes": scopes}}
-    context.update(_v2_context_tail(domain, api, http, route_key, stage, ids, when))
+    prefix = _prefix(domain, api, wire)
+    context.update(_v2_context_tail(domain, prefix, http, route_key, stage, ids, when))
+    if wire.request_id:
+        context["requestId"] = wire.request_id
     event["requestContext"] = context
     if path_parameters:
         event["pathParameters"] = dict(path_parameters)
@@ -296,6 +349,7 @@ def function_url_event(
     region: str = DEFAULT_REGION,
     seed: int | None = None,
     now: datetime | None = None,
+    wire: Wire | None = None,
 ) -> dict[str, Any]:
     """A Lambda Function URL request event (payload format 2.0, as HTTP APIs send it).
 
@@ -305,14 +359,15 @@ def function_url_event(
     ``auth_type="AWS_IAM"``, and there is no ``authentication`` block (captured events omit it;
     AWS's documentation example shows ``null``), no ``pathParameters`` or ``stageVariables``.
     With ``auth_type="AWS_IAM"``, ``requestContext.authorizer.iam``
-    describes the signing caller.
+    describes the signing caller. ``wire``: what a real request fixes (``Wire``).
     """
+    wire = wire or _INVENTED
     if auth_type not in ("NONE", "AWS_IAM"):
         raise ValueError(f"expected auth_type 'NONE' or 'AWS_IAM', got {auth_type!r}")
     ids = Ids(seed)
     when = resolve_now(now)
     url = url_id or ids.lower_alnum(32)
-    domain = f"{url}.lambda-url.{region}.on.aws"
+    domain = wire.domain_name or f"{url}.lambda-url.{region}.on.aws"
     event, http = _v2_event(
         method=method,
         path=path,
@@ -324,6 +379,7 @@ def function_url_event(
         domain=domain,
         ids=ids,
         when=when,
+        wire=wire,
     )
     context: dict[str, Any] = {"accountId": "anonymous", "apiId": url}
     if auth_type == "AWS_IAM":
@@ -340,7 +396,8 @@ def function_url_event(
                 "userId": principal,
             }
         }
-    context.update(_v2_context_tail(domain, url, http, "$default", "$default", ids, when))
-    context["requestId"] = ids.uuid()
+    prefix = _prefix(domain, url, wire)
+    context.update(_v2_context_tail(domain, prefix, http, "$default", "$default", ids, when))
+    context["requestId"] = wire.request_id or ids.uuid()
     event["requestContext"] = context
     return _ordered(event)

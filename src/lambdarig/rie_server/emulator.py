@@ -380,6 +380,16 @@ class Emulator:
             call, outcome, config.function, config.compat, config.timeout_s, tail
         )
 
+    async def invoke(self, payload: bytes, *, request_id: str | None = None) -> InvokeOutcome:
+        """One synchronous invocation of the function with ``payload`` (an event's JSON bytes), as
+        the HTTP front makes it: the outcome, whatever the function did. Raises ``Throttled`` when
+        every environment is busy at ``max_concurrency``, ``EmulatorError``/``OSError`` when no
+        environment could be provided."""
+        request = InvokeRequest(
+            request_id=request_id or ids.uuid4(), payload=payload, trace_id=new_trace_id()
+        )
+        return await self._pool.invoke(request)
+
     def _queue(self, request: InvokeRequest) -> None:
         """Run an Event invocation in the background once a slot is free; a failed attempt is
         retried after ``async_retry_delays`` (``async_invocations``)."""

@@ -1,0 +1,209 @@
+"""An HTTP request as each service turns it into a Lambda event (sans-IO).
+
+One implementation: the shapes are ``lambdarig.events``'s builders, given what the real request
+fixes (``Wire``: caller address, domain, request id, protocol) and no invented headers. What the
+front adds is what the service adds: ``X-Forwarded-For`` (the caller appended),
+``X-Forwarded-Port``, ``X-Forwarded-Proto`` and an ``X-Amzn-Trace-Id`` when the caller sent none.
+
+Bodies: a REST API sends the body base64-encoded when its ``Content-Type`` matches one of the API's
+``BinaryMediaTypes``
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html),
+text otherwise; HTTP APIs, Function URLs and ALB send text for text content types and base64 for
+everything else (``is_text_type``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from lambdarig.events._common import Ids
+from lambdarig.events._http import trace_header
+from lambdarig.events.alb import alb_event
+from lambdarig.events.apigateway import (
+    Wire,
+    api_gateway_rest_event,
+    function_url_event,
+    http_api_event,
+)
+from lambdarig.rie_server.fronts.routing import Match
+
+# Content types sent as text by HTTP APIs, Function URLs and ALB (besides ``text/*``).
+_TEXT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/javascript",
+        "application/xml",
+        "application/yaml",
+        "application/x-yaml",
+        "application/ecmascript",
+        "application/x-www-form-urlencoded",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FrontRequest:
+    """One request as the front read it.
+
+    ``target`` is the request target (path and query, percent-encoded); ``headers`` the pairs in
+    the order received (names as sent); ``source_ip``/``port``: the caller's address and the
+    front's port; ``request_id``/``now``: chosen by the front for this request.
+    """
+
+    method: str
+    target: str
+    headers: Sequence[tuple[str, str]]
+    body: bytes
+    source_ip: str
+    port: int
+    request_id: str
+    now: datetime
+    protocol: str = "HTTP/1.1"
+
+    @property
+    def path(self) -> str:
+        return self.target.partition("?")[0] or "/"
+
+    def header(self, name: str) -> str | None:
+        """The last value of ``name`` (case-insensitive)."""
+        found = None
+        for key, value in self.headers:
+            if key.lower() == name:
+                found = value
+        return found
+
+
+def media_type(content_type: str | None) -> str:
+    """``'Text/HTML; charset=x'`` -> ``'text/html'``."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def is_text_type(content_type: str | None) -> bool:
+    """True for ``text/*``, JSON, XML, YAML, JavaScript and form bodies (``+json``/``+xml`` too)."""
+    kind = media_type(content_type)
+    return kind.startswith("text/") or kind in _TEXT_TYPES or kind.endswith(("+json", "+xml"))
+
+
+def matches_media_type(content_type: str | None, patterns: Sequence[str]) -> bool:
+    """Does ``content_type`` match one of ``patterns`` (``image/png``, ``image/*``, ``*/*``)?"""
+    kind = media_type(content_type)
+    if not kind:
+        return False
+    major = kind.split("/", 1)[0]
+    for pattern in patterns:
+        wanted = pattern.strip().lower()
+        if wanted in ("*/*", kind) or wanted == f"{major}/*":
+            return True
+    return False
+
+
+def _forwarded(request: FrontRequest, ids: Ids) -> list[tuple[str, str]]:
+    """The caller's headers plus what the service's front adds."""
+    pairs = list(request.headers)
+    previous = request.header("x-forwarded-for")
+    chain = f"{previous}, {request.source_ip}" if previous else request.source_ip
+    pairs = [(k, v) for k, v in pairs if k.lower() not in _REPLACED]
+    pairs.append(("X-Forwarded-For", chain))
+    pairs.append(("X-Forwarded-Port", str(request.port)))
+    pairs.append(("X-Forwarded-Proto", "http"))
+    trace = request.header("x-amzn-trace-id")
+    pairs.append(("X-Amzn-Trace-Id", trace or trace_header(ids, request.now)))
+    return pairs
+
+
+_REPLACED = frozenset(
+    {"x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "x-amzn-trace-id"}
+)
+
+
+def _grouped(pairs: list[tuple[str, str]], lower: bool = False) -> dict[str, list[str]]:
+    """``{name: [values]}`` (repeated names kept apart, first spelling of a name kept)."""
+    grouped: dict[str, list[str]] = {}
+    spelling: dict[str, str] = {}
+    for name, value in pairs:
+        key = spelling.setdefault(name.lower(), name.lower() if lower else name)
+        grouped.setdefault(key, []).append(value)
+    return grouped
+
+
+def _body(request: FrontRequest, binary: bool) -> str | bytes | None:
+    if not request.body:
+        return None
+    if binary:
+        return request.body
+    return request.body.decode("utf-8", "replace")
+
+
+def build_event(match: Match, request: FrontRequest) -> bytes:
+    """The event ``match.route`` sends for ``request``, as JSON bytes."""
+    route = match.route
+    ids = Ids()
+    headers = _forwarded(request, ids)
+    content_type = request.header("content-type")
+    host = request.header("host") or f"localhost:{request.port}"
+    wire = Wire(
+        source_ip=request.source_ip,
+        domain_name=host,
+        request_id=request.request_id,
+        protocol=request.protocol,
+        default_headers=False,
+    )
+    method, target, now = request.method, request.target, request.now
+    if route.kind == "alb":
+        event = alb_event(
+            method=method,
+            path=target,
+            now=now,
+            headers=_grouped(headers, lower=True),
+            body=_body(request, not is_text_type(content_type)),
+            multi_value_headers=route.multi_value_headers,
+            default_headers=False,
+        )
+    elif route.kind == "url":
+        event = function_url_event(
+            method=method,
+            path=target,
+            now=now,
+            headers=_grouped(headers),
+            body=_body(request, not is_text_type(content_type)),
+            url_id=host.split(".", 1)[0].split(":", 1)[0],
+            wire=wire,
+        )
+    elif route.payload_version == "2.0":
+        event = http_api_event(
+            method=method,
+            path=target,
+            now=now,
+            headers=_grouped(headers),
+            body=_body(request, not is_text_type(content_type)),
+            route_key=route.route_key,
+            path_parameters=match.path_parameters,
+            stage=route.stage,
+            api_id=route.api_id or None,
+            wire=wire,
+        )
+    else:
+        binary = (
+            matches_media_type(content_type, route.binary_media_types)
+            if route.kind == "rest"
+            else not is_text_type(content_type)
+        )
+        event = api_gateway_rest_event(
+            method=method,
+            path=target,
+            now=now,
+            headers=_grouped(headers),
+            body=_body(request, binary),
+            resource=match.resource,
+            path_parameters=match.path_parameters,
+            stage=route.stage,
+            api_id=route.api_id or None,
+            wire=wire,
+        )
+        if route.kind == "http":  # payload 1.0 on an HTTP API
+            event["version"] = "1.0"
+            event["requestContext"]["routeKey"] = route.route_key
+    return json.dumps(event).encode("utf-8")

@@ -1,0 +1,184 @@
+"""``HttpFront``: the HTTP server in front of the emulator (API Gateway, Function URL or ALB).
+
+I/O only: each request is read by ``http11`` (no thread, no task unless the handler waits), turned
+into an event by ``fronts.events``, handed to the ``Invoker`` and its outcome answered by
+``fronts.responses``; routing and CORS are ``fronts.routing`` / ``fronts.cors``. Lambda decisions
+live there, not here. Concurrent requests run concurrently: the invoker decides where (the
+emulator gives each concurrent invoke its own execution environment).
+
+The integration timeout (REST 29 s, HTTP API 30 s; none for Function URLs and ALB) answers the
+caller without cancelling the invocation: the function runs on, as in the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import uuid
+from collections.abc import Awaitable, Callable
+
+from lambdarig import invoke_api as api
+from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
+from lambdarig.rie_server.errors import EmulatorError, Throttled
+from lambdarig.rie_server.fronts import cors
+from lambdarig.rie_server.fronts.events import FrontRequest, build_event
+from lambdarig.rie_server.fronts.responses import (
+    INTEGRATION_TIMEOUT_S,
+    Failure,
+    Reply,
+    from_result,
+    gateway_error,
+)
+from lambdarig.rie_server.fronts.routing import Route, RouteTable
+from lambdarig.rie_server.http11 import HttpReply, HttpRequest, HttpServer
+
+#: ``invoke(function_name, event_bytes)``: the outcome of one synchronous invocation; raises
+#: ``Throttled`` when no execution environment is free.
+Invoker = Callable[[str, bytes], Awaitable[InvokeOutcome]]
+
+#: API Gateway's payload quota (10 MB); a larger body is refused before anything runs.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+#: The caller's address: ``http11`` does not expose the peer, so a local caller is assumed.
+LOCAL_SOURCE_IP = "127.0.0.1"
+# Framing is ours: a function's own values for these would contradict the bytes we write.
+_FRAMING = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "date"}
+)
+_REQUEST_ID_HEADER = {
+    "rest": "x-amzn-RequestId",
+    "http": "Apigw-Requestid",
+    "url": "x-amzn-RequestId",
+}
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class HttpFront:
+    """Serves ``routes`` on ``host:port`` (0 = ephemeral), invoking functions through ``invoke``.
+
+    ``integration_timeout_s`` overrides the kind's integration timeout (tests shorten it; None
+    keeps the service's). ``start()`` returns the bound port and raises ``OSError`` when the
+    address cannot be bound; ``stop()`` closes the listener and connections and cancels
+    invocations whose caller already got a timeout answer; idempotent.
+    """
+
+    def __init__(
+        self,
+        routes: RouteTable,
+        invoke: Invoker,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        *,
+        integration_timeout_s: float | None = None,
+        clock: Callable[[], datetime.datetime] = _now,
+    ) -> None:
+        self.routes = routes
+        self._invoke = invoke
+        self._host = host
+        self._port = port
+        self._timeout = (
+            integration_timeout_s
+            if integration_timeout_s is not None
+            else INTEGRATION_TIMEOUT_S[routes.kind]
+        )
+        self._clock = clock
+        self._server: HttpServer | None = None
+        self._orphans: set[asyncio.Future[InvokeOutcome]] = set()
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT`` (after ``start``)."""
+        return f"http://{self._host}:{self.port}"
+
+    async def start(self) -> int:
+        server = HttpServer(self._handle, self._host, self._port, keep_bytes=MAX_BODY_BYTES + 1)
+        self.port = await server.start()
+        self._server = server
+        return self.port
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            await server.close()
+        for task in list(self._orphans):
+            task.cancel()
+        if self._orphans:
+            await asyncio.gather(*self._orphans, return_exceptions=True)
+
+    async def _handle(self, request: HttpRequest) -> HttpReply:
+        kind = self.routes.kind
+        pairs = list(request.headers.items())
+        lower = {name.lower(): value for name, value in pairs}
+        request_id = str(uuid.uuid4())
+        if request.received > MAX_BODY_BYTES:
+            return self._reply(gateway_error(kind, Failure.TOO_LARGE), request_id, lower)
+        if cors.is_preflight(request.method, lower):
+            config = self.routes.cors_for(request.path)
+            if config is not None:
+                status, headers = cors.preflight(config, lower)
+                return HttpReply(status, b"", tuple(headers))
+        match = self.routes.match(request.method, request.path)
+        if match is None:
+            return self._reply(gateway_error(kind, Failure.NO_ROUTE), request_id, lower)
+        front_request = FrontRequest(
+            method=request.method,
+            target=request.target,
+            headers=pairs,
+            body=request.body,
+            source_ip=LOCAL_SOURCE_IP,
+            port=self.port,
+            request_id=request_id,
+            now=self._clock(),
+            protocol=request.version,
+        )
+        event = build_event(match, front_request)
+        if len(event) > api.MAX_SYNC_REQUEST_SIZE:
+            reply = gateway_error(kind, Failure.TOO_LARGE)
+        else:
+            reply = await self._run(match.route, event, lower.get("accept"))
+        return self._reply(reply, request_id, lower, match.route)
+
+    async def _run(self, route: Route, event: bytes, accept: str | None) -> Reply:
+        """Invoke ``route.function`` with ``event``; the answer for its outcome."""
+        pending = asyncio.ensure_future(self._invoke(route.function, event))
+        try:
+            done, _ = await asyncio.wait({pending}, timeout=self._timeout)
+        except asyncio.CancelledError:
+            pending.cancel()
+            raise
+        if not done:
+            self._orphans.add(pending)
+            pending.add_done_callback(self._orphan_done)
+            return gateway_error(route.kind, Failure.TIMEOUT)
+        try:
+            outcome = pending.result()
+        except Throttled:
+            return gateway_error(route.kind, Failure.THROTTLED)
+        except (EmulatorError, OSError):  # no environment could run it (e.g. a spawn failure)
+            return gateway_error(route.kind, Failure.FUNCTION_ERROR)
+        if outcome.kind is not OutcomeKind.SUCCESS:
+            return gateway_error(route.kind, Failure.FUNCTION_ERROR)
+        return from_result(route, outcome.body, accept)
+
+    def _orphan_done(self, task: asyncio.Future[InvokeOutcome]) -> None:
+        self._orphans.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller already had its timeout answer
+
+    def _reply(
+        self,
+        reply: Reply,
+        request_id: str,
+        request_headers: dict[str, str],
+        route: Route | None = None,
+    ) -> HttpReply:
+        headers = [(name, value) for name, value in reply.headers if name.lower() not in _FRAMING]
+        if route is not None and route.cors is not None:
+            headers += cors.response_headers(route.cors, request_headers)
+        id_header = _REQUEST_ID_HEADER.get(self.routes.kind)
+        if id_header is not None:
+            headers.append((id_header, request_id))
+        return HttpReply(reply.status, reply.body, tuple(headers))

@@ -1,0 +1,67 @@
+"""One function behind one HTTP front: ``lambdarig serve HANDLER --http KIND``.
+
+Starts the emulator (its Invoke API as usual), then the front; prints the emulator's ready line
+and ``lambdarig: HTTP front (KIND) listening on http://HOST:PORT`` on stderr; runs until SIGINT
+or SIGTERM, then stops the front and the emulator. Exit status as ``lambdarig-rie``: 0 after a
+signal, 1 when something cannot start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import TextIO
+
+from lambdarig.rie_server.cli import PROG, READY_LINE, configure_logging
+from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.emulator import Emulator
+from lambdarig.rie_server.environment import InvokeOutcome
+from lambdarig.rie_server.errors import EmulatorError
+from lambdarig.rie_server.fronts.routing import RouteTable, single_function_routes
+from lambdarig.rie_server.fronts.server import HttpFront
+
+FRONT_LINE = "lambdarig: HTTP front ({kind}) listening on {url}"
+
+
+async def serve(
+    config: EmulatorConfig,
+    kind: str,
+    host: str,
+    port: int,
+    *,
+    multi_value_headers: bool = False,
+    status: TextIO | None = None,
+) -> int:
+    """Serve ``config``'s function behind a ``kind`` front on ``host:port`` until a signal."""
+    status = status if status is not None else sys.stderr
+    configure_logging(config.log_level, status)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    emulator = Emulator(config)
+    name = config.function.name
+    settings = {"multi_value_headers": multi_value_headers} if kind == "alb" else {}
+    routes = RouteTable(single_function_routes(kind, name, **settings))
+
+    def invoke(function: str, payload: bytes) -> asyncio.Future[InvokeOutcome]:
+        return asyncio.ensure_future(emulator.invoke(payload))
+
+    front = HttpFront(routes, invoke, host, port)
+    try:
+        try:
+            await emulator.start()
+            await front.start()
+        except (OSError, EmulatorError) as exc:
+            print(f"{PROG}: error: could not start: {exc}", file=status, flush=True)
+            return 1
+        print(READY_LINE.format(url=emulator.invoke_url), file=status, flush=True)
+        print(FRONT_LINE.format(kind=kind, url=front.url), file=status, flush=True)
+        await stop.wait()
+        return 0
+    finally:
+        await front.stop()
+        await emulator.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
