@@ -189,6 +189,7 @@ def test_context_headers_and_environment_reach_the_handler(served: Running) -> N
     assert env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
     assert env["AWS_LAMBDA_RUNTIME_API"].startswith("127.0.0.1:")
     assert env["TZ"] == ":UTC"
+    assert env["LAMBDA_TASK_ROOT"] == str(HANDLERS)  # where the handler is resolved from
 
 
 def test_generated_trace_id_when_caller_sends_none(served: Running) -> None:

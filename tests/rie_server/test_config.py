@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -199,6 +200,19 @@ def test_runtime_environment_as_the_service_sets_it() -> None:
     assert env["TZ"] == ":UTC"
     assert "AWS_LAMBDA_RUNTIME_API" not in env  # each environment sets its own
     assert "AWS_LAMBDA_MAX_CONCURRENCY" not in env
+
+
+def test_task_root_is_the_callers_else_where_the_runtime_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    here = os.getcwd()
+    assert load([PY, "-m", "ric", "app.handler"]).runtime_env["LAMBDA_TASK_ROOT"] == here
+    given = load([PY, "app.handler"], LAMBDA_TASK_ROOT="/srv/fn").runtime_env
+    assert given["LAMBDA_TASK_ROOT"] == "/srv/fn"
+    # lambdarig serve runs the runtime in --code: the same rule gives that directory.
+    serve = dataclasses.replace(load([PY, "app.handler"]), cwd="/code/dir")
+    assert serve.with_runtime_env(BASE_ENV).runtime_env["LAMBDA_TASK_ROOT"] == "/code/dir"
 
 
 def test_reserved_variables_win_over_the_callers() -> None:

@@ -169,7 +169,7 @@ def runtime_environment(config: EmulatorConfig, environ: Mapping[str, str]) -> d
         "AWS_LAMBDA_LOG_STREAM_NAME": environ.get("AWS_LAMBDA_LOG_STREAM_NAME") or "$LATEST",
         "AWS_REGION": function.region,
         "AWS_DEFAULT_REGION": environ.get("AWS_DEFAULT_REGION") or function.region,
-        "LAMBDA_TASK_ROOT": environ.get("LAMBDA_TASK_ROOT") or config.cwd or TASK_ROOT,
+        "LAMBDA_TASK_ROOT": task_root(config, environ),
         "LAMBDA_RUNTIME_DIR": environ.get("LAMBDA_RUNTIME_DIR") or RUNTIME_DIR,
     }
     if config.handler:
@@ -179,6 +179,14 @@ def runtime_environment(config: EmulatorConfig, environ: Mapping[str, str]) -> d
     env.update(reserved)
     env.pop("AWS_LAMBDA_RUNTIME_API", None)
     return env
+
+
+def task_root(config: EmulatorConfig, environ: Mapping[str, str]) -> str:
+    """``LAMBDA_TASK_ROOT``: the caller's when set (an image or a base image sets it), else the
+    directory the runtime starts in and resolves the handler from: ``config.cwd`` (``serve``'s
+    ``--code``, or ``/var/task`` for a discovered bootstrap), else the current directory.
+    aws-lambda-rie sets none; Lambda sets the directory the code was unpacked into."""
+    return environ.get("LAMBDA_TASK_ROOT") or config.cwd or os.getcwd()
 
 
 def parse_address(value: str, flag: str) -> tuple[str, int]:

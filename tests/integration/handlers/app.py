@@ -57,6 +57,7 @@ def handler(event, context):
                     "AWS_REGION",
                     "AWS_LAMBDA_RUNTIME_API",
                     "TZ",
+                    "LAMBDA_TASK_ROOT",
                 )
             },
         }
