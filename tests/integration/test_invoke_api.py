@@ -131,6 +131,26 @@ def test_tail_is_the_last_4_kb_of_this_invocations_log(served: Running) -> None:
     assert tail.decode().rstrip("\n").splitlines()[-1].startswith("REPORT RequestId: ")
 
 
+def test_a_traceback_without_newline_stays_inside_its_invocation(served: Running) -> None:
+    """``logging.exception`` through the runtime client's log sink ends without a newline (every
+    Flask / FastAPI error page): the line belongs to its own invocation, before its END, in the
+    Tail and on stdout, not glued onto the next invocation's first line."""
+    tag = f"tag-{time.monotonic_ns()}"
+    tail = {"X-Amz-Log-Type": "Tail"}
+    first = post(served, {"action": "log_exception", "tag": tag}, tail)
+    second = post(served, {"action": "print", "lines": 1}, tail)
+    first_id, second_id = (r.headers["x-amzn-RequestId"] for r in (first, second))
+    logs = [base64.b64decode(r.headers["X-Amz-Log-Result"]).decode() for r in (first, second)]
+    first_log, second_log = (log.splitlines() for log in logs)
+    assert first_log[-3:-1] == [f"ValueError: {tag}", f"END RequestId: {first_id}"]
+    assert tag not in logs[1] and "line 0" in second_log
+    end = f"END RequestId: {second_id}"
+    wait_for(lambda: end in served.stdout())
+    printed = served.stdout().splitlines()
+    assert printed[printed.index(f"ValueError: {tag}") + 1] == f"END RequestId: {first_id}"
+    assert printed[printed.index(f"START RequestId: {second_id} Version: $LATEST") + 1] == "line 0"
+
+
 def test_event_is_202_and_runs_in_the_background(served: Running) -> None:
     marker = f"event-marker-{time.monotonic_ns()}"
     response = post(

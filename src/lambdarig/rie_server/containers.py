@@ -105,6 +105,8 @@ class ContainerProcess:
         self._oom = False
         self._exited = False
         self._last_line = self._loop.time()
+        self._partial = b""  # output after the last newline; the pump thread and flush share it
+        self._partial_lock = threading.Lock()
         self._pump = threading.Thread(target=self._pump_logs, daemon=True)
         self._pump.start()
         # Daemon threads, not the loop's executor: an interrupted emulator must be able to exit
@@ -123,15 +125,19 @@ class ContainerProcess:
         return self._oom
 
     def _pump_logs(self) -> None:
-        pending = b""
         with contextlib.suppress(Exception):  # the stream ends with an error when removed early
             for chunk in self._container.logs(stream=True, follow=True):
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    self._emit(line)
-        if pending:
-            self._emit(pending)
+                with self._partial_lock:  # emitted in order with what flush_output takes
+                    *lines, self._partial = (self._partial + chunk).split(b"\n")
+                    for line in lines:
+                        self._emit(line)
+        self._emit_partial()
+
+    def _emit_partial(self) -> None:
+        with self._partial_lock:
+            partial, self._partial = self._partial, b""
+            if partial:
+                self._emit(partial)
 
     def _emit(self, line: bytes) -> None:
         text = line.decode("utf-8", "replace").rstrip("\r")
@@ -156,6 +162,15 @@ class ContainerProcess:
             if now >= target:
                 return
             await asyncio.sleep(target - now)
+
+    async def flush_output(self) -> None:
+        """Wait until the output settled (``output_settled``), then deliver the partial last
+        line; returns once it was delivered (lines go through the loop, in order)."""
+        await self.output_settled()
+        self._emit_partial()
+        delivered = self._loop.create_future()
+        self._loop.call_soon(delivered.set_result, None)  # after the lines scheduled before it
+        await delivered
 
     def _sample(self) -> int:
         if self._cgroup is None:
