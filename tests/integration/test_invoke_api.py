@@ -282,6 +282,18 @@ def test_init_error_is_returned_with_unhandled(runtime: list[str], tmp_path: Pat
     assert "\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError" in printed
 
 
+def test_a_failed_eager_init_reports_how_long_it_took(runtime: list[str], tmp_path: Path) -> None:
+    """The handler module sleeps 0.3 s at import, then raises: INIT_REPORT says >= 300 ms."""
+    argv = [*LOCAL, *runtime, "slow_import_error.handler"]
+    with emulator(argv, tmp_path, cwd=HANDLERS) as running:
+        wait_for(lambda: "INIT_REPORT " in running.stdout())
+        printed = running.stdout()
+    report = next(line for line in printed.splitlines() if line.startswith("INIT_REPORT "))
+    fields = dict(field.split(": ", 1) for field in report.split("\t"))
+    assert (fields["Phase"], fields["Status"]) == ("init", "error")
+    assert float(fields["INIT_REPORT Init Duration"].removesuffix(" ms")) >= 300.0
+
+
 def test_compat_rie_shapes(runtime: list[str], tmp_path: Path) -> None:
     argv = [*LOCAL, "--compat", "rie", "--timeout", "1", *runtime, "app.handler"]
     with emulator(argv, tmp_path, cwd=HANDLERS) as running:

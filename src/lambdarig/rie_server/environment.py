@@ -110,7 +110,8 @@ class Environment:
             outcome, init_ms = await self._init(deadline, None)
             if outcome is None:
                 self._pending_init_ms = init_ms
-            return outcome
+                return None
+            return dataclasses.replace(outcome, init_duration_ms=init_ms)  # for its INIT_REPORT
 
     async def invoke(self, request: InvokeRequest) -> InvokeOutcome:
         """Run one invocation to its end (result, error, crash, timeout); initialises first if
