@@ -47,6 +47,8 @@ def handler(event, context):
         sys.stdout.write(event["text"])
         sys.stdout.flush()
         return "written"
+    if action == "argv":
+        return sys.argv[1:]
     if action == "context":
         return {
             "request_id": context.aws_request_id,
