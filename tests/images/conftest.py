@@ -108,14 +108,18 @@ def _answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running(client: Any, image: str, deadline_s: float = 20.0, **kwargs: Any) -> Iterator[str]:
-    """``docker run -p 127.0.0.1::8080 IMAGE``; yield the base URL once HTTP answers; remove."""
+def running(
+    client: Any, image: str, deadline_s: float = 20.0, container_port: int = 8080, **kwargs: Any
+) -> Iterator[str]:
+    """``docker run -p 127.0.0.1::8080 IMAGE`` (or ``container_port``); yield the base URL once
+    HTTP answers; remove."""
+    published = f"{container_port}/tcp"
     container = client.containers.run(
-        image, detach=True, ports={"8080/tcp": ("127.0.0.1", None)}, **kwargs
+        image, detach=True, ports={published: ("127.0.0.1", None)}, **kwargs
     )
     try:
         container.reload()
-        port = container.attrs["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"]
+        port = container.attrs["NetworkSettings"]["Ports"][published][0]["HostPort"]
         url = f"http://127.0.0.1:{port}"
         give_up = time.monotonic() + deadline_s
         while not _answers(f"{url}/"):

@@ -120,6 +120,32 @@ def test_layers_are_mounted_at_opt(docker_client: Any, bookworm_image: Any, tmp_
     assert json.loads(outcome.body) == {"layered": "from /opt"}
 
 
+def test_layers_bin_and_lib_join_the_images_path(
+    docker_client: Any, bookworm_image: Any, tmp_path: Path
+) -> None:
+    """As in the service and in process mode: /opt/bin last on PATH, /opt/lib last on
+    LD_LIBRARY_PATH, after the image's own values (never the host's)."""
+    tool = tmp_path / "layer" / "bin" / "layer-tool"
+    tool.parent.mkdir(parents=True)
+    tool.write_text("#!/bin/sh\necho tool\n")
+    tool.chmod(0o755)
+    (tmp_path / "layer" / "lib").mkdir()
+    opt = prepare_opt([tmp_path / "layer"], tmp_path / "opt")
+    image_env = dict(
+        pair.split("=", 1)
+        for pair in docker_client.images.get(bookworm_image.tag).attrs["Config"]["Env"]
+    )
+    factory = ContainerFactory(bookworm_image.tag, client=docker_client, opt_dir=opt)
+    try:
+        (outcome,), _ = _run(_spec(factory), [{"action": "paths"}])
+    finally:
+        factory.close()
+    seen = json.loads(outcome.body)
+    assert seen["tool"] == "/opt/bin/layer-tool"
+    assert seen["PATH"] == image_env["PATH"] + ":/opt/bin"
+    assert seen["LD_LIBRARY_PATH"].split(":")[-1] == "/opt/lib"
+
+
 def test_sweep_removes_containers_of_dead_emulators(
     docker_client: Any, bookworm_image: Any
 ) -> None:

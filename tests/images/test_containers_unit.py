@@ -101,3 +101,26 @@ def test_output_settled_gives_up_on_endless_output() -> None:
         return elapsed
 
     assert 0.3 <= asyncio.run(go()) < 2.0
+
+
+def test_flush_output_delivers_the_partial_last_line_in_order() -> None:
+    """What a container printed without a final newline is delivered as a line of its own once
+    the invocation ends (before its END), after the whole lines that came before it."""
+    container = _FakeContainer()
+    lines: list[str] = []
+
+    async def go() -> list[str]:
+        process = ContainerProcess(container, lines.append, lambda: None)
+        container.output.put(b"whole\ntraceback without newline")
+        deadline = asyncio.get_running_loop().time() + 5.0
+        while not lines and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)  # probe: the pump thread has read the chunk
+        await process.flush_output()
+        flushed = list(lines)
+        container.output.put(b"next\n")
+        container.finish()
+        await process.wait()
+        return flushed
+
+    assert asyncio.run(go()) == ["whole", "traceback without newline"]
+    assert lines == ["whole", "traceback without newline", "next"]

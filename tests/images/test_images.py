@@ -78,6 +78,25 @@ def test_entrypoint_runs_the_client_directly_when_a_runtime_api_is_set(
     assert answer.json() == {"awslambdaric": False, "lambdarig.runtime_client": True}
 
 
+def test_our_emulator_in_place_of_aws_lambda_rie_as_aws_end_to_end_tests_run_it(
+    docker_client: Any, bookworm_image: Any
+) -> None:
+    """AWS's test_end_to_end.py: ``--entrypoint aws-lambda-rie IMAGE /lambda-entrypoint.sh
+    HANDLER --runtime-interface-emulator-address 0.0.0.0:8081``, with lambdarig-rie instead: the
+    flag after the handler is the emulator's, and the entrypoint gets the handler alone."""
+    with running(
+        docker_client, bookworm_image.tag, container_port=8081,
+        entrypoint=["python3", "-m", "lambdarig.rie_server"],
+        command=[
+            "/lambda-entrypoint.sh", "app.handler",
+            "--runtime-interface-emulator-address", "0.0.0.0:8081",
+        ],
+    ) as url:  # fmt: skip
+        answer = httpx.post(url + INVOKE_PATH, content=b'{"action": "runtime"}', timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"awslambdaric": False, "lambdarig.runtime_client": True}
+
+
 def test_entrypoint_wants_exactly_one_handler(docker_client: Any, bookworm_image: Any) -> None:
     import docker
 

@@ -43,7 +43,6 @@ def aws_rie(binary: Path, runtime: list[str], handler: str) -> Iterator[str]:
     """AWS's emulator on a free port; yields its base URL once it answers HTTP."""
     port, api_port = free_port(), free_port()
     argv = [
-        str(binary),
         "--runtime-interface-emulator-address",
         f"127.0.0.1:{port}",
         "--runtime-api-address",
@@ -51,6 +50,15 @@ def aws_rie(binary: Path, runtime: list[str], handler: str) -> Iterator[str]:
         *runtime,
         handler,
     ]
+    with aws_rie_argv(binary, argv, port) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def aws_rie_argv(binary: Path, args: list[str], port: int) -> Iterator[str]:
+    """AWS's emulator run with ``args``, which make it listen on ``port``; yields its base URL
+    once it answers HTTP."""
+    argv = [str(binary), *args]
     env = {**os.environ, "AWS_LAMBDA_FUNCTION_TIMEOUT": "1"}
     process = subprocess.Popen(
         argv,
@@ -106,3 +114,36 @@ def test_init_error_answer_matches_aws_lambda_rie(rie_binary: Path, tmp_path: Pa
     with emulator(argv, tmp_path, cwd=HANDLERS) as running:
         ours = answers(running.url, case)
     assert ours == theirs
+
+
+def test_flags_anywhere_in_argv_are_split_off_as_aws_lambda_rie_does(
+    rie_binary: Path, tmp_path: Path
+) -> None:
+    """aws-lambda-rie's flags between and after the command's words (both forms) are the
+    emulator's; every other word reaches the runtime, in order (the handler sees its argv)."""
+
+    def argv(address: str, api_address: str) -> list[str]:
+        return [
+            *runtime_argv("awslambdaric"),
+            "app.handler",
+            "--runtime-interface-emulator-address",
+            address,
+            "--keep=1",
+            "-x",
+            f"--runtime-api-address={api_address}",
+            "--log-level",
+            "error",
+            "last",
+        ]
+
+    port = free_port()
+    with aws_rie_argv(
+        rie_binary, argv(f"127.0.0.1:{port}", f"127.0.0.1:{free_port()}"), port
+    ) as url:
+        theirs = httpx.post(url + PATH.format("function"), json={"action": "argv"}, timeout=30)
+    with emulator(argv("127.0.0.1:0", "127.0.0.1:0"), tmp_path, cwd=HANDLERS) as running:
+        ours = httpx.post(
+            running.url + PATH.format("function"), json={"action": "argv"}, timeout=30
+        )
+    assert theirs.json() == ["app.handler", "--keep=1", "-x", "last"]
+    assert ours.json() == theirs.json()

@@ -131,6 +131,26 @@ def test_tail_is_the_last_4_kb_of_this_invocations_log(served: Running) -> None:
     assert tail.decode().rstrip("\n").splitlines()[-1].startswith("REPORT RequestId: ")
 
 
+def test_a_traceback_without_newline_stays_inside_its_invocation(served: Running) -> None:
+    """``logging.exception`` through the runtime client's log sink ends without a newline (every
+    Flask / FastAPI error page): the line belongs to its own invocation, before its END, in the
+    Tail and on stdout, not glued onto the next invocation's first line."""
+    tag = f"tag-{time.monotonic_ns()}"
+    tail = {"X-Amz-Log-Type": "Tail"}
+    first = post(served, {"action": "log_exception", "tag": tag}, tail)
+    second = post(served, {"action": "print", "lines": 1}, tail)
+    first_id, second_id = (r.headers["x-amzn-RequestId"] for r in (first, second))
+    logs = [base64.b64decode(r.headers["X-Amz-Log-Result"]).decode() for r in (first, second)]
+    first_log, second_log = (log.splitlines() for log in logs)
+    assert first_log[-3:-1] == [f"ValueError: {tag}", f"END RequestId: {first_id}"]
+    assert tag not in logs[1] and "line 0" in second_log
+    end = f"END RequestId: {second_id}"
+    wait_for(lambda: end in served.stdout())
+    printed = served.stdout().splitlines()
+    assert printed[printed.index(f"ValueError: {tag}") + 1] == f"END RequestId: {first_id}"
+    assert printed[printed.index(f"START RequestId: {second_id} Version: $LATEST") + 1] == "line 0"
+
+
 def test_event_is_202_and_runs_in_the_background(served: Running) -> None:
     marker = f"event-marker-{time.monotonic_ns()}"
     response = post(
@@ -189,6 +209,7 @@ def test_context_headers_and_environment_reach_the_handler(served: Running) -> N
     assert env["AWS_LAMBDA_INITIALIZATION_TYPE"] == "on-demand"
     assert env["AWS_LAMBDA_RUNTIME_API"].startswith("127.0.0.1:")
     assert env["TZ"] == ":UTC"
+    assert env["LAMBDA_TASK_ROOT"] == str(HANDLERS)  # where the handler is resolved from
 
 
 def test_generated_trace_id_when_caller_sends_none(served: Running) -> None:
@@ -259,6 +280,18 @@ def test_init_error_is_returned_with_unhandled(runtime: list[str], tmp_path: Pat
     assert response.json()["errorType"] == "Runtime.ImportModuleError"
     assert "INIT_REPORT Init Duration: " in printed
     assert "\tPhase: init\tStatus: error\tError Type: Runtime.ImportModuleError" in printed
+
+
+def test_a_failed_eager_init_reports_how_long_it_took(runtime: list[str], tmp_path: Path) -> None:
+    """The handler module sleeps 0.3 s at import, then raises: INIT_REPORT says >= 300 ms."""
+    argv = [*LOCAL, *runtime, "slow_import_error.handler"]
+    with emulator(argv, tmp_path, cwd=HANDLERS) as running:
+        wait_for(lambda: "INIT_REPORT " in running.stdout())
+        printed = running.stdout()
+    report = next(line for line in printed.splitlines() if line.startswith("INIT_REPORT "))
+    fields = dict(field.split(": ", 1) for field in report.split("\t"))
+    assert (fields["Phase"], fields["Status"]) == ("init", "error")
+    assert float(fields["INIT_REPORT Init Duration"].removesuffix(" ms")) >= 300.0
 
 
 def test_compat_rie_shapes(runtime: list[str], tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ LOCAL = [
     "127.0.0.1:0",
 ]
 HELLO_RUNTIME = [*OUR_RUNTIME, "app.handler"]
+ROOT = Path(__file__).resolve().parents[2]
+ENTRYPOINT = ROOT / "src" / "lambdarig" / "build" / "image_files" / "lambda-entrypoint.sh"
 
 
 def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -228,3 +230,18 @@ def test_aws_lambda_rie_is_a_console_script_alias() -> None:
     done = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert "--runtime-interface-emulator-address" in done.stdout
+
+
+def test_flags_after_the_entrypoint_as_aws_end_to_end_tests_pass_them(tmp_path: Path) -> None:
+    """AWS's own tests run ``aws-lambda-rie /lambda-entrypoint.sh HANDLER
+    --runtime-interface-emulator-address 0.0.0.0:PORT``: the flags are the emulator's, and the
+    entrypoint (which accepts exactly one argument, else exits 142) gets the handler alone."""
+    argv = [str(ENTRYPOINT), "app.handler", *LOCAL[:2], f"{LOCAL[2]}={LOCAL[3]}"]
+    env = {"LAMBDARIG_PYTHON": sys.executable}
+    with emulator(argv, tmp_path, env=env) as running:
+        assert not running.url.endswith(":8080")  # the ephemeral port asked for, after the command
+        url = f"{running.url}/2015-03-31/functions/function/invocations"
+        response = httpx.post(url, content=b'{"name": "aws"}', timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["message"] == "Hello, aws!"
+    assert "X-Amz-Function-Error" not in response.headers

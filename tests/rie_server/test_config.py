@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -83,6 +84,70 @@ def test_double_dash_separates_the_command() -> None:
     assert load(["--", PY, "-c", "pass"]).command == (PY, "-c", "pass")
 
 
+AWS_FLAGS_LATE = [
+    "--runtime-interface-emulator-address",
+    "127.0.0.1:9000",
+    "--runtime-api-address=127.0.0.1:9009",
+    "--log-level=DEBUG",
+    "--enable-init-caching",
+]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        # AWS's own end-to-end tests: the flags after the entrypoint and the handler.
+        [PY, "-m", "awslambdaric", "app.handler", *AWS_FLAGS_LATE],
+        # ... or in between the command's words; its unknown options stay where they are.
+        [PY, "-m", *AWS_FLAGS_LATE[:2], "awslambdaric", *AWS_FLAGS_LATE[2:], "app.handler"],
+    ],
+)
+def test_aws_lambda_rie_flags_are_read_after_the_command_too(argv: list[str]) -> None:
+    config = load(argv)
+    assert config.command == (PY, "-m", "awslambdaric", "app.handler")
+    assert config.handler == "app.handler"
+    assert (config.invoke_host, config.invoke_port) == ("127.0.0.1", 9000)
+    assert config.runtime_api_address == "127.0.0.1:9009"
+    assert (config.log_level, config.enable_init_caching) == ("debug", True)
+
+
+def test_a_flag_given_again_after_the_command_wins() -> None:
+    config = load(["--log-level", "warn", PY, "x.y", "--log-level", "error"])
+    assert (config.log_level, config.command) == ("error", (PY, "x.y"))
+
+
+def test_double_dash_ends_the_flags_anywhere() -> None:
+    late = [PY, "x.y", "--", "--log-level", "debug", "--"]
+    config = load(late)
+    assert config.command == (PY, "x.y", "--log-level", "debug", "--")
+    assert config.log_level == "info"
+    assert load(["--", PY, "--log-level=debug"]).command == (PY, "--log-level=debug")
+
+
+def test_our_flags_after_the_command_are_the_commands() -> None:
+    # aws-lambda-rie passes what it does not know to the runtime: so do we for our own flags.
+    config = load([PY, "x.y", "--timeout", "5", "--memory=256", "--max", "-h"])
+    assert config.command == (PY, "x.y", "--timeout", "5", "--memory=256", "--max", "-h")
+    assert (config.timeout_s, config.memory_mb) == (300.0, 3008)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([PY, "x.y", "--runtime-interface-emulator-address"], "argument "),
+        ([PY, "x.y", "--log-level", "loud"], "argument --log-level: invalid choice: 'loud'"),
+        (
+            [PY, "x.y", "--runtime-interface-emulator-address=8080"],
+            "expected --runtime-interface-emulator-address as HOST:PORT",
+        ),
+        ([PY, "x.y", "--enable-init-caching=yes"], "argument --enable-init-caching: ignored"),
+    ],
+)
+def test_bad_flags_after_the_command_are_one_line_errors(argv: list[str], message: str) -> None:
+    got = fails(argv)
+    assert got.startswith(message) and "\n" not in got
+
+
 def test_environment_variables() -> None:
     config = load(
         [PY, "x.y"],
@@ -135,6 +200,19 @@ def test_runtime_environment_as_the_service_sets_it() -> None:
     assert env["TZ"] == ":UTC"
     assert "AWS_LAMBDA_RUNTIME_API" not in env  # each environment sets its own
     assert "AWS_LAMBDA_MAX_CONCURRENCY" not in env
+
+
+def test_task_root_is_the_callers_else_where_the_runtime_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    here = os.getcwd()
+    assert load([PY, "-m", "ric", "app.handler"]).runtime_env["LAMBDA_TASK_ROOT"] == here
+    given = load([PY, "app.handler"], LAMBDA_TASK_ROOT="/srv/fn").runtime_env
+    assert given["LAMBDA_TASK_ROOT"] == "/srv/fn"
+    # lambdarig serve runs the runtime in --code: the same rule gives that directory.
+    serve = dataclasses.replace(load([PY, "app.handler"]), cwd="/code/dir")
+    assert serve.with_runtime_env(BASE_ENV).runtime_env["LAMBDA_TASK_ROOT"] == "/code/dir"
 
 
 def test_reserved_variables_win_over_the_callers() -> None:

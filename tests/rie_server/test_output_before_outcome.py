@@ -47,3 +47,42 @@ def test_lines_printed_before_the_post_arrive_before_the_outcome() -> None:
             await env.stop(grace_s=0.5)
 
     asyncio.run(main())
+
+
+def test_a_partial_last_line_ends_with_its_invocation() -> None:
+    """A handler's last output without a newline (``logging.exception``'s traceback through the
+    runtime client's log sink) is handed on as a line of its own before the outcome, not held
+    back and glued onto the next invocation's first line."""
+    lines: list[str] = []
+    env_spec = dataclasses.replace(
+        spec("unused"),
+        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
+        cwd=str(HANDLERS),
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(HANDLERS)},
+    )
+
+    async def main() -> list[list[str]]:
+        env = Environment(env_spec, "env-1", lambda env_id, line: lines.append(line))
+        seen: list[list[str]] = []
+        try:
+            assert await env.start() is None
+            for number, event in enumerate(
+                [
+                    {"action": "partial", "text": "no newline"},
+                    {"action": "log_exception", "tag": "first"},
+                    {"action": "log_exception", "tag": "second"},
+                ]
+            ):
+                lines.clear()
+                outcome = await env.invoke(request(f"req-{number}", json.dumps(event).encode()))
+                assert outcome.kind is OutcomeKind.SUCCESS, outcome
+                seen.append(list(lines))  # as the outcome arrived
+        finally:
+            await env.stop(grace_s=0.5)
+        return seen
+
+    partial, first, second = asyncio.run(main())
+    assert partial == ["no newline"]
+    assert first[-1] == "ValueError: first" and first[0].startswith("[ERROR]\t")
+    assert second[-1] == "ValueError: second" and second[0].startswith("[ERROR]\t")
+    assert not any("first" in line for line in second)

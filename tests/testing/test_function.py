@@ -87,6 +87,17 @@ def test_function_error_is_data_not_an_exception(fn: LambdaFunction, stack: Stac
     assert fn.invoke({"n": 3}).function_error is None
 
 
+def test_a_traceback_without_newline_stays_in_its_invocations_logs(fn: LambdaFunction) -> None:
+    """``logging.exception`` through the runtime client's log sink ends without a newline: its
+    last line is in that invocation's ``logs``, not the next one's (our emulator ends the line
+    before END; aws-lambda-rie glues it onto END, which the log book takes apart)."""
+    first = fn.invoke({"log_exception": "first-tail"})
+    second = fn.invoke({"n": 2})
+    assert 'handling {"log_exception": "first-tail"}' in first.logs
+    assert first.logs[-1] == "ValueError: first-tail"
+    assert second.logs == ['handling {"n": 2}']
+
+
 def test_invoke_async(fn: LambdaFunction) -> None:
     async def both() -> list[object]:
         results = [await fn.invoke_async({"n": n}) for n in (1, 2)]

@@ -81,6 +81,29 @@ def test_logbook_attributes_lines_to_their_invocation() -> None:
     assert second.report is not None and second.report.duration_ms == 33.59
 
 
+def test_logbook_takes_a_partial_line_off_the_platform_line_it_was_glued_to() -> None:
+    """aws-lambda-rie copies the runtime's bytes as they come: output without a trailing newline
+    ends up in front of the next START or END line."""
+    book = LogBook()
+    _feed(
+        book,
+        "init without newlineSTART RequestId: a Version: $LATEST",
+        "out a",
+        "ValueError: boomEND RequestId: a",
+        RIE.replace("abc", "a"),
+        "START RequestId: b Version: $LATEST",
+        "mentions END RequestId: b in the middle",
+        "END RequestId: b",
+        RIE.replace("abc", "b"),
+    )
+    first = book.wait_invocation("a", 0, timeout=0)
+    second = book.wait_invocation("b", 0, timeout=0)
+    assert first is not None and second is not None
+    assert first.init_lines == ["init without newline"]
+    assert first.lines == ["out a", "ValueError: boom"] and first.report is not None
+    assert second.lines == ["mentions END RequestId: b in the middle"]
+
+
 def test_logbook_waits_for_the_report_line() -> None:
     book = LogBook()
     _feed(book, "START RequestId: a Version: $LATEST", "out")

@@ -8,50 +8,38 @@ invoke (aws-lambda-rie panics on a non-integer timeout at the first invoke).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import logging
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
 
 from lambdarig import invoke_api as api
+from lambdarig.rie_server.arguments import (
+    BOOTSTRAP_CANDIDATES as BOOTSTRAP_CANDIDATES,  # re-exported
+)
+from lambdarig.rie_server.arguments import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_RUNTIME_API_ADDRESS,
+    MEMORY_VAR,
+    TIMEOUT_VAR,
+    parse_args,
+)
+from lambdarig.rie_server.arguments import LOG_LEVELS as LOG_LEVELS  # re-exported
 from lambdarig.rie_server.async_invocations import DEFAULT_RETRY_DELAYS_S, MAX_RETRY_ATTEMPTS
 from lambdarig.rie_server.errors import ConfigError
 from lambdarig.rie_server.function_names import FunctionIdentity
 from lambdarig.rie_server.invoke_protocol import CompatMode
 from lambdarig.rie_server.platform_logs import LogFormat
 
-BOOTSTRAP_CANDIDATES = ("/var/task/bootstrap", "/opt/bootstrap", "/var/runtime/bootstrap")
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"
-DEFAULT_INVOKE_ADDRESS = "0.0.0.0:8080"
-DEFAULT_RUNTIME_API_ADDRESS = "127.0.0.1:9001"
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MEMORY_MB = 3008
 DEFAULT_LOG_GROUP = "/aws/lambda/Functions"
-DEFAULT_MAX_CONCURRENCY = 10
 MEMORY_RANGE_MB = (128, 10240)
-# aws-lambda-rie's level names (logrus) → the Python levels of our own diagnostics.
-LOG_LEVELS = {
-    "trace": logging.DEBUG,
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "warn": logging.WARNING,
-    "error": logging.ERROR,
-    "fatal": logging.CRITICAL,
-    "panic": logging.CRITICAL,
-}
-_TIMEOUT_VAR = "AWS_LAMBDA_FUNCTION_TIMEOUT"
-_MEMORY_VAR = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 # Lambda's unreserved defaults: the caller's value wins (digest §2.1).
 UNRESERVED_DEFAULTS = {"LANG": "en_US.UTF-8", "TZ": ":UTC"}
-
-EXAMPLE = "example: lambdarig-rie --runtime-interface-emulator-address 127.0.0.1:8080 \\\n" + (
-    "           python -m lambdarig.runtime_client app.handler"
-)
 
 
 @dataclass(frozen=True)
@@ -95,10 +83,8 @@ class EmulatorConfig:
         bootstrap_candidates: Sequence[str] = BOOTSTRAP_CANDIDATES,
     ) -> EmulatorConfig:
         """Parse ``argv`` (without the program name) against ``environ``; raise ``ConfigError``."""
-        args = build_parser().parse_args(list(argv))
+        args = parse_args(argv)
         command = list(args.command)
-        if command[:1] == ["--"]:
-            command = command[1:]
         if args.image:  # the command runs inside the image: nothing to resolve here
             command_t, cwd = tuple(command), None
         else:
@@ -178,12 +164,12 @@ def runtime_environment(config: EmulatorConfig, environ: Mapping[str, str]) -> d
     reserved = {
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
         "AWS_LAMBDA_FUNCTION_VERSION": function.version,
-        _MEMORY_VAR: str(config.memory_mb),
+        MEMORY_VAR: str(config.memory_mb),
         "AWS_LAMBDA_LOG_GROUP_NAME": environ.get("AWS_LAMBDA_LOG_GROUP_NAME") or DEFAULT_LOG_GROUP,
         "AWS_LAMBDA_LOG_STREAM_NAME": environ.get("AWS_LAMBDA_LOG_STREAM_NAME") or "$LATEST",
         "AWS_REGION": function.region,
         "AWS_DEFAULT_REGION": environ.get("AWS_DEFAULT_REGION") or function.region,
-        "LAMBDA_TASK_ROOT": environ.get("LAMBDA_TASK_ROOT") or config.cwd or TASK_ROOT,
+        "LAMBDA_TASK_ROOT": task_root(config, environ),
         "LAMBDA_RUNTIME_DIR": environ.get("LAMBDA_RUNTIME_DIR") or RUNTIME_DIR,
     }
     if config.handler:
@@ -195,93 +181,12 @@ def runtime_environment(config: EmulatorConfig, environ: Mapping[str, str]) -> d
     return env
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise ConfigError(message)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """aws-lambda-rie's flags plus ours; ``CMD ARGS...`` after the flags is the runtime command.
-
-    Numbers are read as text and checked by ``from_environ_and_args``, so that every bad value is
-    reported as what was expected and what arrived.
-    """
-    parser = _Parser(
-        prog="lambdarig-rie",
-        description="Run a Lambda runtime behind an Invoke API that behaves like the service.",
-        epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_aws_lambda_rie_flags(parser.add_argument)
-    _add_our_flags(parser.add_argument)
-    parser.add_argument(
-        "command",
-        nargs=argparse.REMAINDER,
-        metavar="CMD ARGS...",
-        help=f"the runtime's command (default: the first of {', '.join(BOOTSTRAP_CANDIDATES)})",
-    )
-    return parser
-
-
-def _add_aws_lambda_rie_flags(add: Callable[..., Any]) -> None:
-    address, api_address = DEFAULT_INVOKE_ADDRESS, DEFAULT_RUNTIME_API_ADDRESS
-    add(
-        "--runtime-interface-emulator-address",
-        default=address,
-        metavar="HOST:PORT",
-        help=f"Invoke API listen address (default {address}; port 0 = ephemeral)",
-    )
-    add(
-        "--runtime-api-address",
-        default=api_address,
-        metavar="HOST:PORT",
-        help=f"the first environment's Runtime API address (default {api_address})",
-    )
-    add(
-        "--log-level",
-        type=str.lower,
-        choices=list(LOG_LEVELS),
-        help="the emulator's own diagnostics on stderr (default info, or $LOG_LEVEL)",
-    )
-    add("--enable-init-caching", action="store_true", help="accepted for compatibility")
-
-
-def _add_our_flags(add: Callable[..., Any]) -> None:
-    add(
-        "--max-concurrency",
-        default=str(DEFAULT_MAX_CONCURRENCY),
-        metavar="N",
-        help=f"environments at once; beyond them 429 (default {DEFAULT_MAX_CONCURRENCY})",
-    )
-    add("--provisioned", default="0", metavar="N", help="pre-warm N environments")
-    add("--lazy-init", action="store_true", help="initialise on the first invoke (as AWS's)")
-    add(
-        "--compat",
-        choices=[mode.value for mode in CompatMode],
-        default=CompatMode.SERVICE.value,
-        help="invoke answers shaped like the service (default) or like aws-lambda-rie",
-    )
-    add("--memory", metavar="MB", help=f"memory size, enforced (default ${_MEMORY_VAR} or 3008)")
-    add("--timeout", metavar="S", help=f"function timeout (default ${_TIMEOUT_VAR} or 300)")
-    add(
-        "--layer",
-        action="append",
-        default=[],
-        metavar="ZIP_OR_DIR",
-        help="a layer laid out under /opt as Lambda does (repeat, in order)",
-    )
-    add(
-        "--image",
-        metavar="IMAGE",
-        help="run each environment as a container of IMAGE (Docker); "
-        "CMD ARGS... is then the container's command",
-    )
-    add(
-        "--async-retry-delays",
-        metavar="S,S",
-        help="advanced: seconds before each retry of a failed Event invocation "
-        "(default 60,120 as the service; '' for none)",
-    )
+def task_root(config: EmulatorConfig, environ: Mapping[str, str]) -> str:
+    """``LAMBDA_TASK_ROOT``: the caller's when set (an image or a base image sets it), else the
+    directory the runtime starts in and resolves the handler from: ``config.cwd`` (``serve``'s
+    ``--code``, or ``/var/task`` for a discovered bootstrap), else the current directory.
+    aws-lambda-rie sets none; Lambda sets the directory the code was unpacked into."""
+    return environ.get("LAMBDA_TASK_ROOT") or config.cwd or os.getcwd()
 
 
 def parse_address(value: str, flag: str) -> tuple[str, int]:
@@ -338,7 +243,7 @@ def _flag_or_variable(
 
 
 def _timeout(flag: str | None, environ: Mapping[str, str]) -> float:
-    raw, name = _flag_or_variable(flag, "--timeout", environ, _TIMEOUT_VAR)
+    raw, name = _flag_or_variable(flag, "--timeout", environ, TIMEOUT_VAR)
     if not raw and flag is None:
         return DEFAULT_TIMEOUT_S
     expected = "a number of seconds > 0"
@@ -349,7 +254,7 @@ def _timeout(flag: str | None, environ: Mapping[str, str]) -> float:
 
 
 def _memory(flag: str | None, environ: Mapping[str, str]) -> int:
-    raw, name = _flag_or_variable(flag, "--memory", environ, _MEMORY_VAR)
+    raw, name = _flag_or_variable(flag, "--memory", environ, MEMORY_VAR)
     if not raw and flag is None:
         return DEFAULT_MEMORY_MB
     low, high = MEMORY_RANGE_MB

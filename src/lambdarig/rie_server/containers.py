@@ -6,7 +6,8 @@ the host's network namespace, so its runtime reaches the environment's Runtime A
 ``127.0.0.1:PORT`` that ``AWS_LAMBDA_RUNTIME_API`` names (Linux engines). ``memory_mb`` becomes the
 container's memory limit (no swap); the kernel's out-of-memory kill is read back from the engine
 (``State.OOMKilled``) and reported through ``out_of_memory``. An optional ``opt_dir`` (see
-``rie_server.layers.prepare_opt``) is mounted read-only at ``/opt``.
+``rie_server.layers.prepare_opt``) is mounted read-only at ``/opt``, with ``/opt/bin`` and
+``/opt/lib`` appended to the image's ``PATH`` and ``LD_LIBRARY_PATH`` as the service does.
 
 Containers carry the labels ``lambdarig.emulator=1`` and ``lambdarig.owner=<emulator pid>``. They
 are removed when their runtime is reaped (``wait``), by ``close()`` (also registered with
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from lambdarig.rie_server.errors import ProcessStartError
+from lambdarig.rie_server.layers import opt_search_paths
 
 LABEL = "lambdarig.emulator"
 OWNER_LABEL = "lambdarig.owner"
@@ -45,6 +47,8 @@ HOST_ONLY_ENV = frozenset(
         "LAMBDA_RUNTIME_DIR",
     }
 )
+# The PATH a container gets when its image sets none (the engine's default).
+DOCKER_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _MIB = 1024 * 1024
 _SAMPLE_INTERVAL_S = 0.1
 # A container's output reaches us through the engine, a few ms after the runtime wrote it: after a
@@ -66,6 +70,12 @@ def _read_int(directory: Path, names: Sequence[str]) -> int | None:
         with contextlib.suppress(OSError, ValueError):
             return int((directory / name).read_text().strip())
     return None
+
+
+def _image_env(image: Any) -> dict[str, str]:
+    """An image's ``ENV`` (``Config.Env``, ``NAME=value`` strings) as a mapping."""
+    pairs = (image.attrs.get("Config") or {}).get("Env") or []
+    return {name: value for name, sep, value in (p.partition("=") for p in pairs) if sep}
 
 
 def _returncode(status: int) -> int:
@@ -105,6 +115,8 @@ class ContainerProcess:
         self._oom = False
         self._exited = False
         self._last_line = self._loop.time()
+        self._partial = b""  # output after the last newline; the pump thread and flush share it
+        self._partial_lock = threading.Lock()
         self._pump = threading.Thread(target=self._pump_logs, daemon=True)
         self._pump.start()
         # Daemon threads, not the loop's executor: an interrupted emulator must be able to exit
@@ -123,15 +135,19 @@ class ContainerProcess:
         return self._oom
 
     def _pump_logs(self) -> None:
-        pending = b""
         with contextlib.suppress(Exception):  # the stream ends with an error when removed early
             for chunk in self._container.logs(stream=True, follow=True):
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    self._emit(line)
-        if pending:
-            self._emit(pending)
+                with self._partial_lock:  # emitted in order with what flush_output takes
+                    *lines, self._partial = (self._partial + chunk).split(b"\n")
+                    for line in lines:
+                        self._emit(line)
+        self._emit_partial()
+
+    def _emit_partial(self) -> None:
+        with self._partial_lock:
+            partial, self._partial = self._partial, b""
+            if partial:
+                self._emit(partial)
 
     def _emit(self, line: bytes) -> None:
         text = line.decode("utf-8", "replace").rstrip("\r")
@@ -156,6 +172,15 @@ class ContainerProcess:
             if now >= target:
                 return
             await asyncio.sleep(target - now)
+
+    async def flush_output(self) -> None:
+        """Wait until the output settled (``output_settled``), then deliver the partial last
+        line; returns once it was delivered (lines go through the loop, in order)."""
+        await self.output_settled()
+        self._emit_partial()
+        delivered = self._loop.create_future()
+        self._loop.call_soon(delivered.set_result, None)  # after the lines scheduled before it
+        await delivered
 
     def _sample(self) -> int:
         if self._cgroup is None:
@@ -261,7 +286,7 @@ class ContainerFactory:
         self._owns_client = client is None
         try:
             self._client = client if client is not None else docker.from_env()
-            self._client.images.get(image)
+            image_env = _image_env(self._client.images.get(image))
         except docker.errors.ImageNotFound as exc:
             raise ProcessStartError(
                 f"expected the image {image!r} in the local engine, it has none (build it with "
@@ -273,8 +298,12 @@ class ContainerFactory:
         self._volumes = {
             host: {"bind": inside, "mode": "ro"} for host, inside in (extra_volumes or {}).items()
         }
+        # With layers, /opt/bin and /opt/lib join the image's own PATH and LD_LIBRARY_PATH, as
+        # in the service and in process mode (the host's values never enter: HOST_ONLY_ENV).
+        self._opt_env: dict[str, str] = {}
         if opt_dir is not None:
             self._volumes[str(opt_dir.resolve())] = {"bind": "/opt", "mode": "ro"}
+            self._opt_env = opt_search_paths("/opt", {"PATH": DOCKER_DEFAULT_PATH, **image_env})
         self._live: dict[str, ContainerProcess] = {}
         sweep(self._client)
         atexit.register(self.close)
@@ -288,6 +317,7 @@ class ContainerFactory:
         memory_mb: int,
     ) -> ContainerProcess:
         environment = {k: v for k, v in env.items() if k not in HOST_ONLY_ENV}
+        environment.update(self._opt_env)
         try:
             container = await asyncio.to_thread(
                 self._client.containers.run,

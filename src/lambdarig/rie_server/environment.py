@@ -123,7 +123,8 @@ class Environment:
             outcome, init_ms = await self._init(deadline, None)
             if outcome is None:
                 self._pending_init_ms = init_ms
-            return outcome
+                return None
+            return dataclasses.replace(outcome, init_duration_ms=init_ms)  # for its INIT_REPORT
 
     async def invoke(self, request: InvokeRequest) -> InvokeOutcome:
         """Run one invocation to its end (result, error, crash, timeout); initialises first if
@@ -253,6 +254,7 @@ class Environment:
         await _first(generation.ready, generation.init_error, exited, until=deadline)
         init_ms = (time.monotonic() - started) * 1000
         if generation.ready.done():
+            await process.flush_output()  # init's output precedes the first START
             self._initialized = not exited.done()
             return None, init_ms
         if generation.init_error.done():
@@ -350,9 +352,7 @@ class Environment:
         duration_ms = (time.monotonic() - started) * 1000
         request_id = invocation.request_id
         if posted is not None:
-            settle = getattr(process, "output_settled", None)
-            if settle is not None:  # containers: output arrives through the engine, ms late
-                await settle()  # what the function printed before returning precedes END
+            await process.flush_output()  # what the function printed before returning precedes END
             return from_posted(posted, duration_ms, init_ms, process.peak_memory_mb())
         if exited.done():
             if may_retry and not delivered:

@@ -177,6 +177,23 @@ def _join(first: str | None, *rest: str) -> str:
     return ":".join(part for part in (first, *rest) if part)
 
 
+# Where the service looks inside /opt, appended to what the runtime has: a layer's executables
+# (``bin``, last on PATH) and shared libraries (``lib``, last on LD_LIBRARY_PATH). Process mode
+# points them at the laid-out directory, container mode at the /opt it is mounted on.
+OPT_SEARCH_DIRS = {"PATH": "bin", "LD_LIBRARY_PATH": "lib"}
+
+
+def opt_search_paths(opt: str, base: Mapping[str, str]) -> dict[str, str]:
+    """``PATH`` and ``LD_LIBRARY_PATH`` of ``base`` with ``opt``'s ``bin`` and ``lib`` appended
+    (unless already there, as in Lambda's base images)."""
+    paths = {}
+    for name, sub in OPT_SEARCH_DIRS.items():
+        entry = f"{opt.rstrip('/')}/{sub}"
+        current = base.get(name) or ""
+        paths[name] = current if entry in current.split(":") else _join(current, entry)
+    return paths
+
+
 def layer_environment(
     opt_dir: Path, python_version: str, base: Mapping[str, str] | None = None
 ) -> dict[str, str]:
@@ -200,6 +217,5 @@ def layer_environment(
             str(opt / "python" / "lib" / f"python{python_version}" / "site-packages"),
             str(opt / "python"),
         ),
-        "PATH": _join(base.get("PATH"), str(opt / "bin")),
-        "LD_LIBRARY_PATH": _join(base.get("LD_LIBRARY_PATH"), str(opt / "lib")),
+        **opt_search_paths(str(opt), base),
     }

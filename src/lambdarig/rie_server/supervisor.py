@@ -66,6 +66,13 @@ class RuntimeProcess(Protocol):
         """True once the tree was killed for passing its memory limit."""
         ...
 
+    async def flush_output(self) -> None:
+        """Return once everything the runtime wrote so far was handed on, a partial last line
+        (no newline yet, e.g. ``logging.exception``'s traceback through the runtime clients' log
+        sink) as a line of its own. Called when an invocation or the init ends, before the
+        platform line that closes it, so that the line stays inside its own START / END block."""
+        ...
+
 
 ProcessFactory = Callable[
     [Sequence[str], Optional[str], Mapping[str, str], Callable[[str], None], int],
@@ -97,6 +104,13 @@ class _Output:
             self._deliver(pending[:_MAX_LINE].decode("utf-8", "replace"))
             pending = pending[_MAX_LINE:]
         self._pending[fd] = pending
+
+    def flush_partial_lines(self) -> None:
+        """Deliver what each pipe holds after its last newline, as a line of its own."""
+        for fd, pending in self._pending.items():
+            if pending:
+                self._pending[fd] = b""
+                self._deliver(pending.decode("utf-8", "replace").rstrip("\r"))
 
     def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
         pending = self._pending.pop(fd, b"")
@@ -243,6 +257,11 @@ class LocalProcess:
         code = self._returncode
         assert code is not None
         return code
+
+    async def flush_output(self) -> None:
+        """Deliver the partial last lines now (the pipes' reads already delivered the rest: the
+        loop reads them as they arrive)."""
+        self._output.flush_partial_lines()
 
     def _signal_group(self, signum: int) -> None:
         pid = self._exit.pid

@@ -22,6 +22,12 @@ _START = re.compile(r"^START RequestId: (?P<id>\S+)")
 _END = re.compile(r"^END RequestId: (?P<id>\S+)")
 _REPORT = re.compile(r"^REPORT RequestId: (?P<id>\S+)")
 _NUMBER = re.compile(r"^(?P<value>[0-9]+(?:\.[0-9]+)?)")
+# aws-lambda-rie copies the runtime's bytes as they come, so output without a trailing newline
+# (``logging.exception`` through the runtime clients' log sink) is glued to the platform line that
+# follows it: ``ValueError: boomEND RequestId: <id>``.
+_GLUED = re.compile(
+    r"^(?P<text>.+?)(?P<platform>(?:START RequestId: \S+ Version: \S+|END RequestId: \S+))$"
+)
 
 
 @dataclass(frozen=True)
@@ -117,8 +123,9 @@ class LogBook:
         self._cond = threading.Condition()
 
     def feed(self, line: str) -> None:
+        glued = _GLUED.match(line)
         with self._cond:
-            self._lines.append(line)
+            self._lines.extend(glued.group("text", "platform") if glued else (line,))
             self._cond.notify_all()
 
     def mark(self) -> int:

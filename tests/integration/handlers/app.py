@@ -1,5 +1,6 @@
 """Handlers served behind the emulator in integration tests; ``event["action"]`` picks the behaviour."""
 
+import logging
 import os
 import sys
 import time
@@ -34,6 +35,20 @@ def handler(event, context):
         for number in range(event["lines"]):
             print(f"line {number}")
         return "printed"
+    if action == "log_exception":
+        # Through both runtime clients' log sink, a traceback ends without a newline (Flask's,
+        # Mangum's... error pages log this way).
+        try:
+            raise ValueError(event["tag"])
+        except ValueError:
+            logging.getLogger().exception("failed")
+        return "logged"
+    if action == "partial":
+        sys.stdout.write(event["text"])
+        sys.stdout.flush()
+        return "written"
+    if action == "argv":
+        return sys.argv[1:]
     if action == "context":
         return {
             "request_id": context.aws_request_id,
@@ -57,6 +72,7 @@ def handler(event, context):
                     "AWS_REGION",
                     "AWS_LAMBDA_RUNTIME_API",
                     "TZ",
+                    "LAMBDA_TASK_ROOT",
                 )
             },
         }
