@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from lambdarig.invoke_api import PATH_INVOKE
-from lambdarig.rie_server.containers import LABEL, OWNER_LABEL, ContainerFactory
+from lambdarig.rie_server.environments.containers import LABEL, OWNER_LABEL, ContainerFactory
 from tests.images.conftest import FUNCTION
 from tests.rie_server.emulator_process import READY, StderrReader
 

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from lambdarig.rie_server.containers import LABEL, OWNER_LABEL, ContainerFactory, sweep
-from lambdarig.rie_server.environment import (
+from lambdarig.rie_server.environments.containers import LABEL, OWNER_LABEL, ContainerFactory, sweep
+from lambdarig.rie_server.environments.environment import (
     Environment,
     EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,
     OutcomeKind,
 )
-from lambdarig.rie_server.layers import prepare_opt
+from lambdarig.rie_server.environments.layers import prepare_opt
 
 pytestmark = pytest.mark.docker
 

@@ -14,7 +14,7 @@ import httpx
 from tests.integration.conftest import HANDLERS, LOCAL, invoke_url
 from tests.rie_server.emulator_process import Running, emulator
 
-FAKE_RUNTIME = Path(__file__).resolve().parents[1] / "rie_server" / "fake_runtime.py"
+FAKE_RUNTIME = Path(__file__).resolve().parents[1] / "rie_server" / "fixtures" / "fake_runtime.py"
 TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 FORGED = b'{}\r\nContent-Length: 17\r\n\r\n{"forged":"body"}'
 

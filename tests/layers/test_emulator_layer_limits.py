@@ -19,9 +19,9 @@ import httpx
 from lambdarig.rie_server.emulator import Emulator
 from tests.layers.zipbombs import many_files_zip, zeros_zip
 from tests.rie_server.emulator_process import HELLO, OUR_RUNTIME, emulator
+from tests.rie_server.environments.test_scratch import dead_pid
 from tests.rie_server.fake_environment import FakeEnvironment, FakeFactory
 from tests.rie_server.test_emulator import CONFIG, URL, serve
-from tests.rie_server.test_scratch import dead_pid
 
 LOCAL = ["--runtime-interface-emulator-address", "127.0.0.1:0",
          "--runtime-api-address", "127.0.0.1:0"]  # fmt: skip

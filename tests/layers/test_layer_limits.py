@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from lambdarig.rie_server.errors import LayerError, LayoutCancelled
-from lambdarig.rie_server.layers import prepare_opt
-from lambdarig.rie_server.zip_bounds import (
+from lambdarig.rie_server.environments.layers import prepare_opt
+from lambdarig.rie_server.environments.zip_bounds import (
     CHUNK_BYTES,
     MAX_ENTRIES,
     UNZIPPED_LIMIT_BYTES,
     Budget,
     count_entries,
 )
+from lambdarig.rie_server.errors import LayerError, LayoutCancelled
 from tests.layers.zipbombs import many_files_zip, understate_sizes, zeros_zip
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from lambdarig.rie_server.environments.layers import layer_environment, prepare_opt
 from lambdarig.rie_server.errors import ConfigError, LayerError
-from lambdarig.rie_server.layers import layer_environment, prepare_opt
 
 
 def _zip(path: Path, entries: dict[str, bytes], link: str | None = None) -> Path:

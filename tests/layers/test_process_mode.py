@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from lambdarig.build.layers import build_runtime_layer
-from lambdarig.rie_server.environment import (
+from lambdarig.rie_server.environments.environment import (
     Environment,
     EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,
     OutcomeKind,
 )
-from lambdarig.rie_server.layers import layer_environment, prepare_opt
+from lambdarig.rie_server.environments.layers import layer_environment, prepare_opt
 
 FUNCTION = Path(__file__).parents[1] / "images" / "fixtures" / "function"
 VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from lambdarig.rie_server.environment import (
+from lambdarig.rie_server.environments.environment import (
     EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,

@@ -178,7 +178,7 @@ def test_runtime_dies_with_the_emulator_even_on_sigkill(tmp_path: Path) -> None:
     # emulator() asserts on exit that none of ``children`` outlived the emulator.
 
 
-FAKE_RUNTIME = Path(__file__).resolve().parent / "fake_runtime.py"
+FAKE_RUNTIME = Path(__file__).resolve().parent / "fixtures" / "fake_runtime.py"
 
 
 def test_the_console_script_runs() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from lambdarig.rie_server.config import BOOTSTRAP_CANDIDATES, EmulatorConfig
 from lambdarig.rie_server.errors import ConfigError
-from lambdarig.rie_server.invoke_protocol import CompatMode
+from lambdarig.rie_server.invoke.protocol import CompatMode
 from lambdarig.rie_server.platform_logs import LogFormat
 
 PY = sys.executable

@@ -17,7 +17,7 @@ import pytest
 
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator, new_trace_id
-from lambdarig.rie_server.invoke_protocol import CompatMode
+from lambdarig.rie_server.invoke.protocol import CompatMode
 from tests.rie_server.fake_environment import FakeEnvironment, FakeFactory, OutcomeKind, outcome
 
 CONFIG = EmulatorConfig(

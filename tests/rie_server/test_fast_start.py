@@ -20,7 +20,7 @@ from lambdarig.rie_server import fast_start
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator
 
-FAKE = str(Path(__file__).with_name("fake_runtime.py"))
+FAKE = str(Path(__file__).parent / "fixtures" / "fake_runtime.py")
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 CONFIG = EmulatorConfig(
     command=(sys.executable, FAKE, "echo"),

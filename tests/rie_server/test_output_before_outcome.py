@@ -17,8 +17,8 @@ import os
 import sys
 from pathlib import Path
 
-from lambdarig.rie_server.environment import Environment, OutcomeKind
-from tests.rie_server.test_environment import request, spec
+from lambdarig.rie_server.environments.environment import Environment, OutcomeKind
+from tests.rie_server.environments.test_environment import request, spec
 
 HANDLERS = Path(__file__).resolve().parents[1] / "integration" / "handlers"
 

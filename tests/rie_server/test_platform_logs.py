@@ -5,7 +5,7 @@ import io
 import json
 from pathlib import Path
 
-from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
+from lambdarig.rie_server.environments.environment import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.platform_logs import (
     InvocationLog,
     LogFormat,

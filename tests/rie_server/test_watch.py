@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 import pytest
 
 from lambdarig.rie_server.config import EmulatorConfig
-from lambdarig.rie_server.environment import (
+from lambdarig.rie_server.environments.environment import (
     InvokeOutcome,
     InvokeRequest,
     OutcomeKind,
 )
-from lambdarig.rie_server.pool import (
+from lambdarig.rie_server.environments.pool import (
     INIT_MANAGED,
     INIT_ON_DEMAND,
     INIT_PROVISIONED,
@@ -32,8 +32,8 @@ from lambdarig.rie_server.watch import (
     snapshot,
     warm_plan,
 )
+from tests.rie_server.environments.test_pool import SPEC, Recorder, until
 from tests.rie_server.fake_environment import FakeFactory
-from tests.rie_server.test_pool import SPEC, Recorder, until
 
 T = TypeVar("T")
 FAST = {"interval_s": 0.02, "debounce_s": 0.02}

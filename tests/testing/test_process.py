@@ -114,7 +114,7 @@ def test_registry_reports_a_live_process_group() -> None:
 
 @pytest.mark.docker
 def test_registry_reports_a_leftover_container() -> None:
-    from lambdarig.rie_server.containers import OWNER_LABEL
+    from lambdarig.rie_server.environments.containers import OWNER_LABEL
 
     client = engine_client()
     images = [tag for image in client.images.list() for tag in image.tags]

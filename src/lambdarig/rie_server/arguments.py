@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from lambdarig.rie_server.errors import ConfigError
-from lambdarig.rie_server.invoke_protocol import CompatMode
+from lambdarig.rie_server.invoke.protocol import CompatMode
 
 BOOTSTRAP_CANDIDATES = ("/var/task/bootstrap", "/opt/bootstrap", "/var/runtime/bootstrap")
 DEFAULT_INVOKE_ADDRESS = "0.0.0.0:8080"

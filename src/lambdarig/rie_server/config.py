@@ -26,10 +26,10 @@ from lambdarig.rie_server.arguments import (
     parse_args,
 )
 from lambdarig.rie_server.arguments import LOG_LEVELS as LOG_LEVELS  # re-exported
-from lambdarig.rie_server.async_invocations import DEFAULT_RETRY_DELAYS_S, MAX_RETRY_ATTEMPTS
 from lambdarig.rie_server.errors import ConfigError
-from lambdarig.rie_server.function_names import FunctionIdentity
-from lambdarig.rie_server.invoke_protocol import CompatMode
+from lambdarig.rie_server.invoke.async_invocations import DEFAULT_RETRY_DELAYS_S, MAX_RETRY_ATTEMPTS
+from lambdarig.rie_server.invoke.names import FunctionIdentity
+from lambdarig.rie_server.invoke.protocol import CompatMode
 from lambdarig.rie_server.platform_logs import LogFormat
 
 TASK_ROOT = "/var/task"

@@ -21,27 +21,31 @@ from typing import TYPE_CHECKING, TextIO
 
 from lambdarig import invoke_api as api
 from lambdarig.rie_server import ids
-from lambdarig.rie_server import invoke_protocol as proto
-from lambdarig.rie_server.async_invocations import invoke_with_retries
 from lambdarig.rie_server.config import EmulatorConfig
-from lambdarig.rie_server.environment import (
+from lambdarig.rie_server.environments.environment import (
     Environment,
     EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,
     OutcomeKind,
 )
+from lambdarig.rie_server.environments.pool import (
+    EnvironmentFactory,
+    EnvironmentPool,
+    PooledEnvironment,
+)
 from lambdarig.rie_server.errors import EmulatorError, LayoutCancelled, Throttled
-from lambdarig.rie_server.invoke_api_server import InvokeApiServer
+from lambdarig.rie_server.invoke import protocol as proto
+from lambdarig.rie_server.invoke.async_invocations import invoke_with_retries
+from lambdarig.rie_server.invoke.server import InvokeApiServer
 from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
-from lambdarig.rie_server.pool import EnvironmentFactory, EnvironmentPool, PooledEnvironment
 from lambdarig.rie_server.untrusted import printable
 from lambdarig.rie_server.watch import CodeWatcher, change_notice, reinitialise, warm_plan
 
 if TYPE_CHECKING:
-    from lambdarig.rie_server.containers import ContainerFactory
+    from lambdarig.rie_server.environments.containers import ContainerFactory
+    from lambdarig.rie_server.environments.supervisor import ProcessFactory
     from lambdarig.rie_server.fast_start import Prestarted
-    from lambdarig.rie_server.supervisor import ProcessFactory
 
 Clock = Callable[[], datetime.datetime]
 # A START line waits in the buffer for the invocation's END and REPORT (one write for the three)
@@ -144,14 +148,17 @@ class _Artifacts:
 
     async def prepare(self) -> None:
         """Lay out the layers and connect to Docker; raises ``EmulatorError`` subclasses."""
-        from lambdarig.rie_server.scratch import make_scratch, sweep_stale  # loads tempfile
+        from lambdarig.rie_server.environments.scratch import (  # loads tempfile
+            make_scratch,
+            sweep_stale,
+        )
 
         sweep_stale()
         if self._config.layers:
             self._tmp = make_scratch()
             await self.relayout()
         if self._config.image is not None:
-            from lambdarig.rie_server.containers import ContainerFactory
+            from lambdarig.rie_server.environments.containers import ContainerFactory
 
             self._containers = ContainerFactory(self._config.image, opt_dir=self.opt_dir)
             self.process_factory = self._containers
@@ -162,7 +169,7 @@ class _Artifacts:
         env = dict(self._config.runtime_env)
         if self.opt_dir is not None and self._config.image is None:
             version = f"{sys.version_info[0]}.{sys.version_info[1]}"
-            from lambdarig.rie_server.layers import layer_environment
+            from lambdarig.rie_server.environments.layers import layer_environment
 
             env.update(layer_environment(self.opt_dir, version, base=env))
         return env
@@ -176,7 +183,9 @@ class _Artifacts:
         self._layouts += 1
         layers = [Path(layer) for layer in self._config.layers]
         name = "opt" if self._layouts == 1 else f"opt-{self._layouts}"
-        from lambdarig.rie_server.layers import prepare_opt  # only with layers: loads zipfile
+        from lambdarig.rie_server.environments.layers import (
+            prepare_opt,  # only with layers: loads zipfile
+        )
 
         work = functools.partial(prepare_opt, layers, self._tmp / name, cancel=self._cancel)
         self._layout = asyncio.get_running_loop().run_in_executor(None, work)

@@ -78,7 +78,7 @@ class Throttled(EmulatorError):
     """Every execution environment is busy at ``--max-concurrency`` (answered with 429)."""
 
 
-# --- Added for layers (rie_server/layers.py) ------------------------------------------------------
+# --- Added for layers (environments/layers.py) ----------------------------------------------------
 
 
 class LayerError(ConfigError):

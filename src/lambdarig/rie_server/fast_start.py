@@ -20,9 +20,13 @@ import sys
 from dataclasses import dataclass
 
 from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.environments.outcomes import (
+    ENV_INITIALIZATION_TYPE,
+    INIT_ON_DEMAND,
+    RUNTIME_API_ENV,
+)
+from lambdarig.rie_server.environments.spawn import PrestartedRuntime, start_process
 from lambdarig.rie_server.errors import ProcessStartError
-from lambdarig.rie_server.outcomes import ENV_INITIALIZATION_TYPE, INIT_ON_DEMAND, RUNTIME_API_ENV
-from lambdarig.rie_server.spawn import PrestartedRuntime, start_process
 
 _BACKLOG = 100  # as asyncio's create_server
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from lambdarig.rie_server.outcomes import InvokeOutcome, OutcomeKind
+from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.untrusted import printable
 from lambdarig.runtime_api import RUNTIME_EXIT_ERROR, RUNTIME_OUT_OF_MEMORY
 

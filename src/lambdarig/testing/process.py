@@ -76,7 +76,7 @@ def _containers_left(owners: list[int]) -> list[str]:
         return []
     import docker
 
-    from lambdarig.rie_server.containers import OWNER_LABEL
+    from lambdarig.rie_server.environments.containers import OWNER_LABEL
 
     client = docker.from_env()
     try:

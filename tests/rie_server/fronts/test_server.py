@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 
-from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
+from lambdarig.rie_server.environments.environment import InvokeOutcome, OutcomeKind
+from lambdarig.rie_server.environments.outcomes import failure
 from lambdarig.rie_server.errors import Throttled
 from lambdarig.rie_server.fronts.cors import CorsConfig
 from lambdarig.rie_server.fronts.routing import Route, RouteTable
 from lambdarig.rie_server.fronts.server import MAX_BODY_BYTES, HttpFront
-from lambdarig.rie_server.outcomes import failure
 
 Invoke = Callable[[str, bytes], Awaitable[InvokeOutcome]]
 Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]

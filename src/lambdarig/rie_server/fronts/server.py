@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from lambdarig import invoke_api as api
-from lambdarig.rie_server.environment import InvokeOutcome, OutcomeKind
+from lambdarig.rie_server.environments.environment import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.errors import EmulatorError, Throttled
 from lambdarig.rie_server.fronts import cors
 from lambdarig.rie_server.fronts.events import FrontRequest, build_event
@@ -30,7 +30,7 @@ from lambdarig.rie_server.fronts.responses import (
     gateway_error,
 )
 from lambdarig.rie_server.fronts.routing import Route, RouteTable
-from lambdarig.rie_server.http11 import HttpReply, HttpRequest, HttpServer
+from lambdarig.rie_server.http.server import HttpReply, HttpRequest, HttpServer
 
 #: ``invoke(function_name, event_bytes)``: the outcome of one synchronous invocation; raises
 #: ``Throttled`` when no execution environment is free.

@@ -16,7 +16,7 @@ from typing import TextIO
 from lambdarig.rie_server.cli import PROG, READY_LINE, configure_logging
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator
-from lambdarig.rie_server.environment import InvokeOutcome
+from lambdarig.rie_server.environments.environment import InvokeOutcome
 from lambdarig.rie_server.errors import EmulatorError
 from lambdarig.rie_server.fronts.routing import RouteTable, single_function_routes
 from lambdarig.rie_server.fronts.server import HttpFront

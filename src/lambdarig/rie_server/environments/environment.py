@@ -1,0 +1,395 @@
+"""One Lambda execution environment: a runtime process tree plus its own Runtime API listener.
+
+``Environment`` is the contract used by the invoke front end (see ``InvokeOutcome`` for every way
+an invoke can end). Orchestration only: the Runtime API rules live in ``lifecycle``/``protocol``,
+HTTP in ``runtime_api_server``, processes in ``supervisor``.
+
+Lifecycle of the process (a *generation*): spawn -> init (until its first ``/next``) -> invokes ->
+exit or kill. Every failure that ends a generation (init error, crash, timeout, out-of-memory)
+marks the environment for re-init; the next ``invoke`` then runs a suppressed init inside its own
+deadline and reports ``init_duration_ms``. The listener outlives generations, so the address given
+to the runtime never changes. Unlike aws-lambda-rie: init is eager (``start``), timeouts say
+``N.NN`` seconds, and in Managed Instances mode a timeout spares the environment (the late post
+gets 410) instead of resetting it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import socket
+import time
+from typing import Any, Callable
+
+from lambdarig import runtime_api as api
+from lambdarig.rie_server import ids
+from lambdarig.rie_server.environments.outcomes import (
+    RUNTIME_API_ENV,
+    EnvironmentSpec,
+    InvokeOutcome,
+    InvokeRequest,
+    OutcomeKind,
+    Posted,
+    failure,
+    from_posted,
+)
+from lambdarig.rie_server.environments.spawn import PrestartedRuntime, StartedProcess
+from lambdarig.rie_server.environments.supervisor import RuntimeProcess, adopt, spawn_local
+from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
+from lambdarig.rie_server.runtime import protocol
+from lambdarig.rie_server.runtime.generation import Generation, now_ms
+from lambdarig.rie_server.runtime.server import RuntimeApiServer
+
+__all__ = [
+    "RUNTIME_API_ENV",
+    "Environment",
+    "EnvironmentSpec",
+    "InvokeOutcome",
+    "InvokeRequest",
+    "OutcomeKind",
+]
+
+
+_KILL_WAIT_S = 5.0  # how long to wait for a SIGKILLed group to be reaped
+_EXIT_AFTER_INIT_ERROR_S = 0.5  # a runtime that posted /init/error should exit on its own
+
+
+class Environment:
+    """One execution environment. All methods must run on one event loop.
+
+    Failures of the function or runtime never raise: they come back as ``InvokeOutcome``. Raises
+    ``EnvironmentBusy`` (all slots in flight) and ``EnvironmentStopped`` (after ``stop()``); a
+    ``ListenError`` (an ``OSError``) from ``start()`` means the Runtime API address could not be
+    bound.
+    """
+
+    def __init__(
+        self,
+        spec: EnvironmentSpec,
+        env_id: str,
+        on_output: Callable[[str, str], None],
+        *,
+        prestarted: PrestartedRuntime | None = None,
+    ):
+        self._spec = spec
+        # The listener and runtime the command line started before the event loop
+        # (``fast_start``): used by the first spawn if it would start that very process.
+        self._prestarted = prestarted
+        self._spawned_at: float | None = None
+        self.env_id = env_id
+        self._on_output = on_output
+        self._generation: Generation | None = None  # the current process's Runtime API state
+        self._server: RuntimeApiServer | None = None
+        self._process: RuntimeProcess | None = None
+        self._exited: asyncio.Future[int] | None = None
+        self._initialized = False
+        self._pending_init_ms: float | None = None
+        self._in_flight = 0
+        self._stopped = False
+        self._init_lock: asyncio.Lock | None = None
+
+    @property
+    def runtime_api_address(self) -> str:
+        """``host:port`` of this environment's Runtime API (``""`` before ``start``)."""
+        return self._server.address if self._server is not None else ""
+
+    @property
+    def initialized(self) -> bool:
+        """A runtime process is up and has polled ``/next`` at least once."""
+        return self._initialized and self._exited is not None and not self._exited.done()
+
+    @property
+    def idle(self) -> bool:
+        """Initialised, not stopped, with a free concurrency slot."""
+        return (
+            self.initialized and not self._stopped and self._in_flight < self._spec.max_concurrency
+        )
+
+    @property
+    def in_flight(self) -> int:
+        """Invocations currently being served."""
+        return self._in_flight
+
+    async def start(self) -> InvokeOutcome | None:
+        """Spawn the runtime and wait for its first ``/next`` (bounded by ``init_timeout_s``).
+
+        Returns ``None`` when ready, else an ``INIT_ERROR`` outcome (the environment then re-inits
+        inside the next invoke). Idempotent once initialised.
+        """
+        self._check_live()
+        async with self._lock():
+            if self.initialized:
+                return None
+            deadline = time.monotonic() + self._spec.init_timeout_s
+            outcome, init_ms = await self._init(deadline, None)
+            if outcome is None:
+                self._pending_init_ms = init_ms
+                return None
+            return dataclasses.replace(outcome, init_duration_ms=init_ms)  # for its INIT_REPORT
+
+    async def invoke(self, request: InvokeRequest) -> InvokeOutcome:
+        """Run one invocation to its end (result, error, crash, timeout); initialises first if
+        needed. Raises ``EnvironmentBusy`` beyond ``max_concurrency`` concurrent calls."""
+        self._check_live()
+        if self._in_flight >= self._spec.max_concurrency:
+            raise EnvironmentBusy(
+                f"environment {self.env_id} serves at most {self._spec.max_concurrency} "
+                f"concurrent invocation(s); got one more"
+            )
+        self._in_flight += 1
+        try:
+            return await self._invoke(request)
+        finally:
+            self._in_flight -= 1
+
+    async def stop(self, grace_s: float = 2.0) -> None:
+        """SIGTERM the process group, SIGKILL after ``grace_s``, close the listener. Idempotent."""
+        self._stopped = True
+        self._initialized = False
+        prestarted, self._prestarted = self._prestarted, None
+        if prestarted is not None:
+            prestarted.discard()
+        await self._end_process(grace_s)
+        if self._server is not None:
+            await self._server.close()
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _lock(self) -> asyncio.Lock:
+        if self._init_lock is None:
+            self._init_lock = asyncio.Lock()
+        return self._init_lock
+
+    def _check_live(self) -> None:
+        if self._stopped:
+            raise EnvironmentStopped(f"environment {self.env_id} was stopped; expected a live one")
+
+    async def _spawn(self) -> Generation:
+        """Start a new runtime process (and the listener, the first time). Raises
+        ``EnvironmentStopped`` if ``stop()`` ran meanwhile; nothing is left running then."""
+        self._check_live()
+        generation = Generation(self._spec.max_concurrency)
+        prestarted, self._prestarted = self._prestarted, None
+        early = prestarted.process if prestarted is not None else None
+        self._spawned_at = None
+        try:
+            if self._server is None:
+                await self._listen(generation, prestarted.sock if prestarted else None)
+        except BaseException:
+            if early is not None:
+                early.discard()
+            raise
+        assert self._server is not None
+        # From here the listener answers for the new process: nothing a dead one left behind
+        # can finish a newer invocation.
+        self._server.backend = self._generation = generation
+        env = dict(self._spec.env)
+        env[RUNTIME_API_ENV] = self._server.address
+        process = await self._start_runtime(env, early)
+        exited = asyncio.ensure_future(process.wait())
+        exited.add_done_callback(lambda _: self._on_exit(process))
+        self._process, self._exited = process, exited
+        if self._stopped:  # stop() ran while we were spawning: it could not see this process
+            await self._end_process(0)
+            self._check_live()
+        return generation
+
+    async def _listen(self, generation: Generation, sock: socket.socket | None) -> None:
+        """Open the Runtime API listener (on ``sock`` if the command line bound it already)."""
+        server = RuntimeApiServer(generation, self._spec.runtime_api_address, sock)
+        await server.start()  # ListenError if the address is taken: nothing kept, start may retry
+        if self._stopped:  # stop() ran while we were binding
+            await server.close()
+            self._check_live()
+        self._server = server
+
+    async def _start_runtime(
+        self, env: dict[str, str], early: StartedProcess | None
+    ) -> RuntimeProcess:
+        """Spawn the runtime, or adopt ``early`` when it is exactly that process (started by the
+        command line before the event loop ran: its init then counts from its own start)."""
+        spec, env_id, on_output = self._spec, self.env_id, self._on_output
+        if early is not None:
+            if spec.process_factory is None and early.matches(
+                spec.command, spec.cwd, env, spec.memory_mb
+            ):
+                self._spawned_at = early.started
+                return await adopt(early, lambda line: on_output(env_id, line))
+            early.discard()
+        factory = spec.process_factory or spawn_local
+        return await factory(
+            spec.command, spec.cwd, env, lambda line: on_output(env_id, line), spec.memory_mb
+        )
+
+    def _on_exit(self, process: RuntimeProcess) -> None:
+        if process is self._process:
+            self._initialized = False
+
+    async def _end_process(self, grace_s: float) -> None:
+        """Terminate (then kill) the current process group and wait until it is reaped."""
+        process, exited = self._process, self._exited
+        if process is None or exited is None:
+            return
+        if not exited.done() and grace_s > 0:
+            process.terminate()
+            await asyncio.wait({exited}, timeout=grace_s)
+        process.kill()  # also reaches group members that outlived the leader
+        await asyncio.wait({exited}, timeout=_KILL_WAIT_S)
+
+    async def _init(
+        self, deadline: float, request_id: str | None
+    ) -> tuple[InvokeOutcome | None, float]:
+        """Spawn and wait for the first ``/next`` until ``deadline`` (monotonic). Returns
+        ``(None, init_ms)`` when ready, else the failure outcome and the time spent."""
+        started = time.monotonic()
+        await self._end_process(0)
+        try:
+            generation = await self._spawn()
+        except ProcessStartError as exc:
+            failed = failure(OutcomeKind.INIT_ERROR, api.RUNTIME_INVALID_ENTRYPOINT, str(exc))
+            return failed, 0.0
+        if self._spawned_at is not None:  # started ahead of the loop: its init began then
+            started = min(started, self._spawned_at)
+        process, exited = self._process, self._exited
+        assert process is not None and exited is not None
+        await _first(generation.ready, generation.init_error, exited, until=deadline)
+        init_ms = (time.monotonic() - started) * 1000
+        if generation.ready.done():
+            await process.flush_output()  # init's output precedes the first START
+            self._initialized = not exited.done()
+            return None, init_ms
+        if generation.init_error.done():
+            posted = generation.init_error.result()
+            await asyncio.wait({exited}, timeout=_EXIT_AFTER_INIT_ERROR_S)
+            await self._end_process(0)
+            return failure(
+                OutcomeKind.INIT_ERROR,
+                posted.error_type,
+                None,
+                body=posted.body,
+                content_type=posted.content_type,
+                memory=process.peak_memory_mb(),
+            ), init_ms
+        if exited.done():
+            return self._crashed(OutcomeKind.INIT_ERROR, request_id, process, exited, 0.0), init_ms
+        await self._end_process(0)
+        if request_id is None:
+            message = protocol.timeout_message(None, self._spec.init_timeout_s)
+            return failure(OutcomeKind.INIT_ERROR, api.SANDBOX_TIMEDOUT, message), init_ms
+        message = protocol.timeout_message(request_id, self._spec.timeout_s)
+        return failure(OutcomeKind.TIMEOUT, api.SANDBOX_TIMEDOUT, message), init_ms
+
+    def _crashed(
+        self,
+        kind: OutcomeKind,
+        request_id: str | None,
+        process: RuntimeProcess,
+        exited: asyncio.Future[int],
+        duration_ms: float,
+    ) -> InvokeOutcome:
+        code = exited.result()
+        return failure(
+            kind,
+            api.RUNTIME_EXIT_ERROR,
+            protocol.exit_message(request_id, code),
+            duration_ms=duration_ms,
+            memory=process.peak_memory_mb(),
+            out_of_memory=process.out_of_memory,
+            exit_status=code,
+        )
+
+    async def _invoke(self, request: InvokeRequest) -> InvokeOutcome:
+        deadline = time.monotonic() + self._spec.timeout_s
+        invocation = api.Invocation(
+            request_id=request.request_id,
+            deadline_ms=now_ms() + int(self._spec.timeout_s * 1000),
+            invoked_function_arn=request.invoked_function_arn or self._spec.function_arn,
+            body=request.payload,
+            content_type=request.content_type or api.CONTENT_TYPE_JSON,
+            trace_id=request.trace_id,
+            client_context=request.client_context,
+            cognito_identity=request.cognito_identity,
+            tenant_id=request.tenant_id,
+            invocation_id=ids.uuid4(),
+        )
+        init_ms: float | None = None
+        # Two rounds at most: a runtime that exited after its previous invoke (e.g. after a 413)
+        # is found gone before this event reached it; it is re-initialised, not blamed.
+        for may_retry in (True, False):
+            async with self._lock():
+                if self.initialized:
+                    pending, self._pending_init_ms = self._pending_init_ms, None
+                    init_ms = init_ms if init_ms is not None else pending
+                else:
+                    failed, init_ms = await self._init(deadline, request.request_id)
+                    if failed is not None:
+                        return dataclasses.replace(failed, init_duration_ms=init_ms)
+            outcome = await self._deliver(invocation, deadline, init_ms, may_retry)
+            if outcome is not None:
+                return outcome
+        raise AssertionError("unreachable: the last round always yields an outcome")
+
+    async def _deliver(
+        self, invocation: api.Invocation, deadline: float, init_ms: float | None, may_retry: bool
+    ) -> InvokeOutcome | None:
+        """Hand ``invocation`` to the runtime and wait for its end; ``None`` = the runtime was
+        already gone before taking it (retry after a re-init)."""
+        generation, process, exited = self._generation, self._process, self._exited
+        assert generation is not None and process is not None and exited is not None
+        started = time.monotonic()
+        result = generation.submit(invocation)
+        # The hot path: the post, the process's exit and the deadline all complete ``result``
+        # itself (``None`` for the last two), so the invoke wakes one loop iteration after the
+        # post, with one timer and no extra task or waiter.
+        wake = _completer(result)
+        timer = result.get_loop().call_at(deadline, wake)  # no get_running_loop(): a getpid()
+        exited.add_done_callback(wake)
+        try:
+            posted = await result
+        finally:
+            timer.cancel()
+            exited.remove_done_callback(wake)
+            delivered = generation.withdraw(invocation)
+        duration_ms = (time.monotonic() - started) * 1000
+        request_id = invocation.request_id
+        if posted is not None:
+            await process.flush_output()  # what the function printed before returning precedes END
+            return from_posted(posted, duration_ms, init_ms, process.peak_memory_mb())
+        if exited.done():
+            if may_retry and not delivered:
+                return None
+            crashed = self._crashed(OutcomeKind.CRASH, request_id, process, exited, duration_ms)
+            return dataclasses.replace(crashed, init_duration_ms=init_ms)
+        memory = process.peak_memory_mb()
+        if self._spec.max_concurrency > 1:
+            # Managed Instances: the other invocations in this environment carry on; the
+            # timed-out one's late post is answered 410 (RAPID-LMI's Runtime.InvokeTimeout).
+            generation.expire(invocation)
+        else:
+            self._initialized = False
+            await self._end_process(0)
+        message = protocol.timeout_message(request_id, self._spec.timeout_s)
+        return failure(
+            OutcomeKind.TIMEOUT,
+            api.SANDBOX_TIMEDOUT,
+            message,
+            duration_ms=duration_ms,
+            init_ms=init_ms,
+            memory=memory,
+        )
+
+
+async def _first(*futures: asyncio.Future[Any], until: float) -> None:
+    """Wait until one of ``futures`` is done or the monotonic time ``until`` passes."""
+    timeout = max(0.0, until - time.monotonic())
+    await asyncio.wait(set(futures), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+
+
+def _completer(result: asyncio.Future[Posted | None]) -> Callable[..., None]:
+    """A callback that ends the wait on ``result`` with ``None`` (if nothing else ended it)."""
+
+    def wake(*_: object) -> None:
+        if not result.done():
+            result.set_result(None)
+
+    return wake

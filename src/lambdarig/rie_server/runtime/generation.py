@@ -1,0 +1,154 @@
+"""Runtime API state of one runtime process (a *generation*): the listener's backend.
+
+Holds the asyncio side of the Runtime API for one process: the events waiting for a ``/next``
+and the ``/next`` polls waiting for an event, and the futures the environment awaits. Every
+Runtime API verdict comes from the process's ``lifecycle.RuntimeState``, the one owner of its
+state; this module only turns verdicts into replies and completes futures. An event meets a
+waiting poll synchronously (``submit`` calls the poll's ``deliver``), so the runtime's answer is
+written in the same loop iteration as the invoke that produced it: no queue, no task, no extra
+wake-up. A new process gets a new generation, so nothing a dead process left behind can finish a
+newer invocation.
+
+Where aws-lambda-rie (2026-01) differs, we follow RAPID/the service: each event carries a fresh
+``Lambda-Runtime-Invocation-Id`` and a post echoing another one gets 410; a ``/response`` with an
+invalid ``Lambda-Runtime-Function-Response-Mode`` is refused (400) without moving any state, so a
+correct post may follow (aws-lambda-rie moves to ``InvocationResponse`` first and then answers 403).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Mapping
+from typing import Callable
+
+from lambdarig import runtime_api as api
+from lambdarig.rie_server.environments.outcomes import Finish, Posted
+from lambdarig.rie_server.errors import InvalidTransition
+from lambdarig.rie_server.runtime import protocol
+from lambdarig.rie_server.runtime.lifecycle import Event, RuntimeState, Verdict
+from lambdarig.rie_server.runtime.protocol import Reply, Route
+
+Deliver = Callable[[api.Invocation], None]  # answers one /next poll with an event
+
+
+def now_ms() -> int:
+    """Wall-clock time in Unix epoch milliseconds."""
+    return int(time.time() * 1000)
+
+
+class Generation:
+    """Runtime API state of one runtime process; the backend of the environment's listener."""
+
+    def __init__(self, max_concurrency: int) -> None:
+        loop = self._loop = asyncio.get_running_loop()  # asked once: each ask costs a getpid()
+        self.state = RuntimeState(now_ms(), max_concurrency)
+        self.pending: deque[api.Invocation] = deque()  # submitted, no /next took them yet
+        self.polls: deque[Deliver] = deque()  # /next polls waiting for an event
+        self.ready: asyncio.Future[None] = loop.create_future()
+        self.init_error: asyncio.Future[Posted] = loop.create_future()
+        self.results: dict[str, asyncio.Future[Posted | None]] = {}
+
+    def submit(self, invocation: api.Invocation) -> asyncio.Future[Posted | None]:
+        """Hand ``invocation`` to a waiting poll now, else keep it for the next one; the future gets
+        what the runtime posts. The caller may end it with ``None`` itself (deadline, exit):
+        later posts then change nothing."""
+        assert invocation.invocation_id is not None
+        future: asyncio.Future[Posted | None] = self._loop.create_future()
+        self.results[invocation.invocation_id] = future
+        if self.polls:
+            self._hand_over(self.polls.popleft(), invocation)
+        else:
+            self.pending.append(invocation)
+        return future
+
+    def withdraw(self, invocation: api.Invocation) -> bool:
+        """The invocation is over for the front end (later posts for it are refused by the book).
+        Returns whether a ``/next`` ever handed it to the runtime."""
+        assert invocation.invocation_id is not None
+        self.results.pop(invocation.invocation_id, None)
+        if self.state.withdraw(invocation.invocation_id):
+            return True
+        with contextlib.suppress(ValueError):
+            self.pending.remove(invocation)
+        return False
+
+    def expire(self, invocation: api.Invocation) -> None:
+        """The invocation timed out and the runtime keeps running: refuse its late post (410)."""
+        assert invocation.invocation_id is not None
+        self.state.expire(invocation.request_id, invocation.invocation_id)
+
+    def poll(self, deliver: Deliver) -> Callable[[], None] | None:
+        """A runtime's ``/next``: ends init on the first call; ``deliver`` gets an event now
+        (returns ``None``) or when one is submitted (returns the function that withdraws this
+        poll, for a runtime that hung up). Raises ``InvalidTransition`` when polling is illegal."""
+        again = self.state.next(now_ms())
+        if not self.ready.done():
+            self.ready.set_result(None)
+        if again is not None:
+            deliver(again)
+            return None
+        if self.pending:
+            self._hand_over(deliver, self.pending.popleft())
+            return None
+        self.polls.append(deliver)
+        return lambda: self._withdraw_poll(deliver)
+
+    def _withdraw_poll(self, deliver: Deliver) -> None:
+        with contextlib.suppress(ValueError):
+            self.polls.remove(deliver)
+
+    def _hand_over(self, deliver: Deliver, invocation: api.Invocation) -> None:
+        self.state.deliver(invocation, now_ms())
+        deliver(invocation)
+
+    def _judge(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply | str:
+        event = Event.RESPONSE if route is Route.RESPONSE else Event.ERROR
+        result = self.state.post(request_id, headers.get(api.HEADER_INVOCATION_ID), event, now_ms())
+        if result.verdict is Verdict.UNKNOWN_REQUEST_ID:
+            return protocol.invalid_request_id()
+        if result.verdict is Verdict.STALE_INVOCATION:
+            return protocol.stale_invocation()
+        if result.error is not None:
+            return protocol.invalid_transition(result.error.from_state, result.error.to_state)
+        assert result.invocation_id is not None
+        return result.invocation_id
+
+    def _finish(self, invocation_id: str, posted: Posted) -> None:
+        future = self.results.get(invocation_id)
+        if future is not None and not future.done():
+            future.set_result(posted)
+
+    def post_result(
+        self, route: Route, request_id: str, body: bytes, headers: Mapping[str, str]
+    ) -> Reply:
+        judged = self._judge(route, request_id, headers)
+        if isinstance(judged, Reply):
+            return judged
+        content_type = headers.get("Content-Type")
+        if route is Route.RESPONSE:
+            self._finish(judged, Posted(Finish.RESPONSE, body, content_type))
+        else:
+            body, content_type = protocol.error_body(body, content_type)
+            error_type = protocol.sanitize_error_type(headers.get(api.HEADER_FUNCTION_ERROR_TYPE))
+            self._finish(judged, Posted(Finish.ERROR, body, content_type, error_type))
+        return protocol.accepted()
+
+    def post_too_large(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply:
+        judged = self._judge(route, request_id, headers)
+        if isinstance(judged, Reply):
+            return judged
+        self._finish(judged, Posted(Finish.TOO_LARGE))
+        return protocol.payload_too_large()
+
+    def post_init_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+        try:
+            self.state.init_error(now_ms())
+        except InvalidTransition as exc:
+            return protocol.invalid_transition(exc.from_state, exc.to_state)
+        error_type = protocol.sanitize_error_type(headers.get(api.HEADER_FUNCTION_ERROR_TYPE))
+        posted = Posted(Finish.INIT_ERROR, body, headers.get("Content-Type"), error_type)
+        self.init_error.set_result(posted)
+        return protocol.accepted()

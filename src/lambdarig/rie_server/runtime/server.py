@@ -1,0 +1,162 @@
+"""The server for one environment's Runtime API: HTTP <-> ``protocol`` values, nothing more.
+
+Lambda decisions (is this post allowed, which invocation does it finish) belong to the
+``RuntimeApiBackend`` given to the server; this module only refuses headers with control
+characters (``protocol.check_headers``), routes requests with ``protocol.route``, checks body
+sizes and renders ``protocol.Reply`` values. HTTP itself is
+``http11`` (bodies bounded to ``MAX_PAYLOAD_SIZE + 1`` kept bytes). Posts are answered without a
+task; a long-poll ``/next`` is a ``Deferred`` the backend resolves from the invoke that submits an
+event (no task, never a thread), and if the runtime hangs up while polling the poll is withdrawn.
+A body cut short by a hang-up is never posted.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Awaitable, Mapping
+from typing import Callable, Protocol
+
+from lambdarig import runtime_api as api
+from lambdarig.rie_server.errors import InvalidTransition, ListenError
+from lambdarig.rie_server.http.server import Deferred, HttpReply, HttpRequest, HttpServer
+from lambdarig.rie_server.runtime import protocol
+from lambdarig.rie_server.runtime.protocol import Reply, Route
+from lambdarig.rie_server.untrusted import printable
+
+_log = logging.getLogger(__name__)
+
+
+class RuntimeApiBackend(Protocol):
+    """What the server needs from the environment behind it."""
+
+    def poll(self, deliver: Callable[[api.Invocation], None]) -> Callable[[], None] | None:
+        """A ``/next``: call ``deliver`` with the next event, now (returning ``None``) or later
+        (returning a function that withdraws the poll); raises ``InvalidTransition`` when polling
+        is illegal."""
+        ...
+
+    def post_result(
+        self, route: Route, request_id: str, body: bytes, headers: Mapping[str, str]
+    ) -> Reply:
+        """Take a ``/response`` or ``/error`` post that passed the size checks."""
+        ...
+
+    def post_too_large(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply:
+        """A ``/response`` or ``/error`` body exceeded ``MAX_PAYLOAD_SIZE``."""
+        ...
+
+    def post_init_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+        """Take a ``/init/error`` post."""
+        ...
+
+
+def _render(reply: Reply) -> HttpReply:
+    return HttpReply(reply.status, reply.body, tuple(reply.headers.items()))
+
+
+class RuntimeApiServer:
+    """One listener. ``start()`` binds (port 0 = ephemeral) and returns ``"host:port"``;
+    ``close()`` stops listening and drops open polls. Neither raises for runtime behaviour."""
+
+    def __init__(
+        self,
+        backend: RuntimeApiBackend,
+        address: str = "127.0.0.1:0",
+        sock: socket.socket | None = None,
+    ) -> None:
+        self.backend = backend  # the environment swaps it for each new runtime process
+        self._sock = sock  # bound to ``address`` already (``fast_start``)
+        host, _, port = address.rpartition(":")
+        self._host, self._port = host or "127.0.0.1", int(port or 0)
+        self._server: HttpServer | None = None
+        self.address = ""
+
+    async def start(self) -> str:
+        """Bind and serve; returns the bound ``host:port``. Raises ``ListenError`` (an
+        ``OSError``) if binding fails."""
+        server = HttpServer(
+            self._handle,
+            self._host,
+            self._port,
+            keep_bytes=api.MAX_PAYLOAD_SIZE + 1,
+            cancel_on_hangup=True,
+            sock=self._sock,
+        )
+        self._sock = None
+        try:
+            port = await server.start()
+        except OSError as exc:
+            raise ListenError("runtime", self._host, self._port, exc) from exc
+        self._server = server
+        self.address = f"{self._host}:{port}"
+        return self.address
+
+    async def close(self) -> None:
+        """Stop listening and close connections (idempotent)."""
+        server, self._server = self._server, None
+        if server is not None:
+            await server.close()
+
+    def _handle(self, request: HttpRequest) -> HttpReply | Deferred | Awaitable[HttpReply]:
+        """Posts are answered at once; ``/next`` is answered when the backend delivers."""
+        try:
+            refused = protocol.check_headers(request.headers)
+            if refused is not None:
+                return _render(refused)
+            match = protocol.route(request.method, request.path)
+            if match.route is Route.NEXT:
+                return self._next()
+            if match.route in (Route.RESPONSE, Route.ERROR) and match.request_id is not None:
+                return self._post(request, match.route, match.request_id)
+            if match.route is Route.INIT_ERROR:
+                if request.received > api.MAX_PAYLOAD_SIZE:
+                    return _render(protocol.payload_too_large())
+                return _render(self.backend.post_init_error(request.body, request.headers))
+            return _render(_static_reply(match.route))
+        except Exception:
+            # An emulator bug must reach the runtime as RAPID's 500 (it should exit), not as a
+            # bare HTTP error page; the traceback goes to the emulator's log.
+            path = printable(request.path)
+            _log.exception("Runtime API handler failed for %s %s", printable(request.method), path)
+            return _render(protocol.internal_error())
+
+    def _next(self) -> HttpReply | Deferred:
+        answer = Deferred()
+
+        def deliver(invocation: api.Invocation) -> None:
+            try:
+                headers = tuple(protocol.next_headers(invocation).items())
+                answer.resolve(HttpReply(200, invocation.body, headers))
+            except Exception:
+                _log.exception("Runtime API handler failed for GET %s", api.PATH_NEXT)
+                answer.resolve(_render(protocol.internal_error()))
+
+        try:
+            answer.on_hangup = self.backend.poll(deliver)
+        except InvalidTransition as exc:
+            return _render(protocol.invalid_transition(exc.from_state, exc.to_state))
+        return answer
+
+    def _post(self, request: HttpRequest, route: Route, request_id: str) -> HttpReply:
+        problem = protocol.check_post(
+            request.content_length,
+            request.received,
+            request.headers.get(api.HEADER_RESPONSE_MODE),
+            route,
+        )
+        if problem is not None and problem.status == 413:
+            return _render(self.backend.post_too_large(route, request_id, request.headers))
+        if problem is not None:
+            return _render(problem)
+        return _render(self.backend.post_result(route, request_id, request.body, request.headers))
+
+
+def _static_reply(route: Route) -> Reply:
+    if route is Route.PING:
+        return protocol.pong()
+    if route in (Route.LOGS, Route.TELEMETRY):
+        return protocol.not_supported(route)
+    if route is Route.METHOD_NOT_ALLOWED:
+        return protocol.method_not_allowed()
+    return protocol.not_found()

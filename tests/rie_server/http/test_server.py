@@ -1,0 +1,297 @@
+"""http11: the parser fed byte by byte (sans-IO), and the server over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Callable, Union
+
+import pytest
+
+from lambdarig.rie_server.http.server import (
+    BadRequest,
+    HttpReply,
+    HttpRequest,
+    HttpServer,
+    RequestParser,
+    http_date,
+)
+
+Reply = Union[HttpReply, Awaitable[HttpReply]]
+
+
+def parse_all(data: bytes, keep: int = 1000, step: int = 1) -> list[HttpRequest]:
+    parser = RequestParser(keep)
+    found: list[HttpRequest] = []
+    for start in range(0, len(data), step):
+        parser.feed(data[start : start + step])
+        while (request := parser.next_request()) is not None:
+            found.append(request)
+    return found
+
+
+def test_content_length_bodies_and_pipelining_byte_by_byte() -> None:
+    data = (
+        b"POST /a?x=1&x=2&y=%24L+1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX-A: 1\r\n"
+        b"x-a: 2\r\n\r\nhello"
+        b"GET /b HTTP/1.0\r\n\r\n"
+    )
+    first, second = parse_all(data)
+    assert (first.method, first.path, first.body, first.content_length) == (
+        "POST",
+        "/a",
+        b"hello",
+        5,
+    )
+    assert first.query == {"x": "2", "y": "$L 1"}
+    assert first.headers["X-A"] == first.headers.get("x-a") == "1, 2"
+    assert "host" in first.headers and len(first.headers) == 3 and first.keep_alive
+    assert (second.method, second.path, second.body, second.keep_alive) == ("GET", "/b", b"", False)
+
+
+def test_chunked_body_with_extensions_and_trailers() -> None:
+    data = (
+        b"POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3;ext=1\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nTrailer: x\r\n\r\n"
+    )
+    for step in (1, 7, len(data)):
+        (request,) = parse_all(data, step=step)
+        assert request.body == b"abc0123456789abcdef"
+        assert (request.content_length, request.received) == (None, 19)
+
+
+def test_bodies_are_bounded_but_counted() -> None:
+    data = b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789"
+    (request,) = parse_all(data, keep=4, step=3)
+    assert (request.body, request.received, request.content_length) == (b"0123", 10, 10)
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (b"NONSENSE\r\n\r\n", 400),
+        (b"GET / HTTP/2.0\r\n\r\n", 505),
+        (b"GET / HTTP/1.1\r\nNo colon\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nName : v\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nContent-Length: 1, 2\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        (b"GET / HTTP/1.1\r\nX: " + b"v" * 70_000 + b"\r\n\r\n", 431),
+    ],
+)
+def test_malformed_requests_are_refused(data: bytes, status: int) -> None:
+    with pytest.raises(BadRequest) as caught:
+        parse_all(data, step=len(data))
+    assert caught.value.status == status
+
+
+def test_expect_continue_is_flagged_until_sent() -> None:
+    parser = RequestParser(100)
+    parser.feed(b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+    assert parser.next_request() is None and parser.expects_continue
+    parser.continue_sent()
+    parser.feed(b"ok")
+    request = parser.next_request()
+    assert request is not None and request.body == b"ok" and not parser.expects_continue
+
+
+@pytest.mark.parametrize("epoch", [0, 784111777, 951782400, 1767225599, 4102444800])
+def test_date_header_is_imf_fixdate_as_email_utils_writes_it(epoch: int) -> None:
+    from email.utils import formatdate  # the oracle; the server itself does not import email
+
+    assert http_date(epoch) == formatdate(epoch, usegmt=True)
+
+
+# --- the server over real sockets --------------------------------------------------------------
+
+
+async def echo(request: HttpRequest) -> HttpReply:
+    await asyncio.sleep(0)
+    return HttpReply(
+        200, request.method.encode() + b" " + request.body, (("X-Path", request.path),)
+    )
+
+
+def run(
+    handler: Callable[[HttpRequest], Reply],
+    scenario: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+    cancel_on_hangup: bool = False,
+) -> None:
+    async def main() -> None:
+        server = HttpServer(
+            handler, "127.0.0.1", 0, keep_bytes=100, cancel_on_hangup=cancel_on_hangup
+        )
+        port = await server.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            await scenario(reader, writer)
+        finally:
+            writer.close()
+            await server.close()
+            await server.close()  # idempotent
+
+    asyncio.run(main())
+
+
+async def read_reply(reader: asyncio.StreamReader) -> tuple[bytes, dict[str, str], bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status, *lines = head.decode().split("\r\n")[:-2]
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    body = await reader.readexactly(int(headers["content-length"]))
+    return status.encode(), headers, body
+
+
+def test_pipelined_requests_are_answered_in_order_on_one_connection() -> None:
+    async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"POST /1 HTTP/1.1\r\nContent-Length: 1\r\n\r\na"
+            b"POST /2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nb\r\n0\r\n\r\n"
+        )
+        status, headers, body = await read_reply(reader)
+        assert (status, headers["x-path"], body) == (b"HTTP/1.1 200 OK", "/1", b"POST a")
+        assert "date" in headers and "connection" not in headers
+        assert (await read_reply(reader))[2] == b"POST b"
+        writer.write(b"HEAD /3 HTTP/1.1\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b"Content-Length: 5" in head  # "HEAD " announced, not sent
+        writer.write(b"GET /4 HTTP/1.1\r\nConnection: close\r\n\r\n")
+        status, headers, body = await read_reply(reader)
+        assert (body, headers["connection"]) == (b"GET ", "close")
+        assert await reader.read() == b""
+
+    run(echo, scenario)
+
+
+def test_expect_continue_gets_100_before_the_body() -> None:
+    async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+        writer.write(b"ok")
+        assert (await read_reply(reader))[2] == b"POST ok"
+
+    run(echo, scenario)
+
+
+def test_bad_request_is_400_and_closes() -> None:
+    async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"BROKEN\r\n\r\n")
+        status, headers, _ = await read_reply(reader)
+        assert status == b"HTTP/1.1 400 Bad Request" and headers["connection"] == "close"
+        assert await reader.read() == b""
+
+    run(echo, scenario)
+
+
+def test_handler_failures_are_500(caplog: pytest.LogCaptureFixture) -> None:
+    def sync_bug(request: HttpRequest) -> Reply:
+        if request.path == "/async":
+            return failing()
+        raise RuntimeError("sync bug")
+
+    async def failing() -> HttpReply:
+        raise RuntimeError("async bug")
+
+    async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"GET /async HTTP/1.1\r\n\r\n")
+        assert (await read_reply(reader))[0] == b"HTTP/1.1 500 Internal Server Error"
+
+    run(sync_bug, scenario)
+    assert "async bug" in caplog.text
+
+
+@pytest.mark.parametrize("cancel", [True, False])
+def test_hang_up_cancels_a_waiting_handler_only_when_asked(cancel: bool) -> None:
+    outcome: list[str] = []
+
+    async def wait_long(request: HttpRequest) -> HttpReply:
+        try:
+            await asyncio.sleep(0.2)
+        except asyncio.CancelledError:
+            outcome.append("cancelled")
+            raise
+        outcome.append("finished")
+        return HttpReply(200)
+
+    async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"GET /next HTTP/1.1\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.close()
+        for _ in range(100):  # probe: the handler ends either way within its 0.2 s
+            if outcome:
+                break
+            await asyncio.sleep(0.01)
+
+    run(wait_long, scenario, cancel_on_hangup=cancel)
+    assert outcome == (["cancelled"] if cancel else ["finished"])
+
+
+def test_headers_keep_names_as_received_and_values_as_utf8() -> None:
+    data = "GET / HTTP/1.1\r\nX-Name: caf\u00e9 \t\r\nContent-Length: 0\r\n\r\n".encode()
+    (request,) = parse_all(data, step=len(data))
+    assert dict(request.headers.items()) == {"X-Name": "caf\u00e9", "Content-Length": "0"}
+    assert request.headers["x-name"] == "caf\u00e9"
+    (odd,) = parse_all(b"GET / HTTP/1.1\r\nX-\xc3\xa9: 1\r\n\r\n")
+    assert list(odd.headers) == ["X-\ufffd\ufffd"]  # a non-ASCII name reads as "replace" decodes it
+
+
+def test_long_header_lines_are_refused_even_among_short_ones() -> None:
+    long_line = b"X-Long: " + b"v" * 8200 + b"\r\n"
+    data = b"GET / HTTP/1.1\r\nA: 1\r\n" + long_line + b"B: 2\r\n\r\n"
+    with pytest.raises(BadRequest) as caught:
+        parse_all(data, step=len(data))
+    assert caught.value.status == 400
+    fine = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 8000) for i in range(3))
+    (request,) = parse_all(fine + b"\r\n", step=len(fine) + 2)
+    assert len(request.headers) == 3
+
+
+def test_a_handler_runs_at_once_up_to_its_first_wait_then_in_a_task() -> None:
+    seen: list[str] = []
+
+    async def handler(request: HttpRequest) -> HttpReply:
+        seen.append(f"{request.path} starts in a task: {asyncio.current_task() is not None}")
+        if request.path == "/wait":
+            await asyncio.sleep(0)
+            seen.append(f"resumes in a task: {asyncio.current_task() is not None}")
+        return HttpReply(200, request.path.encode())
+
+    async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"GET /now HTTP/1.1\r\n\r\nGET /wait HTTP/1.1\r\n\r\nGET /now2 HTTP/1.1\r\n\r\n"
+        )
+        bodies = [(await read_reply(reader))[2] for _ in range(3)]
+        assert bodies == [b"/now", b"/wait", b"/now2"]  # in order, none lost
+
+    run(handler, scenario)
+    assert seen == [
+        "/now starts in a task: False",
+        "/wait starts in a task: False",
+        "resumes in a task: True",
+        "/now2 starts in a task: True",  # answered from the task's _advance
+    ]
+
+
+def test_a_task_taking_over_a_started_handler_cancels_the_handler_itself() -> None:
+    from lambdarig.rie_server.http.server import _Started
+
+    outcome: list[str] = []
+
+    async def handler() -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            outcome.append("cancelled")
+            raise
+
+    async def main() -> None:
+        coroutine = handler()
+        task = asyncio.ensure_future(_Started(coroutine, coroutine.send(None)))
+        task.cancel()  # before the task's first step
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert outcome == ["cancelled"]
