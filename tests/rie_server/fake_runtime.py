@@ -185,6 +185,7 @@ def main() -> None:
         def napper() -> None:
             while True:
                 rid, headers, body = once()
+                say("GOT", rid)
                 time.sleep(float(body))
                 inv = headers.get("Lambda-Runtime-Invocation-Id", "")
                 post(rid, "response", body, {"Lambda-Runtime-Invocation-Id": inv})
