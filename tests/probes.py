@@ -7,6 +7,7 @@ NOT happen first waits for a later event that would come after it (never a bare 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Callable
 
@@ -39,3 +40,17 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
         time.sleep(interval_s)
+
+
+def process_gone(pid: int) -> bool:
+    """True once ``pid`` is no longer running: gone, or a zombie (dead, but its parent or, for an
+    orphan, a PID 1 that does not reap, has not collected it yet; kill(0) still answers those)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

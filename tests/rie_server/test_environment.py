@@ -22,7 +22,7 @@ from lambdarig.rie_server.environment import (
     OutcomeKind,
 )
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped
-from tests.probes import eventually
+from tests.probes import eventually, process_gone, wait_until
 
 FAKE = str(Path(__file__).with_name("fake_runtime.py"))
 ARN = "arn:aws:lambda:us-east-1:012345678912:function:test_function"
@@ -165,15 +165,8 @@ def test_timeout_kills_grandchildren(run_env) -> None:
     assert outcome.kind is OutcomeKind.TIMEOUT
     assert len(children) == 1
     child_pid = int(children[0].split()[1])
-    # killed with the group (and reaped by init once its parent died); never left running
-    for _ in range(100):
-        try:
-            os.kill(child_pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.02)
-    else:
-        pytest.fail(f"grandchild {child_pid} survived the timeout kill")
+    # killed with the group; never left running (a zombie until some init reaps it, if any does)
+    wait_until(lambda: process_gone(child_pid), f"grandchild {child_pid} to die with its group")
 
 
 @pytest.mark.parametrize(

@@ -8,32 +8,22 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
 from lambdarig.rie_server.errors import ProcessStartError
 from lambdarig.rie_server.supervisor import spawn_local
+from tests.probes import process_gone, wait_until
 
 ENV = {"PATH": os.environ.get("PATH", "")}
 
 
-def _gone(pid: int, within_s: float = 3.0) -> bool:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        # a zombie still answers kill(0): ask /proc whether it is dead but unreaped
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    return True
-        except OSError:
-            return True
-        time.sleep(0.02)
-    return False
+def _gone(pid: int, within_s: float = 10.0) -> bool:
+    try:
+        wait_until(lambda: process_gone(pid), f"process {pid} to end", within_s)
+    except AssertionError:
+        return False
+    return True
 
 
 def test_lines_exit_code_and_group() -> None:
