@@ -13,7 +13,7 @@ import pytest
 
 from lambdarig.rie_server.errors import ProcessStartError
 from lambdarig.rie_server.supervisor import spawn_local
-from tests.probes import process_gone, wait_until
+from tests.probes import eventually, process_gone, wait_until
 
 ENV = {"PATH": os.environ.get("PATH", "")}
 
@@ -67,10 +67,7 @@ def test_terminate_and_kill_reach_the_whole_group() -> None:
 
     async def main() -> int:
         process = await spawn_local([sys.executable, "-c", code], None, ENV, lines.append, 512)
-        for _ in range(200):
-            if lines:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: bool(lines), "the child's pid line")
         process.terminate()
         returncode = await process.wait()
         process.kill()  # harmless once gone
@@ -97,10 +94,7 @@ def test_memory_is_measured() -> None:
     async def main() -> tuple[int, int]:
         process = await spawn_local([sys.executable, "-c", code], None, ENV, lines.append, 1024)
         try:
-            for _ in range(250):
-                if lines:
-                    break
-                await asyncio.sleep(0.02)
+            await eventually(lambda: bool(lines), "the child's 'ready' line")
             return process.memory_used_mb(), process.peak_memory_mb()
         finally:
             process.kill()
