@@ -14,12 +14,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -101,19 +103,19 @@ def tox_add_core_config(core_conf: Any, state: Any) -> None:
 
 
 def results_dir(tox_env: Any) -> Path:
-    return Path(tox_env.core["work_dir"]) / RESULTS_DIR / str(tox_env.conf["name"])
+    return Path(tox_env.core["work_dir"]) / RESULTS_DIR / str(tox_env.name)
 
 
 def _is_reported(tox_env: Any) -> bool:
     # Packaging envs (.pkg) and the summary itself are not rows of the summary.
-    name = str(tox_env.conf["name"])
+    name = str(tox_env.name)
     return not name.startswith(".") and name != "summary"
 
 
 def _write_run(tox_env: Any, record: dict[str, Any]) -> None:
     directory = results_dir(tox_env)
     directory.mkdir(parents=True, exist_ok=True)
-    record = {"run": RUN_ID, "env": str(tox_env.conf["name"]), **record}
+    record = {"run": RUN_ID, "env": str(tox_env.name), **record}
     (directory / RUN_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
@@ -125,7 +127,21 @@ def _ran_in_this_run(tox_env: Any) -> bool:
     return isinstance(record, dict) and record.get("run") == RUN_ID
 
 
+def _never_raises(hook: Callable[..., None]) -> Callable[..., None]:
+    """The results are bookkeeping: a failure here is logged and never breaks the tox run."""
+
+    @functools.wraps(hook)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        try:
+            hook(*args, **kwargs)
+        except Exception as exc:
+            logging.warning("toxfile.py: %s failed: %s: %s", hook.__name__, type(exc).__name__, exc)
+
+    return guarded
+
+
 @impl
+@_never_raises
 def tox_before_run_commands(tox_env: Any) -> None:
     if _is_reported(tox_env):
         shutil.rmtree(results_dir(tox_env), ignore_errors=True)
@@ -133,6 +149,7 @@ def tox_before_run_commands(tox_env: Any) -> None:
 
 
 @impl
+@_never_raises
 def tox_after_run_commands(tox_env: Any, exit_code: int, outcomes: list[Any]) -> None:
     if not _is_reported(tox_env):
         return
@@ -148,6 +165,7 @@ def tox_after_run_commands(tox_env: Any, exit_code: int, outcomes: list[Any]) ->
 
 
 @impl
+@_never_raises
 def tox_env_teardown(tox_env: Any) -> None:
     """An env that never reached its commands: record why (tox says it only in its log)."""
     if not _is_reported(tox_env) or _ran_in_this_run(tox_env):

@@ -90,7 +90,7 @@ class FakeEnv:
     base_python, which raises when tox found no interpreter."""
 
     def __init__(self, work_dir: Path, name: str, missing: Exception | None = None) -> None:
-        self.conf = {"name": name}
+        self.name = name
         self.core = {"work_dir": work_dir}
         self._missing = missing
 
@@ -159,3 +159,11 @@ def test_packaging_envs_and_the_summary_are_not_recorded(tmp_path: Path) -> None
         toxfile.tox_env_teardown(env)
 
     assert not (tmp_path / toxfile.RESULTS_DIR).exists()
+
+
+def test_a_bookkeeping_failure_never_breaks_the_tox_run(caplog: pytest.LogCaptureFixture) -> None:
+    broken = SimpleNamespace(name="py311")  # no work dir to write to
+
+    toxfile.tox_env_teardown(broken)
+
+    assert "toxfile.py: tox_env_teardown failed: AttributeError" in caplog.text
