@@ -4,6 +4,8 @@
   engine, no AWS peer, an ``importorskip``) is reported as FAILED instead: CI must run them all.
 - Session fixtures ``rie_binary``, ``awslambdaric_python`` and ``sam_events_dir`` hand out the AWS
   peers located by :mod:`tests.peers` (skip locally when absent, fail under CI).
+- ``peers`` tests of the pytest plugin and the conformance kit are also marked ``every_python``:
+  tox's ``pyXY`` envs run them on every Python, ``conformance`` runs the other ``peers`` tests.
 """
 
 from __future__ import annotations
@@ -16,6 +18,32 @@ import pytest
 from tests import peers
 
 MUST_RUN_IN_CI = ("docker", "peers")
+# Where the `peers` tests that run on every Python live (issue 5's matrix), relative to the root.
+EVERY_PYTHON = ("tests/testing/", "tests/conformance_kit/", "tests/cli/test_conformance.py")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "every_python: a `peers` test that tox runs in every pyXY env (set by tests/conftest.py)",
+    )
+
+
+def runs_on_every_python(path: Path) -> bool:
+    """True for a test file under one of :data:`EVERY_PYTHON`."""
+    try:
+        relative = path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return False
+    return any(relative == where or relative.startswith(where) for where in EVERY_PYTHON)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("peers") is not None and runs_on_every_python(item.path):
+            item.add_marker("every_python")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,13 +1,17 @@
 """Docker fixtures for image and container-mode tests: one engine client and one image per
-offline base per session; everything built or started here is removed at the end."""
+offline base per session; everything built or started here is removed at the end, except the
+offline base images themselves: a missing one is built once (images/base/build-base.sh, about
+40 s) and kept as a cache, as .ci/run keeps them."""
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import functools
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,8 +25,12 @@ from lambdarig.invoke_api import PATH_INVOKE
 
 FUNCTION = Path(__file__).parent / "fixtures" / "function"
 HELLO = Path(__file__).parents[2] / "examples" / "hello"
-# Offline bases built by images/base/build-base.sh (.ci/run builds them before the tests).
-BASES = {"bookworm": "lambdarig-base:bookworm", "trixie": "lambdarig-base:trixie"}
+# Offline bases built by images/base/build-base.sh (.ci/run builds them before the tests; a test
+# that needs a missing one builds it).
+BASE_REPO = "lambdarig-base"
+BASES = {"bookworm": f"{BASE_REPO}:bookworm", "trixie": f"{BASE_REPO}:trixie"}
+BUILD_BASE = Path(__file__).parents[2] / "images" / "base" / "build-base.sh"
+BUILD_BASE_TIMEOUT_S = 600.0
 INVOKE_PATH = PATH_INVOKE.format(name="function")
 
 
@@ -49,14 +57,45 @@ def docker_client() -> Iterator[Any]:
     client.close()
 
 
-def require_base(client: Any, suite: str) -> str:
+def require_base(client: Any, suite: str, repo: str = BASE_REPO) -> str:
+    """The tag of the offline base ``repo:suite``, built first when missing (skips when it cannot
+    be built here: the reason names what is missing)."""
     import docker
 
+    tag = f"{repo}:{suite}"
     try:
-        client.images.get(BASES[suite])
+        client.images.get(tag)
     except docker.errors.ImageNotFound:
-        pytest.skip(f"offline base {BASES[suite]} missing: run images/base/build-base.sh {suite}")
-    return BASES[suite]
+        problem = build_base(suite, repo)
+        if problem is not None:
+            pytest.skip(f"offline base {tag} missing and not built here: {problem}")
+    return tag
+
+
+def build_base(suite: str, repo: str) -> str | None:
+    """Run images/base/build-base.sh SUITE (idempotent) under a lock, so concurrent test sessions
+    build a base once; None when it built, else why it could not."""
+    if os.geteuid() != 0:
+        return f"debootstrap needs root: run sudo {BUILD_BASE} {suite}"
+    if shutil.which("debootstrap") is None:
+        return f"debootstrap is not installed (apt-get install debootstrap), then {BUILD_BASE}"
+    lock_path = Path(tempfile.gettempdir()) / f"lambdarig-build-base-{repo}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        try:
+            done = subprocess.run(
+                ["bash", str(BUILD_BASE), suite],
+                env={**os.environ, "LAMBDARIG_BASE_REPO": repo},
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=BUILD_BASE_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            return f"{BUILD_BASE} {suite} did not finish within {BUILD_BASE_TIMEOUT_S:.0f} s"
+    if done.returncode != 0:
+        return f"{BUILD_BASE} {suite} exited {done.returncode}: {done.stderr.strip()[-500:]}"
+    return None
 
 
 @functools.cache

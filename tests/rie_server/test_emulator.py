@@ -18,6 +18,7 @@ import pytest
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator, new_trace_id
 from lambdarig.rie_server.invoke.protocol import CompatMode
+from tests.probes import eventually
 from tests.rie_server.fake_environment import FakeEnvironment, FakeFactory, OutcomeKind, outcome
 
 CONFIG = EmulatorConfig(
@@ -159,10 +160,7 @@ def test_throttled_at_the_concurrency_limit() -> None:
 
     async def scenario(client: httpx.AsyncClient, emulator: Emulator, fake: FakeFactory) -> None:
         first = asyncio.ensure_future(client.post(URL.format("function"), content=b"{}"))
-        for _ in range(1000):
-            if emulator.pool.in_flight == 1:
-                break
-            await asyncio.sleep(0.001)
+        await eventually(lambda: emulator.pool.in_flight == 1, "the first invoke to be in flight")
         second = await client.post(URL.format("function"), content=b"{}")
         assert second.status_code == 429
         assert second.headers["x-amzn-ErrorType"] == "TooManyRequestsException"

@@ -6,13 +6,13 @@ These span ``invoke_protocol`` / ``async_invocations`` (parsing, retry policy) a
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 
 import httpx
 
 from lambdarig.rie_server.emulator import Emulator
+from tests.probes import eventually
 from tests.rie_server.fake_environment import FakeFactory
 from tests.rie_server.test_emulator import CONFIG, URL, serve
 
@@ -21,10 +21,11 @@ FAST_RETRIES = dataclasses.replace(CONFIG, async_retry_delays=(0.05, 0.1))
 
 
 async def wait_for_invokes(factory: FakeFactory, count: int, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while sum(len(env.invokes) for env in factory.created) < count:
-        assert time.monotonic() < deadline, f"expected {count} invokes in {timeout_s} s"
-        await asyncio.sleep(0.01)
+    await eventually(
+        lambda: sum(len(env.invokes) for env in factory.created) >= count,
+        f"{count} invokes",
+        timeout_s,
+    )
 
 
 def test_a_callers_uuid_is_the_request_id_the_runtime_sees() -> None:
@@ -66,7 +67,8 @@ def test_a_failed_event_is_retried_twice_with_the_same_request_id() -> None:
         assert time.monotonic() - started >= 0.15  # both delays were waited
         invokes = [request for env in factory.created for request in env.invokes]
         assert [request.request_id for request in invokes] == [request_id] * 3
-        await asyncio.sleep(0.3)  # and no fourth attempt follows
+        # and no fourth attempt follows: the invocation is over (dropped after its last retry)
+        await eventually(lambda: emulator.pending_events == 0, "the Event invocation to end")
         assert sum(len(env.invokes) for env in factory.created) == 3
 
     printed = serve(scenario, FAST_RETRIES)
@@ -81,7 +83,7 @@ def test_a_successful_event_runs_once() -> None:
         )
         assert response.status_code == 202
         await wait_for_invokes(factory, 1)
-        await asyncio.sleep(0.3)
+        await eventually(lambda: emulator.pending_events == 0, "the Event invocation to end")
         assert sum(len(env.invokes) for env in factory.created) == 1
 
     serve(scenario, FAST_RETRIES)

@@ -408,6 +408,11 @@ class Emulator:
         self._background.add(task)
         task.add_done_callback(self._background_done)
 
+    @property
+    def pending_events(self) -> int:
+        """Event invocations still running or waiting for a retry."""
+        return len(self._background)
+
     def _invoke_waiting(self, request: InvokeRequest) -> Awaitable[InvokeOutcome]:
         return self._pool.invoke(request, wait=True)
 

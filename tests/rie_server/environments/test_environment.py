@@ -22,7 +22,7 @@ from lambdarig.rie_server.environments.environment import (
     OutcomeKind,
 )
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped
-from tests.rie_server.emulator_process import alive
+from tests.probes import eventually, process_gone, wait_until
 
 FAKE = str(Path(__file__).parents[1] / "fixtures" / "fake_runtime.py")
 ARN = "arn:aws:lambda:us-east-1:012345678912:function:test_function"
@@ -165,14 +165,8 @@ def test_timeout_kills_grandchildren(run_env) -> None:
     assert outcome.kind is OutcomeKind.TIMEOUT
     assert len(children) == 1
     child_pid = int(children[0].split()[1])
-    # killed with the group; once its parent died it may stay a zombie until init reaps it (some
-    # container inits never do), so dead-but-unreaped counts as gone. The bound is generous: under
-    # CI's parallel load the kill and the reparenting can take a while.
-    deadline = time.monotonic() + 10.0
-    while alive(child_pid):
-        if time.monotonic() > deadline:
-            pytest.fail(f"grandchild {child_pid} survived the timeout kill")
-        time.sleep(0.02)
+    # killed with the group; never left running (a zombie until some init reaps it, if any does)
+    wait_until(lambda: process_gone(child_pid), f"grandchild {child_pid} to die with its group")
 
 
 @pytest.mark.parametrize(
@@ -408,8 +402,7 @@ def test_busy_and_stopped_raise(run_env) -> None:
     async def body(run: Run) -> None:
         await run.env.start()
         first = asyncio.ensure_future(run.env.invoke(request("a")))
-        await asyncio.sleep(0.05)
-        assert not run.env.idle
+        await eventually(lambda: not run.env.idle, "the first invoke to occupy the environment")
         with pytest.raises(EnvironmentBusy):
             await run.env.invoke(request("b"))
         assert (await first).kind is OutcomeKind.SUCCESS
@@ -596,10 +589,8 @@ def test_managed_instances_timeout_spares_the_environment(run_env) -> None:
         slow, quick = await asyncio.gather(
             run.env.invoke(request("slow", b"1.6")), run.env.invoke(request("quick", b"0.1"))
         )
-        for _ in range(200):  # the slow handler posts late, ~0.6 s after its deadline
-            if len(run.statuses()) == 2:
-                break
-            await asyncio.sleep(0.02)
+        # the slow handler posts late, ~0.6 s after its deadline
+        await eventually(lambda: len(run.statuses()) == 2, "the late post's status")
         after = await run.env.invoke(request("after", b"0.1"))
         assert run.env._process is not None and run.env._process.pid == pid  # never re-inited
         return slow, quick, after, run.statuses()
@@ -619,16 +610,14 @@ def test_managed_instances_queued_invoke_that_timed_out_is_never_delivered(run_e
         outcomes = await asyncio.gather(
             *(run.env.invoke(request(f"q{i}", p)) for i, p in enumerate(payloads))
         )
-        for _ in range(200):  # both late posts answered
-            if len(run.statuses()) == 2:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: len(run.statuses()) == 2, "both late posts answered")
         after = await run.env.invoke(request("after", b"0.1"))
-        for _ in range(200):  # the runtime prints its 202 after our outcome is back
-            if len(run.statuses()) == 3:
-                break
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.1)  # and nothing more comes
+        # the runtime prints its 202 after our outcome is back
+        await eventually(lambda: len(run.statuses()) == 3, "the status of 'after'")
+        # Had q2 stayed queued, a worker freed by a late post would have taken it before 'after'
+        # was even sent: the runtime prints GOT for each event it receives.
+        got = [line.split()[1] for _, line in run.lines if line.startswith("GOT ")]
+        assert sorted(got) == ["after", "q0", "q1"]
         return list(outcomes), after, run.statuses()
 
     outcomes, after, statuses = run_env(spec("lmi_nap", max_concurrency=3, timeout_s=1.0), body)
@@ -710,10 +699,9 @@ def _statuses_under_us(scenario: str, expected_lines: int) -> list[str]:
     async def main() -> None:
         try:
             await run_.env.invoke(request("r0", b'"p0"'))
-            for _ in range(250):
-                if len(run_.statuses()) >= expected_lines:
-                    break
-                await asyncio.sleep(0.02)
+            await eventually(
+                lambda: len(run_.statuses()) >= expected_lines, f"{expected_lines} status lines"
+            )
         finally:
             await run_.env.stop(grace_s=0.2)
 

@@ -109,7 +109,7 @@ def test_waiting_invokes_queue_for_a_free_slot() -> None:
         first = asyncio.ensure_future(pool.invoke(request(1)))
         await until(lambda: pool.in_flight == 1)
         second = asyncio.ensure_future(pool.invoke(request(2), wait=True))
-        await asyncio.sleep(0.01)
+        await until(lambda: pool.waiting == 1)  # queued behind the first, not refused
         assert not second.done()
         factory.release_all()
         results = [await first, await second]

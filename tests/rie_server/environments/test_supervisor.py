@@ -8,32 +8,22 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
 from lambdarig.rie_server.environments.supervisor import spawn_local
 from lambdarig.rie_server.errors import ProcessStartError
+from tests.probes import eventually, process_gone, wait_until
 
 ENV = {"PATH": os.environ.get("PATH", "")}
 
 
-def _gone(pid: int, within_s: float = 3.0) -> bool:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        # a zombie still answers kill(0): ask /proc whether it is dead but unreaped
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    return True
-        except OSError:
-            return True
-        time.sleep(0.02)
-    return False
+def _gone(pid: int, within_s: float = 10.0) -> bool:
+    try:
+        wait_until(lambda: process_gone(pid), f"process {pid} to end", within_s)
+    except AssertionError:
+        return False
+    return True
 
 
 def test_lines_exit_code_and_group() -> None:
@@ -77,10 +67,7 @@ def test_terminate_and_kill_reach_the_whole_group() -> None:
 
     async def main() -> int:
         process = await spawn_local([sys.executable, "-c", code], None, ENV, lines.append, 512)
-        for _ in range(200):
-            if lines:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: bool(lines), "the child's pid line")
         process.terminate()
         returncode = await process.wait()
         process.kill()  # harmless once gone
@@ -107,10 +94,7 @@ def test_memory_is_measured() -> None:
     async def main() -> tuple[int, int]:
         process = await spawn_local([sys.executable, "-c", code], None, ENV, lines.append, 1024)
         try:
-            for _ in range(250):
-                if lines:
-                    break
-                await asyncio.sleep(0.02)
+            await eventually(lambda: bool(lines), "the child's 'ready' line")
             return process.memory_used_mb(), process.peak_memory_mb()
         finally:
             process.kill()

@@ -16,6 +16,7 @@ from lambdarig.rie_server.errors import InvalidTransition
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.protocol import Reply, Route
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
+from tests.probes import eventually
 
 
 class RecordingBackend:
@@ -107,10 +108,7 @@ def test_next_delivers_headers_and_body() -> None:
 def test_a_waiting_poll_is_answered_when_the_event_is_offered() -> None:
     async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         poll = asyncio.ensure_future(s.get(base + api.PATH_NEXT))
-        for _ in range(200):  # probe until the poll is registered
-            if backend.polls:
-                break
-            await asyncio.sleep(0.005)
+        await eventually(lambda: bool(backend.polls), "the poll to be registered")
         backend.offer(api.Invocation("r2", 1, "arn:x", b"{}", invocation_id="i2"))
         resp = await poll
         assert resp.status_code == 200 and resp.headers["Lambda-Runtime-Aws-Request-Id"] == "r2"
@@ -195,15 +193,12 @@ def test_long_polls_hold_no_threads_and_hang_ups_withdraw_them() -> None:
     async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         threads_before = threading.active_count()
         polls = [asyncio.ensure_future(s.get(base + api.PATH_NEXT)) for _ in range(50)]
-        await asyncio.sleep(0.3)
+        await eventually(lambda: len(backend.polls) == 50, "50 polls to reach the backend")
         assert threading.active_count() == threads_before
         for poll in polls:
             poll.cancel()
         await asyncio.gather(*polls, return_exceptions=True)
-        for _ in range(100):
-            if backend.polls_cancelled == 50:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: backend.polls_cancelled == 50, "50 polls to be withdrawn")
 
     assert serve(scenario).polls_cancelled == 50
 
@@ -217,9 +212,11 @@ def test_truncated_body_is_never_posted() -> None:
             b"Host: x\r\nContent-Length: 100\r\n\r\n0123456789"
         )
         await writer.drain()
+        writer.write_eof()  # the body ends 90 bytes short
+        # The server is done with the connection once it hangs up: only then is "never" proven.
+        await asyncio.wait_for(reader.read(), timeout=10)
         writer.close()
         await writer.wait_closed()
-        await asyncio.sleep(0.2)
 
     assert serve(scenario).posts == []
 

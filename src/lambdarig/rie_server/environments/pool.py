@@ -120,6 +120,11 @@ class EnvironmentPool:
         return self._max_environments * self._per_environment
 
     @property
+    def waiting(self) -> int:
+        """Invokes blocked in ``wait`` mode until a slot frees up."""
+        return self._waiting
+
+    @property
     def in_flight(self) -> int:
         return sum(slot.in_flight for slot in self._slots)
 
