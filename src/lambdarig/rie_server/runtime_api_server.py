@@ -71,6 +71,7 @@ class RuntimeApiServer:
             self._port,
             keep_bytes=api.MAX_PAYLOAD_SIZE + 1,
             cancel_on_hangup=True,
+            idle_timeout=None,  # idle while its function runs, however long: never closed
         )
         port = await server.start()
         self._server = server
