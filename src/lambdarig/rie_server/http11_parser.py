@@ -3,7 +3,8 @@
 ``RequestParser`` frames requests by ``Content-Length`` or ``Transfer-Encoding: chunked`` (trailers
 read and dropped), keeps at most ``keep_bytes`` of a body (the rest counted, not held), refuses
 ambiguous or malformed framing with ``BadRequest`` (carrying the status to answer) and flags
-``Expect: 100-continue``. No sockets, no clock.
+``Expect: 100-continue``. It finds lines and blocks (CRLF only: a bare LF is refused as soon as
+it arrives); ``http11_grammar`` says whether they are acceptable. No sockets, no clock.
 """
 
 from __future__ import annotations
