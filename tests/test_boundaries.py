@@ -48,6 +48,7 @@ SANS_IO_MODULES = (
     "rie_server/runtime/lifecycle.py",
     "rie_server/invoke/protocol.py",
     "rie_server/http/parser.py",
+    "rie_server/http/grammar.py",
     "rie_server/invoke/names.py",
     "rie_server/invoke/input.py",
     "rie_server/untrusted.py",

@@ -114,10 +114,9 @@ RIE_STATUS_RUNTIME_FAILURE = 502
 REQUEST_ID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 MESSAGE_BAD_REQUEST_ID = "The x-amzn-RequestId header is not a valid UUID string: {value}"  # [inf]
 
-# --- Hostile input (checked by rie_server.invoke_input) ------------------------------------------
+# --- Hostile input (checked by rie_server.invoke.input) ------------------------------------------
 # API_Invoke: "Up to 3,583 bytes of base64-encoded data" (a longer one gets the same 400 [inf]).
 MAX_CLIENT_CONTEXT_SIZE = 3583
-MESSAGE_CONTROL_CHARACTERS = "The {name} header must not contain control characters."  # [inf]
 # The service's JSON parser (Jackson, whose messages MESSAGE_INVALID_JSON carries) refuses documents
 # nested deeper than its default StreamReadConstraints limit; the detail is Jackson's text [inf].
 MAX_JSON_NESTING_DEPTH = 1000
@@ -125,8 +124,6 @@ MESSAGE_JSON_TOO_DEEP = (
     "Document nesting depth ({depth}) exceeds the maximum allowed "
     "({limit}, from `StreamReadConstraints.getMaxNestingDepth()`)"
 )
-# Go's net/http (aws-lambda-rie, RAPID) answers a header value with a control character this way.
-RIE_INVALID_HEADER_BODY = b"400 Bad Request: invalid header value"
 
 # X-Ray trace header: ``Root=1-<8 hex>-<24 hex>[;Parent=<16 hex>][;Sampled=0|1|?][;Key=value...]``
 # (https://docs.aws.amazon.com/xray/latest/devguide/xray-concepts.html#xray-concepts-tracingheader).

@@ -74,11 +74,8 @@ def test_a_nul_in_the_trace_header_is_400_and_the_runtime_lives_on(served: Runni
     status, body = raw_invoke(
         served, b"X-Amzn-Trace-Id: " + TRACE.encode().replace(b";", b"\x00;", 1), b"{}"
     )
-    assert status == 400
-    assert json.loads(body) == {
-        "Type": "User",
-        "Message": "The X-Amzn-Trace-Id header must not contain control characters.",
-    }
+    assert status == 400  # refused by the HTTP layer (http.grammar), before any Lambda code
+    assert b"control character" in body
     assert runtime_pid(served) == pid
 
 
@@ -120,7 +117,7 @@ def test_a_runtime_cannot_forge_the_emulators_log_lines(tmp_path: Path) -> None:
         printed = running.stdout().splitlines() + running.stderr_lines
     assert [line for line in printed if line.startswith("lambdarig-rie: WARNING: forged")] == []
     assert dropped.endswith("failed after 3 attempt(s) (Runtime.Unknown); dropped")
-    assert printed.count("STATUS 400 400 Bad Request: invalid header value") == 3
+    assert len([line for line in printed if line.startswith("STATUS 400 ")]) == 3
 
 
 def test_in_rie_mode_the_client_context_cannot_replace_the_event(

@@ -30,11 +30,21 @@ class StderrReader:
         self.stream = process.stderr
         self.lines: list[str] = []
         self._buffer = b""
+        self._unseen = 0  # lines[_unseen:] were read but no wait_for has looked at them yet
 
     def wait_for(self, pattern: re.Pattern[str], timeout_s: float) -> re.Match[str] | None:
-        """The first line from now on matching ``pattern``; ``None`` at the deadline or EOF."""
+        """The first line from now on matching ``pattern``; ``None`` at the deadline or EOF.
+        Lines read past a match (one read can bring several) are kept for the next call."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        while True:
+            while self._unseen < len(self.lines):
+                line = self.lines[self._unseen]
+                self._unseen += 1
+                match = pattern.search(line)
+                if match:
+                    return match
+            if time.monotonic() >= deadline:
+                return None
             ready, _, _ = select.select([self.stream], [], [], 0.1)
             if not ready:
                 if self.process.poll() is not None:
@@ -44,13 +54,7 @@ class StderrReader:
             if not chunk:
                 return None
             *complete, self._buffer = (self._buffer + chunk).split(b"\n")
-            for raw in complete:
-                line = raw.decode(errors="replace")
-                self.lines.append(line)
-                match = pattern.search(line)
-                if match:
-                    return match
-        return None
+            self.lines += (raw.decode(errors="replace") for raw in complete)
 
 
 @dataclass

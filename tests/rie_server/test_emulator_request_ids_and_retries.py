@@ -1,6 +1,6 @@
 """The emulator honours a caller's ``X-Amzn-RequestId`` and retries failed ``Event`` invocations.
 
-These span ``invoke_protocol`` / ``async_invocations`` (parsing, retry policy) and ``emulator``
+These span ``invoke.protocol`` / ``async_invocations`` (parsing, retry policy) and ``emulator``
 (wiring): in-process fake environments behind real HTTP.
 """
 

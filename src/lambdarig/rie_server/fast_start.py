@@ -86,7 +86,7 @@ def _one_local_runtime_at_start(config: EmulatorConfig) -> bool:
 
 def _start_runtime(config: EmulatorConfig) -> PrestartedRuntime | None:
     host, _, port = config.runtime_api_address.rpartition(":")
-    host = host or "127.0.0.1"  # as runtime_api_server reads the address
+    host = host or "127.0.0.1"  # as runtime.server reads the address
     try:
         sock = listen(host, int(port or 0))
     except OSError:

@@ -1,9 +1,9 @@
 """Text that came from outside (a caller's header or path, a runtime's post): the one definition of
-what may not travel in a header and of how such text is printed. Sans-IO.
+what may not travel in a header we write and of how such text is printed. Sans-IO.
 
-* ``control_characters_in``: the header (name or value) carrying a control character HTTP forbids
-  in a field (RFC 9110 §5.5: C0 controls other than HTAB, and DEL). Such a request is refused at
-  the edge, so no CR, LF or NUL from a request ever reaches a header the emulator writes.
+* ``has_control_characters``: a value holding a control character HTTP forbids in a field (RFC
+  9110 §5.5: C0 controls other than HTAB, and DEL). A request carrying one in a header is refused
+  by the HTTP layer (``http.grammar``); this is for values we decode ourselves (a client context).
 * ``printable``: every value from a request that the emulator prints (its diagnostics, the platform
   lines) goes through it, so a value stays one piece of one line: line breaks, tabs (the REPORT
   line's separator), terminal escapes, C1 controls, Unicode line separators and undecodable bytes
@@ -14,7 +14,6 @@ what may not travel in a header and of how such text is printed. Sans-IO.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 _FORBIDDEN_IN_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 # \udc80-\udcff: bytes that were not UTF-8, kept by the HTTP parser's "surrogateescape" decoding.
@@ -25,15 +24,6 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 def has_control_characters(text: str) -> bool:
     """Whether ``text`` holds a character forbidden in an HTTP field (C0 but HTAB, DEL)."""
     return _FORBIDDEN_IN_HEADER.search(text) is not None
-
-
-def control_characters_in(headers: Iterable[tuple[str, str]]) -> str | None:
-    """The name (printable) of the first header whose name or value holds a control character
-    forbidden in HTTP fields, or ``None`` when every header is clean."""
-    for name, value in headers:
-        if _FORBIDDEN_IN_HEADER.search(value) or _FORBIDDEN_IN_HEADER.search(name):
-            return printable(name)
-    return None
 
 
 def printable(text: str) -> str:

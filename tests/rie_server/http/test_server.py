@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import Callable, Union
+from typing import Any, Callable, Union
 
 import pytest
 
@@ -52,7 +52,7 @@ def test_content_length_bodies_and_pipelining_byte_by_byte() -> None:
 
 def test_chunked_body_with_extensions_and_trailers() -> None:
     data = (
-        b"POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"POST /r HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
         b"3;ext=1\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nTrailer: x\r\n\r\n"
     )
     for step in (1, 7, len(data)):
@@ -62,7 +62,7 @@ def test_chunked_body_with_extensions_and_trailers() -> None:
 
 
 def test_bodies_are_bounded_but_counted() -> None:
-    data = b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789"
+    data = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789"
     (request,) = parse_all(data, keep=4, step=3)
     assert (request.body, request.received, request.content_length) == (b"0123", 10, 10)
 
@@ -72,14 +72,18 @@ def test_bodies_are_bounded_but_counted() -> None:
     [
         (b"NONSENSE\r\n\r\n", 400),
         (b"GET / HTTP/2.0\r\n\r\n", 505),
-        (b"GET / HTTP/1.1\r\nNo colon\r\n\r\n", 400),
-        (b"GET / HTTP/1.1\r\nName : v\r\n\r\n", 400),
-        (b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
-        (b"POST / HTTP/1.1\r\nContent-Length: 1, 2\r\n\r\n", 400),
-        (b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
-        (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
-        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
-        (b"GET / HTTP/1.1\r\nX: " + b"v" * 70_000 + b"\r\n\r\n", 431),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nNo colon\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nName : v\r\n\r\n", 400),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n",
+            400,
+        ),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1, 2\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nX: " + b"v" * 70_000 + b"\r\n\r\n", 431),
     ],
 )
 def test_malformed_requests_are_refused(data: bytes, status: int) -> None:
@@ -90,7 +94,7 @@ def test_malformed_requests_are_refused(data: bytes, status: int) -> None:
 
 def test_expect_continue_is_flagged_until_sent() -> None:
     parser = RequestParser(100)
-    parser.feed(b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+    parser.feed(b"POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
     assert parser.next_request() is None and parser.expects_continue
     parser.continue_sent()
     parser.feed(b"ok")
@@ -115,25 +119,44 @@ async def echo(request: HttpRequest) -> HttpReply:
     )
 
 
+def serve(
+    handler: Callable[[HttpRequest], Reply],
+    scenario: Callable[[int], Awaitable[None]],
+    **options: Any,
+) -> None:
+    """Run ``scenario(port)`` against a server; nothing may reach the loop's exception handler
+    (where asyncio logs what escapes ``data_received``)."""
+    escaped: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _, context: escaped.append(context))
+        server = HttpServer(handler, "127.0.0.1", 0, keep_bytes=100, **options)
+        port = await server.start()
+        try:
+            await scenario(port)
+        finally:
+            await server.close()
+            await server.close()  # idempotent
+
+    asyncio.run(main())
+    assert escaped == []
+
+
 def run(
     handler: Callable[[HttpRequest], Reply],
     scenario: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
-    cancel_on_hangup: bool = False,
+    **options: Any,
 ) -> None:
-    async def main() -> None:
-        server = HttpServer(
-            handler, "127.0.0.1", 0, keep_bytes=100, cancel_on_hangup=cancel_on_hangup
-        )
-        port = await server.start()
+    """Run ``scenario`` on one connection to a server."""
+
+    async def on_port(port: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             await scenario(reader, writer)
         finally:
             writer.close()
-            await server.close()
-            await server.close()  # idempotent
 
-    asyncio.run(main())
+    serve(handler, on_port, **options)
 
 
 async def read_reply(reader: asyncio.StreamReader) -> tuple[bytes, dict[str, str], bytes]:
@@ -147,17 +170,17 @@ async def read_reply(reader: asyncio.StreamReader) -> tuple[bytes, dict[str, str
 def test_pipelined_requests_are_answered_in_order_on_one_connection() -> None:
     async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(
-            b"POST /1 HTTP/1.1\r\nContent-Length: 1\r\n\r\na"
-            b"POST /2 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nb\r\n0\r\n\r\n"
+            b"POST /1 HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\na"
+            b"POST /2 HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nb\r\n0\r\n\r\n"
         )
         status, headers, body = await read_reply(reader)
         assert (status, headers["x-path"], body) == (b"HTTP/1.1 200 OK", "/1", b"POST a")
         assert "date" in headers and "connection" not in headers
         assert (await read_reply(reader))[2] == b"POST b"
-        writer.write(b"HEAD /3 HTTP/1.1\r\n\r\n")
+        writer.write(b"HEAD /3 HTTP/1.1\r\nHost: h\r\n\r\n")
         head = await reader.readuntil(b"\r\n\r\n")
         assert b"Content-Length: 5" in head  # "HEAD " announced, not sent
-        writer.write(b"GET /4 HTTP/1.1\r\nConnection: close\r\n\r\n")
+        writer.write(b"GET /4 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
         status, headers, body = await read_reply(reader)
         assert (body, headers["connection"]) == (b"GET ", "close")
         assert await reader.read() == b""
@@ -167,7 +190,9 @@ def test_pipelined_requests_are_answered_in_order_on_one_connection() -> None:
 
 def test_expect_continue_gets_100_before_the_body() -> None:
     async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+        writer.write(
+            b"POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"
+        )
         assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
         writer.write(b"ok")
         assert (await read_reply(reader))[2] == b"POST ok"
@@ -195,7 +220,7 @@ def test_handler_failures_are_500(caplog: pytest.LogCaptureFixture) -> None:
         raise RuntimeError("async bug")
 
     async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"GET /async HTTP/1.1\r\n\r\n")
+        writer.write(b"GET /async HTTP/1.1\r\nHost: h\r\n\r\n")
         assert (await read_reply(reader))[0] == b"HTTP/1.1 500 Internal Server Error"
 
     run(sync_bug, scenario)
@@ -219,7 +244,7 @@ def test_hang_up_cancels_a_waiting_handler_only_when_asked(cancel: bool) -> None
         return HttpReply(200)
 
     async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"GET /next HTTP/1.1\r\n\r\n")
+        writer.write(b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n")
         await writer.drain()
         await eventually(lambda: bool(started), "the handler to start")  # it waits: hang up
         writer.close()
@@ -230,23 +255,28 @@ def test_hang_up_cancels_a_waiting_handler_only_when_asked(cancel: bool) -> None
 
 
 def test_headers_keep_names_as_received_and_values_as_utf8() -> None:
-    data = "GET / HTTP/1.1\r\nX-Name: caf\u00e9 \t\r\nContent-Length: 0\r\n\r\n".encode()
+    data = "GET / HTTP/1.1\r\nHost: h\r\nX-Name: caf\u00e9 \t\r\nContent-Length: 0\r\n\r\n".encode()
     (request,) = parse_all(data, step=len(data))
-    assert dict(request.headers.items()) == {"X-Name": "caf\u00e9", "Content-Length": "0"}
+    assert dict(request.headers.items()) == {
+        "Host": "h",
+        "X-Name": "caf\u00e9",
+        "Content-Length": "0",
+    }
     assert request.headers["x-name"] == "caf\u00e9"
-    (odd,) = parse_all(b"GET / HTTP/1.1\r\nX-\xc3\xa9: 1\r\n\r\n")
-    assert list(odd.headers) == ["X-\ufffd\ufffd"]  # a non-ASCII name reads as "replace" decodes it
+    with pytest.raises(BadRequest, match="not a token"):  # RFC 9110 §5.1: a name is a token
+        parse_all(b"GET / HTTP/1.1\r\nHost: h\r\nX-\xc3\xa9: 1\r\n\r\n")
 
 
 def test_long_header_lines_are_refused_even_among_short_ones() -> None:
     long_line = b"X-Long: " + b"v" * 8200 + b"\r\n"
-    data = b"GET / HTTP/1.1\r\nA: 1\r\n" + long_line + b"B: 2\r\n\r\n"
+    data = b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n" + long_line + b"B: 2\r\n\r\n"
     with pytest.raises(BadRequest) as caught:
         parse_all(data, step=len(data))
     assert caught.value.status == 400
-    fine = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"v" * 8000) for i in range(3))
+    fine = b"GET / HTTP/1.1\r\nHost: h\r\n"
+    fine += b"".join(b"X-%d: %s\r\n" % (i, b"v" * 8000) for i in range(3))
     (request,) = parse_all(fine + b"\r\n", step=len(fine) + 2)
-    assert len(request.headers) == 3
+    assert len(request.headers) == 4
 
 
 def test_a_handler_runs_at_once_up_to_its_first_wait_then_in_a_task() -> None:
@@ -261,7 +291,8 @@ def test_a_handler_runs_at_once_up_to_its_first_wait_then_in_a_task() -> None:
 
     async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(
-            b"GET /now HTTP/1.1\r\n\r\nGET /wait HTTP/1.1\r\n\r\nGET /now2 HTTP/1.1\r\n\r\n"
+            b"GET /now HTTP/1.1\r\nHost: h\r\n\r\nGET /wait HTTP/1.1\r\nHost: h\r\n\r\n"
+            b"GET /now2 HTTP/1.1\r\nHost: h\r\n\r\n"
         )
         bodies = [(await read_reply(reader))[2] for _ in range(3)]
         assert bodies == [b"/now", b"/wait", b"/now2"]  # in order, none lost

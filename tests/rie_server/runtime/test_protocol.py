@@ -190,24 +190,3 @@ def test_response_too_large_message() -> None:
     assert protocol.response_too_large_message() == (
         "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
     )
-
-
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {api.HEADER_FUNCTION_ERROR_TYPE: "Runtime.X\nlambdarig-rie: WARNING: forged"},
-        {api.HEADER_XRAY_ERROR_CAUSE: '{"working_directory":"/\x00"}'},
-        {"Content-Type": "application/json\r"},
-    ],
-)
-def test_a_header_with_a_control_character_gets_gos_400(headers: dict[str, str]) -> None:
-    assert protocol.check_headers(headers) == protocol.Reply(
-        400,
-        b"400 Bad Request: invalid header value",
-        {"Content-Type": "text/plain; charset=utf-8"},
-    )
-
-
-def test_clean_headers_pass() -> None:
-    headers = {api.HEADER_FUNCTION_ERROR_TYPE: "Runtime.X", api.HEADER_XRAY_ERROR_CAUSE: "{\t}"}
-    assert protocol.check_headers(headers) is None

@@ -261,8 +261,7 @@ def test_a_post_with_a_control_character_in_a_header_is_refused_unrecorded(heade
                 b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n"
                 b"Connection: close\r\nContent-Length: 2\r\n\r\n{}",
             )
-            assert answer.startswith(b"HTTP/1.1 400 ")
-            assert answer.endswith(b"\r\n\r\n400 Bad Request: invalid header value")
+            assert answer.startswith(b"HTTP/1.1 400 ")  # by the HTTP layer (http.grammar)
 
     backend = serve(scenario)
     assert (backend.posts, backend.init_errors) == ([], [])

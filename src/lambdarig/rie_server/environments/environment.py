@@ -2,7 +2,7 @@
 
 ``Environment`` is the contract used by the invoke front end (see ``InvokeOutcome`` for every way
 an invoke can end). Orchestration only: the Runtime API rules live in ``lifecycle``/``protocol``,
-HTTP in ``runtime_api_server``, processes in ``supervisor``.
+HTTP in ``runtime.server``, processes in ``supervisor``.
 
 Lifecycle of the process (a *generation*): spawn -> init (until its first ``/next``) -> invokes ->
 exit or kill. Every failure that ends a generation (init error, crash, timeout, out-of-memory)

@@ -1,10 +1,10 @@
 """``HttpFront``: the HTTP server in front of the emulator (API Gateway, Function URL or ALB).
 
-I/O only: each request is read by ``http11`` (no thread, no task unless the handler waits), turned
-into an event by ``fronts.events``, handed to the ``Invoker`` and its outcome answered by
+I/O only: each request is read by ``http.server`` (no thread, no task unless the handler waits),
+turned into an event by ``fronts.events``, handed to the ``Invoker`` and its outcome answered by
 ``fronts.responses``; routing and CORS are ``fronts.routing`` / ``fronts.cors``. Lambda decisions
-live there, not here. Concurrent requests run concurrently: the invoker decides where (the
-emulator gives each concurrent invoke its own execution environment).
+live there, not here. Concurrent requests run concurrently: the invoker decides where (the emulator
+gives each concurrent invoke its own execution environment).
 
 The integration timeout (REST 29 s, HTTP API 30 s; none for Function URLs and ALB) answers the
 caller without cancelling the invocation: the function runs on, as in the service.
@@ -38,7 +38,7 @@ Invoker = Callable[[str, bytes], Awaitable[InvokeOutcome]]
 
 #: API Gateway's payload quota (10 MB); a larger body is refused before anything runs.
 MAX_BODY_BYTES = 10 * 1024 * 1024
-#: The caller's address: ``http11`` does not expose the peer, so a local caller is assumed.
+#: The caller's address: ``http.server`` does not expose the peer, so a local caller is assumed.
 LOCAL_SOURCE_IP = "127.0.0.1"
 # Framing is ours: a function's own values for these would contradict the bytes we write.
 _FRAMING = frozenset(

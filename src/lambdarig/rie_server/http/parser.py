@@ -1,9 +1,10 @@
-"""Sans-IO HTTP/1.1 request parsing for ``http11``: bytes in, ``HttpRequest`` values out.
+"""Sans-IO HTTP/1.1 request parsing for ``http.server``: bytes in, ``HttpRequest`` values out.
 
 ``RequestParser`` frames requests by ``Content-Length`` or ``Transfer-Encoding: chunked`` (trailers
 read and dropped), keeps at most ``keep_bytes`` of a body (the rest counted, not held), refuses
 ambiguous or malformed framing with ``BadRequest`` (carrying the status to answer) and flags
-``Expect: 100-continue``. No sockets, no clock.
+``Expect: 100-continue``. It finds lines and blocks (CRLF only: a bare LF is refused as soon as
+it arrives); ``http.grammar`` says whether they are acceptable. No sockets, no clock.
 """
 
 from __future__ import annotations
@@ -12,9 +13,19 @@ from collections.abc import ItemsView, Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-MAX_LINE = 8190  # request line and each header line, as aiohttp's limits
-MAX_HEADER_BYTES = 64 * 1024
-_CHUNK_LINE_MAX = 1024
+from lambdarig.rie_server.http.grammar import (
+    CHUNK_LINE_MAX,
+    MAX_HEADER_BYTES,
+    MAX_LINE,
+    BadRequest,
+    body_length,
+    check_trailers,
+    chunk_size,
+    header_items,
+    request_line,
+)
+
+__all__ = ["MAX_HEADER_BYTES", "MAX_LINE", "BadRequest", "Headers", "HttpRequest", "RequestParser"]
 
 
 class Headers(Mapping[str, str]):
@@ -94,24 +105,18 @@ class HttpRequest:
         return "close" not in connection
 
 
-class BadRequest(Exception):
-    """The bytes received are not an acceptable HTTP/1.1 request (answered, then closed)."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 class RequestParser:
     """Sans-IO: ``feed`` bytes, then take requests with ``next_request`` until it returns ``None``.
 
     ``expects_continue`` turns true once a request's head asked for ``100-continue`` and its body
-    is still to come; the caller answers and calls ``continue_sent``.
+    is still to come; the caller answers and calls ``continue_sent``. ``in_request`` and
+    ``in_body`` tell the server which wait (and so which timeout) it is in.
     """
 
     def __init__(self, keep_bytes: int) -> None:
         self._keep = keep_bytes
         self._buf = bytearray()
+        self._scanned = 0  # bytes of an incomplete head (or trailers) already searched
         self._head: tuple[str, str, str, Headers] | None = None
         self._length: int | None = None  # Content-Length of the pending body; None = chunked
         self._chunks: list[bytes] = []
@@ -124,6 +129,16 @@ class RequestParser:
     @property
     def buffered(self) -> int:
         return len(self._buf)
+
+    @property
+    def in_request(self) -> bool:
+        """Part of a request has arrived (its head, or some of it) and not all of it."""
+        return self._head is not None or bool(self._buf)
+
+    @property
+    def in_body(self) -> bool:
+        """A request's head has arrived and its body has not, all of it."""
+        return self._head is not None
 
     def feed(self, data: bytes | memoryview) -> None:
         self._buf += data
@@ -147,27 +162,47 @@ class RequestParser:
         return request
 
     def _read_head(self) -> bool:
-        while self._buf.startswith(b"\r\n"):  # RFC 9112 §2.2: ignore empty lines before a request
-            del self._buf[:2]
-        end = self._buf.find(b"\r\n\r\n")
+        buf = self._buf
+        if buf.startswith(b"\r\n"):  # RFC 9112 §2.2: ignore empty lines before a request
+            while buf.startswith(b"\r\n"):
+                del buf[:2]
+            self._scanned = 0
+        end = self._blank_line()
         if end < 0:
-            if len(self._buf) > MAX_HEADER_BYTES:
-                raise BadRequest("request header section too large", 431)
+            if buf and buf[0] < 0x21 and buf[0] != 0x0D:  # as h11: not a request line (TLS?)
+                raise BadRequest(f"expected a request line, got {bytes(buf[:16])!r}")
             return False
-        if end > MAX_HEADER_BYTES:
-            raise BadRequest("request header section too large", 431)
-        first, _, rest = bytes(self._buf[:end]).partition(b"\r\n")
-        del self._buf[: end + 4]
-        method, target, version = _request_line(first)
-        items = _header_items(rest)
-        headers = Headers._of(items)
-        self._length = _body_length(headers)
-        self._head = (method, target, version, headers)
+        first, _, rest = bytes(buf[:end]).partition(b"\r\n")
+        del buf[: end + 4]
+        self._scanned = 0
+        method, target, version = request_line(first)
+        items = header_items(rest)
+        self._length = body_length(items, version)
+        self._head = (method, target, version, Headers._of(items))
         if "expect" in items:
             expect = items["expect"][1].lower()
             has_body = self._length is None or self._length > 0
-            self.expects_continue = expect == "100-continue" and has_body and not self._buf
+            self.expects_continue = expect == "100-continue" and has_body and not buf
         return True
+
+    def _blank_line(self) -> int:
+        """Where the header (or trailer) block ends, or -1 until it has arrived. Refuses a bare LF
+        at once (a request with LF line endings is answered 400, not left waiting) and a block
+        over ``MAX_HEADER_BYTES`` (431)."""
+        buf = self._buf
+        end = buf.find(b"\r\n\r\n", max(0, self._scanned - 3))  # bytes searched before: not again
+        if end < 0:
+            if len(buf) > MAX_HEADER_BYTES:
+                raise BadRequest("request header section too large", 431)
+            newline = buf.find(b"\n", max(0, self._scanned - 1))
+            while newline >= 0:
+                if newline == 0 or buf[newline - 1] != 0x0D:
+                    raise BadRequest(f"expected CRLF line endings, got a bare LF: {_around(buf)}")
+                newline = buf.find(b"\n", newline + 1)
+            self._scanned = len(buf)
+        elif end > MAX_HEADER_BYTES:
+            raise BadRequest("request header section too large", 431)
+        return end
 
     def _take(self, size: int) -> None:
         data = bytes(self._buf[:size])
@@ -187,55 +222,58 @@ class RequestParser:
     def _read_chunked(self) -> bool:
         while True:
             if self._in_trailers:
-                return self._skip_trailers()
+                return self._read_trailers()
             if self._chunk_left > 0:
                 step = min(self._chunk_left, len(self._buf))
                 self._take(step)
                 self._chunk_left -= step
                 if self._chunk_left > 0:
                     return False
-            line = self._line()
+            if self._chunk_left == 0:  # the CRLF closing a chunk's data
+                if not self._chunk_end():
+                    return False
+                self._chunk_left = -1
+            line = self._size_line()
             if line is None:
                 return False
-            if self._chunk_left == 0:  # the CRLF closing a chunk's data
-                if line:
-                    raise BadRequest("expected CRLF after a chunk's data")
-                self._chunk_left = -1
-                continue
-            self._chunk_left = _chunk_size(line)
+            self._chunk_left = chunk_size(line)
             if self._chunk_left == 0:
                 self._in_trailers = True
 
-    def _skip_trailers(self) -> bool:
-        while True:
-            line = self._line()
-            if line is None:
-                return False
-            if not line:
-                return True
+    def _chunk_end(self) -> bool:
+        """Consume the CRLF after a chunk's data; refuse anything else as soon as it arrives."""
+        head = bytes(self._buf[:2])
+        if head != b"\r\n"[: len(head)]:
+            raise BadRequest(f"expected CRLF after a chunk's data, got {head!r}")
+        if len(head) < 2:
+            return False
+        del self._buf[:2]
+        return True
 
-    def _line(self) -> bytes | None:
-        end = self._buf.find(b"\r\n")
+    def _size_line(self) -> bytes | None:
+        buf = self._buf
+        end = buf.find(b"\n", 0, CHUNK_LINE_MAX + 2)
         if end < 0:
-            if len(self._buf) > _CHUNK_LINE_MAX:
-                raise BadRequest("chunk size or trailer line too long")
+            if len(buf) > CHUNK_LINE_MAX + 1:
+                raise BadRequest(f"expected a chunk-size line of at most {CHUNK_LINE_MAX} bytes")
             return None
-        line = bytes(self._buf[:end])
-        del self._buf[: end + 2]
+        if end == 0 or buf[end - 1] != 0x0D:
+            raise BadRequest(f"expected CRLF after a chunk size, got a bare LF: {_around(buf)}")
+        line = bytes(buf[: end - 1])
+        del buf[: end + 1]
         return line
 
-
-def _request_line(line: bytes) -> tuple[str, str, str]:
-    parts = line.split(b" ")
-    if len(line) > MAX_LINE or len(parts) != 3 or not parts[0].isalpha():
-        raise BadRequest(f"expected a request line like 'GET /path HTTP/1.1', got {line[:80]!r}")
-    version = parts[2].decode("ascii", "replace")
-    if version not in ("HTTP/1.1", "HTTP/1.0"):
-        raise BadRequest(f"expected HTTP/1.1 or HTTP/1.0, got {version!r}", 505)
-    target = parts[1].decode("ascii", "replace")
-    if not target.startswith("/") and target != "*":
-        target = "/" + target.partition("://")[2].partition("/")[2] if "://" in target else target
-    return parts[0].decode("ascii"), target, version
+    def _read_trailers(self) -> bool:
+        if self._buf.startswith(b"\r\n"):
+            del self._buf[:2]
+            return True
+        end = self._blank_line()
+        if end < 0:
+            return False
+        check_trailers(bytes(self._buf[:end]))
+        del self._buf[: end + 4]
+        self._scanned = 0
+        return True
 
 
 def _add(items: dict[str, tuple[str, str]], name: str, value: str) -> None:
@@ -244,58 +282,5 @@ def _add(items: dict[str, tuple[str, str]], name: str, value: str) -> None:
     items[key] = (name, value) if found is None else (found[0], f"{found[1]}, {value}")
 
 
-def _header_items(block: bytes) -> dict[str, tuple[str, str]]:
-    """``{lower-case name: (name, value)}`` of a header block: decoded once, split once, each line
-    checked and stored inline (this runs for every request of every invoke)."""
-    items: dict[str, tuple[str, str]] = {}
-    if not block:
-        return items
-    long_lines = len(block) > MAX_LINE  # else no line can be too long
-    for line in block.decode("utf-8", "surrogateescape").split("\r\n"):
-        name, sep, value = line.partition(":")
-        if (
-            not sep
-            or not name
-            or name != name.strip()
-            or (long_lines and len(line.encode("utf-8", "surrogateescape")) > MAX_LINE)
-        ):
-            raw = line.encode("utf-8", "surrogateescape")
-            raise BadRequest(f"expected a 'Name: value' header line, got {raw[:80]!r}")
-        if not name.isascii():  # as an ASCII decode with "replace" would have read it
-            name = name.encode("utf-8", "surrogateescape").decode("ascii", "replace")
-        value = value.strip(" \t")
-        key = name.lower()
-        if key in items:
-            first, earlier = items[key]
-            items[key] = (first, f"{earlier}, {value}")
-        else:
-            items[key] = (name, value)
-    return items
-
-
-def _body_length(headers: Headers) -> int | None:
-    """Declared body length; ``None`` = chunked. Refuses ambiguous framing (smuggling)."""
-    encoding = headers._raw("transfer-encoding")
-    length = headers._raw("content-length")
-    if encoding is None and length is not None and length.isdigit() and length.isascii():
-        return int(length)  # the usual case, at once
-    if encoding is not None:
-        if length is not None:
-            raise BadRequest("expected Content-Length or Transfer-Encoding, got both")
-        if encoding.lower().replace(" ", "") != "chunked":
-            raise BadRequest(f"expected Transfer-Encoding: chunked, got {encoding!r}", 501)
-        return None
-    if length is None:
-        return 0
-    values = {value.strip() for value in length.split(",")}
-    if len(values) != 1 or not next(iter(values)).isdigit() or not length.isascii():
-        raise BadRequest(f"expected a decimal Content-Length, got {length!r}")
-    return int(values.pop())
-
-
-def _chunk_size(line: bytes) -> int:
-    size = line.split(b";", 1)[0].strip()
-    try:
-        return int(size, 16)
-    except ValueError:
-        raise BadRequest(f"expected a hexadecimal chunk size, got {size[:40]!r}") from None
+def _around(buf: bytearray) -> str:
+    return repr(bytes(buf[:80]))

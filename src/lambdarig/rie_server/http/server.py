@@ -10,27 +10,37 @@ the benchmark machine, ``benchmarks/rie_server.py``). Only what the Runtime and 
   ``Connection: close``, HTTP/1.0), pipelined requests answered in order;
 * bodies bounded: at most ``keep_bytes`` are kept, the rest is read and counted but dropped, so
   "too large" stays detectable without holding the bytes;
-* a malformed request gets ``400`` (``431`` for oversized headers) and the connection is closed;
+* a malformed request gets its 4xx (``400``; ``431``/``414`` for oversized headers; ``505``) and
+  the connection is closed; no exception from parsing reaches asyncio (a parser bug answers 500);
+* a reply whose header would carry a control character (CR, LF, NUL, ...) is never written:
+  ``render`` raises ``LocalHttpError`` and the client gets 500 instead;
+* bounded waits on the client, never on the handler: a request's head must arrive within
+  ``header_timeout`` of its first byte (and of the connection's start), its body must not stall
+  longer than that (else ``408`` and close); a keep-alive connection idle between requests is
+  closed after ``idle_timeout``. A long-poll ``/next`` or a 15-minute invocation is never cut;
+* accepting backs off when the process is out of file descriptors, with one warning line
+  (``http.listen``);
 * a handler returns an ``HttpReply`` directly (no task), a ``Deferred`` another callback resolves
   (no task: a long-poll ``/next``) or an awaitable of a reply (run at once up to its first wait,
   then one task); if the client hangs up meanwhile, a server made with ``cancel_on_hangup``
   cancels the task or calls the ``Deferred``'s ``on_hangup`` (a long-poll ``/next`` is withdrawn
   that way).
 
-No TLS, no upgrades, no streaming responses. Parsing is ``http11_parser`` (sans-IO).
+No TLS, no upgrades, no streaming responses. Parsing is ``http.parser`` and ``http.grammar``
+(sans-IO), replies are written by ``http.reply``, connections accepted by ``http.listen``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import socket
-import time
 from collections.abc import Awaitable, Coroutine, Generator
-from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any, Callable, Union
 
+from lambdarig.rie_server.http.grammar import LocalHttpError
+from lambdarig.rie_server.http.listen import Listener, bind
 from lambdarig.rie_server.http.parser import (
     MAX_HEADER_BYTES,
     BadRequest,
@@ -38,6 +48,7 @@ from lambdarig.rie_server.http.parser import (
     HttpRequest,
     RequestParser,
 )
+from lambdarig.rie_server.http.reply import CONTINUE, HttpReply, http_date, render
 
 __all__ = [
     "BadRequest",
@@ -47,21 +58,13 @@ __all__ = [
     "HttpReply",
     "HttpRequest",
     "HttpServer",
+    "LocalHttpError",
     "RequestParser",
     "http_date",
     "render",
 ]
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class HttpReply:
-    """A complete answer; ``Content-Length`` and ``Date`` are added when written."""
-
-    status: int
-    body: bytes = b""
-    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Deferred:
@@ -96,44 +99,9 @@ class Deferred:
 Handler = Callable[[HttpRequest], Union[HttpReply, Deferred, Awaitable[HttpReply]]]
 
 
-_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-_STATUS_LINES = {
-    status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for status in HTTPStatus
-}
-_date_cache: tuple[int, str] = (0, "")
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def http_date(epoch_s: int) -> str:
-    """RFC 9110's IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``), locale-independent: what
-    ``email.utils.formatdate(usegmt=True)`` writes, without importing the ``email`` package."""
-    t = time.gmtime(epoch_s)
-    return (
-        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
-    )
-
-
-def _date() -> str:
-    global _date_cache
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache = (now, http_date(now))
-    return _date_cache[1]
-
-
-def render(reply: HttpReply, head_only: bool = False, close: bool = False) -> bytes:
-    """The reply's bytes: status line, its headers, ``Content-Length``, ``Date``, body (one
-    string built with one join: this runs for every exchange)."""
-    status = reply.status
-    parts = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n"]
-    for name, value in reply.headers:
-        parts += (name, ": ", value, "\r\n")
-    parts += ("Content-Length: ", str(len(reply.body)), "\r\nDate: ", _date())
-    parts.append("\r\nConnection: close\r\n\r\n" if close else "\r\n\r\n")
-    head = "".join(parts).encode("utf-8", "surrogateescape")
-    return head if head_only else head + reply.body
+_IDLE, _HEAD, _BODY, _BUSY = "idle", "head", "body", "busy"  # what a connection waits for
+_TIMED_OUT = HttpReply(408, b"408 Request Timeout: the request did not arrive in time\n")
+_INTERNAL_ERROR = HttpReply(500, b"500 Internal Server Error\n")
 
 
 _READ_SIZE = 256 * 1024  # per receive, as asyncio's own transports read
@@ -141,6 +109,10 @@ _READ_SIZE = 256 * 1024  # per receive, as asyncio's own transports read
 
 class _Connection(asyncio.BufferedProtocol):
     """One client connection: parses requests, runs the handler, writes replies in order.
+
+    ``_phase`` says what it waits for: the client (``_IDLE`` between requests, ``_HEAD``, ``_BODY``)
+    or the handler (``_BUSY``, never timed out). One timer per connection, re-armed lazily: a
+    phase change only moves ``_deadline``; the timer, when it fires, looks at it again.
 
     Bytes are received into one buffer per connection (``recv_into``): a plain ``Protocol`` gets
     a new 256 KiB ``bytes`` per receive, which the allocator maps and unmaps again (three system
@@ -154,15 +126,21 @@ class _Connection(asyncio.BufferedProtocol):
         self._task: asyncio.Future[None] | None = None  # the request being handled
         self._deferred: Deferred | None = None  # ... or the reply it is waiting for
         self._paused = False
+        self._loop = asyncio.get_running_loop()
+        self._phase = _IDLE
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         self._server.connections.add(self)
+        self._wait(self._server.header_timeout)  # a client that connects and says nothing
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._server.connections.discard(self)
         self._transport = None
+        self._stop_timer()
         task, self._task = self._task, None
         deferred, self._deferred = self._deferred, None
         if self._server.cancel_on_hangup:
@@ -187,6 +165,7 @@ class _Connection(asyncio.BufferedProtocol):
         """Close the connection now; a request being handled is cancelled."""
         if self._transport is not None:
             self._transport.close()
+        self._stop_timer()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -202,15 +181,66 @@ class _Connection(asyncio.BufferedProtocol):
             except BadRequest as exc:
                 self._write(HttpReply(exc.status, f"{exc}\n".encode()), close=True)
                 return
+            except Exception:  # a bug of ours: answered, never a traceback from asyncio
+                _log.exception("HTTP request parser failed (a bug in lambdarig)")
+                self._write(_INTERNAL_ERROR, close=True)
+                return
             if request is None:
                 if self._parser.expects_continue:
                     self._parser.continue_sent()
-                    self._transport.write(_CONTINUE)
+                    self._transport.write(CONTINUE)
                 if self._paused:
                     self._paused = False
                     self._transport.resume_reading()
+                self._await_client()
                 return
+            self._phase = _BUSY
             self._handle(request)
+
+    def _await_client(self) -> None:
+        """Start the wait for the client's next bytes: ``idle_timeout`` between requests; a head
+        has ``header_timeout`` from its first byte; a body, that long between its pieces."""
+        parser, phase = self._parser, self._phase
+        if parser.in_body:
+            self._phase = _BODY
+            self._wait(self._server.header_timeout)
+        elif parser.in_request:
+            if phase != _HEAD:  # a head's deadline does not move while it trickles in
+                self._phase = _HEAD
+                self._wait(self._server.header_timeout)
+        elif phase != _IDLE:
+            self._phase = _IDLE
+            self._wait(self._server.idle_timeout)
+
+    def _wait(self, seconds: float | None) -> None:
+        """Move the deadline (``None``: no deadline); the timer is re-armed only if it would
+        fire too late."""
+        if seconds is None:
+            self._deadline = math.inf
+            return  # a timer still armed finds no deadline and lapses
+        deadline = self._deadline = self._loop.time() + seconds
+        timer = self._timer
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._timer = self._loop.call_at(deadline, self._check_deadline)
+
+    def _stop_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _check_deadline(self) -> None:
+        self._timer = None
+        if self._transport is None or self._phase == _BUSY or self._deadline == math.inf:
+            return  # the handler's time is not ours to bound; _await_client re-arms after it
+        if self._loop.time() < self._deadline:
+            self._timer = self._loop.call_at(self._deadline, self._check_deadline)
+        elif self._phase == _IDLE:
+            self._transport.close()
+            self._transport = None
+        else:
+            self._write(_TIMED_OUT, close=True)
 
     def _handle(self, request: HttpRequest) -> None:
         try:
@@ -232,7 +262,7 @@ class _Connection(asyncio.BufferedProtocol):
     def _handler_failed(self, request: HttpRequest) -> None:
         """Call from an ``except`` block: log the handler's exception, answer 500 and close."""
         _log.exception("HTTP handler failed for %s %s", request.method, request.target)
-        self._write(HttpReply(500, b"500 Internal Server Error\n"), close=True)
+        self._write(_INTERNAL_ERROR, close=True)
 
     def _start(self, respond: Coroutine[Any, Any, None]) -> None:
         """Run ``respond`` at once up to its first wait (an invoke's event reaches the runtime in
@@ -241,9 +271,7 @@ class _Connection(asyncio.BufferedProtocol):
             waiting_on = respond.send(None)
         except (StopIteration, asyncio.CancelledError):
             return  # answered without waiting (it wrote its reply)
-        loop = self._server.loop  # not asyncio's lookup: each get_running_loop() is a getpid()
-        assert loop is not None  # connections exist only once the server started
-        self._task = loop.create_task(_Started(respond, waiting_on))
+        self._task = asyncio.ensure_future(_Started(respond, waiting_on))
 
     async def _respond(self, request: HttpRequest, pending: Awaitable[HttpReply]) -> None:
         """Await the handler's reply and write it (from the task, if one took over)."""
@@ -275,7 +303,12 @@ class _Connection(asyncio.BufferedProtocol):
         transport = self._transport
         if transport is None:
             return
-        transport.write(render(reply, head_only, close))
+        try:
+            data = render(reply, head_only, close)
+        except LocalHttpError:  # a handler of ours built a bad header: 500, never the header
+            _log.exception("refused to write an HTTP %s reply", reply.status)
+            data, close = render(_INTERNAL_ERROR, close=True), True
+        transport.write(data)
         if close:
             transport.close()
             self._transport = None
@@ -310,11 +343,18 @@ class _Started(Coroutine[Any, None, None]):
 
 
 class HttpServer:
-    """Listens on ``host:port`` (0 = ephemeral), or on ``sock`` already bound, and answers with
-    ``handler``.
+    """Listens on ``host:port`` (0 = ephemeral) and answers with ``handler``.
 
     ``start()`` raises ``OSError`` when the address cannot be bound; ``close()`` stops listening
     and closes every connection (requests being handled are cancelled); idempotent.
+
+    ``header_timeout`` bounds how long a client may take to send a request's head (from its
+    first byte, or from connecting) and how long its body may stall; ``idle_timeout`` how long a
+    keep-alive connection may sit between requests (clients such as urllib3 see the close and
+    reconnect; ``None``: as long as it likes). Neither ever applies while the handler works on
+    an answer. ``accept_retry_delay`` is the pause in accepting when the process is out of file
+    descriptors. ``sock``: a socket already bound and listening (the command line binds before
+    asyncio is imported, ``fast_start``); ``host`` and ``port`` are then not used.
     """
 
     def __init__(
@@ -325,38 +365,59 @@ class HttpServer:
         *,
         keep_bytes: int,
         cancel_on_hangup: bool = False,
+        header_timeout: float = 10.0,
+        idle_timeout: float | None = 60.0,
+        accept_retry_delay: float = 1.0,
         sock: socket.socket | None = None,
     ) -> None:
         self.handler = handler
         self.keep_bytes = keep_bytes
         self.cancel_on_hangup = cancel_on_hangup
+        self.header_timeout = header_timeout
+        self.idle_timeout = idle_timeout
         self.connections: set[_Connection] = set()
         self._host, self._port = host, port
+        self._accept_retry_delay = accept_retry_delay
+        self._listeners: list[Listener] = []
+        self._starting: set[asyncio.Task[None]] = set()  # accepted sockets becoming connections
         self._sock = sock  # already bound and listening (then host and port are not used)
-        self._server: asyncio.AbstractServer | None = None
         self.port = 0
-        self.loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> int:
-        """Bind and serve; returns the bound port."""
-        loop = self.loop = asyncio.get_running_loop()
+        """Bind (unless given a listening socket) and serve; returns the bound port."""
         if self._sock is not None:
-            sock, self._sock = self._sock, None
-            server = await loop.create_server(lambda: _Connection(self), sock=sock)
+            sockets, self._sock = [self._sock], None
+            sockets[0].setblocking(False)
         else:
-            server = await loop.create_server(
-                lambda: _Connection(self), self._host, self._port, reuse_address=True
-            )
-        self._server = server
-        self.port = int(server.sockets[0].getsockname()[1])
+            sockets = await bind(self._host, self._port)
+        self._listeners = [Listener(s, self._accepted, self._accept_retry_delay) for s in sockets]
+        for listener in self._listeners:
+            listener.start()
+        self.port = int(sockets[0].getsockname()[1])
         return self.port
 
+    def _accepted(self, sock: socket.socket) -> None:
+        task = asyncio.ensure_future(self._connect(sock))
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
+
+    async def _connect(self, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.connect_accepted_socket(lambda: _Connection(self), sock)
+        except OSError as exc:  # the client left before its transport was made
+            _log.debug("dropped a connection being set up: %s", exc)
+            sock.close()
+
     async def close(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
+        listeners, self._listeners = self._listeners, []
+        if not listeners:
             return
-        server.close()
+        for listener in listeners:
+            listener.close()
+        for task in list(self._starting):
+            task.cancel()
         for connection in list(self.connections):
             connection.close()
         self.connections.clear()
-        await server.wait_closed()
+        await asyncio.sleep(0)  # let the transports' close callbacks run

@@ -1,9 +1,9 @@
 """What the Invoke API takes from a caller besides the function name: the X-Ray trace header, the
 client context and the JSON payload, each checked before anything of it reaches a runtime. Sans-IO.
 
-The rules (``invoke_protocol`` renders the refusals):
+The rules (``invoke.protocol`` renders the refusals):
 
-* a header with a control character: refused with 400 (``untrusted.control_characters_in``);
+* a header with a control character: never gets here (the HTTP layer refuses it with 400);
 * ``X-Amzn-Trace-Id``: forwarded when it is an X-Ray trace header; a malformed one is ignored, as
   X-Ray ignores a trace header it cannot parse, and the invoke gets a fresh trace id instead
   (none in RIE mode, which generates none);

@@ -2,7 +2,7 @@
 an optional qualifier (in the name or as ``?Qualifier=``), resolved against the emulated function.
 
 Sans-IO; the answers (404 ``ResourceNotFoundException``, 400 ``InvalidParameterValueException``)
-are returned as values for ``invoke_protocol`` to render.
+are returned as values for ``invoke.protocol`` to render.
 """
 
 from __future__ import annotations

@@ -31,7 +31,6 @@ from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKin
 from lambdarig.rie_server.invoke.input import client_context, load_json, trace_header
 from lambdarig.rie_server.invoke.names import FunctionIdentity as FunctionIdentity
 from lambdarig.rie_server.invoke.names import resolve_function
-from lambdarig.rie_server.untrusted import control_characters_in
 from lambdarig.runtime_api import (
     CONTENT_TYPE_JSON,
     FUNCTION_RESPONSE_SIZE_TOO_LARGE,
@@ -108,12 +107,9 @@ def parse_invoke(
 
     ``request_id`` is the generated id; the service uses a caller's ``X-Amzn-RequestId`` instead
     when it is a UUID (``InvokeCall.request_id``), and answers 400 when it is not. What may reach
-    the runtime from the headers and the body is checked by ``invoke_input``: nothing with a
-    control character gets past this function.
+    the runtime from the headers and the body is checked by ``invoke.input``; a header with a
+    control character never gets here (the HTTP layer answers 400 for it, ``http.grammar``).
     """
-    bad_header = control_characters_in(raw.headers.items())
-    if bad_header is not None:
-        return _control_characters(bad_header, mode, request_id)
     headers = {key.lower(): value for key, value in raw.headers.items()}
     if mode is CompatMode.RIE:
         return _parse_rie(raw, headers, function, request_id)
@@ -233,16 +229,6 @@ def _check_json(payload: bytes, request_id: str) -> HttpResponse | None:
     except ValueError as exc:  # UnicodeDecodeError included
         return _invalid_content(api.MESSAGE_INVALID_JSON.format(detail=exc), request_id)
     return None
-
-
-def _control_characters(name: str, mode: CompatMode, request_id: str) -> HttpResponse:
-    """400 for a header with a control character: Go's bare answer in RIE mode (its HTTP server
-    refuses such a request before aws-lambda-rie sees it), ``InvalidRequestContentException``
-    otherwise."""
-    if mode is CompatMode.RIE:
-        text = (("Content-Type", api.RIE_TEXT_CONTENT_TYPE),)
-        return HttpResponse(400, text, api.RIE_INVALID_HEADER_BODY)
-    return _invalid_content(api.MESSAGE_CONTROL_CHARACTERS.format(name=name), request_id)
 
 
 def _invalid_content(message: str, request_id: str) -> HttpResponse:

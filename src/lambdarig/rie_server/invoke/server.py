@@ -1,12 +1,11 @@
-"""The server for the Invoke API: HTTP <-> ``invoke_protocol`` values, nothing more.
+"""The server for the Invoke API: HTTP <-> ``invoke.protocol`` values, nothing more.
 
-Every request, whatever its method or path, is read into an ``invoke_protocol.RawRequest`` (the body
+Every request, whatever its method or path, is read into an ``invoke.protocol.RawRequest`` (the body
 bounded: at most one byte more than the largest payload any mode accepts is kept, the rest drained)
 and handed to the ``Dispatcher``, whose ``HttpResponse`` is written back. Routing, validation and
 status codes are the protocol's and the dispatcher's decisions, not this module's. HTTP itself is
-``http11``; a caller hanging up does not cancel its invocation (the function still runs, as in the
-service). A body without ``Content-Type`` is sent as ``application/octet-stream``.
-"""
+``http.server``; a caller hanging up does not cancel its invocation (the function still runs, as in
+the service). A body without ``Content-Type`` is sent as ``application/octet-stream``."""
 
 from __future__ import annotations
 

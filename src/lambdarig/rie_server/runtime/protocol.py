@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from lambdarig import invoke_api
 from lambdarig import runtime_api as api
-from lambdarig.rie_server.untrusted import control_characters_in
 
 
 class Route(enum.Enum):
@@ -145,17 +144,6 @@ def not_found() -> Reply:
 def method_not_allowed() -> Reply:
     """405 for a known path with the wrong method."""
     return Reply(405, b"", _TEXT)
-
-
-def check_headers(headers: Mapping[str, str]) -> Reply | None:
-    """400 for a request with a control character in a header name or value, else ``None``.
-
-    RAPID's HTTP server (Go's net/http) refuses such a request before any handler runs, so an
-    ``Lambda-Runtime-Function-Error-Type`` or X-Ray cause holding a line break or a NUL is never
-    recorded (nor printed); the runtime gets Go's plain-text answer."""
-    if control_characters_in(headers.items()) is None:
-        return None
-    return Reply(400, invoke_api.RIE_INVALID_HEADER_BODY, _TEXT)
 
 
 def check_post(

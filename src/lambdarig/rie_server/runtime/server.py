@@ -1,14 +1,13 @@
 """The server for one environment's Runtime API: HTTP <-> ``protocol`` values, nothing more.
 
 Lambda decisions (is this post allowed, which invocation does it finish) belong to the
-``RuntimeApiBackend`` given to the server; this module only refuses headers with control
-characters (``protocol.check_headers``), routes requests with ``protocol.route``, checks body
-sizes and renders ``protocol.Reply`` values. HTTP itself is
-``http11`` (bodies bounded to ``MAX_PAYLOAD_SIZE + 1`` kept bytes). Posts are answered without a
+``RuntimeApiBackend`` given to the server; this module only routes requests with ``protocol.route``,
+checks body sizes and renders ``protocol.Reply`` values. HTTP itself is ``http.server`` (bodies
+bounded to ``MAX_PAYLOAD_SIZE + 1`` kept bytes; a header with a control character is refused there
+with 400, so an error type holding a line break is never recorded). Posts are answered without a
 task; a long-poll ``/next`` is a ``Deferred`` the backend resolves from the invoke that submits an
-event (no task, never a thread), and if the runtime hangs up while polling the poll is withdrawn.
-A body cut short by a hang-up is never posted.
-"""
+event (no task, never a thread), and if the runtime hangs up while polling the poll is withdrawn. A
+body cut short by a hang-up is never posted."""
 
 from __future__ import annotations
 
@@ -82,6 +81,7 @@ class RuntimeApiServer:
             keep_bytes=api.MAX_PAYLOAD_SIZE + 1,
             cancel_on_hangup=True,
             sock=self._sock,
+            idle_timeout=None,  # idle while its function runs, however long: never closed
         )
         self._sock = None
         try:
@@ -101,9 +101,6 @@ class RuntimeApiServer:
     def _handle(self, request: HttpRequest) -> HttpReply | Deferred | Awaitable[HttpReply]:
         """Posts are answered at once; ``/next`` is answered when the backend delivers."""
         try:
-            refused = protocol.check_headers(request.headers)
-            if refused is not None:
-                return _render(refused)
             match = protocol.route(request.method, request.path)
             if match.route is Route.NEXT:
                 return self._next()

@@ -1,0 +1,110 @@
+"""http11_grammar (through the sans-IO parser): issue 8's findings, each sent as bytes.
+
+The differential test against h11 (``test_http11_against_h11.py``) covers the grammar broadly;
+these name each finding and pin the status and the message a client gets.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lambdarig.rie_server.http.parser import BadRequest, HttpRequest, RequestParser
+
+
+def parse(data: bytes, step: int = 0) -> list[HttpRequest]:
+    parser = RequestParser(1000)
+    found: list[HttpRequest] = []
+    step = step or len(data)
+    for start in range(0, len(data), step):
+        parser.feed(data[start : start + step])
+        request = parser.next_request()
+        while request is not None:
+            found.append(request)
+            request = parser.next_request()
+    return found
+
+
+def refusal(data: bytes, step: int = 0) -> BadRequest:
+    with pytest.raises(BadRequest) as caught:
+        parse(data, step)
+    return caught.value
+
+
+def test_a_bare_lf_inside_a_header_line_cannot_smuggle_a_request() -> None:
+    # Read as "Host: x\nContent-Length: 5" (no body), "hello..." became the next request.
+    data = (
+        b"POST / HTTP/1.1\r\nHost: x\nContent-Length: 5\r\n\r\n"
+        b"helloGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    for step in (1, len(data)):
+        refused = refusal(data, step)
+        assert refused.status == 400 and "bare" in str(refused)  # CR or LF inside, or LF ending
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET / HTTP/1.1\nHost: x\n\n",
+        b"GET / HTTP/1.1\r\nHost: x\n\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\n\n",
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\n\n",
+    ],
+)
+def test_lf_line_endings_are_refused_at_once_not_left_waiting(data: bytes) -> None:
+    # No CRLF CRLF ever arrives: the old parser waited for more bytes forever.
+    refused = refusal(data, step=1)
+    assert (refused.status, "expected CRLF line endings, got a bare LF") == (400, str(refused)[:41])
+
+
+@pytest.mark.parametrize("value", [b"a\rb", b"a\x00b", b"a\x01b", b"a\x7f", b"\x1bx"])
+def test_control_characters_in_a_header_value_are_refused(value: bytes) -> None:
+    refused = refusal(b"GET / HTTP/1.1\r\nHost: x\r\nX-Trace: " + value + b"\r\n\r\n")
+    assert refused.status == 400
+
+
+@pytest.mark.parametrize("name", [b"X Y", b"X(Y)", b"X\xc3\xa9", b"X\x00", b"", b'X"'])
+def test_header_names_are_tokens(name: bytes) -> None:
+    assert refusal(b"GET / HTTP/1.1\r\nHost: x\r\n" + name + b": v\r\n\r\n").status == 400
+
+
+@pytest.mark.parametrize("size", [b"0x5", b"1_0", b"+5", b"-1", b" 5", b"0" * 17, b"5 ;x"])
+def test_chunk_sizes_are_1_to_16_hex_digits_only(size: bytes) -> None:
+    data = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    refused = refusal(data + size + b"\r\nhello\r\n0\r\n\r\n")
+    assert refused.status == 400 and "expected a chunk size of 1 to 16 hex digits" in str(refused)
+    (request,) = parse(data + b"0" * 15 + b"5;ext=1 \r\nhello\r\n0\r\n\r\n")
+    assert request.body == b"hello"
+
+
+def test_chunk_size_lines_are_capped_even_when_complete() -> None:
+    data = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    line = b"5;" + b"e" * 2000 + b"\r\nhello\r\n0\r\n\r\n"
+    for step in (1, len(data + line)):
+        refused = refusal(data + line, step)
+        assert "expected a chunk-size line of at most 1024 bytes" in str(refused)
+
+
+def test_huge_content_lengths_are_400_and_leading_zeros_are_fine() -> None:
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: "
+    # 4,301 digits is past int()'s str limit: the old parser raised ValueError from int().
+    refused = refusal(head + b"1" * 4400 + b"\r\n\r\n")
+    assert (refused.status, str(refused)) == (
+        400,
+        "expected a Content-Length of at most 20 digits, got 4400",
+    )
+    (request,) = parse(head + b"0" * 4400 + b"25\r\n\r\n" + b"x" * 25)
+    assert (request.content_length, request.body) == (25, b"x" * 25)
+    assert request.headers["content-length"] == "0" * 4400 + "25"
+
+
+def test_an_http11_request_needs_exactly_one_host() -> None:
+    assert "expected a Host header" in str(refusal(b"GET / HTTP/1.1\r\n\r\n"))
+    assert "one Host header" in str(refusal(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"))
+    (request,) = parse(b"GET / HTTP/1.0\r\n\r\n")
+    assert request.version == "HTTP/1.0"
+
+
+def test_obs_fold_is_unfolded_to_one_space() -> None:
+    (request,) = parse(b"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n \t b\r\n\r\n")
+    assert request.headers["x"] == "a b"
+    assert refusal(b"GET / HTTP/1.1\r\n X: a\r\nHost: x\r\n\r\n").status == 400
