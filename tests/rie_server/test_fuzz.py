@@ -33,14 +33,19 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.rie_server.emulator_process import OUR_RUNTIME, Running, emulator
+from tests.rie_server.emulator_process import (
+    NEVER,
+    OUR_RUNTIME,
+    Running,
+    drained_stderr,
+    emulator,
+)
 from tests.rie_server.fuzz_requests import INVOKE, Case, case, live_invoke
 
 pytestmark = pytest.mark.slow  # ~45 s
@@ -208,25 +213,6 @@ class Fuzzer:
                 self.failures.append(f"not an HTTP response{role}: {answer.garbled!r} for {this}")
 
 
-@contextlib.contextmanager
-def drained(running: Running) -> Iterator[None]:
-    """Read the emulator's stderr in the background (a full pipe would block it)."""
-    stop = threading.Event()
-    never = re.compile(r"(?!)")
-
-    def drain() -> None:
-        while not stop.is_set() and running.process.poll() is None:
-            running.stderr.wait_for(never, 0.2)
-
-    thread = threading.Thread(target=drain, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
 def normal_invoke(running: Running) -> httpx.Response:
     """A plain echo invoke, retried while every environment is still busy (429) with an
     invocation the fuzz left behind; bounded."""
@@ -265,7 +251,7 @@ def test_mutated_requests_get_sane_answers_and_the_emulator_survives(tmp_path: P
     env = {"AWS_LAMBDA_FUNCTION_NAME": "it-fn"}
     with emulator(argv, tmp_path, cwd=HANDLERS, env=env) as running:
         ports = Ports(int(running.url.rsplit(":", 1)[1]), runtime_port)
-        with drained(running):
+        with drained_stderr(running):
             started = time.monotonic()
             fuzzer = Fuzzer(ports, started + SECONDS)
             fuzzer.run()
@@ -275,7 +261,7 @@ def test_mutated_requests_get_sane_answers_and_the_emulator_survives(tmp_path: P
             checked = time.monotonic() - started - fuzzed
         running.process.send_signal(signal.SIGTERM)
         running.process.wait(timeout=15)
-        running.stderr.wait_for(re.compile(r"(?!)"), 2)  # the rest, up to EOF
+        running.stderr.wait_for(NEVER, 2)  # the rest, up to EOF
     summary = (
         f"seed {SEED}: {fuzzer.sent} requests in {fuzzed:.1f} s (then {checked:.1f} s to the "
         f"normal invoke), statuses {dict(sorted(fuzzer.statuses.items()))}"
