@@ -12,7 +12,9 @@ mutations (bad methods, targets and versions; CR/LF/NUL and other control bytes 
 bare LF; obs-fold; odd, negative, huge or duplicated ``Content-Length``; ``Transfer-Encoding`` and
 chunk mangling; long lines; many headers; invalid UTF-8; truncated bodies; odd invocation types,
 client contexts, trace ids, qualifiers, request ids, error types; deep or huge JSON), then, for
-some, byte-level flips, insertions, deletions, duplications or truncation. Pure: no I/O.
+some, byte-level flips, insertions, deletions, duplications or truncation. The first
+``SWEEP_CASES`` requests are a sweep instead: every listed value once, on an otherwise valid
+request, alternately to the Invoke API and the Runtime API. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -422,7 +424,10 @@ def _body(rng: random.Random, draft: Draft, value: bytes) -> None:
 
 
 Apply = Callable[[random.Random, Draft, Any], None]
+# The sweep follows this order: the values most likely to reach deep code come first.
 _STRUCTURED: tuple[tuple[str, Sequence[Any], Apply], ...] = (
+    ("body", BODIES, _body),
+    ("lambda_header", LAMBDA_HEADERS, _lambda_header),
     ("method", METHODS, _method),
     ("target", TARGETS, _target),
     ("version", VERSIONS, _version),
@@ -438,8 +443,6 @@ _STRUCTURED: tuple[tuple[str, Sequence[Any], Apply], ...] = (
     ("many_headers", MANY_HEADERS, _many_headers),
     ("invalid_utf8", _INVALID_UTF8, _invalid_utf8),
     ("truncate_body", (1, 10, 100), _truncate_body),
-    ("lambda_header", LAMBDA_HEADERS, _lambda_header),
-    ("body", BODIES, _body),
 )
 # Every (mutation, value) pair once, in order: the first cases of every sequence.
 _SWEEP = [(number, value) for number, (_, values, _) in enumerate(_STRUCTURED) for value in values]

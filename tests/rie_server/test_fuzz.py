@@ -203,7 +203,7 @@ class Fuzzer:
 
     def _check(self, this: Case, answer: Answer, role: str) -> None:
         with self._lock:
-            self.sent += 1
+            self.sent += not role
             for status in answer.statuses:
                 self.statuses[status] = self.statuses.get(status, 0) + 1
             bad = [s for s in answer.statuses if s >= 500 and s not in DOCUMENTED_5XX]
