@@ -10,6 +10,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +81,28 @@ class Running:
 
     def descendants(self) -> set[int]:
         return descendants(self.process.pid)
+
+
+NEVER = re.compile(r"(?!)")
+
+
+@contextlib.contextmanager
+def drained_stderr(running: Running) -> Iterator[None]:
+    """Read the emulator's stderr into ``running.stderr_lines`` on a thread while the block runs
+    (a long run must not fill the pipe and block the emulator); it stops when the block ends."""
+    stop = threading.Event()
+
+    def drain() -> None:
+        while not stop.is_set() and running.process.poll() is None:
+            running.stderr.wait_for(NEVER, 0.2)
+
+    thread = threading.Thread(target=drain, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def descendants(pid: int) -> set[int]:
