@@ -100,6 +100,7 @@ PUBLIC_API: dict[str, list[str]] = {
         "CASES",
         "REFERENCE_DIR",
         "REFERENCE_HANDLER",
+        "STREAMING_CASES",
         "Case",
         "CaseResult",
         "Environment",
