@@ -31,6 +31,7 @@ from lambdarig import runtime_api as wire
 MAX_LINE = 2 * 1024 * 1024  # a trailer carries base64 error JSON
 MAX_BODY = 32 * 1024 * 1024
 STOP_GRACE_S = 3.0
+READ_TIMEOUT_S = 5.0  # the longest silence accepted inside a request (the kit's gaps are 300 ms)
 
 
 @dataclass
@@ -174,6 +175,7 @@ class _BrokenFraming(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = READ_TIMEOUT_S  # per socket read; also ends idle keep-alive connections
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -211,6 +213,11 @@ class _Handler(BaseHTTPRequestHandler):
                         f"expected a Content-Length up to {MAX_BODY}, got {length}"
                     )
                 api._update(posted, body=self.rfile.read(length))
+        except TimeoutError:
+            problem = f"stalled: nothing arrived for {READ_TIMEOUT_S:g} s mid-body"
+            api._update(posted, problem=problem, finished=time.monotonic())
+            self.close_connection = True
+            return
         except (_BrokenFraming, ValueError) as exc:
             api._update(posted, problem=str(exc), finished=time.monotonic())
             self.close_connection = True
