@@ -46,12 +46,20 @@ HEADER_XRAY_ERROR_CAUSE = "Lambda-Runtime-Function-XRay-Error-Cause"
 HEADER_RESPONSE_MODE = "Lambda-Runtime-Function-Response-Mode"
 HEADER_FUNCTION_ERROR_BODY = "Lambda-Runtime-Function-Error-Body"
 RESPONSE_MODE_STREAMING = "streaming"
+# A streamed /response declares both error trailers up front (``Trailer:``) and sends them after
+# the last chunk only when the function failed mid-stream; the body trailer is base64 error JSON.
+# https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-response-streaming
+STREAMING_TRAILERS = (HEADER_FUNCTION_ERROR_TYPE, HEADER_FUNCTION_ERROR_BODY)
 
 # --- Content types -------------------------------------------------------------------------------
 CONTENT_TYPE_JSON = "application/json"
 CONTENT_TYPE_UNKNOWN = "application/unknown"  # awslambdaric's type for ``bytes`` results
 CONTENT_TYPE_OCTET_STREAM = "application/octet-stream"
 CONTENT_TYPE_ERROR_CAUSE = "application/vnd.aws.lambda.error.cause+json"
+# Streamed Function URL responses: a JSON prelude {"statusCode", "headers", "cookies"}, then
+# HTTP_INTEGRATION_DELIMITER, then the body bytes.
+CONTENT_TYPE_HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
+HTTP_INTEGRATION_DELIMITER = b"\x00" * 8
 
 # --- Limits --------------------------------------------------------------------------------------
 # RAPID's MaxPayloadSize: 6 MiB + 100 bytes, enforced on /response and /error bodies.

@@ -9,7 +9,7 @@ import pytest
 
 from lambdarig.cli import main
 from lambdarig.cli.conformance import runtime_argv
-from lambdarig.conformance import CASES
+from lambdarig.conformance import CASES, STREAMING_CASES
 from tests import peers
 from tests.conformance_kit.conftest import BROKEN_RUNTIME
 from tests.testing.conftest import require_awslambdaric
@@ -18,7 +18,16 @@ from tests.testing.conftest import require_awslambdaric
 def test_list_names_every_case(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["conformance", "--list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == [case.name for case in CASES]
+    assert [line.split()[0] for line in lines] == [case.name for case in CASES + STREAMING_CASES]
+    assert all(line.endswith("(--streaming)") for line in lines[len(CASES) :])
+
+
+def test_streaming_cases_run_with_streaming(capsys: pytest.CaptureFixture[str]) -> None:
+    runtime = f"{sys.executable} -m lambdarig.runtime_client {{handler}}"
+    assert main(["conformance", "--runtime", runtime, "--streaming", "--only", "stream-http"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS    stream-http" in out
+    assert out.endswith("1 behaviours: 1 passed, 0 failed\n")
 
 
 def test_runtime_is_required(capsys: pytest.CaptureFixture[str]) -> None:

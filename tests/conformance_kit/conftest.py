@@ -14,6 +14,10 @@ from tests import peers
 from tests.testing.conftest import require_awslambdaric
 
 BROKEN_RUNTIME = [sys.executable, str(Path(__file__).parent / "fixtures" / "broken_runtime.py")]
+BUFFERING_STREAMER = [
+    sys.executable,
+    str(Path(__file__).parent / "fixtures" / "buffering_streamer.py"),
+]
 OUR_CLIENT = [sys.executable, "-m", "lambdarig.runtime_client", "{handler}"]
 # The bugs in fixtures/broken_runtime.py, one case each.
 BROKEN_CASES = {"error-shape", "trace-id", "function-arn", "init-error", "large-response"}

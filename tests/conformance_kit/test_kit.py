@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
 
-from lambdarig.conformance import CASES, CaseResult, KitReport, run_kit, select_cases
+from lambdarig.conformance import (
+    CASES,
+    STREAMING_CASES,
+    CaseResult,
+    KitReport,
+    run_kit,
+    select_cases,
+)
 from lambdarig.conformance.kit import init_failure_output
 from lambdarig.testing import HarnessConfigError, HarnessSettings
 from tests.conformance_kit.conftest import (
     AWS_RIE_DEVIATIONS,
     BROKEN_CASES,
     BROKEN_RUNTIME,
+    BUFFERING_STREAMER,
     OUR_CLIENT,
 )
+
+HOST_ENV = HarnessSettings(base_env=dict(os.environ))
 
 
 def _failed(report: KitReport) -> set[str]:
@@ -68,6 +79,43 @@ def test_broken_runtime_behind_aws_rie_fails_its_bugs_too(aws_emulator: HarnessS
         "5 MiB response: expected a JSON string of 5242880 characters, got a body of "
         "1048576 bytes that is not one",
     )
+
+
+STREAMING_NAMES = [case.name for case in STREAMING_CASES]
+
+
+def test_streaming_cases_pass_against_our_client() -> None:
+    report = run_kit(OUR_CLIENT, streaming=True, only=STREAMING_NAMES, settings=HOST_ENV)
+    assert report.passed, report.table()
+
+
+def test_streaming_cases_fail_against_a_runtime_that_cannot_stream() -> None:
+    report = run_kit(BROKEN_RUNTIME, STREAMING_NAMES, settings=HOST_ENV)
+    assert report.failed == STREAMING_NAMES, report.table()
+    diffs = {r.name: r.differences for r in report.results}
+    assert diffs["stream-error-first"] == (
+        "expected POST /error before the first byte, got POST /response",
+    )
+    assert diffs["stream-chunks"][0] == (
+        "expected a chunked POST /response with Lambda-Runtime-Function-Response-Mode: "
+        "streaming, got a buffered POST /response (b'null')"
+    )
+
+
+def test_streaming_cases_see_a_runtime_that_buffers_its_chunks() -> None:
+    # Chunked and well-framed, but every chunk is held until the handler finished.
+    report = run_kit(BUFFERING_STREAMER, ["stream-chunks"], settings=HOST_ENV)
+    (result,) = report.results
+    assert len(result.differences) == 1, report.table()
+    assert result.differences[0].startswith(
+        "expected the first chunk to arrive as produced, at least 300 ms before the stream ended"
+    )
+
+
+def test_streaming_cases_are_opt_in() -> None:
+    assert select_cases() == list(CASES)
+    assert select_cases(streaming=True) == list(CASES + STREAMING_CASES)
+    assert [c.name for c in select_cases(["stream-http", "echo"])] == ["echo", "stream-http"]
 
 
 def test_select_cases() -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from lambdarig import runtime_api as wire
 
 DEFAULT_TIMEOUT = 10.0
+_MAX_LINE = 4 * 1024 * 1024  # trailers carry base64 error JSON
 
 
 class Reply:
@@ -43,13 +44,30 @@ class Reply:
 
 
 class Recorded:
-    """One request the runtime sent. ``headers`` keys are lower-cased."""
+    """One request the runtime sent. ``headers`` keys are lower-cased.
 
-    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
+    A chunked request is recorded as soon as its head arrives (``complete`` False): ``chunks``
+    and ``chunk_times`` (``time.monotonic()`` at arrival) grow as chunks arrive, then
+    ``trailers`` (lower-cased names) and ``body`` (the chunks joined) are set and ``complete``
+    becomes True. Other requests are recorded complete, with ``chunks`` None.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        chunks: list[bytes] | None = None,
+    ) -> None:
         self.method = method
         self.path = path
         self.headers = headers
         self.body = body
+        self.chunks = chunks
+        self.chunk_times: list[float] = []
+        self.trailers: dict[str, str] = {}
+        self.complete = chunks is None
 
     def __repr__(self) -> str:
         return f"Recorded({self.method} {self.path}, body={self.body[:80]!r})"
@@ -157,6 +175,22 @@ class FakeRuntimeAPI:
         self.wait_for(lambda f: len(f.posts()) >= count, f"{count} POST(s)", timeout)
         return self.posts()
 
+    def wait_for_chunks(self, path: str, count: int, timeout: float = DEFAULT_TIMEOUT) -> Recorded:
+        """Block until the chunked POST to ``path`` has delivered ``count`` chunks."""
+        self.wait_for(
+            lambda f: any(len(r.chunks or ()) >= count for r in f.posts(path)),
+            f"{count} chunk(s) POSTed to {path}",
+            timeout,
+        )
+        return self.posts(path)[-1]
+
+    def wait_for_complete(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> Recorded:
+        """Block until a POST to ``path`` has been read in full (trailers included)."""
+        self.wait_for(
+            lambda f: any(r.complete for r in f.posts(path)), f"a complete POST to {path}", timeout
+        )
+        return next(r for r in self.posts(path) if r.complete)
+
     # --- server side -----------------------------------------------------------------------------
     def _record(self, request: Recorded) -> None:
         with self._cond:
@@ -184,6 +218,20 @@ class FakeRuntimeAPI:
         if method == "POST":
             return ACCEPTED
         return Reply(404, b"404 page not found\n")
+
+    def _add_chunk(self, request: Recorded, chunk: bytes) -> None:
+        with self._cond:
+            assert request.chunks is not None
+            request.chunks.append(chunk)
+            request.chunk_times.append(time.monotonic())
+            self._cond.notify_all()
+
+    def _finish(self, request: Recorded, trailers: dict[str, str]) -> None:
+        with self._cond:
+            request.trailers = trailers
+            request.body = b"".join(request.chunks or ())
+            request.complete = True
+            self._cond.notify_all()
 
     def _track(self, conn: socket.socket, add: bool) -> None:
         with self._cond:
@@ -233,10 +281,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         fake = self.server.fake
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            fake._record(Recorded(self.command, self.path, headers, body))
+            if "chunked" in headers.get("transfer-encoding", "").lower():
+                self._read_chunked(Recorded(self.command, self.path, headers, b"", []))
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                fake._record(Recorded(self.command, self.path, headers, body))
             reply = fake._reply_for(self.command, self.path)
             if reply is None:
                 self.close_connection = True
@@ -247,6 +298,32 @@ class _Handler(BaseHTTPRequestHandler):
         except BaseException as exc:
             fake.errors.append(exc)
             self.close_connection = True
+
+    def _read_chunked(self, request: Recorded) -> None:
+        """Record ``request`` now, then each chunk as it arrives, then its trailers."""
+        fake = self.server.fake
+        fake._record(request)
+        while True:
+            size_line = self.rfile.readline(_MAX_LINE)
+            if not size_line:  # the runtime went away mid-body: left incomplete, not a fake bug
+                raise ConnectionAbortedError("the chunked body ended before its last chunk")
+            if not size_line.endswith(b"\n"):
+                raise ValueError(f"expected a chunk-size line, got {size_line!r}")
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                break
+            chunk = self.rfile.read(size)
+            if len(chunk) != size or self.rfile.read(2) != b"\r\n":
+                raise ValueError(f"expected {size} chunk bytes and CRLF, got {chunk[:80]!r}")
+            fake._add_chunk(request, chunk)
+        trailers: dict[str, str] = {}
+        while True:
+            line = self.rfile.readline(_MAX_LINE)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            trailers[name.strip().lower()] = value.strip()
+        fake._finish(request, trailers)
 
     def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)

@@ -156,3 +156,59 @@ def test_parse_next_response_rejects_errors_and_missing_request_id() -> None:
         protocol.parse_next_response(200, {"lambda-runtime-deadline-ms": "1"}, b"")
     assert "expected a Lambda-Runtime-Aws-Request-Id header" in str(missing.value)
     assert isinstance(missing.value.__cause__, ValueError)
+
+
+# --- response streaming (docs: runtimes-custom.html#runtimes-custom-response-streaming) ---------
+
+
+def test_streaming_response_request_declares_streaming_chunked_and_the_trailers() -> None:
+    request = protocol.streaming_response_request(INV_WITH_NONCE, "text/plain")
+    assert (request.method, request.path, request.body) == (
+        "POST",
+        "/2018-06-01/runtime/invocation/req-2/response",
+        b"",
+    )
+    assert request.headers == {
+        "User-Agent": protocol.USER_AGENT,
+        "Content-Type": "text/plain",
+        "Lambda-Runtime-Function-Response-Mode": "streaming",
+        "Transfer-Encoding": "chunked",
+        "Trailer": "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+        "Lambda-Runtime-Invocation-Id": "nonce-7",
+    }
+
+
+def test_chunks_are_framed_with_their_hex_size() -> None:
+    assert protocol.encode_chunk(b"hello") == b"5\r\nhello\r\n"
+    assert protocol.encode_chunk(b"x" * 300) == b"12c\r\n" + b"x" * 300 + b"\r\n"
+    assert protocol.encode_chunk(b"") == b""  # a zero-size chunk would end the body
+
+
+def test_the_last_chunk_carries_the_trailers() -> None:
+    assert protocol.last_chunk() == b"0\r\n\r\n"
+    assert protocol.last_chunk({"A": "1", "B": "2"}) == b"0\r\nA: 1\r\nB: 2\r\n\r\n"
+
+
+@pytest.mark.parametrize("trailers", [{"A": "1\r\nB: 2"}, {"A\n": "1"}, {"A": "\x00"}])
+def test_the_last_chunk_refuses_control_characters(trailers: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="without control characters"):
+        protocol.last_chunk(trailers)
+
+
+def test_stream_error_trailers_carry_the_type_and_the_base64_error_json() -> None:
+    body = b'{"errorMessage": "m", "errorType": "ValueError"}'
+    assert protocol.stream_error_trailers("ValueError", body) == {
+        "Lambda-Runtime-Function-Error-Type": "ValueError",
+        "Lambda-Runtime-Function-Error-Body": (
+            "eyJlcnJvck1lc3NhZ2UiOiAibSIsICJlcnJvclR5cGUiOiAiVmFsdWVFcnJvciJ9"
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "error_type, sent", [("A\r\nB", "AB"), ("\x7f\t", "Runtime.Unknown"), ("", "Runtime.Unknown")]
+)
+def test_stream_error_type_drops_control_characters(error_type: str, sent: str) -> None:
+    trailers = protocol.stream_error_trailers(error_type, b"{}")
+    assert trailers[wire.HEADER_FUNCTION_ERROR_TYPE] == sent
+    protocol.last_chunk(trailers)  # and so always frames

@@ -376,3 +376,107 @@ def test_unfinished_or_oversized_heads_are_unreachable(
     with pytest.raises(RuntimeAPIUnreachable, match=message):
         transport.request("GET", "/", {})
     assert transport._sock is None
+
+
+# --- streamed request bodies ---------------------------------------------------------------------
+
+CHUNKED = {"Transfer-Encoding": "chunked"}
+
+
+def read_chunked_request(conn: socket.socket) -> bytes:
+    """Everything up to and including the last chunk's blank line."""
+    data = b""
+    while not data.endswith(b"0\r\n\r\n"):
+        chunk = conn.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+    return data
+
+
+def test_stream_writes_pieces_verbatim_without_content_length(
+    raw_server: Callable[[RawScript], RawServer],
+) -> None:
+    seen: list[bytes] = []
+
+    def serve(conn: socket.socket, index: int) -> None:
+        seen.append(read_chunked_request(conn))
+        conn.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok")
+
+    server = raw_server(serve)
+    transport = SocketTransport(server.address)
+    try:
+        response = transport.stream("POST", "/r", CHUNKED, iter([b"1\r\na\r\n", b"", b"0\r\n\r\n"]))
+    finally:
+        transport.close()
+    assert (response.status, response.body) == (202, b"ok")
+    head, _, body = seen[0].partition(b"\r\n\r\n")
+    assert b"Content-Length" not in head
+    assert b"Transfer-Encoding: chunked" in head
+    assert body == b"1\r\na\r\n0\r\n\r\n"
+
+
+def test_stream_reopens_a_keep_alive_connection_the_peer_closed_while_idle(
+    raw_server: Callable[[RawScript], RawServer],
+) -> None:
+    # A streamed body cannot be resent, so a dead idle connection must be noticed before the
+    # request starts (the first request's connection is closed by the server after answering).
+    closed = threading.Event()
+
+    def serve(conn: socket.socket, index: int) -> None:
+        if index == 1:
+            read_request(conn)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n#1")
+            conn.shutdown(socket.SHUT_RDWR)
+            closed.set()
+            return
+        read_chunked_request(conn)
+        conn.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n#2")
+
+    server = raw_server(serve)
+    transport = SocketTransport(server.address)
+    try:
+        assert transport.request("GET", "/next", {}).body == b"#1"
+        assert closed.wait(5)
+        assert transport.stream("POST", "/r", CHUNKED, iter([b"0\r\n\r\n"])).body == b"#2"
+    finally:
+        transport.close()
+    assert server.accepted == 2
+
+
+def test_stream_keeps_a_live_connection(fake_api: FakeRuntimeAPI) -> None:
+    transport = SocketTransport(fake_api.address)
+    try:
+        transport.request("POST", "/a", {}, b"1")
+        before = transport._sock
+        transport.stream("POST", "/b", CHUNKED, iter([b"1\r\nx\r\n", b"0\r\n\r\n"]))
+        assert transport._sock is before
+    finally:
+        transport.close()
+    assert fake_api.requests[1].chunks == [b"x"]
+
+
+def test_an_exception_from_the_body_closes_the_half_sent_connection(
+    fake_api: FakeRuntimeAPI,
+) -> None:
+    def body() -> Iterator[bytes]:
+        yield b"1\r\nx\r\n"
+        raise KeyboardInterrupt
+
+    transport = SocketTransport(fake_api.address)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            transport.stream("POST", "/b", CHUNKED, body())
+        assert transport._sock is None
+    finally:
+        transport.close()
+
+
+def test_stream_without_an_answer_is_unreachable(
+    raw_server: Callable[[RawScript], RawServer],
+) -> None:
+    server = raw_server(lambda conn, index: read_chunked_request(conn) and None)
+    transport = SocketTransport(server.address)
+    with pytest.raises(RuntimeAPIUnreachable, match="closed the connection before answering"):
+        transport.stream("POST", "/r", CHUNKED, iter([b"0\r\n\r\n"]))
+    assert transport._sock is None

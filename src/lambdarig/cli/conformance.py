@@ -15,6 +15,7 @@ from lambdarig.cli import CommandError
 EXAMPLE = """examples:
   lambdarig conformance --runtime 'python -m lambdarig.runtime_client {handler}'
   lambdarig conformance --runtime ./target/release/bootstrap --only echo,error-shape
+  lambdarig conformance --runtime ./bootstrap --streaming
   lambdarig conformance --list
 
 The runtime must run the conformance handler (see lambdarig/conformance/reference/
@@ -38,6 +39,12 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         help="run only these cases (repeatable; see --list)",
+    )
+    parser.add_argument(
+        "--streaming",
+        action="store_true",
+        help="also run the response-streaming cases (the runtime then talks to the kit's own "
+        "recording Runtime API)",
     )
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument(
@@ -69,13 +76,14 @@ def runtime_argv(command: str, cwd: Path) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lambdarig.conformance import CASES, CaseResult, run_kit
+    from lambdarig.conformance import CASES, STREAMING_CASES, CaseResult, run_kit
     from lambdarig.testing import HarnessError, HarnessSettings
 
     if args.list:
-        width = max(len(case.name) for case in CASES)
-        for case in CASES:
-            print(f"{case.name:{width}}  {case.behaviour}")
+        width = max(len(case.name) for case in CASES + STREAMING_CASES)
+        for case in CASES + STREAMING_CASES:
+            extra = " (--streaming)" if case in STREAMING_CASES else ""
+            print(f"{case.name:{width}}  {case.behaviour}{extra}")
         return 0
     if not args.runtime:
         raise CommandError("expected --runtime CMD (the command that starts your runtime)")
@@ -88,7 +96,11 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         report = run_kit(
-            runtime_argv(args.runtime, Path.cwd()), only, settings=settings, on_result=progress
+            runtime_argv(args.runtime, Path.cwd()),
+            only,
+            settings=settings,
+            on_result=progress,
+            streaming=args.streaming,
         )
     except HarnessError as exc:
         raise CommandError(str(exc).splitlines()[0]) from None

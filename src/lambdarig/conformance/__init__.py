@@ -8,7 +8,11 @@ A runtime author supplies a command that runs their runtime with the *conformanc
     report = run_kit(["python", "-m", "lambdarig.runtime_client", "{handler}"], settings=settings)
     print(report.table())
 
-CLI: ``lambdarig conformance --runtime CMD [--only NAME,...]``.
+CLI: ``lambdarig conformance --runtime CMD [--only NAME,...] [--streaming]``.
+
+The response-streaming cases (:data:`STREAMING_CASES`) are opt-in (``streaming=True``): the
+runtime then talks to the kit's own recording Runtime API, which sees chunk boundaries, arrival
+times and trailers (the emulator buffers a streamed response).
 
 Errors are :mod:`lambdarig.testing`'s (this package adds none): :func:`select_cases` raises
 ``HarnessConfigError`` for an unknown case name and :func:`run_kit` ``LeakError`` if an emulator
@@ -26,11 +30,13 @@ from lambdarig.conformance.kit import (
     run_kit,
     select_cases,
 )
+from lambdarig.conformance.streaming_cases import STREAMING_CASES
 
 __all__ = [
     "CASES",
     "REFERENCE_DIR",
     "REFERENCE_HANDLER",
+    "STREAMING_CASES",
     "Case",
     "CaseResult",
     "Environment",

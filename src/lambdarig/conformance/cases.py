@@ -26,11 +26,14 @@ LARGE = 5 * 1024 * 1024  # well inside the 6 MB limits in both directions
 
 @dataclass(frozen=True)
 class Environment:
-    """A function configuration some cases need."""
+    """A function configuration some cases need. ``recorded``: the runtime talks to the kit's
+    recording Runtime API instead of the emulator (the case's ``check`` then gets a
+    :class:`~lambdarig.conformance.recorder.RecordingRuntimeAPI`)."""
 
     name: str
     timeout: float = 10
     env: tuple[tuple[str, str], ...] = ()
+    recorded: bool = False
 
 
 DEFAULT = Environment("default")
@@ -42,11 +45,12 @@ INIT_FAILS = Environment(
 
 @dataclass(frozen=True)
 class Case:
-    """One behaviour: ``check(fn)`` returns the differences found (empty: passed)."""
+    """One behaviour: ``check(fn)`` returns the differences found (empty: passed). ``fn`` is a
+    :class:`LambdaFunction`, or a ``RecordingRuntimeAPI`` in a ``recorded`` environment."""
 
     name: str
     behaviour: str
-    check: Callable[[LambdaFunction], list[str]]
+    check: Callable[[Any], list[str]]
     environment: Environment = DEFAULT
 
 

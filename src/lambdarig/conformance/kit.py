@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambdarig.conformance.cases import CASES, FUNCTION_NAME, INIT_FAILS, Case, Environment
+from lambdarig.conformance.recorder import RecordingRuntimeAPI
+from lambdarig.conformance.streaming_cases import STREAMING_CASES
 from lambdarig.testing import (
     FunctionSpec,
     HarnessConfigError,
@@ -81,17 +83,20 @@ class KitReport:
         return "\n".join(rows)
 
 
-def select_cases(only: Sequence[str] | None = None) -> list[Case]:
-    """The cases named in ``only`` (all when empty); unknown names raise HarnessConfigError."""
+def select_cases(only: Sequence[str] | None = None, streaming: bool = False) -> list[Case]:
+    """The cases named in ``only`` (any of :data:`CASES` and :data:`STREAMING_CASES`); when it
+    is empty, all of :data:`CASES`, plus :data:`STREAMING_CASES` with ``streaming``. Unknown
+    names raise HarnessConfigError."""
+    every = CASES + STREAMING_CASES
     if not only:
-        return list(CASES)
-    known = {case.name: case for case in CASES}
+        return list(every if streaming else CASES)
+    known = {case.name: case for case in every}
     unknown = [name for name in only if name not in known]
     if unknown:
         raise HarnessConfigError(
             f"expected case names among {', '.join(known)}; got unknown {', '.join(unknown)}"
         )
-    return [case for case in CASES if case.name in only]
+    return [case for case in every if case.name in only]
 
 
 def run_kit(
@@ -99,14 +104,16 @@ def run_kit(
     only: Sequence[str] | None = None,
     settings: HarnessSettings | None = None,
     on_result: Callable[[CaseResult], None] | None = None,
+    streaming: bool = False,
 ) -> KitReport:
-    """Run the selected cases against ``runtime`` (a command; ``{handler}`` is replaced by the
-    reference handler name, and ``_HANDLER`` carries it too). Blocks; starts one emulator per
-    environment and stops it before returning. Raises :class:`LeakError` if one outlives it.
+    """Run the selected cases (see :func:`select_cases`) against ``runtime`` (a command;
+    ``{handler}`` is replaced by the reference handler name, and ``_HANDLER`` carries it too).
+    Blocks; starts one emulator (or recording Runtime API) per environment and stops it before
+    returning. Raises :class:`LeakError` if one outlives it.
     """
     settings = settings or HarnessSettings()
     registry = ProcessRegistry()
-    cases = select_cases(only)
+    cases = select_cases(only, streaming)
     results: dict[str, CaseResult] = {}
     runtime_output: list[str] = []
     environments: list[Environment] = []
@@ -115,8 +122,11 @@ def run_kit(
             environments.append(case.environment)
     for environment in environments:
         batch = [case for case in cases if case.environment == environment]
-        done, output = _run_environment(runtime, environment, batch, settings, registry)
-        runtime_output = runtime_output or output
+        if environment.recorded:
+            done = _run_recorded(runtime, environment, batch, settings, registry)
+        else:
+            done, output = _run_environment(runtime, environment, batch, settings, registry)
+            runtime_output = runtime_output or output
         for result in done:
             results[result.name] = result
             if on_result is not None:
@@ -196,3 +206,46 @@ def _run_environment(
     finally:
         fn.stop()
     return out, runtime_output
+
+
+def _run_recorded(
+    runtime: Sequence[str],
+    environment: Environment,
+    cases: list[Case],
+    settings: HarnessSettings,
+    registry: ProcessRegistry,
+) -> list[CaseResult]:
+    """Run ``cases`` with the runtime talking to a :class:`RecordingRuntimeAPI` (one runtime
+    process for the batch, restarted after a case that ended it)."""
+    spec = _spec(runtime, environment, settings)
+    command = LambdaFunction(spec, settings, registry).runtime_command()
+    env = {
+        **settings.base_env,
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "_HANDLER": spec.handler,
+        "LAMBDA_TASK_ROOT": str(spec.code),
+        **dict(spec.env),
+    }
+    out: list[CaseResult] = []
+    api: RecordingRuntimeAPI | None = None
+    try:
+        for case in cases:
+            started = time.monotonic()
+            if api is None or (api.process is not None and api.process.poll() is not None):
+                if api is not None:
+                    api.stop()
+                api = RecordingRuntimeAPI(env, spec.name, spec.timeout).start(command, spec.code)
+                if api.process is not None:
+                    registry.processes.append(api.process)
+            differences = case.check(api)
+            out.append(
+                CaseResult(
+                    case.name, case.behaviour, tuple(differences), time.monotonic() - started
+                )
+            )
+    finally:
+        if api is not None:
+            api.stop()
+    return out

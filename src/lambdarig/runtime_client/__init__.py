@@ -5,6 +5,10 @@ handler and serves invocations from the Runtime API at ``$AWS_LAMBDA_RUNTIME_API
 
 Importing this package imports only the standard library (and ``lambdarig.runtime_api``), and
 nothing costly: it sits on the cold-start path.
+
+A handler that returns a generator, an async generator or a file-like object streams its response
+(see :mod:`lambdarig.runtime_client.streaming`); :class:`StreamingResponse` picks the content type
+and :func:`http_response_stream` frames a streamed Function URL response.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from lambdarig.runtime_client.errors import (
     StaleInvocationError,
 )
 from lambdarig.runtime_client.loop import run
+from lambdarig.runtime_client.streaming import StreamingResponse, http_response_stream
 from lambdarig.runtime_client.transport import HttpResponse, SocketTransport, Transport
 
 TYPE_CHECKING = False
@@ -62,7 +67,9 @@ __all__ = [
     "RuntimeConfig",
     "SocketTransport",
     "StaleInvocationError",
+    "StreamingResponse",
     "Transport",
+    "http_response_stream",
     "main",
     "run",
 ]

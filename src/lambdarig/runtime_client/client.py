@@ -9,7 +9,10 @@ from lambdarig.runtime_client import protocol
 
 TYPE_CHECKING = False  # typing is not imported at run time (cold start)
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from lambdarig.runtime_api import Invocation
+    from lambdarig.runtime_client.streaming import ResponseStream
     from lambdarig.runtime_client.transport import Transport
 
 
@@ -35,6 +38,20 @@ class RuntimeAPIClient:
         """``POST /invocation/{id}/response``: report a successful result (202 expected)."""
         self._send(protocol.response_request(inv, body, content_type))
 
+    def post_stream(self, inv: Invocation, stream: ResponseStream) -> None:
+        """Streamed ``POST /invocation/{id}/response`` (202 expected): each chunk is sent as the
+        handler produces it; a failure after the first chunk ends the body with the
+        ``Lambda-Runtime-Function-Error-Type``/``-Body`` trailers. ``stream`` is closed before
+        this returns or raises."""
+        request = protocol.streaming_response_request(inv, stream.content_type)
+        try:
+            response = self.transport.stream(
+                request.method, request.path, request.headers, _chunked(stream)
+            )
+        finally:
+            stream.close()
+        protocol.check_status(request, response.status, response.body)
+
     def post_error(self, inv: Invocation, body: bytes, xray_cause: str | None) -> None:
         """``POST /invocation/{id}/error``: report a function error (202 expected)."""
         self._send(protocol.error_request(inv, body, xray_cause))
@@ -56,3 +73,11 @@ class RuntimeAPIClient:
             request.method, request.path, request.headers, request.body
         )
         protocol.check_status(request, response.status, response.body)
+
+
+def _chunked(stream: ResponseStream) -> Iterator[bytes]:
+    """``stream`` framed as a chunked body, with the error trailers if it failed."""
+    for chunk in stream:
+        yield protocol.encode_chunk(chunk)
+    trailers = None if stream.error is None else protocol.stream_error_trailers(*stream.error)
+    yield protocol.last_chunk(trailers)

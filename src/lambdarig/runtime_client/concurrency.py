@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from lambdarig.runtime_api import Invocation
     from lambdarig.runtime_client.config import RuntimeConfig
+    from lambdarig.runtime_client.streaming import ResponseStream
     from lambdarig.runtime_client.transport import Transport
 
 WORKER_POOL_INITIALIZING_EVENT = "runtime_worker_pool_initializing"
@@ -77,6 +78,12 @@ class MultiConcurrentClient(RuntimeAPIClient):
     def post_response(self, inv: Invocation, body: bytes, content_type: str) -> None:
         try:
             super().post_response(inv, body, content_type)
+        except RuntimeClientError as exc:
+            logging.warning(f"{exc}: This won't kill the Runtime loop")
+
+    def post_stream(self, inv: Invocation, stream: ResponseStream) -> None:
+        try:
+            super().post_stream(inv, stream)
         except RuntimeClientError as exc:
             logging.warning(f"{exc}: This won't kill the Runtime loop")
 

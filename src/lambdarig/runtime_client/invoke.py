@@ -8,6 +8,11 @@ returned with its X-Ray cause. Stack traces start at the first frame that is not
 frames are dropped by module identity (``lambdarig.runtime_client.*``, and ``asyncio.*`` for async
 handlers), where awslambdaric drops frames whose file name contains ``/bootstrap.py``.
 
+A streamed result (see :mod:`lambdarig.runtime_client.streaming`) becomes an outcome carrying a
+:class:`~lambdarig.runtime_client.streaming.ResponseStream`; its first chunk is produced here (a
+failure before it is an ordinary error outcome), the rest while the loop posts it. A failure after
+the first chunk is logged and turned into the same error JSON, carried by the stream.
+
 No Runtime API I/O happens here; the loop posts the outcome.
 """
 
@@ -16,7 +21,7 @@ from __future__ import annotations
 import os
 
 from lambdarig import runtime_api as wire
-from lambdarig.runtime_client import logs, marshal, xray
+from lambdarig.runtime_client import logs, marshal, streaming, xray
 from lambdarig.runtime_client.context import context_for
 from lambdarig.runtime_client.errors import FaultError
 
@@ -58,9 +63,10 @@ UNHANDLED_EXCEPTION_WARNING = (
 
 
 class Outcome:
-    """What the loop posts: a response (``ok``) or an error JSON with its optional X-Ray cause."""
+    """What the loop posts: a response (``ok``), streamed when ``stream`` is set, or an error JSON
+    with its optional X-Ray cause."""
 
-    __slots__ = ("ok", "body", "content_type", "xray_cause", "error_type")
+    __slots__ = ("ok", "body", "content_type", "xray_cause", "error_type", "stream")
 
     def __init__(
         self,
@@ -69,12 +75,14 @@ class Outcome:
         content_type: str,
         xray_cause: str | None = None,
         error_type: str | None = None,
+        stream: streaming.ResponseStream | None = None,
     ) -> None:
         self.ok = ok
         self.body = body
         self.content_type = content_type
         self.xray_cause = xray_cause
         self.error_type = error_type
+        self.stream = stream
 
     def __repr__(self) -> str:
         return (
@@ -190,20 +198,36 @@ class Invoker:
             result = self.handler(decode_event(inv), context)
             if isinstance(result, CoroutineType):
                 result = self._run_async(result)
+            if streaming.is_streamed(result):
+                return self._stream(result, inv.request_id)
             body, content_type = encode_result(result, ensure_ascii)
-        except FaultError as exc:
+        except Exception as exc:
+            return self._error_outcome(exc, inv.request_id)
+        return Outcome(True, body, content_type)
+
+    def _stream(self, result: Any, request_id: str) -> Outcome:
+        def on_error(exc: Exception) -> tuple[str, bytes]:
+            outcome = self._error_outcome(exc, request_id)
+            return outcome.error_type or wire.RUNTIME_UNKNOWN, outcome.body
+
+        stream = streaming.open_stream(result, self._run_async, on_error)
+        assert stream is not None  # is_streamed(result) held
+        return Outcome(True, b"", stream.content_type, stream=stream)
+
+    def _error_outcome(self, exc: Exception, request_id: str) -> Outcome:
+        """Log ``exc`` as a function error and return the outcome reporting it."""
+        ensure_ascii = self.config.json_ensure_ascii
+        if isinstance(exc, FaultError):
             cause = xray.error_cause(
                 xray.VALIDATION_ERROR_TYPE, exc.message, os.getcwd(), [], ensure_ascii
             )
-            error = make_error(exc.message, exc.error_type, exc.stack_trace, inv.request_id)
+            error = make_error(exc.message, exc.error_type, exc.stack_trace, request_id)
             return self._failure(error, cause)
-        except Exception as exc:
-            frames = user_frames(exc.__traceback__)
-            name = type(exc).__name__
-            cause = xray.error_cause(name, str(exc), os.getcwd(), frames, ensure_ascii)
-            error = make_error(str(exc), name, format_frames(frames), inv.request_id)
-            return self._failure(error, cause)
-        return Outcome(True, body, content_type)
+        frames = user_frames(exc.__traceback__)
+        name = type(exc).__name__
+        cause = xray.error_cause(name, str(exc), os.getcwd(), frames, ensure_ascii)
+        error = make_error(str(exc), name, format_frames(frames), request_id)
+        return self._failure(error, cause)
 
     def _run_async(self, coroutine: Any) -> Any:
         if self._async is None:

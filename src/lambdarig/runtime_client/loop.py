@@ -6,7 +6,8 @@ Policy, in one place:
   and the loop goes on;
 - any other Runtime API failure ends the loop with exit status 1 (the platform then reports
   ``Runtime.ExitError``), as awslambdaric's single-concurrency client does.
-Handler failures never end the loop: the invoker turns them into error outcomes.
+Handler failures never end the loop: the invoker turns them into error outcomes. A streamed
+result is posted while the handler still produces it (``post_stream``).
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ def run(
                 inv = client.next_invocation()
                 outcome = invoker.invoke(inv)
                 try:
-                    if outcome.ok:
+                    if outcome.stream is not None:
+                        client.post_stream(inv, outcome.stream)
+                    elif outcome.ok:
                         client.post_response(inv, outcome.body, outcome.content_type)
                     else:
                         client.post_error(inv, outcome.body, outcome.xray_cause)

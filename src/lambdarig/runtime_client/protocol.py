@@ -6,14 +6,15 @@ environment. :mod:`lambdarig.runtime_client.client` pairs these with a transport
 Header choices follow awslambdaric 4.2.2 (its C++ client for ``next``/``response``/``error``, its
 ``http.client`` path for ``init/error`` and ``restore``): ``/error`` carries no
 ``Lambda-Runtime-Function-Error-Type`` (RAPID then records ``Runtime.Unknown``), ``/init/error`` and
-``/restore/error`` do; ``Lambda-Runtime-Invocation-Id`` is echoed on ``/response`` and ``/error``
-whenever ``/next`` carried one. Statuses too: its C++ client takes any 2xx as success for ``next``,
-``response`` and ``error``; its ``http.client`` path wants exactly 202 (``init/error``,
-``restore/error``) or 200 (``restore/next``).
+``/restore/error`` do; ``Lambda-Runtime-Invocation-Id`` is echoed on ``/response`` (streamed
+too) and ``/error`` whenever ``/next`` carried one. Statuses too: its C++ client takes any 2xx as
+success for ``next``, ``response`` and ``error``; its ``http.client`` path wants exactly 202
+(``init/error``, ``restore/error``) or 200 (``restore/next``).
 """
 
 from __future__ import annotations
 
+import binascii
 import sys
 
 from lambdarig import __version__
@@ -78,6 +79,52 @@ def response_request(inv: wire.Invocation, body: bytes, content_type: str) -> Ht
     return HttpRequest("POST", wire.response_path(inv.request_id), headers, body)
 
 
+def streaming_response_request(inv: wire.Invocation, content_type: str) -> HttpRequest:
+    """The head of a streamed ``POST /runtime/invocation/{id}/response``; its body follows as
+    :func:`encode_chunk` pieces and one :func:`last_chunk`. It declares the two error trailers
+    (sent only when the function fails mid-stream).
+
+    https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-response-streaming
+    """
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Content-Type": content_type,
+        wire.HEADER_RESPONSE_MODE: wire.RESPONSE_MODE_STREAMING,
+        "Transfer-Encoding": "chunked",
+        "Trailer": ", ".join(wire.STREAMING_TRAILERS),
+    }
+    _echo_invocation_id(inv, headers)
+    return HttpRequest("POST", wire.response_path(inv.request_id), headers)
+
+
+def encode_chunk(data: bytes) -> bytes:
+    """``data`` as one chunk of a chunked body; ``b""`` for no data (a zero-size chunk would
+    end the body)."""
+    if not data:
+        return b""
+    return b"%x\r\n" % len(data) + data + b"\r\n"
+
+
+def last_chunk(trailers: Mapping[str, str] | None = None) -> bytes:
+    """The zero-size chunk ending a chunked body, with ``trailers`` (names and values must be
+    free of control characters: ``ValueError`` otherwise)."""
+    lines = [b"0\r\n"]
+    for name, value in (trailers or {}).items():
+        if not _is_header_safe(name) or not _is_header_safe(value):
+            raise ValueError(f"expected a trailer without control characters, got {name!r}")
+        lines.append(f"{name}: {value}\r\n".encode())
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
+def stream_error_trailers(error_type: str, error_body: bytes) -> dict[str, str]:
+    """The trailers reporting a failure after the first streamed byte: the error type (control
+    characters dropped; ``Runtime.Unknown`` if nothing is left) and the error JSON in base64."""
+    safe_type = "".join(c for c in error_type if c >= " " and c != "\x7f") or wire.RUNTIME_UNKNOWN
+    body = binascii.b2a_base64(error_body, newline=False).decode("ascii")
+    return {wire.HEADER_FUNCTION_ERROR_TYPE: safe_type, wire.HEADER_FUNCTION_ERROR_BODY: body}
+
+
 def error_request(inv: wire.Invocation, body: bytes, xray_cause: str | None) -> HttpRequest:
     """``POST /runtime/invocation/{id}/error`` with the error JSON and optional X-Ray cause.
 
@@ -136,6 +183,10 @@ def parse_next_response(status: int, headers: Mapping[str, str], body: bytes) ->
 def _echo_invocation_id(inv: wire.Invocation, headers: dict[str, str]) -> None:
     if inv.invocation_id:
         headers[wire.HEADER_INVOCATION_ID] = inv.invocation_id
+
+
+def _is_header_safe(text: str) -> bool:
+    return all(c >= " " and c != "\x7f" for c in text)
 
 
 def _add_xray_cause(headers: dict[str, str], xray_cause: str | None) -> None:

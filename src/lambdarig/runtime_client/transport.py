@@ -8,7 +8,9 @@ Scope: exactly what the Runtime API needs. One request at a time on one connecti
 framed by ``Content-Length``, ``Transfer-Encoding: chunked`` or connection close; no TLS, no
 proxies, no redirects, no timeouts (``GET /next`` blocks until the platform has an invocation,
 possibly across a freeze). A reused keep-alive connection that turns out to be closed before any
-response byte arrives is re-opened once and the request resent.
+response byte arrives is re-opened once and the request resent. A streamed request
+(:meth:`SocketTransport.stream`, for response streaming) cannot be resent: its connection is
+checked for a close by the peer before the request starts instead.
 
 Every ``OSError`` (and any malformed response) becomes :class:`RuntimeAPIUnreachable` here, and
 only here.
@@ -22,7 +24,7 @@ from lambdarig.runtime_client.errors import RuntimeAPIUnreachable
 
 TYPE_CHECKING = False  # typing is not imported at run time (cold start)
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
 _MAX_LINE = 64 * 1024
 _MAX_HEADER_BYTES = 1024 * 1024
@@ -55,6 +57,20 @@ class Transport:
     def request(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes = b""
     ) -> HttpResponse:
+        raise NotImplementedError
+
+    def stream(
+        self, method: str, path: str, headers: Mapping[str, str], body: Iterable[bytes]
+    ) -> HttpResponse:
+        """Send a request whose body is written piece by piece, each piece as soon as ``body``
+        yields it, then return the whole response.
+
+        Pieces are written verbatim: ``headers`` must declare the framing (e.g.
+        ``Transfer-Encoding: chunked``, with pieces framed by the caller); no ``Content-Length``
+        is added. If the peer stops reading mid-body, the rest of ``body`` is not consumed and its
+        answer, if any, is returned. Raises as :meth:`request`; whatever ``body`` raises
+        propagates (the connection is then closed).
+        """
         raise NotImplementedError
 
     def close(self) -> None:
@@ -110,6 +126,52 @@ class SocketTransport(Transport):
                 f"could not exchange {method} {path} with the Runtime API at {self.address}: "
                 f"{exc.__class__.__name__}: {exc}"
             ) from exc
+
+    def stream(
+        self, method: str, path: str, headers: Mapping[str, str], body: Iterable[bytes]
+    ) -> HttpResponse:
+        head = _encode_head(method, path, self.address, headers)
+        try:
+            if self._sock is not None and _peer_closed(self._sock):
+                self.close()
+            return self._stream_exchange(head, body)
+        except _StaleConnection as exc:
+            self.close()
+            raise RuntimeAPIUnreachable(
+                f"the Runtime API at {self.address} closed the connection before answering "
+                f"{method} {path}: expected an HTTP response, got end of stream"
+            ) from exc
+        except _MalformedResponse as exc:
+            self.close()
+            raise RuntimeAPIUnreachable(
+                f"the Runtime API at {self.address} broke HTTP/1.1 answering {method} {path}: {exc}"
+            ) from exc
+        except OSError as exc:
+            self.close()
+            raise RuntimeAPIUnreachable(
+                f"could not stream {method} {path} to the Runtime API at {self.address}: "
+                f"{exc.__class__.__name__}: {exc}"
+            ) from exc
+        except BaseException:
+            self.close()  # a half-sent request: the connection cannot be reused
+            raise
+
+    def _stream_exchange(self, head: bytes, body: Iterable[bytes]) -> HttpResponse:
+        if self._sock is None:
+            self._sock = self._connect()
+        sock = self._sock
+        sock.sendall(head)
+        cut_short = False
+        try:
+            for piece in body:
+                if piece:
+                    sock.sendall(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            cut_short = True  # the peer stopped reading; it may have answered (e.g. 413)
+        response, keep_alive = _read_response(_Reader(sock))
+        if cut_short or not keep_alive:
+            self.close()
+        return response
 
     def _connect(self) -> _socket.socket:
         family, kind, proto, _, sockaddr = _socket.getaddrinfo(
@@ -248,19 +310,42 @@ def _host_bytes(host: str) -> bytes:
         return host.encode("idna")
 
 
+def _peer_closed(sock: _socket.socket) -> bool:
+    """Whether the peer closed (or wrote unasked-for bytes on) an idle keep-alive connection;
+    checked without blocking and without consuming anything. ``False`` where the platform has no
+    non-blocking peek."""
+    dontwait = getattr(_socket, "MSG_DONTWAIT", 0)
+    if not dontwait:
+        return False
+    try:
+        sock.recv(1, _socket.MSG_PEEK | dontwait)
+    except BlockingIOError:
+        return False  # nothing to read: the connection is idle and open
+    except OSError:
+        return True
+    return True  # end of stream, or bytes nobody asked for: either way, not reusable
+
+
 def _encode_request(
     method: str, path: str, host: str, headers: Mapping[str, str], body: bytes
 ) -> bytes:
+    length = len(body) if body or method not in ("GET", "HEAD") else None
+    return _encode_head(method, path, host, headers, length) + body
+
+
+def _encode_head(
+    method: str, path: str, host: str, headers: Mapping[str, str], length: int | None = None
+) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
     lines.extend(f"{name}: {value}" for name, value in headers.items())
-    if body or method not in ("GET", "HEAD"):
-        lines.append(f"Content-Length: {len(body)}")
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
     for line in lines:
         if "\r" in line or "\n" in line:
             raise ValueError(f"expected a request line or header without CR/LF, got {line!r}")
     if " " in path:
         raise ValueError(f"expected a request path without spaces, got {path!r}")
-    return "\r\n".join(lines).encode("utf-8") + b"\r\n\r\n" + body
+    return "\r\n".join(lines).encode("utf-8") + b"\r\n\r\n"
 
 
 def _read_response(reader: _Reader) -> tuple[HttpResponse, bool]:

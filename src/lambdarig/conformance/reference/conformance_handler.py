@@ -18,6 +18,20 @@ JSON object whose ``action`` selects the behaviour:
 ``env``     return the value of environment variable ``event["name"]`` (or null)
 ==========  ======================================================================================
 
+Response streaming (only for ``--streaming``; skip these if your runtime cannot stream):
+
+================  ================================================================================
+``stream``        stream each string of ``event["chunks"]`` as one chunk, waiting
+                  ``event["gap_ms"]`` milliseconds between two chunks
+``stream_error``  stream ``event["chunks"]``, then fail with errorType ``event["type"]``,
+                  errorMessage ``event["message"]`` (with no chunks: fail before the first byte)
+``stream_http``   a streamed Function URL response: status ``event["statusCode"]``, headers
+                  ``event["headers"]``, cookies ``event["cookies"]``, body ``event["chunks"]``
+================  ================================================================================
+
+Python has no standard streaming API: this file uses lambdarig's (a generator result, and
+``lambdarig.runtime_client.http_response_stream``); port these actions to your runtime's own.
+
 At init, if env ``LAMBDARIG_CONFORMANCE_INIT_ERROR`` is set, fail initialisation with errorMessage
 equal to its value (the runtime must report it through ``/runtime/init/error``).
 """
@@ -27,6 +41,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 _INIT_ERROR = os.environ.get("LAMBDARIG_CONFORMANCE_INIT_ERROR")
@@ -56,6 +71,15 @@ def _context(context: Any) -> dict[str, Any]:
     }
 
 
+def _stream(event: dict[str, Any]) -> Iterator[str]:
+    for index, chunk in enumerate(event["chunks"]):
+        if index:
+            time.sleep(event.get("gap_ms", 0) / 1000.0)
+        yield chunk
+    if event["action"] == "stream_error":
+        raise _fail(event["type"], event["message"])
+
+
 def handler(event: dict[str, Any], context: Any) -> Any:
     action = event.get("action")
     if action == "echo":
@@ -78,4 +102,12 @@ def handler(event: dict[str, Any], context: Any) -> Any:
         return len(event["data"])
     if action == "env":
         return os.environ.get(event["name"])
+    if action in ("stream", "stream_error"):
+        return _stream(event)
+    if action == "stream_http":
+        from lambdarig.runtime_client import http_response_stream
+
+        return http_response_stream(
+            _stream(event), event["statusCode"], event["headers"], event["cookies"]
+        )
     raise _fail("ConformanceUsageError", f"unknown action {action!r}")
