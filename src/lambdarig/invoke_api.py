@@ -4,7 +4,6 @@ The single place where Invoke API wire strings are spelled; used by the emulator
 the harness (client side). No I/O, standard library only.
 
 Spec: https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
-(digest: ``shared/spec/runtime-api-digest.md`` §4).
 """
 
 from __future__ import annotations
@@ -79,7 +78,8 @@ def function_arn(name: str, region: str = DEFAULT_REGION, account: str = DEFAULT
 
 
 # --- Service error messages and bodies (emulator front) -------------------------------------------
-# The service's texts where known; [inf] marks a text inferred, not observed (digest §4.2).
+# The service's texts where known; [inf] marks a text inferred, not observed (API_Invoke lists the
+# errors, not their texts).
 MESSAGE_INVALID_JSON = (
     "Could not parse request body into json: Could not parse payload into json: {detail}"
 )
@@ -103,7 +103,7 @@ ARN_PREFIX = "arn:aws:lambda:"
 ARN_FUNCTION_SEGMENT = "function"
 LATEST_VERSION = "$LATEST"
 
-# --- aws-lambda-rie's shapes (``--compat rie``; digest §4.1) --------------------------------------
+# --- aws-lambda-rie's shapes (``--compat rie``; aws-lambda-rie's internal/lambda/rie) -------------
 RIE_NOT_FOUND_BODY = b"404 page not found\n"
 RIE_TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
 RIE_TIMEOUT_MESSAGE = "Task timed out after {seconds:.2f} seconds"

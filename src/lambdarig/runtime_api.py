@@ -5,7 +5,6 @@ This module is the single place where Runtime API wire strings are spelled. It i
 only the standard library, because it ships inside the runtime-client layer.
 
 Spec: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html
-(digest: ``shared/spec/runtime-api-digest.md`` §1).
 """
 
 from __future__ import annotations
@@ -233,7 +232,7 @@ def error_path(request_id: str) -> str:
     return PATH_ERROR.format(request_id=request_id)
 
 
-# --- The emulator's other fixed answers and synthesised errors (rie_server; digest §1, §4.2) -----
+# --- The emulator's other fixed answers and synthesised errors (rie_server) -----------------------
 # (Go's 404 body, the text content type and the timeout text are invoke_api's RIE_* constants.)
 PING_BODY = b"pong"
 ERROR_NOT_SUPPORTED = "{api}.NotSupported"  # api: Logs / Telemetry (202 until implemented)

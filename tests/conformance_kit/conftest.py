@@ -21,7 +21,7 @@ BUFFERING_STREAMER = [
 OUR_CLIENT = [sys.executable, "-m", "lambdarig.runtime_client", "{handler}"]
 # The bugs in fixtures/broken_runtime.py, one case each.
 BROKEN_CASES = {"error-shape", "trace-id", "function-arn", "init-error", "large-response"}
-# Where aws-lambda-rie differs from the service (digest §0.1 item 3, §4.1): no
+# Where aws-lambda-rie differs from the service: no
 # X-Amz-Function-Error, plain-text timeouts, and a no-op tracer (no Lambda-Runtime-Trace-Id).
 AWS_RIE_DEVIATIONS = {"error-shape", "timeout", "init-error", "trace-id"}
 

@@ -38,7 +38,7 @@ DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MEMORY_MB = 3008
 DEFAULT_LOG_GROUP = "/aws/lambda/Functions"
 MEMORY_RANGE_MB = (128, 10240)
-# Lambda's unreserved defaults: the caller's value wins (digest §2.1).
+# Lambda's unreserved defaults: the caller's value wins (configuration-envvars.html).
 UNRESERVED_DEFAULTS = {"LANG": "en_US.UTF-8", "TZ": ":UTC"}
 
 
@@ -155,8 +155,9 @@ def _replace_env(config: EmulatorConfig, env: dict[str, str]) -> EmulatorConfig:
 
 
 def runtime_environment(config: EmulatorConfig, environ: Mapping[str, str]) -> dict[str, str]:
-    """The runtime's variables, later groups winning (digest §2.1): the caller's own environment
-    (forwarded verbatim, as aws-lambda-rie does) < unreserved defaults < reserved variables."""
+    """The runtime's variables, later groups winning (configuration-envvars.html): the caller's own
+    environment (forwarded verbatim, as aws-lambda-rie does) < unreserved defaults < reserved
+    variables."""
     env = dict(environ)
     for key, value in UNRESERVED_DEFAULTS.items():
         env.setdefault(key, value)

@@ -1,7 +1,8 @@
 """Platform log lines (START / END / REPORT / INIT_REPORT) in the service's format, the
 per-invocation capture behind ``X-Amz-Log-Type: Tail``, and the writer for all environments' output.
 
-Text format (digest §5.1; fields TAB-separated, a single space before ``Version:``)::
+Text format (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html; fields
+TAB-separated, a single space before ``Version:``)::
 
     START RequestId: <id> Version: $LATEST
     END RequestId: <id>
@@ -10,10 +11,10 @@ Text format (digest §5.1; fields TAB-separated, a single space before ``Version
         [Status: timeout\\t | Status: error\\tError Type: <type>\\t]
 
 With ``AWS_LAMBDA_LOG_FORMAT=JSON`` the platform lines are Telemetry-API-shaped JSON objects
-(``platform.start`` / ``platform.report`` / ``platform.initReport``, digest §5.2). Formatting is
-pure: callers pass the wall-clock time in. An error type (a runtime's
-``Lambda-Runtime-Function-Error-Type``) is printed through ``untrusted.printable`` in text lines
-(JSON escapes it itself), so it cannot add a line or a field.
+(``platform.start`` / ``platform.report`` / ``platform.initReport``,
+telemetry-schema-reference.html). Formatting is pure: callers pass the wall-clock time in. An error
+type (a runtime's ``Lambda-Runtime-Function-Error-Type``) is printed through ``untrusted.printable``
+in text lines (JSON escapes it itself), so it cannot add a line or a field.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Resolve a Lambda handler string (``"pkg/mod.func"``) to the callable it names.
 
-Semantics and messages follow awslambdaric's ``_get_handler`` (digest §3.2): split on the last
-``.``, ``/`` in the module part becomes ``.``, a first component naming a built-in module is
-refused, and each failure maps to one :class:`~lambdarig.runtime_client.errors.HandlerLoadError`
+Semantics and messages follow awslambdaric's ``_get_handler`` (awslambdaric/bootstrap.py): split on
+the last ``.``, ``/`` in the module part becomes ``.``, a first component naming a built-in module
+is refused, and each failure maps to one :class:`~lambdarig.runtime_client.errors.HandlerLoadError`
 subclass. Any other exception raised while importing user code propagates unchanged; the caller
 reports it by class name (awslambdaric does the same).
 """

@@ -1,12 +1,12 @@
 """Run the handler for one invocation and turn whatever happens into an :class:`Outcome`.
 
-Mirrors awslambdaric's ``handle_event_request`` / ``build_fault_result`` (digest §3.4): the event is
-decoded, the handler called, the result encoded; a :class:`FaultError` (marshalling, context
-headers) or any exception the handler raises becomes the error JSON
-``{"errorMessage", "errorType", "requestId", "stackTrace"}``, which is logged through the sink and
-returned with its X-Ray cause. Stack traces start at the first frame that is not ours: leading
-frames are dropped by module identity (``lambdarig.runtime_client.*``, and ``asyncio.*`` for async
-handlers), where awslambdaric drops frames whose file name contains ``/bootstrap.py``.
+Mirrors awslambdaric's ``handle_event_request`` / ``build_fault_result``
+(awslambdaric/bootstrap.py): the event is decoded, the handler called, the result encoded; a
+:class:`FaultError` (marshalling, context headers) or any exception the handler raises becomes the
+error JSON ``{"errorMessage", "errorType", "requestId", "stackTrace"}``, which is logged through the
+sink and returned with its X-Ray cause. Stack traces start at the first frame that is not ours:
+leading frames are dropped by module identity (``lambdarig.runtime_client.*``, and ``asyncio.*`` for
+async handlers), where awslambdaric drops frames whose file name contains ``/bootstrap.py``.
 
 A streamed result (see :mod:`lambdarig.runtime_client.streaming`) becomes an outcome carrying a
 :class:`~lambdarig.runtime_client.streaming.ResponseStream`; its first chunk is produced here (a

@@ -1,4 +1,5 @@
-"""awslambdaric's root logging handler, filter and JSON formatter (digest §3.6).
+"""awslambdaric's root logging handler, filter and JSON formatter
+(awslambdaric/lambda_runtime_log_utils.py).
 
 Imported only once ``logging`` is (see :func:`lambdarig.runtime_client.logs.setup_logging`).
 Class names (``LambdaLoggerHandler``, ``LambdaLoggerHandlerWithFrameType``, ``LambdaLoggerFilter``,

@@ -1,4 +1,5 @@
-"""Where the function's logs go, in awslambdaric's exact formats (digest §3.6–3.8).
+"""Where the function's logs go, in awslambdaric's exact formats (awslambdaric/bootstrap.py,
+lambda_runtime_log_utils.py).
 
 ``setup_logging`` is called once, before user code is imported: it makes ``sys.stdout`` and
 ``sys.stderr`` flush on every write and opens the :class:`LogSink` (framed records on the
@@ -44,7 +45,8 @@ tenant_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 ERROR_LINE_TERMINATOR = "\r"  # joins a text error's lines so CloudWatch keeps one event
 ERROR_INDENT = "\u00a0"  # NO-BREAK SPACE replaces leading spaces of traceback lines
 
-# Telemetry frame types per (normalised) level: low bits 2 = JSON, 3 = text (digest §3.8).
+# Telemetry frame types per (normalised) level: low bits 2 = JSON, 3 = text (awslambdaric's
+# telemetry fd framing).
 JSON_FRAME_TYPES = {
     level: frame.to_bytes(4, "big")
     for level, frame in (
@@ -153,7 +155,8 @@ class StdoutSink(LogSink):
 
 
 class TelemetrySink(LogSink):
-    """Framed records on the platform's telemetry fd (digest §3.8), opened unbuffered.
+    """Framed records on the platform's telemetry fd (``_LAMBDA_TELEMETRY_LOG_FD``), opened
+    unbuffered.
 
     Frame: type (4 bytes) + length (4) + timestamp in Unix microseconds (8) + UTF-8 message, all
     big-endian. An error report is one frame, its lines joined with ``\\n``.

@@ -4,7 +4,7 @@ awslambdaric encodes with ``simplejson`` (``allow_nan=True``, default separators
 ``": "``, ``Decimal`` emitted verbatim, ``namedtuple`` and other ``_asdict()`` objects as JSON
 objects, nested ``bytes`` decoded as UTF-8 text) and decodes with ``simplejson.loads`` (UTF-8
 only, a leading BOM skipped, ``NaN``/``Infinity`` rejected). This module reproduces that with the
-standard library only (digest §3.9):
+standard library only (awslambdaric's lambda_runtime_marshaller.py):
 
 * plain values (``dict``/``list``/``tuple``/``str``/``int``/``float``/``bool``/``None``) go through
   the C-accelerated stdlib encoder, whose output is identical for them;

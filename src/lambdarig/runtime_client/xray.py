@@ -1,4 +1,5 @@
-"""The X-Ray error cause sent with a function error (digest §1.9), as awslambdaric builds it.
+"""The X-Ray error cause sent with a function error (header
+Lambda-Runtime-Function-XRay-Error-Cause), as awslambdaric builds it.
 
 ``{"working_directory": ..., "exceptions": [{"message", "type", "stack": [{"label", "path",
 "line"}]}], "paths": [...]}``, encoded with the response encoder. awslambdaric lists ``paths``

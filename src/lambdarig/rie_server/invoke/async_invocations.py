@@ -1,10 +1,11 @@
 """``Event`` invocations as the service runs them: in the background, retried after a failure.
 
-The service retries an asynchronous invocation whose function failed (an error, a timeout, a
-crash, an init failure, a response too large) twice: about one minute after the first attempt,
-then about two minutes after the second (digest §4.4; ``MaximumRetryAttempts`` 0-2). Every attempt
-carries the same request id, so each prints its own START / END / REPORT under that id. The
-delays are a parameter so tests (``--async-retry-delays 0.1,0.2``) need not wait three minutes.
+The service retries an asynchronous invocation whose function failed (an error, a timeout, a crash,
+an init failure, a response too large) twice: about one minute after the first attempt, then about
+two minutes after the second (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html;
+``MaximumRetryAttempts`` 0-2). Every attempt carries the same request id, so each prints its own
+START / END / REPORT under that id. The delays are a parameter so tests (``--async-retry-delays
+0.1,0.2``) need not wait three minutes.
 
 Not modelled: event age limits, destinations and dead-letter queues; and retries of throttles or
 emulator failures (an exception from ``invoke`` ends the invocation and propagates, for the caller

@@ -3,7 +3,7 @@
 
 No sockets, no clock, no randomness: the request id and a generated trace id are passed in. Two
 answer shapes are rendered: the Lambda service's (``CompatMode.SERVICE``, the default) and
-aws-lambda-rie's (``CompatMode.RIE``) for callers whose tests expect its quirks (digest §4.1, §4.2):
+aws-lambda-rie's (``CompatMode.RIE``) for callers whose tests expect its quirks (API_Invoke):
 
 ====================  ============================================  ===============================
 outcome               service                                       aws-lambda-rie

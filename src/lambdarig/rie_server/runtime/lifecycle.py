@@ -2,7 +2,8 @@
 
 Theory
 ------
-A Lambda runtime walks through the states RAPID names in ``core/states.go`` (digest §1.8)::
+A Lambda runtime walks through the states RAPID names in ``internal/lambda/core/states.go``
+(aws-lambda-runtime-interface-emulator)::
 
     Started --/next--> Ready --invoke delivered--> Running --/response--> InvocationResponse
        |                 ^                            |                         |

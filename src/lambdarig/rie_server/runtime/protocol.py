@@ -1,7 +1,8 @@
 """Server side of the Runtime API, sans-IO: routing, exact replies, error-type sanitising.
 
 Takes methods, paths, header values and sizes; returns values (``Match``, ``Reply``). No sockets,
-clock or environment. Every status and body here is the one RAPID/the service sends (digest §1).
+clock or environment. Every status and body here is the one RAPID/the service sends
+(runtimes-api.html; RAPID's rapi/).
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ def error_body(body: bytes, content_type: str | None) -> tuple[bytes, str | None
     return json.dumps(parsed, separators=(",", ":")).encode(), api.CONTENT_TYPE_JSON
 
 
-# --- Errors the platform synthesises for the invoker (digest §1.12, §4.2) -------------------------
+# --- Errors the platform synthesises for the invoker (RAPID's fatalerror, API_Invoke) -------------
 # Go's names for signals, as RAPID prints them after "signal: ".
 _SIGNAL_NAMES = {
     1: "hangup",
