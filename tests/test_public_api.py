@@ -14,7 +14,7 @@ import lambdarig
 PUBLIC_API: dict[str, list[str]] = {
     "lambdarig.runtime_client": [
         "BuiltInModuleConflict",
-        "ConfigError",
+        "ClientConfigError",
         "FaultError",
         "HandlerLoadError",
         "HandlerModuleNotFound",
@@ -88,7 +88,7 @@ PUBLIC_API: dict[str, list[str]] = {
     ],
     "lambdarig.testing": [
         "EmulatorCrashed",
-        "EmulatorError",
+        "EmulatorFailure",
         "EmulatorStartError",
         "FunctionSpec",
         "HarnessConfigError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lambdarig.runtime_client.config import RuntimeConfig
-from lambdarig.runtime_client.errors import ConfigError
+from lambdarig.runtime_client.errors import ClientConfigError
 
 BASE = {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}
 
@@ -119,7 +119,7 @@ def test_anything_but_json_is_text(raw: str) -> None:
     ],
 )
 def test_config_errors(environ: dict[str, str], argv: list[str], message: str) -> None:
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ClientConfigError) as info:
         RuntimeConfig.from_environ(environ, argv)
     assert str(info.value) == message
 

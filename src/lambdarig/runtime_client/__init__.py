@@ -18,7 +18,7 @@ from lambdarig.runtime_client.client import RuntimeAPIClient
 from lambdarig.runtime_client.config import RuntimeConfig
 from lambdarig.runtime_client.errors import (
     BuiltInModuleConflict,
-    ConfigError,
+    ClientConfigError,
     FaultError,
     HandlerLoadError,
     HandlerModuleNotFound,
@@ -51,7 +51,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "BuiltInModuleConflict",
-    "ConfigError",
+    "ClientConfigError",
     "FaultError",
     "HandlerLoadError",
     "HandlerModuleNotFound",

@@ -19,7 +19,7 @@ import os
 import sys
 
 from lambdarig.runtime_client.config import TELEMETRY_LOG_FD_VAR, RuntimeConfig
-from lambdarig.runtime_client.errors import ConfigError
+from lambdarig.runtime_client.errors import ClientConfigError
 
 TYPE_CHECKING = False  # typing is not imported at run time (cold start)
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = RuntimeConfig.from_environ(os.environ, args)
         _check(config)
-    except ConfigError as exc:
+    except ClientConfigError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
         return EXIT_CONFIG_ERROR
     # awslambdaric removes the telemetry fd variable so user code and children do not inherit it.
@@ -89,9 +89,9 @@ def _check(config: RuntimeConfig) -> None:
     try:
         SocketTransport(config.runtime_api)
     except ValueError as exc:
-        raise ConfigError(f"AWS_LAMBDA_RUNTIME_API: {exc}") from None
+        raise ClientConfigError(f"AWS_LAMBDA_RUNTIME_API: {exc}") from None
     if config.max_concurrency is not None and config.max_concurrency < 1:
-        raise ConfigError(
+        raise ClientConfigError(
             f"AWS_LAMBDA_MAX_CONCURRENCY must be a positive integer, got {config.max_concurrency}"
         )
 

@@ -8,7 +8,7 @@ does so only through the mapping passed to :meth:`RuntimeConfig.from_environ` (`
 
 from __future__ import annotations
 
-from lambdarig.runtime_client.errors import ConfigError
+from lambdarig.runtime_client.errors import ClientConfigError
 
 TYPE_CHECKING = False  # keep typing out of the cold-start import path
 if TYPE_CHECKING:
@@ -94,19 +94,19 @@ class RuntimeConfig:
     def from_environ(cls, environ: Mapping[str, str], argv: Sequence[str] = ()) -> RuntimeConfig:
         """Build the config from an environment mapping and the arguments after the program name.
 
-        The handler is ``argv[0]`` when given, else ``_HANDLER``. Raises :class:`ConfigError` with
-        a one-line message when ``AWS_LAMBDA_RUNTIME_API`` or the handler is missing, or when a
+        The handler is ``argv[0]`` when given, else ``_HANDLER``. Raises :class:`ClientConfigError`
+        with a one-line message when ``AWS_LAMBDA_RUNTIME_API`` or the handler is missing, or when a
         numeric variable is not a number.
         """
         runtime_api = environ.get("AWS_LAMBDA_RUNTIME_API", "")
         if not runtime_api:
-            raise ConfigError(
+            raise ClientConfigError(
                 "AWS_LAMBDA_RUNTIME_API is not set: expected the Runtime API's host:port "
                 "(for example 127.0.0.1:9001)"
             )
         handler = argv[0] if argv else environ.get("_HANDLER", "")
         if not handler:
-            raise ConfigError(
+            raise ClientConfigError(
                 "no handler given: expected it as the first argument (for example app.handler) "
                 "or in _HANDLER"
             )
@@ -150,4 +150,4 @@ def _optional_int(environ: Mapping[str, str], name: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+        raise ClientConfigError(f"{name} must be an integer, got {raw!r}") from None

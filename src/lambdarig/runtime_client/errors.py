@@ -3,7 +3,7 @@
 ::
 
     RuntimeClientError                  base of everything this subpackage raises
-    ├── ConfigError                     bad or missing environment / argv (exit status 2)
+    ├── ClientConfigError               bad or missing environment / argv (exit status 2)
     ├── RuntimeAPIError                 the Runtime API answered with an unexpected status
     │   └── StaleInvocationError        410 Gone: a late post for a timed-out invocation
     ├── RuntimeAPIUnreachable           the Runtime API could not be reached (connection-level)
@@ -29,7 +29,7 @@ class RuntimeClientError(Exception):
     """Base class for every error raised by ``lambdarig.runtime_client``."""
 
 
-class ConfigError(RuntimeClientError):
+class ClientConfigError(RuntimeClientError):
     """The environment or command line does not say what the runtime needs."""
 
 

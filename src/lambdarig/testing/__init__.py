@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from lambdarig.testing.errors import (
     EmulatorCrashed,
-    EmulatorError,
+    EmulatorFailure,
     EmulatorStartError,
     HarnessConfigError,
     HarnessError,
@@ -29,7 +29,7 @@ from lambdarig.testing.spec import FunctionSpec, HarnessSettings
 
 __all__ = [
     "EmulatorCrashed",
-    "EmulatorError",
+    "EmulatorFailure",
     "EmulatorStartError",
     "FunctionSpec",
     "HarnessConfigError",

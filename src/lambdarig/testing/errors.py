@@ -5,7 +5,7 @@
     HarnessError                        base of everything this subpackage raises
     ├── HarnessConfigError              a fixture/marker argument or option is unusable
     │   └── MissingDependency           an optional package (boto3) or peer is not installed
-    ├── EmulatorError                   the emulator misbehaved (blame: emulator, not your code)
+    ├── EmulatorFailure                 the emulator misbehaved (blame: emulator, not your code)
     │   ├── EmulatorStartError          it exited or never became ready while starting
     │   │   └── UnsupportedEmulatorOption   it rejected a flag we passed (``--layer``/``--image``)
     │   └── EmulatorCrashed             it died or logged an error while a test was using it
@@ -33,7 +33,7 @@ class MissingDependency(HarnessConfigError):
     """An optional dependency (boto3, awslambdaric's python) is needed but not installed."""
 
 
-class EmulatorError(HarnessError):
+class EmulatorFailure(HarnessError):
     """The emulator process misbehaved; ``output`` holds its last stderr lines."""
 
     def __init__(self, message: str, output: Sequence[str] = ()) -> None:
@@ -42,7 +42,7 @@ class EmulatorError(HarnessError):
         self.output = list(output)
 
 
-class EmulatorStartError(EmulatorError):
+class EmulatorStartError(EmulatorFailure):
     """The emulator exited, or did not become ready in time, while it was being started."""
 
 
@@ -50,7 +50,7 @@ class UnsupportedEmulatorOption(EmulatorStartError):
     """The emulator rejected a command-line flag the harness passed (e.g. ``--layer``)."""
 
 
-class EmulatorCrashed(EmulatorError):
+class EmulatorCrashed(EmulatorFailure):
     """The emulator died or logged an internal error while a test was using it."""
 
 
