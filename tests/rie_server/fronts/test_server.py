@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -73,7 +74,7 @@ def test_no_route_answers_as_the_service() -> None:
 
 
 def test_integration_timeout_answers_and_leaves_the_invocation_running() -> None:
-    finished = asyncio.Event()
+    finished = threading.Event()  # each run() has its own loop (and 3.9 binds asyncio's at creation)
 
     async def slow(name: str, payload: bytes) -> InvokeOutcome:
         try:
