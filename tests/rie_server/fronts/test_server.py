@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import json
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -74,7 +74,7 @@ def test_no_route_answers_as_the_service() -> None:
 
 
 def test_integration_timeout_answers_and_leaves_the_invocation_running() -> None:
-    finished = threading.Event()  # each run() has its own loop (and 3.9 binds asyncio's at creation)
+    finished = threading.Event()  # each run() has its own loop; 3.9 binds asyncio's at creation
 
     async def slow(name: str, payload: bytes) -> InvokeOutcome:
         try:
