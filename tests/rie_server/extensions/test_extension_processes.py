@@ -230,3 +230,128 @@ def test_the_disable_file_disables_external_extensions(
         assert outcome.kind is OutcomeKind.SUCCESS
 
     run(spec, body)
+
+
+def _call(address: str, method: str, path: str, headers: dict[str, str]) -> tuple[int, Any]:
+    import urllib.error
+    import urllib.request
+
+    data = b"{}" if method == "POST" else None
+    req = urllib.request.Request(f"http://{address}{path}", data, headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_http_errors_on_the_runtime_api_socket(setup: tuple[Path, Path, EnvironmentSpec]) -> None:
+    _, _, spec = setup
+    unknown = "0b6c2d1e-3f4a-4b5c-8d6e-7f8091a2b3c4"
+
+    async def body(env: Environment) -> list[tuple[int, Any]]:
+        assert await env.start() is None  # the runtime polled /next: registration is closed
+        loop = asyncio.get_running_loop()
+        calls = [
+            ("POST", "/2020-01-01/extension/register", {"Lambda-Extension-Name": "late"}),
+            ("GET", "/2020-01-01/extension/event/next", {}),
+            ("GET", "/2020-01-01/extension/event/next", {"Lambda-Extension-Identifier": "x"}),
+            ("POST", "/2020-01-01/extension/exit/error", {"Lambda-Extension-Identifier": unknown}),
+        ]
+        return [
+            await loop.run_in_executor(None, _call, env.runtime_api_address, *call)
+            for call in calls
+        ]
+
+    assert run(spec, body) == [
+        (
+            403,
+            {
+                "errorMessage": "Extension registration closed already",
+                "errorType": "Extension.RegistrationClosed",
+            },
+        ),
+        (
+            403,
+            {
+                "errorMessage": "Missing Lambda-Extension-Identifier header",
+                "errorType": "Extension.MissingExtensionIdentifier",
+            },
+        ),
+        (
+            403,
+            {
+                "errorMessage": "Invalid Lambda-Extension-Identifier",
+                "errorType": "Extension.InvalidExtensionIdentifier",
+            },
+        ),
+        (
+            403,
+            {
+                "errorMessage": f"Unknown extension {unknown}",
+                "errorType": "Extension.UnknownExtensionIdentifier",
+            },
+        ),
+    ]
+
+
+def test_an_extension_past_the_deadline_times_the_invoke_out_with_shutdown_timeout(
+    setup: tuple[Path, Path, EnvironmentSpec],
+) -> None:
+    import dataclasses
+
+    opt, logs, spec = setup
+    write_extension(opt, "slow-ext", ["INVOKE", "SHUTDOWN"], mode="slow")
+    spec = dataclasses.replace(spec, timeout_s=0.3)
+
+    async def body(env: Environment) -> None:
+        assert await env.start() is None
+        outcome = await env.invoke(request("11111111-2222-4333-8444-000000000004"))
+        assert outcome.kind is OutcomeKind.SUCCESS  # the runtime answered in time
+        reasons = lambda: [  # noqa: E731
+            r["event"].get("shutdownReason") for r in records(logs, "slow-ext") if "event" in r
+        ]
+        await eventually(lambda: "timeout" in reasons(), "SHUTDOWN with reason timeout")
+        assert not env.initialized  # reset: the next invoke runs a new init
+
+    run(spec, body)
+
+
+def test_emulator_with_a_layer_delivers_shutdown_on_stop(tmp_path: Path) -> None:
+    from lambdarig.rie_server.config import EmulatorConfig
+    from lambdarig.rie_server.emulator import Emulator
+
+    task, layer, logs = tmp_path / "task", tmp_path / "layer", tmp_path / "logs"
+    task.mkdir(), logs.mkdir()
+    (task / "app.py").write_text(HANDLER)
+    write_extension(layer, "layer-ext", ["INVOKE", "SHUTDOWN"])
+    src = str(Path(__file__).parents[3] / "src")
+    config = EmulatorConfig(
+        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
+        cwd=str(task),
+        invoke_host="127.0.0.1",
+        invoke_port=0,
+        runtime_api_address="127.0.0.1:0",
+        layers=(str(layer),),
+        runtime_env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": os.pathsep.join([str(task), src]),
+            "_HANDLER": "app.handler",
+            "EXT_LOG_DIR": str(logs),
+        },
+    )
+
+    async def main() -> None:
+        import io
+
+        emulator = Emulator(config, output=io.StringIO())
+        await emulator.start()
+        try:
+            outcome = await emulator.invoke(b"{}")
+            assert outcome.kind is OutcomeKind.SUCCESS
+        finally:
+            await emulator.stop()
+
+    asyncio.run(main())
+    kinds = [r["event"]["eventType"] for r in records(logs, "layer-ext") if "event" in r]
+    assert kinds == ["INVOKE", "SHUTDOWN"]
