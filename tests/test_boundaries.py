@@ -56,6 +56,9 @@ SANS_IO_MODULES = (
     "rie_server/fronts/events.py",
     "rie_server/fronts/responses.py",
     "rie_server/fronts/cors.py",
+    "extensions_api.py",
+    "rie_server/extensions/protocol.py",
+    "rie_server/extensions/state.py",
 )
 SANS_IO_FORBIDDEN = {
     "socket",

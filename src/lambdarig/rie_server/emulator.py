@@ -174,6 +174,12 @@ class _Artifacts:
             env.update(layer_environment(self.opt_dir, version, base=env))
         return env
 
+    def extensions_dir(self) -> str | None:
+        """``<opt>/extensions`` of the laid-out layers (process mode; containers launch none)."""
+        if self.opt_dir is None or self._config.image is not None:
+            return None
+        return str(self.opt_dir / "extensions")
+
     async def relayout(self) -> None:
         """Lay the layers out (again, for ``--watch``) into a new directory: environments still
         running keep the ``/opt`` they started with until ``close``. Raises ``LayerError``, or
@@ -258,6 +264,7 @@ class Emulator:
             max_concurrency=config.managed_concurrency or 1,
             runtime_api_address=config.runtime_api_address,
             process_factory=self._artifacts.process_factory,
+            extensions_dir=self._artifacts.extensions_dir(),
         )
 
     def _local_environment(self, spec: EnvironmentSpec, env_id: str) -> PooledEnvironment:

@@ -70,6 +70,8 @@ class EnvironmentSpec:
     max_concurrency: int = 1
     runtime_api_address: str = "127.0.0.1:0"
     process_factory: ProcessFactory | None = None
+    # ``<opt>/extensions``: its executables start as external extensions (process mode only).
+    extensions_dir: str | None = None
 
 
 @dataclass(frozen=True)

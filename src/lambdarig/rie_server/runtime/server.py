@@ -50,6 +50,21 @@ class RuntimeApiBackend(Protocol):
         ...
 
 
+class ExtensionsBackend(Protocol):
+    """The Extensions API served on the same socket (``extensions.backend.ExtensionsApi``)."""
+
+    def handle(self, request: HttpRequest) -> HttpReply | Deferred:
+        """Answer a request under ``/2020-01-01/extension/``."""
+        ...
+
+    def close_registration(self) -> None:
+        """The runtime polled ``/next``: no extension may register any more."""
+        ...
+
+
+_EXTENSION_PREFIX = api.PATH_EXTENSION_PREFIX + "/"
+
+
 def _render(reply: Reply) -> HttpReply:
     return HttpReply(reply.status, reply.body, tuple(reply.headers.items()))
 
@@ -65,6 +80,7 @@ class RuntimeApiServer:
         sock: socket.socket | None = None,
     ) -> None:
         self.backend = backend  # the environment swaps it for each new runtime process
+        self.extensions: ExtensionsBackend | None = None  # ... and this one with it
         self._sock = sock  # bound to ``address`` already (``fast_start``)
         host, _, port = address.rpartition(":")
         self._host, self._port = host or "127.0.0.1", int(port or 0)
@@ -101,6 +117,9 @@ class RuntimeApiServer:
     def _handle(self, request: HttpRequest) -> HttpReply | Deferred | Awaitable[HttpReply]:
         """Posts are answered at once; ``/next`` is answered when the backend delivers."""
         try:
+            extensions = self.extensions
+            if extensions is not None and request.path.startswith(_EXTENSION_PREFIX):
+                return extensions.handle(request)
             match = protocol.route(request.method, request.path)
             if match.route is Route.NEXT:
                 return self._next()
@@ -129,6 +148,8 @@ class RuntimeApiServer:
                 _log.exception("Runtime API handler failed for GET %s", api.PATH_NEXT)
                 answer.resolve(_render(protocol.internal_error()))
 
+        if self.extensions is not None:
+            self.extensions.close_registration()
         try:
             answer.on_hangup = self.backend.poll(deliver)
         except InvalidTransition as exc:

@@ -1,0 +1,6 @@
+"""The Extensions API (``/2020-01-01/extension/``) of an execution environment.
+
+``protocol`` (sans-IO routing, validation, exact replies), ``state`` (sans-IO registry of one
+environment's extensions), ``backend`` (the asyncio side: long polls, waits), ``launch`` (finding
+and starting ``/opt/extensions/*``). Imports nothing itself.
+"""

@@ -1,0 +1,357 @@
+"""Extensions as real executables in ``/opt/extensions`` (Python scripts using only urllib),
+beside a real runtime (``lambdarig.runtime_client``), in a real ``Environment`` and through the
+emulator with ``--layer``. Each extension writes what it got to a file the test reads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdarig.rie_server.environments.environment import (
+    Environment,
+    EnvironmentSpec,
+    InvokeRequest,
+    OutcomeKind,
+)
+from tests.probes import eventually
+
+ARN = "arn:aws:lambda:us-east-1:012345678912:function:test_function"
+
+EXTENSION = r"""#!/usr/bin/env python3
+import json, os, sys, time, urllib.request
+BASE = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2020-01-01/extension"
+NAME = os.path.basename(__file__)
+LOG = os.environ["EXT_LOG_DIR"] + "/" + NAME + ".jsonl"
+EVENTS = {events!r}
+MODE = {mode!r}
+
+def log(record):
+    with open(LOG, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+def call(path, body=None, headers=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(BASE + path, data=data, headers=headers or {{}})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return resp.status, dict(resp.headers), json.loads(resp.read() or b"null")
+
+if MODE == "crash":
+    sys.exit(3)
+status, headers, body = call("/register", {{"events": EVENTS}}, {{"Lambda-Extension-Name": NAME}})
+ident = headers["Lambda-Extension-Identifier"]
+log({{"registered": body, "status": status}})
+if MODE == "init_error":
+    req = urllib.request.Request(BASE + "/init/error", data=b"{{}}", headers={{
+        "Lambda-Extension-Identifier": ident,
+        "Lambda-Extension-Function-Error-Type": "Extension.ConfigInvalid"}})
+    urllib.request.urlopen(req, timeout=10).read()
+    sys.exit(1)
+while True:
+    status, headers, event = call("/event/next", headers={{"Lambda-Extension-Identifier": ident}})
+    log({{"event": event, "event_id": headers.get("Lambda-Extension-Event-Identifier"),
+         "at": time.time()}})
+    if event["eventType"] == "SHUTDOWN":
+        sys.exit(0)
+    if MODE == "slow":
+        time.sleep(0.5)
+        log({{"done": event["requestId"], "at": time.time()}})
+"""
+
+HANDLER = "def handler(event, context):\n    return {'echo': event}\n"
+
+
+def write_extension(opt: Path, name: str, events: list[str], mode: str = "normal") -> None:
+    directory = opt / "extensions"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(EXTENSION.format(events=events, mode=mode))
+    path.chmod(0o755)
+
+
+def records(logs: Path, name: str) -> list[dict[str, Any]]:
+    path = logs / f"{name}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[tuple[Path, Path, EnvironmentSpec]]:
+    task, opt, logs = tmp_path / "task", tmp_path / "opt", tmp_path / "logs"
+    for directory in (task, opt, logs):
+        directory.mkdir()
+    (task / "app.py").write_text(HANDLER)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(task), str(Path(__file__).parents[3] / "src")]),
+        "LAMBDA_TASK_ROOT": str(task),
+        "_HANDLER": "app.handler",
+        "AWS_LAMBDA_FUNCTION_NAME": "test_function",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "EXT_LOG_DIR": str(logs),
+    }
+    spec = EnvironmentSpec(
+        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
+        cwd=str(task),
+        env=env,
+        function_arn=ARN,
+        timeout_s=5.0,
+        memory_mb=512,
+        extensions_dir=str(opt / "extensions"),
+    )
+    yield opt, logs, spec
+
+
+def run(spec: EnvironmentSpec, body: Any) -> Any:
+    async def main() -> Any:
+        env = Environment(spec, "env-1", lambda _env, line: None)
+        try:
+            return await body(env)
+        finally:
+            await env.stop()
+
+    return asyncio.run(main())
+
+
+def request(request_id: str, trace: str | None = None) -> InvokeRequest:
+    return InvokeRequest(request_id=request_id, payload=b'{"a": 1}', trace_id=trace)
+
+
+def test_registration_invoke_and_shutdown_events(setup: tuple[Path, Path, EnvironmentSpec]) -> None:
+    opt, logs, spec = setup
+    write_extension(opt, "both-ext", ["INVOKE", "SHUTDOWN"])
+    write_extension(opt, "shutdown-only", ["SHUTDOWN"])
+    request_id = "11111111-2222-4333-8444-555555555555"
+
+    async def body(env: Environment) -> None:
+        assert await env.start() is None
+        outcome = await env.invoke(request(request_id, "Root=1-abc-def;Parent=1;Sampled=1"))
+        assert outcome.kind is OutcomeKind.SUCCESS
+        assert json.loads(outcome.body) == {"echo": {"a": 1}}
+        await eventually(lambda: len(records(logs, "both-ext")) == 2, "the INVOKE event")
+
+    started = time.time()
+    run(spec, body)
+    both, only = records(logs, "both-ext"), records(logs, "shutdown-only")
+    assert both[0] == {
+        "status": 200,
+        "registered": {
+            "functionName": "test_function",
+            "functionVersion": "$LATEST",
+            "handler": "app.handler",
+        },
+    }
+    invoke = both[1]["event"]
+    assert invoke["eventType"] == "INVOKE" and invoke["requestId"] == request_id
+    assert invoke["invokedFunctionArn"] == ARN
+    assert invoke["tracing"] == {
+        "type": "X-Amzn-Trace-Id",
+        "value": "Root=1-abc-def;Parent=1;Sampled=1",
+    }
+    assert invoke["deadlineMs"] >= started * 1000 + 4000
+    assert len(both[1]["event_id"]) == 36
+    for log in (both, only):  # stop() = spindown, within the 2 s deadline
+        shutdown = log[-1]["event"]
+        assert shutdown["eventType"] == "SHUTDOWN" and shutdown["shutdownReason"] == "spindown"
+        assert shutdown["deadlineMs"] <= int((time.time() + 2) * 1000)
+    assert [r["event"]["eventType"] for r in only[1:]] == ["SHUTDOWN"]
+
+
+def test_response_before_extension_done_and_next_invoke_waits(
+    setup: tuple[Path, Path, EnvironmentSpec],
+) -> None:
+    opt, logs, spec = setup
+    write_extension(opt, "slow-ext", ["INVOKE"], mode="slow")
+
+    async def body(env: Environment) -> None:
+        assert await env.start() is None
+        first = await env.invoke(request("11111111-2222-4333-8444-000000000001"))
+        answered = time.time()
+        assert first.kind is OutcomeKind.SUCCESS
+        # The extension is still busy with the first invoke when the caller has its answer.
+        assert not any("done" in r for r in records(logs, "slow-ext"))
+        second = await env.invoke(request("11111111-2222-4333-8444-000000000002"))
+        assert second.kind is OutcomeKind.SUCCESS
+        done = [r for r in records(logs, "slow-ext") if "done" in r]
+        got = [r for r in records(logs, "slow-ext") if "event" in r]
+        assert done[0]["done"] == "11111111-2222-4333-8444-000000000001"
+        assert got[1]["at"] >= done[0]["at"]  # the second INVOKE came after the first finished
+        assert done[0]["at"] > answered
+
+    run(spec, body)
+
+
+def test_crash_during_init_fails_init_with_extension_crash(
+    setup: tuple[Path, Path, EnvironmentSpec],
+) -> None:
+    opt, _, spec = setup
+    write_extension(opt, "crasher", ["INVOKE"], mode="crash")
+
+    async def body(env: Environment) -> None:
+        outcome = await env.start()
+        assert outcome is not None and outcome.kind is OutcomeKind.INIT_ERROR
+        assert outcome.error_type == "Extension.Crash"
+
+    run(spec, body)
+
+
+def test_init_error_fails_init_with_extension_init_error(
+    setup: tuple[Path, Path, EnvironmentSpec],
+) -> None:
+    opt, _, spec = setup
+    write_extension(opt, "broken", ["INVOKE"], mode="init_error")
+
+    async def body(env: Environment) -> None:
+        outcome = await env.start()
+        assert outcome is not None and outcome.kind is OutcomeKind.INIT_ERROR
+        assert outcome.error_type == "Extension.InitError"
+
+    run(spec, body)
+
+
+def test_the_disable_file_disables_external_extensions(
+    setup: tuple[Path, Path, EnvironmentSpec],
+) -> None:
+    opt, logs, spec = setup
+    write_extension(opt, "crasher", ["INVOKE"], mode="crash")
+    (opt / "disable-extensions-jwigqn8j").write_text("")
+
+    async def body(env: Environment) -> None:
+        assert await env.start() is None
+        outcome = await env.invoke(request("11111111-2222-4333-8444-000000000003"))
+        assert outcome.kind is OutcomeKind.SUCCESS
+
+    run(spec, body)
+
+
+def _call(address: str, method: str, path: str, headers: dict[str, str]) -> tuple[int, Any]:
+    import urllib.error
+    import urllib.request
+
+    data = b"{}" if method == "POST" else None
+    req = urllib.request.Request(f"http://{address}{path}", data, headers, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_http_errors_on_the_runtime_api_socket(setup: tuple[Path, Path, EnvironmentSpec]) -> None:
+    _, _, spec = setup
+    unknown = "0b6c2d1e-3f4a-4b5c-8d6e-7f8091a2b3c4"
+
+    async def body(env: Environment) -> list[tuple[int, Any]]:
+        assert await env.start() is None  # the runtime polled /next: registration is closed
+        loop = asyncio.get_running_loop()
+        calls = [
+            ("POST", "/2020-01-01/extension/register", {"Lambda-Extension-Name": "late"}),
+            ("GET", "/2020-01-01/extension/event/next", {}),
+            ("GET", "/2020-01-01/extension/event/next", {"Lambda-Extension-Identifier": "x"}),
+            ("POST", "/2020-01-01/extension/exit/error", {"Lambda-Extension-Identifier": unknown}),
+        ]
+        return [
+            await loop.run_in_executor(None, _call, env.runtime_api_address, *call)
+            for call in calls
+        ]
+
+    assert run(spec, body) == [
+        (
+            403,
+            {
+                "errorMessage": "Extension registration closed already",
+                "errorType": "Extension.RegistrationClosed",
+            },
+        ),
+        (
+            403,
+            {
+                "errorMessage": "Missing Lambda-Extension-Identifier header",
+                "errorType": "Extension.MissingExtensionIdentifier",
+            },
+        ),
+        (
+            403,
+            {
+                "errorMessage": "Invalid Lambda-Extension-Identifier",
+                "errorType": "Extension.InvalidExtensionIdentifier",
+            },
+        ),
+        (
+            403,
+            {
+                "errorMessage": f"Unknown extension {unknown}",
+                "errorType": "Extension.UnknownExtensionIdentifier",
+            },
+        ),
+    ]
+
+
+def test_an_extension_past_the_deadline_times_the_invoke_out_with_shutdown_timeout(
+    setup: tuple[Path, Path, EnvironmentSpec],
+) -> None:
+    import dataclasses
+
+    opt, logs, spec = setup
+    write_extension(opt, "slow-ext", ["INVOKE", "SHUTDOWN"], mode="slow")
+    spec = dataclasses.replace(spec, timeout_s=0.3)
+
+    async def body(env: Environment) -> None:
+        assert await env.start() is None
+        outcome = await env.invoke(request("11111111-2222-4333-8444-000000000004"))
+        assert outcome.kind is OutcomeKind.SUCCESS  # the runtime answered in time
+        reasons = lambda: [  # noqa: E731
+            r["event"].get("shutdownReason") for r in records(logs, "slow-ext") if "event" in r
+        ]
+        await eventually(lambda: "timeout" in reasons(), "SHUTDOWN with reason timeout")
+        assert not env.initialized  # reset: the next invoke runs a new init
+
+    run(spec, body)
+
+
+def test_emulator_with_a_layer_delivers_shutdown_on_stop(tmp_path: Path) -> None:
+    from lambdarig.rie_server.config import EmulatorConfig
+    from lambdarig.rie_server.emulator import Emulator
+
+    task, layer, logs = tmp_path / "task", tmp_path / "layer", tmp_path / "logs"
+    task.mkdir(), logs.mkdir()
+    (task / "app.py").write_text(HANDLER)
+    write_extension(layer, "layer-ext", ["INVOKE", "SHUTDOWN"])
+    src = str(Path(__file__).parents[3] / "src")
+    config = EmulatorConfig(
+        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
+        cwd=str(task),
+        invoke_host="127.0.0.1",
+        invoke_port=0,
+        runtime_api_address="127.0.0.1:0",
+        layers=(str(layer),),
+        runtime_env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": os.pathsep.join([str(task), src]),
+            "_HANDLER": "app.handler",
+            "EXT_LOG_DIR": str(logs),
+        },
+    )
+
+    async def main() -> None:
+        import io
+
+        emulator = Emulator(config, output=io.StringIO())
+        await emulator.start()
+        try:
+            outcome = await emulator.invoke(b"{}")
+            assert outcome.kind is OutcomeKind.SUCCESS
+        finally:
+            await emulator.stop()
+
+    asyncio.run(main())
+    kinds = [r["event"]["eventType"] for r in records(logs, "layer-ext") if "event" in r]
+    assert kinds == ["INVOKE", "SHUTDOWN"]
