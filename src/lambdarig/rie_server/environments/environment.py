@@ -19,11 +19,13 @@ import asyncio
 import dataclasses
 import socket
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from lambdarig import runtime_api as api
 from lambdarig.rie_server import ids
 from lambdarig.rie_server.environments.outcomes import (
+    ENV_INITIALIZATION_TYPE,
+    INIT_ON_DEMAND,
     RUNTIME_API_ENV,
     EnvironmentSpec,
     InvokeOutcome,
@@ -39,6 +41,9 @@ from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, Pro
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.generation import Generation, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.telemetry.hub import TelemetryHub
 
 __all__ = [
     "RUNTIME_API_ENV",
@@ -70,6 +75,7 @@ class Environment:
         on_output: Callable[[str, str], None],
         *,
         prestarted: PrestartedRuntime | None = None,
+        telemetry: TelemetryHub | None = None,
     ):
         self._spec = spec
         # The listener and runtime the command line started before the event loop
@@ -87,6 +93,7 @@ class Environment:
         self._in_flight = 0
         self._stopped = False
         self._init_lock: asyncio.Lock | None = None
+        self._telemetry = telemetry  # the Telemetry/Logs APIs on this environment's socket
 
     @property
     def runtime_api_address(self) -> str:
@@ -197,6 +204,7 @@ class Environment:
     async def _listen(self, generation: Generation, sock: socket.socket | None) -> None:
         """Open the Runtime API listener (on ``sock`` if the command line bound it already)."""
         server = RuntimeApiServer(generation, self._spec.runtime_api_address, sock)
+        server.subscriptions = self._telemetry
         await server.start()  # ListenError if the address is taken: nothing kept, start may retry
         if self._stopped:  # stop() ran while we were binding
             await server.close()
@@ -237,6 +245,19 @@ class Environment:
         await asyncio.wait({exited}, timeout=_KILL_WAIT_S)
 
     async def _init(
+        self, deadline: float, request_id: str | None
+    ) -> tuple[InvokeOutcome | None, float]:
+        """``_run_init``, reported to the Telemetry API (``platform.initStart`` ...)."""
+        telemetry = self._telemetry
+        if telemetry is None:
+            return await self._run_init(deadline, request_id)
+        phase = "init" if request_id is None else "invoke"
+        telemetry.init_started(self._spec.env.get(ENV_INITIALIZATION_TYPE, INIT_ON_DEMAND), phase)
+        outcome, init_ms = await self._run_init(deadline, request_id)
+        telemetry.init_finished(outcome, init_ms, phase)
+        return outcome, init_ms
+
+    async def _run_init(
         self, deadline: float, request_id: str | None
     ) -> tuple[InvokeOutcome | None, float]:
         """Spawn and wait for the first ``/next`` until ``deadline`` (monotonic). Returns
