@@ -136,9 +136,9 @@ def parse(api: Api, extension: str, body: bytes) -> Subscription | Reply:
         return validation_error(api, [f"expected a JSON object as the request body, got {got}"])
     problems: list[str] = []
     schema = _schema(api, parsed.get("schemaVersion"), problems)
+    destination = _destination(parsed.get("destination"), problems)
     types = _types(parsed.get("types"), problems)
     buffering = _buffering(parsed.get("buffering"), problems)
-    destination = _destination(parsed.get("destination"), problems)
     if problems or schema is None or destination is None:
         return validation_error(api, problems)
     return Subscription(api, extension, schema, types, destination, buffering)
