@@ -138,7 +138,8 @@ def test_the_service_example_message_no_port_and_empty_types() -> None:
         ),
         (
             {"destination": {"protocol": "HTTP", "URI": "http://sandbox:8080/a\r\nX: y"}},
-            'URI should be http://sandbox.localdomain:<port>/<path>; got "http://sandbox:8080/a\\r\\nX: y"',
+            "URI should be http://sandbox.localdomain:<port>/<path>; got "
+            '"http://sandbox:8080/a\\r\\nX: y"',
         ),
         ({"destination": {"protocol": "HTTP"}}, "URI is not provided"),
     ],
