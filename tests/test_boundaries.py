@@ -59,6 +59,8 @@ SANS_IO_MODULES = (
     "extensions_api.py",
     "rie_server/extensions/protocol.py",
     "rie_server/extensions/state.py",
+    "rie_server/telemetry/subscription.py",
+    "rie_server/telemetry/events.py",
 )
 SANS_IO_FORBIDDEN = {
     "socket",

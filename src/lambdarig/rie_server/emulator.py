@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.environments.containers import ContainerFactory
     from lambdarig.rie_server.environments.supervisor import ProcessFactory
     from lambdarig.rie_server.fast_start import Prestarted
+    from lambdarig.rie_server.telemetry.hub import TelemetryHub
+    from lambdarig.rie_server.telemetry.subscription import ExtensionLookup
 
 Clock = Callable[[], datetime.datetime]
 # A START line waits in the buffer for the invocation's END and REPORT (one write for the three)
@@ -79,9 +81,13 @@ class _Logs:
         self.tails: dict[str, bytes] = {}
         self.wanted: set[str] = set()
         self._flush_timer: asyncio.TimerHandle | None = None
+        self.telemetry: dict[str, TelemetryHub] = {}  # env id -> its Telemetry/Logs APIs
 
     def output(self, env_id: str, line: str) -> None:
         self._writer.write([line], env_id)
+        hub = self.telemetry.get(env_id)
+        if hub is not None:
+            hub.output(line)
         for capture in self._open.get(env_id, {}).values():
             capture.add(line)
 
@@ -103,6 +109,9 @@ class _Logs:
         # its END and REPORT: same buffer, so START still comes first), at the latest after
         # START_FLUSH_S. A warm invoke's three platform lines then cost one write system call.
         self._emit(env_id, [line], request.request_id, flush=False)
+        hub = self.telemetry.get(env_id)
+        if hub is not None:
+            hub.invocation_started(request)
         if self._flush_timer is None:  # one timer at a time, never cancelled: no per-invoke cost
             loop = asyncio.get_running_loop()
             self._flush_timer = loop.call_later(START_FLUSH_S, self._timed_flush)
@@ -121,6 +130,9 @@ class _Logs:
         lines += self._formatter.end(request_id)
         lines.append(self._formatter.report(request_id, outcome, self._clock()))
         self._emit(env_id, lines, request_id)
+        hub = self.telemetry.get(env_id)
+        if hub is not None:
+            hub.invocation_finished(request, outcome)
         capture = self._open.get(env_id, {}).pop(request_id, None)
         if capture is not None and request_id in self.wanted:
             self.wanted.discard(request_id)
@@ -222,7 +234,10 @@ class Emulator:
 
     ``environment_factory`` builds each execution environment (default: ``Environment``, a local
     process group); ``output`` receives runtime output and platform lines (default stdout);
-    ``prestarted``: the sockets and first runtime ``fast_start.prestart`` opened before the loop.
+    ``prestarted``: the sockets and first runtime ``fast_start.prestart`` opened before the loop;
+    ``extension_lookup`` (an extension identifier -> its name), for tests, replaces the
+    environments' own Extensions API as the judge of who may subscribe to the Telemetry and Logs
+    APIs.
     """
 
     def __init__(
@@ -233,8 +248,10 @@ class Emulator:
         output: TextIO | None = None,
         clock: Clock = _utc_now,
         prestarted: Prestarted | None = None,
+        extension_lookup: ExtensionLookup | None = None,
     ) -> None:
         self.config = config
+        self._extension_lookup = extension_lookup
         formatter = PlatformLogFormatter(
             config.log_format, config.memory_mb, config.function.version
         )
@@ -271,7 +288,22 @@ class Emulator:
         early = None
         if spec.runtime_api_address == self.config.runtime_api_address:  # the configured port
             early, self._early_runtime = self._early_runtime, None
-        return Environment(spec, env_id, self.on_output, prestarted=early)
+        telemetry = self._telemetry_hub(env_id)
+        return Environment(spec, env_id, self.on_output, prestarted=early, telemetry=telemetry)
+
+    def _telemetry_hub(self, env_id: str) -> TelemetryHub | None:
+        """The Telemetry/Logs APIs of environment ``env_id``: its registered extensions subscribe
+        (``extension_lookup``, when given, replaces that for tests)."""
+        from lambdarig.rie_server.platform_logs import LogFormat
+        from lambdarig.rie_server.telemetry.hub import FunctionFacts, TelemetryHub
+
+        config = self.config
+        json_format = config.log_format is LogFormat.JSON
+        function = config.function
+        facts = FunctionFacts(function.name, function.version, config.memory_mb, json_format)
+        hub = TelemetryHub(facts, self._extension_lookup)
+        self._logs.telemetry[env_id] = hub
+        return hub
 
     def on_output(self, env_id: str, line: str) -> None:
         """One line of an environment's stdout/stderr: printed, and kept for Tail."""
@@ -336,6 +368,9 @@ class Emulator:
             await asyncio.gather(*self._background, return_exceptions=True)
         if self._pool_or_none is not None:
             await self._pool_or_none.stop(grace_s)
+        hubs, self._logs.telemetry = list(self._logs.telemetry.values()), {}
+        for hub in hubs:  # after the environments: their last events go out too (bounded)
+            await hub.close()
         early, self._early_runtime = self._early_runtime, None
         if early is not None:  # never used (e.g. another environment factory)
             early.discard()

@@ -75,7 +75,8 @@ class PlatformLogFormatter:
     def report(self, request_id: str, outcome: InvokeOutcome, now: datetime.datetime) -> str:
         status, error_type = report_status(outcome)
         if self.log_format is LogFormat.JSON:
-            return _event(now, "platform.report", self._report_record(request_id, outcome))
+            record = report_record(request_id, outcome, self.memory_size_mb)
+            return _event(now, "platform.report", record)
         fields = [
             f"REPORT RequestId: {request_id}",
             f"Duration: {outcome.duration_ms:.2f} ms",
@@ -91,31 +92,12 @@ class PlatformLogFormatter:
             fields.append(f"Error Type: {printable(error_type)}")
         return "\t".join(fields) + "\t"
 
-    def _report_record(self, request_id: str, outcome: InvokeOutcome) -> dict[str, Any]:
-        status, error_type = report_status(outcome)
-        metrics: dict[str, Any] = {
-            "durationMs": round(outcome.duration_ms, 2),
-            "billedDurationMs": billed_for(outcome),
-            "memorySizeMB": self.memory_size_mb,
-            "maxMemoryUsedMB": outcome.max_memory_used_mb,
-        }
-        if outcome.init_duration_ms is not None:
-            metrics["initDurationMs"] = round(outcome.init_duration_ms, 2)
-        record: dict[str, Any] = {"requestId": request_id, "status": status}
-        if error_type is not None:
-            record["errorType"] = error_type
-        record["metrics"] = metrics
-        return record
-
     def init_report(self, outcome: InvokeOutcome, phase: str, now: datetime.datetime) -> str:
         """``INIT_REPORT`` for an init that failed (``phase`` is ``init`` or ``invoke``)."""
         duration = outcome.init_duration_ms or outcome.duration_ms
         status = "timeout" if outcome.error_type == "Sandbox.Timedout" else "error"
         if self.log_format is LogFormat.JSON:
-            record: dict[str, Any] = {"initializationType": "on-demand", "phase": phase}
-            record.update(status=status, errorType=outcome.error_type)
-            record["metrics"] = {"durationMs": round(duration, 2)}
-            return _event(now, "platform.initReport", record)
+            return _event(now, "platform.initReport", init_report_record(outcome, phase))
         fields = [f"INIT_REPORT Init Duration: {duration:.2f} ms", f"Phase: {phase}"]
         fields.append(f"Status: {status}")
         if status == "error" and outcome.error_type:
@@ -137,6 +119,36 @@ def report_status(outcome: InvokeOutcome) -> tuple[str, str | None]:
     if outcome.out_of_memory:
         return "error", RUNTIME_OUT_OF_MEMORY
     return "error", outcome.error_type
+
+
+def report_record(request_id: str, outcome: InvokeOutcome, memory_size_mb: int) -> dict[str, Any]:
+    """The ``platform.report`` record (JSON log lines and the Telemetry API share it)."""
+    status, error_type = report_status(outcome)
+    metrics: dict[str, Any] = {
+        "durationMs": round(outcome.duration_ms, 2),
+        "billedDurationMs": billed_for(outcome),
+        "memorySizeMB": memory_size_mb,
+        "maxMemoryUsedMB": outcome.max_memory_used_mb,
+    }
+    if outcome.init_duration_ms is not None:
+        metrics["initDurationMs"] = round(outcome.init_duration_ms, 2)
+    record: dict[str, Any] = {"requestId": request_id, "status": status}
+    if error_type is not None:
+        record["errorType"] = error_type
+    record["metrics"] = metrics
+    return record
+
+
+def init_report_record(
+    outcome: InvokeOutcome, phase: str, initialization_type: str = "on-demand"
+) -> dict[str, Any]:
+    """The ``platform.initReport`` record of a failed init (``phase``: ``init`` or ``invoke``)."""
+    duration = outcome.init_duration_ms or outcome.duration_ms
+    status = "timeout" if outcome.error_type == "Sandbox.Timedout" else "error"
+    record: dict[str, Any] = {"initializationType": initialization_type, "phase": phase}
+    record.update(status=status, errorType=outcome.error_type)
+    record["metrics"] = {"durationMs": round(duration, 2)}
+    return record
 
 
 def billed_for(outcome: InvokeOutcome) -> int:

@@ -19,12 +19,14 @@ import asyncio
 import dataclasses
 import socket
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from lambdarig import extensions_api as ext_api
 from lambdarig import runtime_api as api
 from lambdarig.rie_server import ids
 from lambdarig.rie_server.environments.outcomes import (
+    ENV_INITIALIZATION_TYPE,
+    INIT_ON_DEMAND,
     RUNTIME_API_ENV,
     EnvironmentSpec,
     InvokeOutcome,
@@ -41,6 +43,9 @@ from lambdarig.rie_server.extensions import host as extensions
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.generation import Generation, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.telemetry.hub import TelemetryHub
 
 __all__ = [
     "RUNTIME_API_ENV",
@@ -72,6 +77,7 @@ class Environment:
         on_output: Callable[[str, str], None],
         *,
         prestarted: PrestartedRuntime | None = None,
+        telemetry: TelemetryHub | None = None,
     ):
         self._spec = spec
         # The listener and runtime the command line started before the event loop
@@ -91,6 +97,7 @@ class Environment:
         self._init_lock: asyncio.Lock | None = None
         self._extensions: extensions.ExtensionHost | None = None  # the current generation's
         self._settling: asyncio.Future[None] | None = None  # extensions finishing an invoke
+        self._telemetry = telemetry  # the Telemetry/Logs APIs on this environment's socket
 
     @property
     def runtime_api_address(self) -> str:
@@ -218,6 +225,9 @@ class Environment:
             lambda line: self._on_output(self.env_id, line),
         )
         self._extensions, self._server.extensions = host, host.api
+        if self._telemetry is not None:  # only this process's extensions may subscribe
+            self._telemetry.use_extensions(host.api.lookup)
+            host.api.on_registered = self._telemetry.extension_registered
         if not host.active:
             return False
         await host.launch(env, spec.memory_mb)
@@ -227,6 +237,7 @@ class Environment:
     async def _listen(self, generation: Generation, sock: socket.socket | None) -> None:
         """Open the Runtime API listener (on ``sock`` if the command line bound it already)."""
         server = RuntimeApiServer(generation, self._spec.runtime_api_address, sock)
+        server.subscriptions = self._telemetry
         await server.start()  # ListenError if the address is taken: nothing kept, start may retry
         if self._stopped:  # stop() ran while we were binding
             await server.close()
@@ -280,6 +291,19 @@ class Environment:
             await host.kill()
 
     async def _init(
+        self, deadline: float, request_id: str | None
+    ) -> tuple[InvokeOutcome | None, float]:
+        """``_run_init``, reported to the Telemetry API (``platform.initStart`` ...)."""
+        telemetry = self._telemetry
+        if telemetry is None:
+            return await self._run_init(deadline, request_id)
+        phase = "init" if request_id is None else "invoke"
+        telemetry.init_started(self._spec.env.get(ENV_INITIALIZATION_TYPE, INIT_ON_DEMAND), phase)
+        outcome, init_ms = await self._run_init(deadline, request_id)
+        telemetry.init_finished(outcome, init_ms, phase)
+        return outcome, init_ms
+
+    async def _run_init(
         self, deadline: float, request_id: str | None
     ) -> tuple[InvokeOutcome | None, float]:
         """Spawn and wait for the first ``/next`` until ``deadline`` (monotonic). Returns

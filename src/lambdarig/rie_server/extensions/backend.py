@@ -54,6 +54,9 @@ class ExtensionsApi:
         self._account_id = account_id
         self._polls: dict[str, Deferred] = {}  # identifier -> its waiting /event/next
         self._waiters: list[asyncio.Future[None]] = []
+        # told (name, events) of each extension that registers: the Telemetry API's
+        # platform.extension event
+        self.on_registered: Callable[[str, list[str]], None] | None = None
 
     # --- the seam for other APIs ----------------------------------------------------------------
 
@@ -93,6 +96,8 @@ class ExtensionsApi:
         if isinstance(result, Refusal):
             return _REFUSALS[result]()
         self._changed()
+        if self.on_registered is not None:
+            self.on_registered(parsed.name, list(parsed.events))
         account = self._account_id if parsed.account_id_wanted else None
         info = protocol.register_info(
             self._info.get("functionName", ""),

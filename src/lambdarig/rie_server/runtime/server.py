@@ -65,6 +65,12 @@ class ExtensionsBackend(Protocol):
 _EXTENSION_PREFIX = api.PATH_EXTENSION_PREFIX + "/"
 
 
+class SubscriptionEndpoint(Protocol):
+    """Answers ``PUT /2022-07-01/telemetry`` and ``PUT /2020-08-15/logs`` (``telemetry.hub``)."""
+
+    def subscribe(self, route: Route, headers: Mapping[str, str], body: bytes) -> Reply: ...
+
+
 def _render(reply: Reply) -> HttpReply:
     return HttpReply(reply.status, reply.body, tuple(reply.headers.items()))
 
@@ -86,6 +92,8 @@ class RuntimeApiServer:
         self._host, self._port = host or "127.0.0.1", int(port or 0)
         self._server: HttpServer | None = None
         self.address = ""
+        # The Telemetry and Logs APIs; without one both answer 202 ``*.NotSupported``.
+        self.subscriptions: SubscriptionEndpoint | None = None
 
     async def start(self) -> str:
         """Bind and serve; returns the bound ``host:port``. Raises ``ListenError`` (an
@@ -129,6 +137,9 @@ class RuntimeApiServer:
                 if request.received > api.MAX_PAYLOAD_SIZE:
                     return _render(protocol.payload_too_large())
                 return _render(self.backend.post_init_error(request.body, request.headers))
+            if match.route in (Route.LOGS, Route.TELEMETRY) and self.subscriptions is not None:
+                headers, body = request.headers, request.body
+                return _render(self.subscriptions.subscribe(match.route, headers, body))
             return _render(_static_reply(match.route))
         except Exception:
             # An emulator bug must reach the runtime as RAPID's 500 (it should exit), not as a
