@@ -178,10 +178,9 @@ def _function(value: Any, scope: Scope, where: str) -> str:
                 target = parts[0]
         elif key == "Ref":
             target = argument
-    if not (isinstance(target, str) and _is_function(target, scope)):
-        resolved = resolve(value, scope, where)
-        target = _by_arn_or_name(str(resolved), scope, where)
-    return target
+    if isinstance(target, str) and _is_function(target, scope):
+        return target
+    return _by_arn_or_name(str(resolve(value, scope, where)), scope, where)
 
 
 def _is_function(logical_id: str, scope: Scope) -> bool:
