@@ -56,6 +56,8 @@ SANS_IO_MODULES = (
     "rie_server/fronts/events.py",
     "rie_server/fronts/responses.py",
     "rie_server/fronts/cors.py",
+    "rie_server/fronts/authorizers.py",
+    "rie_server/fronts/authorizer_cache.py",
 )
 SANS_IO_FORBIDDEN = {
     "socket",
