@@ -5,12 +5,18 @@ not on this branch). Answers per kind are sourced in ``test_authorizers``."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from lambdarig.project.model import Authorizer, HttpRoute
+from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.emulator import Emulator
 from lambdarig.rie_server.environments.environment import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.environments.outcomes import failure
 from lambdarig.rie_server.fronts.authorizers import LambdaAuthorizer
@@ -182,3 +188,56 @@ def test_a_template_route_brings_its_authorizer_and_cors() -> None:
     assert preflight.status_code == 204 and functions.calls == []  # preflight needs no auth
     assert refused.status_code == 401
     assert refused.headers["access-control-allow-origin"] == "*"
+
+
+AUTH_AND_APP = """
+import json
+
+def handler(event, context):
+    if event.get("type") == "TOKEN":
+        effect = "Allow" if event["authorizationToken"] == "allow" else "Deny"
+        statement = {"Effect": effect, "Action": "execute-api:Invoke", "Resource": "*"}
+        return {"principalId": "p1", "context": {"who": "real"},
+                "policyDocument": {"Version": "2012-10-17", "Statement": [statement]}}
+    return {"statusCode": 200, "body": json.dumps(event["requestContext"]["authorizer"])}
+"""
+
+
+def test_a_real_emulator_runs_authorizer_and_function(tmp_path: Path) -> None:
+    """One real function (the emulator runs one) is both authorizer and route function."""
+    (tmp_path / "app.py").write_text(AUTH_AND_APP)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    config = EmulatorConfig(
+        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
+        cwd=str(tmp_path),
+        handler="app.handler",
+        invoke_host="127.0.0.1",
+        invoke_port=0,
+        runtime_api_address="127.0.0.1:0",
+        timeout_s=10.0,
+        runtime_env=env,
+    )
+    authorizer = LambdaAuthorizer(
+        "Tok", "F", "TOKEN", ("method.request.header.Authorization",), 300
+    )
+    routes = RouteTable([Route("rest", "GET", "/a", "F", lambda_authorizer=authorizer)])
+
+    async def main() -> tuple[httpx.Response, httpx.Response]:
+        emulator = Emulator(config, output=io.StringIO())
+        front = HttpFront(routes, lambda name, payload: emulator.invoke(payload), "127.0.0.1", 0)
+        await emulator.start()
+        await front.start()
+        try:
+            async with httpx.AsyncClient(base_url=front.url, timeout=30) as client:
+                allowed = await client.get("/a", headers={"Authorization": "allow"})
+                denied = await client.get("/a", headers={"Authorization": "other"})
+                return allowed, denied
+        finally:
+            await front.stop()
+            await emulator.stop()
+
+    allowed, denied = asyncio.run(main())
+    assert allowed.status_code == 200, allowed.text
+    body = allowed.json()
+    assert (body["who"], body["principalId"]) == ("real", "p1")
+    assert denied.status_code == 403
