@@ -68,6 +68,12 @@ Parameters:
 Conditions:
   IsProd: !Equals [!Ref Stage, prod]
 Globals:
+  HttpApi:
+    Auth:
+      Authorizers:
+        TokenAuth:
+          FunctionArn: !GetAtt Worker.Arn
+          AuthorizerPayloadFormatVersion: "2.0"
   Function:
     Runtime: python3.12
     Timeout: 10

@@ -25,11 +25,41 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Authorizer:
+    """A Lambda authorizer of an ``Api`` (``FunctionPayloadType`` TOKEN or REQUEST) or ``HttpApi``
+    (always REQUEST), run by the template function ``function`` (its logical id).
+
+    ``identity_sources`` are API Gateway's mapping expressions, as SAM writes them:
+    ``method.request.header.X`` / ``method.request.querystring.X`` / ``stageVariables.X`` /
+    ``context.X`` for REST, ``$request.header.X`` / ``$request.querystring.X`` /
+    ``$stageVariables.X`` / ``$context.X`` for HTTP APIs. ``ttl_s`` is ``ReauthorizeEvery``
+    (REST default 300, HTTP API 0: no caching). ``payload_version`` is the HTTP API's
+    ``AuthorizerPayloadFormatVersion`` (REST: 1.0); ``simple_responses`` its
+    ``EnableSimpleResponses``; ``validation_expression`` a TOKEN authorizer's
+    ``ValidationExpression``.
+    """
+
+    name: str
+    function: str
+    kind: str  # "TOKEN" or "REQUEST"
+    identity_sources: tuple[str, ...]
+    ttl_s: int
+    payload_version: str = "1.0"
+    simple_responses: bool = False
+    validation_expression: Optional[str] = None  # noqa: UP045
+
+
+@dataclass(frozen=True)
 class HttpRoute:
     """One ``Api`` (REST, payload 1.0) or ``HttpApi`` (payload 2.0 unless 1.0 is asked) route.
 
     ``method`` is upper case or ``ANY``; ``path`` keeps ``{param}`` and ``{proxy+}``; an
     ``HttpApi`` event without path and method is the ``$default`` route (``path`` None).
+    ``authorizer`` names the route's authorizer (its ``Auth.Authorizer`` or the API's
+    ``DefaultAuthorizer``); ``lambda_authorizer`` is its definition when it is a Lambda authorizer
+    (None for ``AWS_IAM``, Cognito and JWT authorizers, which are not evaluated locally). ``cors``
+    is the API's ``Cors`` (``Api``) or ``CorsConfiguration`` (``HttpApi``) value, resolved, Globals
+    applied (None without one).
     """
 
     event_id: str
@@ -40,6 +70,8 @@ class HttpRoute:
     stage: str
     payload_format_version: str
     authorizer: Optional[str] = None  # noqa: UP045
+    lambda_authorizer: Optional[Authorizer] = None  # noqa: UP045
+    cors: Any = None
 
     @property
     def route_key(self) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdarig.project import model
+from lambdarig.project.authorizers import lambda_authorizer
 from lambdarig.project.cfn_yaml import read_template
 from lambdarig.project.errors import MissingExtraError, TemplateError
 from lambdarig.project.errors import UnresolvableError as Unresolvable
@@ -267,13 +268,19 @@ def _route(
     auth = resolve(props.get("Auth") or {}, scope, f"{where}.Auth")
     default_auth = (resolve(api_props.get("Auth") or {}, scope, where)).get("DefaultAuthorizer")
     authorizer = auth.get("Authorizer", default_auth)
+    name = None if authorizer in (None, "NONE") else str(authorizer)
+    route_kind = "rest" if kind == "Api" else "http"
+    cors_key = "Cors" if kind == "Api" else "CorsConfiguration"
+    cors_where = f"Resources.{api_id}.Properties.{cors_key}"
     return model.HttpRoute(
         event_id=event_id,
-        kind="rest" if kind == "Api" else "http",
+        kind=route_kind,
         method="ANY" if method is None else str(method).upper(),
         path=None if path is None else str(path),
         api_id=api_id,
         stage=str(stage),
         payload_format_version=version,
-        authorizer=None if authorizer in (None, "NONE") else str(authorizer),
+        authorizer=name,
+        lambda_authorizer=lambda_authorizer(name, route_kind, api_id, api_props, scope),
+        cors=resolve(api_props.get(cors_key), scope, cors_where),
     )

@@ -9,7 +9,8 @@ Gateway's match precedence), ``events`` (request -> event, on ``lambdarig.events
 (``lambdarig serve HANDLER --http KIND``). Importing this package is cheap: modules load on first
 use.
 
-Lambda authorizers are not evaluated yet: ``Route.authorizer`` carries the name only.
+``authorizers`` and ``authorizer_cache`` (sans-IO) run a route's Lambda authorizer
+(``Route.lambda_authorizer``) through the same invoker before its function.
 """
 
 from __future__ import annotations

@@ -15,9 +15,10 @@ everything else (``is_text_type``).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from lambdarig.events._common import Ids
 from lambdarig.events._http import trace_header
@@ -137,9 +138,25 @@ def _body(request: FrontRequest, binary: bool) -> str | bytes | None:
     return request.body.decode("utf-8", "replace")
 
 
-def build_event(match: Match, request: FrontRequest) -> bytes:
-    """The event ``match.route`` sends for ``request``, as JSON bytes."""
+def build_event(
+    match: Match, request: FrontRequest, authorizer: Mapping[str, Any] | None = None
+) -> bytes:
+    """The event ``match.route`` sends for ``request``, as JSON bytes; ``authorizer`` is what a
+    Lambda authorizer let through (``requestContext.authorizer``)."""
+    return json.dumps(event_dict(match, request, authorizer=authorizer)).encode("utf-8")
+
+
+def event_dict(
+    match: Match,
+    request: FrontRequest,
+    *,
+    version: str | None = None,
+    authorizer: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The event of ``build_event`` as a dict; ``version`` overrides an HTTP API route's payload
+    version (a Lambda authorizer's event follows the authorizer's own version)."""
     route = match.route
+    payload_version = version or route.payload_version
     ids = Ids()
     headers = _forwarded(request, ids)
     content_type = request.header("content-type")
@@ -172,7 +189,7 @@ def build_event(match: Match, request: FrontRequest) -> bytes:
             url_id=host.split(".", 1)[0].split(":", 1)[0],
             wire=wire,
         )
-    elif route.payload_version == "2.0":
+    elif payload_version == "2.0":
         event = http_api_event(
             method=method,
             path=target,
@@ -183,6 +200,7 @@ def build_event(match: Match, request: FrontRequest) -> bytes:
             path_parameters=match.path_parameters,
             stage=route.stage,
             api_id=route.api_id or None,
+            authorizer=authorizer,
             wire=wire,
         )
     else:
@@ -201,9 +219,10 @@ def build_event(match: Match, request: FrontRequest) -> bytes:
             path_parameters=match.path_parameters,
             stage=route.stage,
             api_id=route.api_id or None,
+            authorizer=authorizer,
             wire=wire,
         )
         if route.kind == "http":  # payload 1.0 on an HTTP API
             event["version"] = "1.0"
             event["requestContext"]["routeKey"] = route.route_key
-    return json.dumps(event).encode("utf-8")
+    return event

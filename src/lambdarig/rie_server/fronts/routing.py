@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote
 
 from lambdarig.rie_server.fronts.cors import CorsConfig
+
+if TYPE_CHECKING:  # authorizers -> responses -> routing: imported where used
+    from lambdarig.rie_server.fronts.authorizers import LambdaAuthorizer
 
 KINDS = ("rest", "http", "url", "alb")
 ANY = "ANY"
@@ -38,7 +41,8 @@ class Route:
     ``path`` is a template (``/items/{id}``, ``/{proxy+}``) or None for ``$default`` (HTTP API,
     Function URL and ALB catch-alls). ``function`` names the function ``HttpFront``'s invoker
     receives. ``api_id`` groups routes of one API (``Cors`` and binary media types are per API).
-    ``authorizer`` names a Lambda authorizer function (not evaluated yet: see the package docs).
+    ``authorizer`` is the name of the route's authorizer (informational);
+    ``lambda_authorizer`` the Lambda authorizer the front runs before the function (None: none).
     ``multi_value_headers`` is ALB's target-group attribute.
     """
 
@@ -52,6 +56,7 @@ class Route:
     binary_media_types: tuple[str, ...] = ()
     cors: Optional[CorsConfig] = None  # noqa: UP045
     authorizer: Optional[str] = None  # noqa: UP045
+    lambda_authorizer: Optional[LambdaAuthorizer] = None  # noqa: UP045
     multi_value_headers: bool = False
     _segments: tuple[tuple[int, str], ...] = field(default=(), repr=False, compare=False)
 
@@ -71,6 +76,8 @@ class Route:
             object.__setattr__(self, "stage", "Prod" if self.kind == "rest" else "$default")
         if self.path is not None:
             object.__setattr__(self, "_segments", _parse_template(self.path))
+        if self.lambda_authorizer is not None and self.kind not in ("rest", "http"):
+            raise RouteError(f"expected Lambda authorizers on rest or http routes, got {self.kind}")
 
     @property
     def route_key(self) -> str:
@@ -186,8 +193,20 @@ class RouteTable:
 
 def route_from_template(route: Any, function: str, **settings: Any) -> Route:
     """A ``Route`` from a ``lambdarig.project.model.HttpRoute`` (kind, method, path, stage,
-    payload version, api id, authorizer) serving ``function``; ``settings`` adds per-API values
-    (``binary_media_types``, ``cors``)."""
+    payload version, api id, authorizer, Lambda authorizer, Cors) serving ``function``;
+    ``settings`` adds or overrides per-API values (``binary_media_types``, ``cors``). Raises
+    ``CorsError`` / ``AuthorizerError`` (both ``ValueError``) for values of the wrong shape."""
+    from lambdarig.rie_server.fronts.authorizers import LambdaAuthorizer
+
+    template_authorizer = getattr(route, "lambda_authorizer", None)
+    if template_authorizer is not None and "lambda_authorizer" not in settings:
+        settings["lambda_authorizer"] = LambdaAuthorizer.from_template(template_authorizer)
+    template_cors = getattr(route, "cors", None)
+    if template_cors is not None and "cors" not in settings:
+        if route.kind == "rest":
+            settings["cors"] = CorsConfig.from_rest(template_cors)
+        else:
+            settings["cors"] = CorsConfig.from_http(template_cors)
     return Route(
         kind=route.kind,
         method=route.method,

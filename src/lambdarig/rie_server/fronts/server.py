@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from lambdarig import invoke_api as api
 from lambdarig.rie_server.environments.environment import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.errors import EmulatorError, Throttled
-from lambdarig.rie_server.fronts import cors
-from lambdarig.rie_server.fronts.events import FrontRequest, build_event
+from lambdarig.rie_server.fronts import authorizers, cors
+from lambdarig.rie_server.fronts.authorizer_cache import AuthorizerCache
+from lambdarig.rie_server.fronts.authorizers import LambdaAuthorizer, Refusal, Verdict
+from lambdarig.rie_server.fronts.events import FrontRequest, build_event, event_dict
 from lambdarig.rie_server.fronts.responses import (
     INTEGRATION_TIMEOUT_S,
     Failure,
@@ -29,7 +33,7 @@ from lambdarig.rie_server.fronts.responses import (
     from_result,
     gateway_error,
 )
-from lambdarig.rie_server.fronts.routing import Route, RouteTable
+from lambdarig.rie_server.fronts.routing import Match, Route, RouteTable
 from lambdarig.rie_server.http.server import HttpReply, HttpRequest, HttpServer
 
 #: ``invoke(function_name, event_bytes)``: the outcome of one synchronous invocation; raises
@@ -59,9 +63,10 @@ class HttpFront:
     """Serves ``routes`` on ``host:port`` (0 = ephemeral), invoking functions through ``invoke``.
 
     ``integration_timeout_s`` overrides the kind's integration timeout (tests shorten it; None
-    keeps the service's). ``start()`` returns the bound port and raises ``OSError`` when the
-    address cannot be bound; ``stop()`` closes the listener and connections and cancels
-    invocations whose caller already got a timeout answer; idempotent.
+    keeps the service's); ``monotonic`` is the authorizer cache's clock. ``start()`` returns
+    the bound port and raises ``OSError`` when the address cannot be bound; ``stop()`` closes the
+    listener and connections and cancels invocations whose caller already got a timeout answer;
+    idempotent.
     """
 
     def __init__(
@@ -73,6 +78,7 @@ class HttpFront:
         *,
         integration_timeout_s: float | None = None,
         clock: Callable[[], datetime.datetime] = _now,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.routes = routes
         self._invoke = invoke
@@ -84,6 +90,8 @@ class HttpFront:
             else INTEGRATION_TIMEOUT_S[routes.kind]
         )
         self._clock = clock
+        self._monotonic = monotonic
+        self._authorizer_cache: AuthorizerCache[Verdict] = AuthorizerCache()
         self._server: HttpServer | None = None
         self._orphans: set[asyncio.Future[InvokeOutcome]] = set()
         self.port = 0
@@ -134,16 +142,63 @@ class HttpFront:
             now=self._clock(),
             protocol=request.version,
         )
-        event = build_event(match, front_request)
+        authorizer_context = None
+        if match.route.lambda_authorizer is not None:
+            granted = await self._authorize(match.route.lambda_authorizer, match, front_request)
+            if isinstance(granted, Reply):
+                return self._reply(granted, request_id, lower, match.route)
+            authorizer_context = granted
+        event = build_event(match, front_request, authorizer_context)
         if len(event) > api.MAX_SYNC_REQUEST_SIZE:
             reply = gateway_error(kind, Failure.TOO_LARGE)
         else:
             reply = await self._run(match.route, event, lower.get("accept"))
         return self._reply(reply, request_id, lower, match.route)
 
-    async def _run(self, route: Route, event: bytes, accept: str | None) -> Reply:
-        """Invoke ``route.function`` with ``event``; the answer for its outcome."""
-        pending = asyncio.ensure_future(self._invoke(route.function, event))
+    async def _authorize(
+        self, authorizer: LambdaAuthorizer, match: Match, request: FrontRequest
+    ) -> Reply | dict[str, Any]:
+        """Run ``authorizer`` for ``request`` (or use its cached answer): the service's refusal,
+        or the ``requestContext.authorizer`` of the route's event."""
+        route = match.route
+        kind = route.kind
+        version = authorizer.payload_version if kind == "http" else None
+        call = authorizers.prepare(
+            authorizer, kind, event_dict(match, request, version=version), route.stage
+        )
+        if isinstance(call, Refusal):
+            return authorizers.answer(kind, call)
+        started = self._monotonic()
+        key = None if call.cache_key is None else (route.api_id, *call.cache_key)
+        verdict = None if key is None else self._authorizer_cache.get(key, started)
+        if verdict is None:
+            answered = await self._call_authorizer(authorizer, kind, call.event)
+            if isinstance(answered, Refusal):
+                return authorizers.answer(kind, answered)
+            verdict = answered
+            if key is not None:
+                self._authorizer_cache.put(key, verdict, authorizer.ttl_s, started)
+        refusal = authorizers.decide(verdict, call.arn)
+        if refusal is not None:
+            return authorizers.answer(kind, refusal)
+        latency_ms = int((self._monotonic() - started) * 1000)
+        return authorizers.event_context(verdict, kind, route.payload_version, latency_ms)
+
+    async def _call_authorizer(
+        self, authorizer: LambdaAuthorizer, kind: str, event: bytes
+    ) -> Verdict | Refusal:
+        outcome = await self._bounded(authorizer.function, event)
+        if not isinstance(outcome, InvokeOutcome):
+            return Refusal.FAILURE
+        succeeded = outcome.kind is OutcomeKind.SUCCESS
+        if not succeeded and outcome.kind is not OutcomeKind.FUNCTION_ERROR:
+            return Refusal.FAILURE
+        return authorizers.interpret(authorizer, kind, succeeded, outcome.body)
+
+    async def _bounded(self, function: str, event: bytes) -> InvokeOutcome | Failure:
+        """Invoke ``function`` within the integration timeout: its outcome, or why there is
+        none (a timed-out invocation runs on, as an orphan ``stop()`` cancels)."""
+        pending = asyncio.ensure_future(self._invoke(function, event))
         try:
             done, _ = await asyncio.wait({pending}, timeout=self._timeout)
         except asyncio.CancelledError:
@@ -152,13 +207,19 @@ class HttpFront:
         if not done:
             self._orphans.add(pending)
             pending.add_done_callback(self._orphan_done)
-            return gateway_error(route.kind, Failure.TIMEOUT)
+            return Failure.TIMEOUT
         try:
-            outcome = pending.result()
+            return pending.result()
         except Throttled:
-            return gateway_error(route.kind, Failure.THROTTLED)
+            return Failure.THROTTLED
         except (EmulatorError, OSError):  # no environment could run it (e.g. a spawn failure)
-            return gateway_error(route.kind, Failure.FUNCTION_ERROR)
+            return Failure.FUNCTION_ERROR
+
+    async def _run(self, route: Route, event: bytes, accept: str | None) -> Reply:
+        """Invoke ``route.function`` with ``event``; the answer for its outcome."""
+        outcome = await self._bounded(route.function, event)
+        if isinstance(outcome, Failure):
+            return gateway_error(route.kind, outcome)
         if outcome.kind is not OutcomeKind.SUCCESS:
             return gateway_error(route.kind, Failure.FUNCTION_ERROR)
         return from_result(route, outcome.body, accept)
