@@ -37,7 +37,7 @@ from lambdarig.rie_server.environments.spawn import PrestartedRuntime, StartedPr
 from lambdarig.rie_server.environments.supervisor import RuntimeProcess, adopt, spawn_local
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
 from lambdarig.rie_server.runtime import protocol
-from lambdarig.rie_server.runtime.generation import Generation, now_ms
+from lambdarig.rie_server.runtime.generation import Generation, OnStream, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
 
 __all__ = [
@@ -324,20 +324,27 @@ class Environment:
                     failed, init_ms = await self._init(deadline, request.request_id)
                     if failed is not None:
                         return dataclasses.replace(failed, init_duration_ms=init_ms)
-            outcome = await self._deliver(invocation, deadline, init_ms, may_retry)
+            outcome = await self._deliver(
+                invocation, deadline, init_ms, may_retry, request.on_stream
+            )
             if outcome is not None:
                 return outcome
         raise AssertionError("unreachable: the last round always yields an outcome")
 
     async def _deliver(
-        self, invocation: api.Invocation, deadline: float, init_ms: float | None, may_retry: bool
+        self,
+        invocation: api.Invocation,
+        deadline: float,
+        init_ms: float | None,
+        may_retry: bool,
+        on_stream: OnStream | None = None,
     ) -> InvokeOutcome | None:
         """Hand ``invocation`` to the runtime and wait for its end; ``None`` = the runtime was
         already gone before taking it (retry after a re-init)."""
         generation, process, exited = self._generation, self._process, self._exited
         assert generation is not None and process is not None and exited is not None
         started = time.monotonic()
-        result = generation.submit(invocation)
+        result = generation.submit(invocation, on_stream)
         # The hot path: the post, the process's exit and the deadline all complete ``result``
         # itself (``None`` for the last two), so the invoke wakes one loop iteration after the
         # post, with one timer and no extra task or waiter.
