@@ -27,11 +27,11 @@ from typing import Callable
 from lambdarig import runtime_api as api
 from lambdarig.rie_server.environments.outcomes import Finish, Posted
 from lambdarig.rie_server.http.streams import BodySink
-from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.untrusted import printable
 
 MAX_STREAM_SIZE = 200 * 1024 * 1024  # the service's cap on a streamed response
 HIGH_WATER = 1024 * 1024  # bytes waiting for the invoker before the runtime is paused
+_MAX_ERROR_TYPE = 256
 MESSAGE_STREAM_TOO_LARGE = (
     "Response payload size exceeded maximum allowed payload size ({limit} bytes)."
 )
@@ -56,9 +56,9 @@ def stream_end(trailers: Mapping[str, str], oversized: bool) -> Posted:
         body = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):  # not base64: kept as text, made printable
         body = printable(encoded).encode("utf-8")
-    return Posted(
-        Finish.ERROR, body, api.CONTENT_TYPE_JSON, protocol.sanitize_error_type(error_type)
-    )
+    # The trailer's type is reported as sent (a field value: no control characters), as the
+    # invoker's ErrorCode; only an /error post's header is reduced to Runtime/Function.Reason.
+    return Posted(Finish.ERROR, body, api.CONTENT_TYPE_JSON, error_type[:_MAX_ERROR_TYPE])
 
 
 class ResponseStream(BodySink):
