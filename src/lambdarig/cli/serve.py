@@ -51,6 +51,11 @@ def register(subparsers: Any) -> None:
     add("--layer", action="append", default=[], metavar="ZIP_OR_DIR", help="a layer (repeat)")
     add("--image", metavar="IMAGE", help="run the function in containers of IMAGE (Docker)")
     add(
+        "--no-stream-throttle",
+        action="store_true",
+        help="stream responses at full speed (the service: 2 MiB/s after the first 6 MB)",
+    )
+    add(
         "--watch",
         action="store_true",
         help="re-initialise the environments when the code or a layer changes",
@@ -143,6 +148,8 @@ def emulator_argv(args: argparse.Namespace) -> list[str]:
     """``lambdarig-rie`` flags for ``args``; with ``--image`` the command is just the handler."""
     layers = [flag for layer in args.layer for flag in ("--layer", layer)]
     image = ["--image", args.image] if args.image else []
+    if args.no_stream_throttle:
+        image.append("--no-stream-throttle")
     command = [args.handler] if args.image else runtime_command(args.handler, args.runtime)
     return [
         *layers,

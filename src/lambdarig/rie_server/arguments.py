@@ -163,6 +163,11 @@ def _add_our_flags(add: Callable[..., Any]) -> None:
     add("--provisioned", default="0", metavar="N", help="pre-warm N environments")
     add("--lazy-init", action="store_true", help="initialise on the first invoke (as AWS's)")
     add(
+        "--no-stream-throttle",
+        action="store_true",
+        help="stream responses at full speed (the service: 2 MiB/s after the first 6 MB)",
+    )
+    add(
         "--compat",
         choices=[mode.value for mode in CompatMode],
         default=CompatMode.SERVICE.value,

@@ -73,6 +73,7 @@ class EmulatorConfig:
     async_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     runtime_env: Mapping[str, str] = field(default_factory=dict)
     watch_paths: tuple[str, ...] = ()  # lambdarig serve --watch: the code directory and layers
+    stream_throttle: bool = True  # streamed responses: 2 MiB/s after the first 6 MB
 
     @classmethod
     def from_environ_and_args(
@@ -117,6 +118,7 @@ class EmulatorConfig:
             layers=tuple(args.layer),
             image=args.image,
             async_retry_delays=_retry_delays(args.async_retry_delays),
+            stream_throttle=not args.no_stream_throttle,
         )
         return config.with_runtime_env(environ)
 

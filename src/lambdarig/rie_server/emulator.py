@@ -9,6 +9,7 @@ the grace period). Both must run on one event loop; ``stop()`` is idempotent.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import functools
 import shutil
@@ -35,8 +36,12 @@ from lambdarig.rie_server.environments.pool import (
     PooledEnvironment,
 )
 from lambdarig.rie_server.errors import EmulatorError, LayoutCancelled, Throttled
+from lambdarig.rie_server.http.streams import ReplyStream
 from lambdarig.rie_server.invoke import protocol as proto
+from lambdarig.rie_server.invoke import streaming
 from lambdarig.rie_server.invoke.async_invocations import invoke_with_retries
+from lambdarig.rie_server.invoke.event_stream import CONTENT_TYPE_EVENT_STREAM
+from lambdarig.rie_server.invoke.names import is_stream_path
 from lambdarig.rie_server.invoke.server import InvokeApiServer
 from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.untrusted import printable
@@ -266,6 +271,7 @@ class Emulator:
         # The first environment's listener and runtime, started before the event loop.
         self._early_runtime = prestarted.runtime if prestarted is not None else None
         self._background: set[asyncio.Future[InvokeOutcome]] = set()
+        self._relays: set[asyncio.Future[None]] = set()  # streamed answers being sent
         self._watcher: CodeWatcher | None = None
 
     def _spec(self) -> EnvironmentSpec:
@@ -389,14 +395,16 @@ class Emulator:
             self.pool.use_spec(self._spec())  # no await from here to retire's swap
         await reinitialise(self.pool, warm_plan(self.config))
 
-    async def dispatch(self, raw: proto.RawRequest) -> proto.HttpResponse:
+    async def dispatch(self, raw: proto.RawRequest) -> proto.HttpResponse | ReplyStream:
         """Answer one Invoke API request (the ``InvokeApiServer``'s dispatcher)."""
         function, mode = self.config.function, self.config.compat
         request_id = ids.uuid4()
         call = proto.parse_invoke(raw, function, mode, request_id, new_trace_id())
         if isinstance(call, proto.HttpResponse):
             return call
+        buffered = streaming.Buffered()  # a streaming function's response, for a plain invoke
         request = InvokeRequest(
+            on_stream=buffered.take,
             request_id=call.request_id,  # the caller's X-Amzn-RequestId when it is a UUID
             payload=call.payload,
             trace_id=call.trace_id,
@@ -406,18 +414,20 @@ class Emulator:
         )
         if call.invocation_type is proto.InvocationType.DRY_RUN:
             return proto.accepted(call, function)
+        if is_stream_path(raw.path):
+            return await self._invoke_streamed(call, request)
         if call.invocation_type is proto.InvocationType.EVENT:
-            self._queue(request)
+            self._queue(dataclasses.replace(request, on_stream=None))
             return proto.accepted(call, function)
-        return await self._invoke_sync(call, request)
+        return await self._invoke_sync(call, request, buffered)
 
     async def _invoke_sync(
-        self, call: proto.InvokeCall, request: InvokeRequest
+        self, call: proto.InvokeCall, request: InvokeRequest, buffered: streaming.Buffered
     ) -> proto.HttpResponse:
         if call.tail:
             self._logs.wanted.add(request.request_id)
         try:
-            outcome = await self._pool.invoke(request)
+            outcome = await buffered.outcome(await self._pool.invoke(request))
         except Throttled:
             return proto.throttled(request.request_id)
         except (EmulatorError, OSError) as exc:
@@ -427,9 +437,52 @@ class Emulator:
             self._logs.wanted.discard(request.request_id)
         tail = self._logs.tails.pop(request.request_id, None)
         config = self.config
-        return proto.render_outcome(
+        answer = proto.render_outcome(
             call, outcome, config.function, config.compat, config.timeout_s, tail
         )
+        return buffered.typed(answer)
+
+    async def _invoke_streamed(
+        self, call: proto.InvokeCall, request: InvokeRequest
+    ) -> proto.HttpResponse | ReplyStream:
+        """``InvokeWithResponseStream``: the function's chunks as event-stream events."""
+        if call.invocation_type is proto.InvocationType.EVENT:
+            message = streaming.MESSAGE_STREAM_INVOCATION_TYPE
+            return proto.service_error(
+                400, api.ERROR_INVALID_PARAMETER_VALUE, message, call.request_id
+            )
+        if call.invocation_type is proto.InvocationType.DRY_RUN:
+            return proto.accepted(call, self.config.function)
+        if call.tail:
+            self._logs.wanted.add(request.request_id)
+        try:
+            outcome, stream = await streaming.start(self._pool.invoke, request)
+        except Throttled:
+            self._logs.wanted.discard(request.request_id)
+            return proto.throttled(request.request_id)
+        except (EmulatorError, OSError) as exc:
+            self._logs.wanted.discard(request.request_id)
+            return proto.service_error(500, api.ERROR_SERVICE, str(exc), request.request_id)
+        headers = (
+            ("Content-Type", CONTENT_TYPE_EVENT_STREAM),
+            (api.HEADER_REQUEST_ID, call.request_id),
+            (api.HEADER_EXECUTED_VERSION, self.config.function.version),
+        )
+        complete = functools.partial(self._invoke_complete, request.request_id)
+        if stream is None:
+            return proto.HttpResponse(200, headers, streaming.events_of(outcome.result(), complete))
+        reply = ReplyStream(200, headers)
+        relay = streaming.relay(reply, stream, outcome, complete, self.config.stream_throttle)
+        task = asyncio.ensure_future(relay)
+        self._relays.add(task)
+        task.add_done_callback(self._relays.discard)
+        return reply
+
+    def _invoke_complete(self, request_id: str, outcome: InvokeOutcome) -> bytes:
+        """The ``InvokeComplete`` event that ends a streamed answer (with the Tail, if asked)."""
+        self._logs.wanted.discard(request_id)
+        tail = self._logs.tails.pop(request_id, None)
+        return streaming.complete_event(outcome, tail)
 
     async def invoke(self, payload: bytes, *, request_id: str | None = None) -> InvokeOutcome:
         """One synchronous invocation of the function with ``payload`` (an event's JSON bytes), as

@@ -41,7 +41,7 @@ from lambdarig.rie_server.environments.supervisor import RuntimeProcess, adopt, 
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
 from lambdarig.rie_server.extensions import host as extensions
 from lambdarig.rie_server.runtime import protocol
-from lambdarig.rie_server.runtime.generation import Generation, now_ms
+from lambdarig.rie_server.runtime.generation import Generation, OnStream, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
 
 if TYPE_CHECKING:
@@ -404,13 +404,20 @@ class Environment:
                     failed, init_ms = await self._init(deadline, request.request_id)
                     if failed is not None:
                         return dataclasses.replace(failed, init_duration_ms=init_ms)
-            outcome = await self._deliver(invocation, deadline, init_ms, may_retry)
+            outcome = await self._deliver(
+                invocation, deadline, init_ms, may_retry, request.on_stream
+            )
             if outcome is not None:
                 return outcome
         raise AssertionError("unreachable: the last round always yields an outcome")
 
     async def _deliver(
-        self, invocation: api.Invocation, deadline: float, init_ms: float | None, may_retry: bool
+        self,
+        invocation: api.Invocation,
+        deadline: float,
+        init_ms: float | None,
+        may_retry: bool,
+        on_stream: OnStream | None = None,
     ) -> InvokeOutcome | None:
         """Hand ``invocation`` to the runtime and wait for its end; ``None`` = the runtime was
         already gone before taking it (retry after a re-init)."""
@@ -425,7 +432,7 @@ class Environment:
                 invocation.invoked_function_arn,
                 invocation.trace_id,
             )
-        result = generation.submit(invocation)
+        result = generation.submit(invocation, on_stream)
         # The hot path: the post, the process's exit and the deadline all complete ``result``
         # itself (``None`` for the last two), so the invoke wakes one loop iteration after the
         # post, with one timer and no extra task or waiter.

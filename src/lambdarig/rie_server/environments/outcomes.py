@@ -10,13 +10,14 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from lambdarig import runtime_api as api
 from lambdarig.rie_server.runtime import protocol
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.supervisor import ProcessFactory
+    from lambdarig.rie_server.runtime.streaming import ResponseStream
 
 # The variables an execution environment sets for its runtime, besides the function's own.
 RUNTIME_API_ENV = "AWS_LAMBDA_RUNTIME_API"
@@ -86,6 +87,8 @@ class InvokeRequest:
     cognito_identity: str | None = None
     tenant_id: str | None = None
     invoked_function_arn: str | None = None
+    # Takes the function's response stream when it streams (else it is read and dropped).
+    on_stream: Callable[[ResponseStream], None] | None = None
 
 
 @dataclass(frozen=True)

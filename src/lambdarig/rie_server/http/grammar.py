@@ -140,13 +140,15 @@ def body_length(items: dict[str, tuple[str, str]], version: str) -> int | None:
     return None
 
 
-def check_trailers(block: bytes) -> None:
-    """A chunked body's trailer section: header lines, read and dropped (as h11 checks them)."""
+def check_trailers(block: bytes) -> dict[str, tuple[str, str]]:
+    """A chunked body's trailer section: header lines, checked as h11 checks them; returned as
+    ``header_items`` returns a head's fields (kept only for a streamed body)."""
     items = header_items(block)
     if "content-length" in items:
         _content_length(items, items["content-length"])
     if "transfer-encoding" in items:
         _transfer_encoding(items, items["transfer-encoding"])
+    return items
 
 
 def _content_length(items: dict[str, tuple[str, str]], field: tuple[str, str]) -> int:

@@ -3,7 +3,9 @@
 ``RequestParser`` frames requests by ``Content-Length`` or ``Transfer-Encoding: chunked`` (trailers
 read and dropped), keeps at most ``keep_bytes`` of a body (the rest counted, not held), refuses
 ambiguous or malformed framing with ``BadRequest`` (carrying the status to answer) and flags
-``Expect: 100-continue``. It finds lines and blocks (CRLF only: a bare LF is refused as soon as
+``Expect: 100-continue``. With ``on_head`` set, a request's head is offered as soon as it is
+parsed, and a ``BodySink`` returned for it gets the body's pieces instead of the request (see
+``http.streams``). It finds lines and blocks (CRLF only: a bare LF is refused as soon as
 it arrives); ``http.grammar`` says whether they are acceptable. No sockets, no clock.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import ItemsView, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import parse_qsl
 
 from lambdarig.rie_server.http.grammar import (
@@ -24,6 +27,9 @@ from lambdarig.rie_server.http.grammar import (
     header_items,
     request_line,
 )
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.http.streams import BodySink
 
 __all__ = ["MAX_HEADER_BYTES", "MAX_LINE", "BadRequest", "Headers", "HttpRequest", "RequestParser"]
 
@@ -85,6 +91,7 @@ class HttpRequest:
     body: bytes
     content_length: int | None
     received: int
+    sink: BodySink | None = None  # the body went there piece by piece (``on_head``)
 
     @property
     def path(self) -> str:
@@ -124,7 +131,11 @@ class RequestParser:
         self._received = 0
         self._chunk_left = -1  # chunked: bytes left in the current chunk (-1 = size line next)
         self._in_trailers = False
+        self._trailers: dict[str, tuple[str, str]] = {}
         self.expects_continue = False
+        # Offered each head as soon as it is parsed; a sink it returns takes that body.
+        self.on_head: Callable[[HttpRequest], BodySink | None] | None = None
+        self.sink: BodySink | None = None
 
     @property
     def buffered(self) -> int:
@@ -157,6 +168,10 @@ class RequestParser:
         method, target, version, headers = self._head
         body = b"".join(self._chunks)
         request = HttpRequest(method, target, version, headers, body, self._length, self._received)
+        if self.sink is not None:
+            request.sink, self.sink = self.sink, None
+            trailers, self._trailers = Headers._of(self._trailers), {}
+            request.sink.end(trailers)
         self._head, self._chunks, self._kept, self._received = None, [], 0, 0
         self._chunk_left, self._in_trailers, self.expects_continue = -1, False, False
         return request
@@ -183,6 +198,9 @@ class RequestParser:
             expect = items["expect"][1].lower()
             has_body = self._length is None or self._length > 0
             self.expects_continue = expect == "100-continue" and has_body and not buf
+        if self.on_head is not None:
+            head = HttpRequest(method, target, version, self._head[3], b"", self._length, 0)
+            self.sink = self.on_head(head)
         return True
 
     def _blank_line(self) -> int:
@@ -208,6 +226,10 @@ class RequestParser:
         data = bytes(self._buf[:size])
         del self._buf[:size]
         self._received += size
+        if self.sink is not None:
+            if data:
+                self.sink.data(data)
+            return
         room = self._keep - self._kept
         if room > 0:
             kept = data[:room]
@@ -270,7 +292,9 @@ class RequestParser:
         end = self._blank_line()
         if end < 0:
             return False
-        check_trailers(bytes(self._buf[:end]))
+        items = check_trailers(bytes(self._buf[:end]))
+        if self.sink is not None:
+            self._trailers = items
         del self._buf[: end + 4]
         self._scanned = 0
         return True

@@ -13,7 +13,7 @@ from http import HTTPStatus
 
 from lambdarig.rie_server.http.grammar import check_reply_field
 
-__all__ = ["CONTINUE", "HttpReply", "http_date", "render"]
+__all__ = ["CONTINUE", "HttpReply", "http_date", "render", "render_stream_head"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +67,18 @@ def render(reply: HttpReply, head_only: bool = False, close: bool = False) -> by
     parts.append("\r\nConnection: close\r\n\r\n" if close else "\r\n\r\n")
     head = "".join(parts).encode("utf-8", "surrogateescape")
     return head if head_only else head + reply.body
+
+
+def render_stream_head(
+    status: int, headers: tuple[tuple[str, str], ...], close: bool = False
+) -> bytes:
+    """The head of a streamed reply: as ``render``'s, with ``Transfer-Encoding: chunked`` in
+    place of ``Content-Length``. Raises ``LocalHttpError`` for a header with a control
+    character."""
+    parts = [_STATUS_LINES.get(status) or f"HTTP/1.1 {int(status)} Unknown\r\n"]
+    for name, value in headers:
+        check_reply_field(name, value)
+        parts += (name, ": ", value, "\r\n")
+    parts += ("Transfer-Encoding: chunked\r\nDate: ", _date())
+    parts.append("\r\nConnection: close\r\n\r\n" if close else "\r\n\r\n")
+    return "".join(parts).encode("utf-8", "surrogateescape")

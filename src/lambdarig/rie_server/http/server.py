@@ -26,7 +26,11 @@ the benchmark machine, ``benchmarks/rie_server.py``). Only what the Runtime and 
   cancels the task or calls the ``Deferred``'s ``on_hangup`` (a long-poll ``/next`` is withdrawn
   that way).
 
-No TLS, no upgrades, no streaming responses. Parsing is ``http.parser`` and ``http.grammar``
+Streaming (``http.streams``), off the path of every other request: a server made with
+``on_head`` may take a request's body piece by piece (a ``BodySink``), and a handler may answer
+with a ``ReplyStream`` written chunk by chunk, with backpressure both ways.
+
+No TLS, no upgrades. Parsing is ``http.parser`` and ``http.grammar``
 (sans-IO), replies are written by ``http.reply``, connections accepted by ``http.listen``.
 """
 
@@ -48,10 +52,18 @@ from lambdarig.rie_server.http.parser import (
     HttpRequest,
     RequestParser,
 )
-from lambdarig.rie_server.http.reply import CONTINUE, HttpReply, http_date, render
+from lambdarig.rie_server.http.reply import (
+    CONTINUE,
+    HttpReply,
+    http_date,
+    render,
+    render_stream_head,
+)
+from lambdarig.rie_server.http.streams import BodySink, ReplyStream
 
 __all__ = [
     "BadRequest",
+    "BodySink",
     "Deferred",
     "Handler",
     "Headers",
@@ -59,6 +71,7 @@ __all__ = [
     "HttpRequest",
     "HttpServer",
     "LocalHttpError",
+    "ReplyStream",
     "RequestParser",
     "http_date",
     "render",
@@ -96,7 +109,10 @@ class Deferred:
             callback()
 
 
-Handler = Callable[[HttpRequest], Union[HttpReply, Deferred, Awaitable[HttpReply]]]
+Handler = Callable[
+    [HttpRequest], Union[HttpReply, Deferred, Awaitable[Union[HttpReply, ReplyStream]]]
+]
+OnHead = Callable[[HttpRequest], Union[BodySink, None]]  # offered each head (``http.streams``)
 
 
 _IDLE, _HEAD, _BODY, _BUSY = "idle", "head", "body", "busy"  # what a connection waits for
@@ -122,6 +138,11 @@ class _Connection(asyncio.BufferedProtocol):
         self._server = server
         self._buffer = memoryview(bytearray(_READ_SIZE))
         self._parser = RequestParser(server.keep_bytes)
+        if server.on_head is not None:
+            self._parser.on_head = self._on_head
+        self._stream: ReplyStream | None = None  # the streamed reply being written
+        self._stream_close = False
+        self._sink_paused = False
         self._transport: asyncio.Transport | None = None
         self._task: asyncio.Future[None] | None = None  # the request being handled
         self._deferred: Deferred | None = None  # ... or the reply it is waiting for
@@ -143,6 +164,7 @@ class _Connection(asyncio.BufferedProtocol):
         self._stop_timer()
         task, self._task = self._task, None
         deferred, self._deferred = self._deferred, None
+        self._end_streams()
         if self._server.cancel_on_hangup:
             if task is not None:
                 task.cancel()
@@ -154,7 +176,7 @@ class _Connection(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         self._parser.feed(self._buffer[:nbytes])  # copied into the parser's buffer
-        if self._task is None and self._deferred is None:
+        if self._task is None and self._deferred is None and self._stream is None:
             self._advance()
         elif self._parser.buffered > MAX_HEADER_BYTES and not self._paused:
             self._paused = True  # a client pipelining while we answer: stop reading for now
@@ -172,17 +194,25 @@ class _Connection(asyncio.BufferedProtocol):
         deferred, self._deferred = self._deferred, None
         if deferred is not None:
             deferred._hang_up()
+        self._end_streams()
 
     def _advance(self) -> None:
         """Answer every complete request buffered, until one needs to wait."""
-        while self._transport is not None and self._task is None and self._deferred is None:
+        while (
+            self._transport is not None
+            and self._task is None
+            and self._deferred is None
+            and self._stream is None
+        ):
             try:
                 request = self._parser.next_request()
             except BadRequest as exc:
+                self._abort_sink()
                 self._write(HttpReply(exc.status, f"{exc}\n".encode()), close=True)
                 return
             except Exception:  # a bug of ours: answered, never a traceback from asyncio
                 _log.exception("HTTP request parser failed (a bug in lambdarig)")
+                self._abort_sink()
                 self._write(_INTERNAL_ERROR, close=True)
                 return
             if request is None:
@@ -203,7 +233,7 @@ class _Connection(asyncio.BufferedProtocol):
         parser, phase = self._parser, self._phase
         if parser.in_body:
             self._phase = _BODY
-            self._wait(self._server.header_timeout)
+            self._wait(self._server.header_timeout if parser.sink is None else None)
         elif parser.in_request:
             if phase != _HEAD:  # a head's deadline does not move while it trickles in
                 self._phase = _HEAD
@@ -273,7 +303,9 @@ class _Connection(asyncio.BufferedProtocol):
             return  # answered without waiting (it wrote its reply)
         self._task = asyncio.ensure_future(_Started(respond, waiting_on))
 
-    async def _respond(self, request: HttpRequest, pending: Awaitable[HttpReply]) -> None:
+    async def _respond(
+        self, request: HttpRequest, pending: Awaitable[HttpReply | ReplyStream]
+    ) -> None:
         """Await the handler's reply and write it (from the task, if one took over)."""
         try:
             reply = await pending
@@ -285,6 +317,10 @@ class _Connection(asyncio.BufferedProtocol):
             self._handler_failed(request)
             return
         in_task, self._task = self._task is not None, None
+        if reply.__class__ is not HttpReply:
+            assert isinstance(reply, ReplyStream)
+            self._start_stream(request, reply)
+            return
         self._reply(request, reply)
         if in_task:  # else the caller's _advance loop goes on
             self._advance()
@@ -312,6 +348,74 @@ class _Connection(asyncio.BufferedProtocol):
         if close:
             transport.close()
             self._transport = None
+
+    # --- streaming (``http.streams``): off the path of buffered requests ------------------------
+
+    def _on_head(self, request: HttpRequest) -> BodySink | None:
+        on_head = self._server.on_head
+        assert on_head is not None
+        sink = on_head(request)
+        if sink is not None:
+            sink._attach(self._pause_sink, self._resume_sink)
+        return sink
+
+    def _pause_sink(self) -> None:
+        if self._transport is not None and not self._sink_paused:
+            self._sink_paused = True
+            self._transport.pause_reading()
+
+    def _resume_sink(self) -> None:
+        if self._sink_paused:
+            self._sink_paused = False
+            if self._transport is not None:
+                self._transport.resume_reading()
+
+    def _abort_sink(self) -> None:
+        sink, self._parser.sink = self._parser.sink, None
+        if sink is not None:
+            sink._detach()
+            sink.abort()
+
+    def _end_streams(self) -> None:
+        """The connection is gone: a body being received is aborted, a reply being streamed
+        learns the client hung up (its producer is not cancelled)."""
+        self._abort_sink()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream._hang_up()
+
+    def _start_stream(self, request: HttpRequest, stream: ReplyStream) -> None:
+        transport = self._transport
+        if transport is None:
+            stream._hang_up()
+            return
+        close = not request.keep_alive
+        try:
+            head = render_stream_head(stream.status, stream.headers, close)
+        except LocalHttpError:
+            _log.exception("refused to write an HTTP %s streamed reply", stream.status)
+            stream._hang_up()
+            self._write(_INTERNAL_ERROR, close=True)
+            return
+        self._stream, self._stream_close = stream, close
+        stream._attach(transport, head, self._stream_ended)
+
+    def _stream_ended(self) -> None:
+        self._stream = None
+        if self._stream_close:
+            if self._transport is not None:
+                self._transport.close()
+                self._transport = None
+            return
+        self._advance()
+
+    def pause_writing(self) -> None:
+        if self._stream is not None:
+            self._stream._set_paused(True)
+
+    def resume_writing(self) -> None:
+        if self._stream is not None:
+            self._stream._set_paused(False)
 
 
 class _Started(Coroutine[Any, None, None]):
@@ -365,6 +469,7 @@ class HttpServer:
         *,
         keep_bytes: int,
         cancel_on_hangup: bool = False,
+        on_head: OnHead | None = None,
         header_timeout: float = 10.0,
         idle_timeout: float | None = 60.0,
         accept_retry_delay: float = 1.0,
@@ -373,6 +478,7 @@ class HttpServer:
         self.handler = handler
         self.keep_bytes = keep_bytes
         self.cancel_on_hangup = cancel_on_hangup
+        self.on_head = on_head
         self.header_timeout = header_timeout
         self.idle_timeout = idle_timeout
         self.connections: set[_Connection] = set()

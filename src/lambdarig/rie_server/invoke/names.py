@@ -28,6 +28,14 @@ class FunctionIdentity:
         return api.function_arn(self.name, self.region, self.account)
 
 
+_STREAM_PREFIX, _, _STREAM_SUFFIX = api.PATH_INVOKE_STREAM.partition("{name}")
+
+
+def is_stream_path(path: str) -> bool:
+    """``path`` is an ``InvokeWithResponseStream`` request's."""
+    return path.startswith(_STREAM_PREFIX) and path.endswith(_STREAM_SUFFIX)
+
+
 @functools.lru_cache(maxsize=64)
 def resolve_function(
     method: str, path: str, query_qualifier: str | None, function: FunctionIdentity
@@ -36,6 +44,8 @@ def resolve_function(
     given), or the service's refusal as (status, error type, message). Cached: a client calls the
     same path again and again."""
     prefix, _, suffix = api.PATH_INVOKE.partition("{name}")
+    if path.startswith(_STREAM_PREFIX):  # InvokeWithResponseStream names the function alike
+        prefix, suffix = _STREAM_PREFIX, _STREAM_SUFFIX
     if method != "POST" or not (path.startswith(prefix) and path.endswith(suffix)):
         message = api.MESSAGE_UNKNOWN_OPERATION.format(method=method, path=path)
         return 404, api.ERROR_UNKNOWN_OPERATION, message

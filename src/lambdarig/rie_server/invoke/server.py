@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Awaitable, Callable
+from typing import Union
 
 from lambdarig import invoke_api as api
 from lambdarig.rie_server.errors import ListenError
-from lambdarig.rie_server.http.server import HttpReply, HttpRequest, HttpServer
+from lambdarig.rie_server.http.server import HttpReply, HttpRequest, HttpServer, ReplyStream
 from lambdarig.rie_server.invoke.protocol import HttpResponse, RawRequest
 from lambdarig.runtime_api import MAX_PAYLOAD_SIZE
 
-Dispatcher = Callable[[RawRequest], Awaitable[HttpResponse]]
+# A streamed answer (``InvokeWithResponseStream``) is an ``http.streams.ReplyStream``.
+Dispatcher = Callable[[RawRequest], Awaitable[Union[HttpResponse, ReplyStream]]]
 
 # One byte past the largest body any mode keeps, so "too large" stays detectable.
 BODY_KEEP_BYTES = max(MAX_PAYLOAD_SIZE, api.MAX_SYNC_REQUEST_SIZE) + 1
@@ -71,7 +73,7 @@ class InvokeApiServer:
         if server is not None:
             await server.close()
 
-    async def _handle(self, request: HttpRequest) -> HttpReply:
+    async def _handle(self, request: HttpRequest) -> HttpReply | ReplyStream:
         raw = RawRequest(
             method=request.method,
             path=request.path,
@@ -80,6 +82,8 @@ class InvokeApiServer:
             body=request.body,
         )
         answer = await self._dispatch(raw)
+        if isinstance(answer, ReplyStream):
+            return answer
         headers = answer.headers
         if answer.body:
             for name, _ in headers:

@@ -30,8 +30,10 @@ from lambdarig.rie_server.errors import InvalidTransition
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.lifecycle import Event, RuntimeState, Verdict
 from lambdarig.rie_server.runtime.protocol import Reply, Route
+from lambdarig.rie_server.runtime.streaming import ResponseStream
 
 Deliver = Callable[[api.Invocation], None]  # answers one /next poll with an event
+OnStream = Callable[[ResponseStream], None]  # takes an invocation's streamed response
 
 
 def now_ms() -> int:
@@ -50,14 +52,20 @@ class Generation:
         self.ready: asyncio.Future[None] = loop.create_future()
         self.init_error: asyncio.Future[Posted] = loop.create_future()
         self.results: dict[str, asyncio.Future[Posted | None]] = {}
+        self.on_stream: dict[str, OnStream] = {}  # by invocation id, for streamed responses
 
-    def submit(self, invocation: api.Invocation) -> asyncio.Future[Posted | None]:
+    def submit(
+        self, invocation: api.Invocation, on_stream: OnStream | None = None
+    ) -> asyncio.Future[Posted | None]:
         """Hand ``invocation`` to a waiting poll now, else keep it for the next one; the future gets
-        what the runtime posts. The caller may end it with ``None`` itself (deadline, exit):
+        what the runtime posts (a streamed response: when the stream ends; ``on_stream`` gets
+        the stream when it starts). The caller may end it with ``None`` itself (deadline, exit):
         later posts then change nothing."""
         assert invocation.invocation_id is not None
         future: asyncio.Future[Posted | None] = self._loop.create_future()
         self.results[invocation.invocation_id] = future
+        if on_stream is not None:
+            self.on_stream[invocation.invocation_id] = on_stream
         if self.polls:
             self._hand_over(self.polls.popleft(), invocation)
         else:
@@ -69,6 +77,7 @@ class Generation:
         Returns whether a ``/next`` ever handed it to the runtime."""
         assert invocation.invocation_id is not None
         self.results.pop(invocation.invocation_id, None)
+        self.on_stream.pop(invocation.invocation_id, None)
         if self.state.withdraw(invocation.invocation_id):
             return True
         with contextlib.suppress(ValueError):
@@ -135,6 +144,21 @@ class Generation:
             error_type = protocol.sanitize_error_type(headers.get(api.HEADER_FUNCTION_ERROR_TYPE))
             self._finish(judged, Posted(Finish.ERROR, body, content_type, error_type))
         return protocol.accepted()
+
+    def post_stream(self, request_id: str, headers: Mapping[str, str]) -> Reply | ResponseStream:
+        """A streamed ``/response`` begins: judged like any post; the stream finishes the
+        invocation when it ends."""
+        judged = self._judge(Route.RESPONSE, request_id, headers)
+        if isinstance(judged, Reply):
+            return judged
+        content_type = headers.get("Content-Type") or api.CONTENT_TYPE_OCTET_STREAM
+        stream = ResponseStream(content_type, lambda posted: self._finish(judged, posted))
+        on_stream = self.on_stream.pop(judged, None)
+        if on_stream is not None:
+            on_stream(stream)
+        else:  # an invoker that cannot stream: the whole response, buffered up to the stream cap
+            stream.discard()
+        return stream
 
     def post_too_large(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply:
         judged = self._judge(route, request_id, headers)

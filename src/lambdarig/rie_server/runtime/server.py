@@ -18,7 +18,13 @@ from typing import Callable, Protocol
 
 from lambdarig import runtime_api as api
 from lambdarig.rie_server.errors import InvalidTransition, ListenError
-from lambdarig.rie_server.http.server import Deferred, HttpReply, HttpRequest, HttpServer
+from lambdarig.rie_server.http.server import (
+    BodySink,
+    Deferred,
+    HttpReply,
+    HttpRequest,
+    HttpServer,
+)
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.protocol import Reply, Route
 from lambdarig.rie_server.untrusted import printable
@@ -47,6 +53,10 @@ class RuntimeApiBackend(Protocol):
 
     def post_init_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
         """Take a ``/init/error`` post."""
+        ...
+
+    def post_stream(self, request_id: str, headers: Mapping[str, str]) -> Reply | BodySink:
+        """A streamed ``/response`` begins: the sink for its body, or the refusal."""
         ...
 
 
@@ -106,6 +116,7 @@ class RuntimeApiServer:
             cancel_on_hangup=True,
             sock=self._sock,
             idle_timeout=None,  # idle while its function runs, however long: never closed
+            on_head=self._on_head,  # a streamed /response is taken as it arrives
         )
         self._sock = None
         try:
@@ -128,6 +139,9 @@ class RuntimeApiServer:
             extensions = self.extensions
             if extensions is not None and request.path.startswith(_EXTENSION_PREFIX):
                 return extensions.handle(request)
+            if request.sink is not None:
+                refused = getattr(request.sink, "refusal", None)
+                return _render(refused if isinstance(refused, Reply) else protocol.accepted())
             match = protocol.route(request.method, request.path)
             if match.route is Route.NEXT:
                 return self._next()
@@ -147,6 +161,17 @@ class RuntimeApiServer:
             path = printable(request.path)
             _log.exception("Runtime API handler failed for %s %s", printable(request.method), path)
             return _render(protocol.internal_error())
+
+    def _on_head(self, request: HttpRequest) -> BodySink | None:
+        """A ``/response`` in response mode ``streaming`` goes to the backend as it arrives."""
+        mode = request.headers.get(api.HEADER_RESPONSE_MODE)
+        if mode != api.RESPONSE_MODE_STREAMING or request.method != "POST":
+            return None
+        match = protocol.route(request.method, request.path)
+        if match.route is not Route.RESPONSE or match.request_id is None:
+            return None
+        taken = self.backend.post_stream(match.request_id, request.headers)
+        return _Refused(taken) if isinstance(taken, Reply) else taken
 
     def _next(self) -> HttpReply | Deferred:
         answer = Deferred()
@@ -179,6 +204,14 @@ class RuntimeApiServer:
         if problem is not None:
             return _render(problem)
         return _render(self.backend.post_result(route, request_id, request.body, request.headers))
+
+
+class _Refused(BodySink):
+    """The body of a streamed post that was refused: read and dropped, then the refusal."""
+
+    def __init__(self, refusal: Reply) -> None:
+        super().__init__()
+        self.refusal = refusal
 
 
 def _static_reply(route: Route) -> Reply:
