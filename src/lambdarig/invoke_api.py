@@ -28,7 +28,6 @@ HEADER_REQUEST_ID_IN = "X-Amzn-RequestId"
 INVOCATION_TYPE_REQUEST_RESPONSE = "RequestResponse"
 INVOCATION_TYPE_EVENT = "Event"
 INVOCATION_TYPE_DRY_RUN = "DryRun"
-LOG_TYPE_NONE = "None"
 LOG_TYPE_TAIL = "Tail"
 
 # --- Response headers ----------------------------------------------------------------------------
@@ -51,7 +50,6 @@ ERROR_INVALID_PARAMETER_VALUE = "InvalidParameterValueException"  # 400
 ERROR_TOO_MANY_REQUESTS = "TooManyRequestsException"  # 429
 ERROR_SERVICE = "ServiceException"  # 500
 THROTTLE_REASON_CONCURRENT = "ConcurrentInvocationLimitExceeded"
-THROTTLE_REASON_RESERVED = "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 MESSAGE_FUNCTION_NOT_FOUND = "Function not found: {arn}"
 MESSAGE_REQUEST_TOO_LARGE = (

@@ -97,7 +97,6 @@ RUNTIME_MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
 RUNTIME_BEFORE_SNAPSHOT_ERROR = "Runtime.BeforeSnapshotError"
 RUNTIME_AFTER_RESTORE_ERROR = "Runtime.AfterRestoreError"
 RUNTIME_CONTEXT_UNMARSHAL_ERROR = "Runtime.LambdaContextUnmarshalError"
-RUNTIME_CLIENT_ERROR = "Runtime.LambdaRuntimeClientError"
 
 # --- Platform error types (RAPID / service vocabulary) -------------------------------------------
 RUNTIME_EXIT_ERROR = "Runtime.ExitError"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -27,6 +29,12 @@ def test_ids_are_deterministic_with_a_seed_and_well_formed() -> None:
     assert len(uuid) == 36 and uuid[14] == "4"
     assert Ids(1).digits(30)[0] != "0"
     assert Ids().uuid() != Ids().uuid()
+
+
+def test_ids_uuid_is_the_uuid_modules_version_4_of_the_same_bits() -> None:
+    for seed in range(200):
+        expected = str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
+        assert Ids(seed).uuid() == expected
 
 
 def test_time_formats() -> None:

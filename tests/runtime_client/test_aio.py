@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from lambdarig.runtime_api import Invocation
-from lambdarig.runtime_client import logs
+from lambdarig.runtime_client import sinks
 from lambdarig.runtime_client.aio import AsyncRunner
 from lambdarig.runtime_client.config import RuntimeConfig
 from lambdarig.runtime_client.invoke import Invoker
@@ -15,7 +15,7 @@ from tests.runtime_client.handlers import app
 from tests.runtime_client.handlers.probe import run_python
 
 
-class NullSink(logs.LogSink):
+class NullSink(sinks.LogSink):
     def log(self, msg: str, frame_type: bytes | None = None) -> None:
         pass
 
@@ -83,7 +83,7 @@ def test_async_handler_exception_trace_starts_in_user_code() -> None:
 
 def test_async_handler_sees_the_request_id() -> None:
     async def handler(event: Any, context: Any) -> Any:
-        return logs.current_request_id()
+        return sinks.current_request_id()
 
     invoker = make_invoker(handler)
     try:
@@ -97,10 +97,10 @@ def test_asyncio_is_not_imported_for_sync_handlers() -> None:
     code = (
         "import sys\n"
         "from lambdarig.runtime_api import Invocation\n"
-        "from lambdarig.runtime_client import invoke, logs\n"
+        "from lambdarig.runtime_client import invoke, sinks\n"
         "from lambdarig.runtime_client.config import RuntimeConfig\n"
         "c = RuntimeConfig.from_environ({'AWS_LAMBDA_RUNTIME_API': 'x'}, ['a.b'])\n"
-        "i = invoke.Invoker(lambda e, c: e, c, logs.StdoutSink(), environ={})\n"
+        "i = invoke.Invoker(lambda e, c: e, c, sinks.StdoutSink(), environ={})\n"
         "o = i.invoke(Invocation('r', 0, 'arn', b'1'))\n"
         "print(o.body, 'asyncio' in sys.modules, 'inspect' in sys.modules)\n"
     )

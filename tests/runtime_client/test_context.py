@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lambdarig.runtime_api import Invocation
-from lambdarig.runtime_client import log_handlers, logs
+from lambdarig.runtime_client import log_handlers, sinks
 from lambdarig.runtime_client.config import RuntimeConfig
 from lambdarig.runtime_client.context import LambdaContext, context_for
 from lambdarig.runtime_client.errors import FaultError
@@ -88,7 +88,7 @@ def test_bad_json_header_is_a_context_unmarshal_error(field: str, name: str) -> 
 
 
 def test_log_goes_through_the_root_handlers_sink(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Sink(logs.LogSink):
+    class Sink(sinks.LogSink):
         lines: list[str] = []
 
         def log(self, msg: str, frame_type: bytes | None = None) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lambdarig.runtime_api import Invocation
-from lambdarig.runtime_client import logs
+from lambdarig.runtime_client import sinks
 from lambdarig.runtime_client.config import RuntimeConfig
 from lambdarig.runtime_client.errors import HandlerNotFound
 from lambdarig.runtime_client.invoke import (
@@ -24,7 +24,7 @@ from tests.runtime_client.handlers.probe import assert_same_as_awslambdaric
 DEADLINE = 4102444800000  # 2100-01-01
 
 
-class RecordingSink(logs.LogSink):
+class RecordingSink(sinks.LogSink):
     def __init__(self) -> None:
         super().__init__()
         self.errors: list[Mapping[str, Any]] = []
@@ -164,7 +164,7 @@ def test_trace_id_is_set_and_removed() -> None:
 
 def test_request_context_is_set_for_logging() -> None:
     seen: list[str | None] = []
-    run(lambda event, context: seen.append(logs.current_request_id()), invocation())
+    run(lambda event, context: seen.append(sinks.current_request_id()), invocation())
     assert seen == ["req-1"]
 
 

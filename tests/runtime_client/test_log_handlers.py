@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lambdarig.runtime_client import log_handlers, logs
+from lambdarig.runtime_client import log_handlers, sinks
 from lambdarig.runtime_client.config import RuntimeConfig
 
 
@@ -20,7 +20,7 @@ def make_config(**environ: str) -> RuntimeConfig:
     )
 
 
-class ListSink(logs.LogSink):
+class ListSink(sinks.LogSink):
     def __init__(self, json_format: bool = False) -> None:
         super().__init__(json_format)
         self.records: list[tuple[str, bytes | None]] = []
@@ -43,7 +43,7 @@ def logger(monkeypatch: pytest.MonkeyPatch) -> Iterator[logging.Logger]:
 def test_text_format_carries_the_request_id(logger: logging.Logger) -> None:
     sink = ListSink()
     log_handlers.install_handler(make_config(), sink, logger)
-    logs.set_request_context("req-7", None)
+    sinks.set_request_context("req-7", None)
     logger.warning("hello %s", "world")
     ((message, frame_type),) = sink.records
     assert re.fullmatch(
@@ -57,9 +57,9 @@ def test_request_id_is_per_context(logger: logging.Logger) -> None:
 
     sink = ListSink()
     log_handlers.install_handler(make_config(), sink, logger)
-    logs.set_request_context("outer", None)
+    sinks.set_request_context("outer", None)
     contextvars.copy_context().run(
-        lambda: (logs.set_request_context("inner", None), logger.error("x"))
+        lambda: (sinks.set_request_context("inner", None), logger.error("x"))
     )
     logger.error("y")
     assert [m.split("\t")[2] for m, _ in sink.records] == ["inner", "outer"]
@@ -72,7 +72,7 @@ def test_threads_see_the_request_id_only_in_a_copied_context(logger: logging.Log
 
     sink = ListSink()
     log_handlers.install_handler(make_config(), sink, logger)
-    logs.set_request_context("req-t", None)
+    sinks.set_request_context("req-t", None)
     plain = threading.Thread(target=logger.error, args=("plain",))
     copied = threading.Thread(target=contextvars.copy_context().run, args=(logger.error, "copied"))
     for thread in (plain, copied):
@@ -108,7 +108,7 @@ def test_unknown_level_name_selects_frame_types_but_sets_no_level(logger: loggin
 def test_json_format(logger: logging.Logger) -> None:
     sink = ListSink(json_format=True)
     log_handlers.install_handler(make_config(AWS_LAMBDA_LOG_FORMAT="json"), sink, logger)
-    logs.set_request_context("req-9", "tenant-1")
+    sinks.set_request_context("req-9", "tenant-1")
     try:
         raise KeyError("k")
     except KeyError as exc:

@@ -1,12 +1,10 @@
-"""logs: awslambdaric's log formats, telemetry frames and error reports."""
+"""logs: the process-wide logging setup, and awslambdaric's log output compared line by line."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,68 +27,6 @@ def make_config(**environ: str) -> RuntimeConfig:
     return RuntimeConfig.from_environ(
         {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", **environ}, ["a.b"]
     )
-
-
-def test_text_error_report_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
-    logs.StdoutSink().log_error(ERROR)
-    assert capsys.readouterr().out == (
-        "[ERROR] ValueError: boom\r"
-        "Traceback (most recent call last):\r"
-        f'{NBSP * 2}File "/var/task/app.py", line 3, in handler\r'
-        f'{NBSP * 4}raise ValueError("boom")\n'
-    )
-
-
-def test_text_error_report_without_stack_or_type(capsys: pytest.CaptureFixture[str]) -> None:
-    logs.StdoutSink().log_error({"errorMessage": "m", "errorType": "", "stackTrace": []})
-    assert capsys.readouterr().out == "[ERROR] m\rTraceback (most recent call last):\n"
-
-
-def test_json_error_report_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
-    logs.StdoutSink(json_format=True).log_error(ERROR)
-    line = capsys.readouterr().out
-    assert line.endswith("\n") and "\r" not in line
-    assert re.fullmatch(
-        r'\{"timestamp": "[0-9T:-]+Z", "level": "ERROR", "errorMessage": "boom", '
-        r'"errorType": "ValueError", "requestId": "req-1", "stackTrace": \[.*\]\}\n',
-        line,
-    )
-
-
-def read_frames(fd: int) -> list[tuple[bytes, int, str]]:
-    with open(fd, "rb") as pipe:
-        data = pipe.read()
-    frames = []
-    while data:
-        length = int.from_bytes(data[4:8], "big")
-        frames.append(
-            (data[:4], int.from_bytes(data[8:16], "big"), data[16 : 16 + length].decode())
-        )
-        data = data[16 + length :]
-    return frames
-
-
-def test_telemetry_frames() -> None:
-    read_fd, write_fd = os.pipe()
-    sink = logs.make_sink(make_config(_LAMBDA_TELEMETRY_LOG_FD=str(write_fd)))
-    before = time.time_ns() // 1000
-    sink.log("h\u00e9llo\n")
-    sink.log_error(ERROR)
-    sink.close()
-    (plain_type, stamp, plain), (error_type, _, error) = read_frames(read_fd)
-    assert (plain_type.hex(), plain) == ("a55a0003", "h\u00e9llo\n")
-    assert before <= stamp <= time.time_ns() // 1000
-    assert error_type.hex() == "a55a0017"
-    assert error.split("\n") == [
-        "[ERROR] ValueError: boom",
-        "Traceback (most recent call last):",
-        f'{NBSP * 2}File "/var/task/app.py", line 3, in handler',
-        f'{NBSP * 4}raise ValueError("boom")',
-    ]
-
-
-def test_json_error_frame_type() -> None:
-    assert logs.LogSink(json_format=True).error_frame_type.hex() == "a55a0016"
 
 
 def test_setup_logging_makes_stdout_unbuffered_and_installs_the_root_handler() -> None:
@@ -144,11 +80,11 @@ def test_root_handler_is_installed_when_logging_is_first_imported() -> None:
     code = (
         "import sys\n"
         "before = set(sys.modules)  # what the interpreter's start-up (site, .pth files) loaded\n"
-        "from lambdarig.runtime_client import logs\n"
+        "from lambdarig.runtime_client import logs, sinks\n"
         "from lambdarig.runtime_client.config import RuntimeConfig\n"
         "c = RuntimeConfig.from_environ({'AWS_LAMBDA_RUNTIME_API': 'x'}, ['a.b'])\n"
         "sink = logs.setup_logging(c)\n"
-        "logs.set_request_context('req-1', None)\n"
+        "sinks.set_request_context('req-1', None)\n"
         "print(*(m in sys.modules and m not in before for m in ('logging', 'json', 're')))\n"
         "import logging\n"
         "print([type(h).__name__ for h in logging.getLogger().handlers])\n"

@@ -12,7 +12,7 @@ from lambdarig.runtime_client.client import RuntimeAPIClient
 from lambdarig.runtime_client.config import RuntimeConfig
 from lambdarig.runtime_client.errors import HandlerModuleNotFound
 from lambdarig.runtime_client.invoke import Invoker
-from lambdarig.runtime_client.logs import LogSink
+from lambdarig.runtime_client.sinks import LogSink
 from tests.runtime_client.fake_runtime_api import FakeRuntimeAPI, Reply
 
 

@@ -12,7 +12,6 @@ import base64
 import json
 import random
 import string
-import uuid
 from datetime import datetime, timezone
 from typing import Any, Union
 
@@ -37,8 +36,17 @@ class Ids:
         self._rng = random.Random(seed)
 
     def uuid(self) -> str:
-        """A version-4 UUID string, e.g. ``'19dd0b57-b21e-4ac1-bd88-01bbb068cb78'``."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        """A version-4 UUID string, e.g. ``'19dd0b57-b21e-4ac1-bd88-01bbb068cb78'``.
+
+        ``str(uuid.UUID(int=bits, version=4))`` spelled out: on Python 3.9 the ``uuid`` module
+        imports ``platform`` and so ``subprocess``, which the emulator's sans-IO front modules
+        (they build events with these ids) must not load.
+        """
+        bits = self._rng.getrandbits(128)
+        bits = bits & ~(0xC000 << 48) | 0x8000 << 48  # RFC 4122 variant
+        bits = bits & ~(0xF000 << 64) | 4 << 76  # version 4
+        digits = f"{bits:032x}"
+        return "-".join((digits[:8], digits[8:12], digits[12:16], digits[16:20], digits[20:]))
 
     def hex(self, length: int) -> str:
         """``length`` lower-case hex digits."""

@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from types import FrameType
 
-    from lambdarig.runtime_client.client import RuntimeAPIClient
-
 PROG = "lambdarig-runtime"
 EXIT_CONFIG_ERROR = 2
 
@@ -50,37 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_workers(config)
     from lambdarig.runtime_client.loop import run
+    from lambdarig.runtime_client.session import RuntimeSession
 
     # Called from here, not from a helper: the handler then runs at the same stack depth as
     # under awslambdaric (main -> run -> invoke -> handler), so a RecursionError reports the
     # same number of frames.
     with RuntimeSession(config) as session:
         return run(config, session.client, session.sink)
-
-
-class RuntimeSession:
-    """What one runtime process holds open: the log sink and a Runtime API client over a socket.
-
-    Opening sets up logging (:func:`lambdarig.runtime_client.logs.setup_logging`); leaving the
-    ``with`` block closes the connection and the sink.
-    """
-
-    def __init__(
-        self, config: RuntimeConfig, client_type: type[RuntimeAPIClient] | None = None
-    ) -> None:
-        from lambdarig.runtime_client.client import RuntimeAPIClient
-        from lambdarig.runtime_client.logs import setup_logging
-        from lambdarig.runtime_client.transport import SocketTransport
-
-        self.sink = setup_logging(config)
-        self.client = (client_type or RuntimeAPIClient)(SocketTransport(config.runtime_api))
-
-    def __enter__(self) -> RuntimeSession:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.client.transport.close()
-        self.sink.close()
 
 
 def _check(config: RuntimeConfig) -> None:

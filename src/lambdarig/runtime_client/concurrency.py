@@ -103,8 +103,8 @@ class MultiConcurrentClient(RuntimeAPIClient):
 
 def run_worker(config: RuntimeConfig) -> int:
     """One worker's runtime: the single-process runtime with a :class:`MultiConcurrentClient`."""
-    from lambdarig.runtime_client.cli import RuntimeSession
     from lambdarig.runtime_client.loop import run
+    from lambdarig.runtime_client.session import RuntimeSession
 
     with RuntimeSession(config, MultiConcurrentClient) as session:
         return run(config, session.client, session.sink)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 
 from lambdarig import runtime_api as wire
-from lambdarig.runtime_client import logs, marshal, streaming, xray
+from lambdarig.runtime_client import marshal, sinks, streaming, xray
 from lambdarig.runtime_client.context import context_for
 from lambdarig.runtime_client.errors import FaultError
 
@@ -127,7 +127,7 @@ def format_frames(frames: list[tuple[str, int, str, str | None]]) -> list[str]:
     return traceback.format_list(frames)
 
 
-def init_error_outcome(exc: BaseException, sink: logs.LogSink) -> Outcome:
+def init_error_outcome(exc: BaseException, sink: sinks.LogSink) -> Outcome:
     """Report an exception raised while loading the handler: warning line, error log, outcome.
 
     The error JSON has ``requestId: ""``; no X-Ray cause (awslambdaric sends none on init).
@@ -176,7 +176,7 @@ class Invoker:
         self,
         handler: Callable[..., Any],
         config: RuntimeConfig,
-        sink: logs.LogSink,
+        sink: sinks.LogSink,
         environ: Any = None,
     ) -> None:
         self.handler = handler
@@ -191,7 +191,7 @@ class Invoker:
             self.environ[TRACE_ID_ENV] = inv.trace_id
         else:
             self.environ.pop(TRACE_ID_ENV, None)
-        logs.set_request_context(inv.request_id, inv.tenant_id)
+        sinks.set_request_context(inv.request_id, inv.tenant_id)
         ensure_ascii = self.config.json_ensure_ascii
         try:
             context = context_for(inv, self.config)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from lambdarig.runtime_client.logs import (
+from lambdarig.runtime_client.sinks import (
     JSON_FRAME_TYPES,
     TEXT_FRAME_TYPES,
     LogSink,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from lambdarig.runtime_client.client import RuntimeAPIClient
     from lambdarig.runtime_client.config import RuntimeConfig
     from lambdarig.runtime_client.invoke import Invoker, Outcome
-    from lambdarig.runtime_client.logs import LogSink
+    from lambdarig.runtime_client.sinks import LogSink
 
     LoadHandler = Callable[[str], Callable[..., Any]]
     MakeInvoker = Callable[[Callable[..., Any], RuntimeConfig, LogSink], Invoker]

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from lambdarig.runtime_client.client import RuntimeAPIClient
     from lambdarig.runtime_client.config import RuntimeConfig
-    from lambdarig.runtime_client.logs import LogSink
+    from lambdarig.runtime_client.sinks import LogSink
 
     Hook = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 

@@ -236,10 +236,10 @@ def _ours_init(case: dict[str, Any]) -> Any:
 
 
 def _ours_invoke(case: dict[str, Any]) -> Any:
-    from lambdarig.runtime_client import handler, invoke, logs
+    from lambdarig.runtime_client import handler, invoke, logs, sinks
 
     config = _our_config()
-    sink = logs.make_sink(config)
+    sink = sinks.make_sink(config)
     logs.install_handler(config, sink)
     inv = _our_invocation(case, case["request_id"], eval(case["body"]))
     outcome = invoke.Invoker(handler.load_handler(case["handler"]), config, sink).invoke(inv)
@@ -261,19 +261,19 @@ def _ours_context(case: dict[str, Any]) -> Any:
 
 
 def _ours_log_error(case: dict[str, Any]) -> Any:
-    from lambdarig.runtime_client import logs
+    from lambdarig.runtime_client import sinks
 
-    logs.make_sink(_our_config()).log_error(case["error"])
+    sinks.make_sink(_our_config()).log_error(case["error"])
     return None
 
 
 def _ours_telemetry(case: dict[str, Any]) -> Any:
-    from lambdarig.runtime_client import logs
+    from lambdarig.runtime_client import logs, sinks
 
     read_fd, write_fd = os.pipe()
-    sink = logs.make_sink(_our_config(_LAMBDA_TELEMETRY_LOG_FD=str(write_fd)))
+    sink = sinks.make_sink(_our_config(_LAMBDA_TELEMETRY_LOG_FD=str(write_fd)))
     logs.install_handler(_our_config(), sink)
-    logs.set_request_context(case.get("request_id") or "", case.get("tenant_id"))
+    sinks.set_request_context(case.get("request_id") or "", case.get("tenant_id"))
     exec(case["code"], {"logging": logging})
     sink.log_error(case["error"])
     sink.close()
@@ -281,11 +281,11 @@ def _ours_telemetry(case: dict[str, Any]) -> Any:
 
 
 def _ours_logging(case: dict[str, Any]) -> Any:
-    from lambdarig.runtime_client import logs
+    from lambdarig.runtime_client import logs, sinks
 
     config = _our_config()
-    logs.install_handler(config, logs.make_sink(config))
-    logs.set_request_context(case.get("request_id") or "", case.get("tenant_id"))
+    logs.install_handler(config, sinks.make_sink(config))
+    sinks.set_request_context(case.get("request_id") or "", case.get("tenant_id"))
     exec(case["code"], {"logging": logging})
     return None
 

@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from lambdarig import invoke_api as api
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.invoke.input import client_context, load_json, trace_header
-from lambdarig.rie_server.invoke.names import FunctionIdentity as FunctionIdentity
-from lambdarig.rie_server.invoke.names import resolve_function
+from lambdarig.rie_server.invoke.names import FunctionIdentity, resolve_function
 from lambdarig.runtime_api import (
     CONTENT_TYPE_JSON,
     FUNCTION_RESPONSE_SIZE_TOO_LARGE,
