@@ -47,6 +47,7 @@ class Resolved:
 
     index: int
     arn: str
+    qualifier: str | None = None
 
 
 Refusal = tuple[int, str, str]  # (status, error type, message)
@@ -80,6 +81,18 @@ def resolve_among(
         message = api.MESSAGE_UNKNOWN_OPERATION.format(method=method, path=path)
         return 404, api.ERROR_UNKNOWN_OPERATION, message
     name = unquote(path[len(prefix) : len(path) - len(suffix)])
+    return find_function(name, query_qualifier, functions, rie_name=rie_name)
+
+
+def find_function(
+    name: str,
+    query_qualifier: str | None,
+    functions: tuple[FunctionIdentity, ...],
+    *,
+    rie_name: bool = False,
+) -> Resolved | Refusal:
+    """The function ``name`` (a name, partial or full ARN, ``[:qualifier]``) designates among
+    ``functions``, or the service's 400/404 refusal."""
     first = functions[0]
     region, account, bare, qualifier = _split_function_name(name, first)
     if qualifier and query_qualifier and qualifier != query_qualifier:
@@ -90,7 +103,7 @@ def resolve_among(
     for index, function in enumerate(functions):
         if function.answers_to(bare, region, account) and function.knows_qualifier(qualifier):
             arn = api.function_arn(function.name, region, account)
-            return Resolved(index, f"{arn}:{qualifier}" if qualifier else arn)
+            return Resolved(index, f"{arn}:{qualifier}" if qualifier else arn, qualifier)
     arn = api.function_arn(bare, region, account)
     qualified = f"{arn}:{qualifier}" if qualifier else arn
     return 404, api.ERROR_RESOURCE_NOT_FOUND, api.MESSAGE_FUNCTION_NOT_FOUND.format(arn=qualified)
