@@ -1,5 +1,7 @@
 """``lambdarig serve HANDLER``: run a Python handler behind a local Invoke API that answers like
-the Lambda service (our runtime client unless ``--runtime`` names another)."""
+the Lambda service (our runtime client unless ``--runtime`` names another).
+``lambdarig serve --template template.yaml``: every function of a SAM template
+(``cli.serve_template``)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ example:
   curl -s http://127.0.0.1:9000/2015-03-31/functions/function/invocations -d '{"name": "you"}'
   lambdarig serve app.handler --code examples/hello --http http   # an HTTP API on port 3000
   curl -s http://127.0.0.1:3000/any/path?q=1
+  lambdarig serve -t template.yaml   # every function of a SAM template; prints what it serves
 """
 HTTP_KINDS = ("rest", "http", "url", "alb")
 DEFAULT_TIMEOUT_S = 3.0  # the service's default function timeout
@@ -39,7 +42,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("handler", metavar="HANDLER", help="module.function, e.g. app.handler")
+    add("handler", metavar="HANDLER", nargs="?", help="module.function, e.g. app.handler")
     add("--code", default=".", metavar="DIR", help="the function's code directory (default .)")
     add("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S", help="default 3")
     add("--memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MB", help="default 128")
@@ -79,6 +82,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="with --http alb: the target group's multi-value headers attribute",
     )
+    from lambdarig.cli.serve_template import add_template_arguments
+
+    add_template_arguments(add)
     parser.set_defaults(func=run)
 
 
@@ -190,6 +196,12 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"expected --port in 0-65535, got {args.port}")
     if not 0 <= args.http_port <= 65535:
         raise CommandError(f"expected --http-port in 0-65535, got {args.http_port}")
+    if args.template is not None:
+        from lambdarig.cli.serve_template import run_template
+
+        return run_template(args)
+    if args.handler is None:
+        raise CommandError("expected HANDLER (e.g. app.handler) or --template FILE, got neither")
     code = Path(args.code).resolve()
     if not code.is_dir():
         raise CommandError(f"expected --code to be a directory, got {args.code!r}")

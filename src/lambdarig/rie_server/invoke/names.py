@@ -22,6 +22,18 @@ class FunctionIdentity:
     version: str = api.DEFAULT_FUNCTION_VERSION
     region: str = api.DEFAULT_REGION
     account: str = api.DEFAULT_ACCOUNT_ID
+    # A project's function also answers to its template logical id, and to its published
+    # version and alias (``AutoPublishAlias``) besides ``$LATEST``.
+    other_names: tuple[str, ...] = ()
+    qualifiers: tuple[str, ...] = ()
+
+    def answers_to(self, bare: str, region: str, account: str) -> bool:
+        """True if a caller naming ``bare`` in ``region``/``account`` means this function."""
+        names = (self.name, *self.other_names)
+        return bare in names and (region, account) == (self.region, self.account)
+
+    def knows_qualifier(self, qualifier: str | None) -> bool:
+        return qualifier in (None, api.LATEST_VERSION, self.version, *self.qualifiers)
 
     @property
     def arn(self) -> str:
@@ -36,13 +48,42 @@ def is_stream_path(path: str) -> bool:
     return path.startswith(_STREAM_PREFIX) and path.endswith(_STREAM_SUFFIX)
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """Which of the functions an Invoke API call names (``index``) and the ARN it invoked
+    (qualified when a qualifier was given, always with the function's name)."""
+
+    index: int
+    arn: str
+    qualifier: str | None = None
+
+
+Refusal = tuple[int, str, str]  # (status, error type, message)
+
+
 @functools.lru_cache(maxsize=64)
 def resolve_function(
     method: str, path: str, query_qualifier: str | None, function: FunctionIdentity
-) -> str | tuple[int, str, str]:
+) -> str | Refusal:
     """The ARN an Invoke API ``method path [?Qualifier=]`` names (qualified when a qualifier was
     given), or the service's refusal as (status, error type, message). Cached: a client calls the
-    same path again and again."""
+    same path again and again. aws-lambda-rie's literal name ``function`` means the function."""
+    found = resolve_among(method, path, query_qualifier, (function,), rie_name=True)
+    return found.arn if isinstance(found, Resolved) else found
+
+
+@functools.lru_cache(maxsize=256)
+def resolve_among(
+    method: str,
+    path: str,
+    query_qualifier: str | None,
+    functions: tuple[FunctionIdentity, ...],
+    *,
+    rie_name: bool = False,
+) -> Resolved | Refusal:
+    """As ``resolve_function``, across ``functions`` (by name, other name or ARN; the first
+    function's region and account are the default for a bare name). ``rie_name``: the literal
+    ``function`` names the first function."""
     prefix, _, suffix = api.PATH_INVOKE.partition("{name}")
     if path.startswith(_STREAM_PREFIX):  # InvokeWithResponseStream names the function alike
         prefix, suffix = _STREAM_PREFIX, _STREAM_SUFFIX
@@ -50,22 +91,32 @@ def resolve_function(
         message = api.MESSAGE_UNKNOWN_OPERATION.format(method=method, path=path)
         return 404, api.ERROR_UNKNOWN_OPERATION, message
     name = unquote(path[len(prefix) : len(path) - len(suffix)])
-    region, account, bare, qualifier = _split_function_name(name, function)
+    return find_function(name, query_qualifier, functions, rie_name=rie_name)
+
+
+def find_function(
+    name: str,
+    query_qualifier: str | None,
+    functions: tuple[FunctionIdentity, ...],
+    *,
+    rie_name: bool = False,
+) -> Resolved | Refusal:
+    """The function ``name`` (a name, partial or full ARN, ``[:qualifier]``) designates among
+    ``functions``, or the service's 400/404 refusal."""
+    first = functions[0]
+    region, account, bare, qualifier = _split_function_name(name, first)
     if qualifier and query_qualifier and qualifier != query_qualifier:
         return 400, api.ERROR_INVALID_PARAMETER_VALUE, api.MESSAGE_QUALIFIER_MISMATCH
     qualifier = qualifier or query_qualifier
-    if bare == api.RIE_FUNCTION_NAME and not name.startswith(api.ARN_PREFIX):
-        bare = function.name
+    if rie_name and bare == api.RIE_FUNCTION_NAME and not name.startswith(api.ARN_PREFIX):
+        bare = first.name
+    for index, function in enumerate(functions):
+        if function.answers_to(bare, region, account) and function.knows_qualifier(qualifier):
+            arn = api.function_arn(function.name, region, account)
+            return Resolved(index, f"{arn}:{qualifier}" if qualifier else arn, qualifier)
     arn = api.function_arn(bare, region, account)
     qualified = f"{arn}:{qualifier}" if qualifier else arn
-    known = (bare, region, account) == (function.name, function.region, function.account)
-    if not known or qualifier not in (None, api.LATEST_VERSION, function.version):
-        return (
-            404,
-            api.ERROR_RESOURCE_NOT_FOUND,
-            api.MESSAGE_FUNCTION_NOT_FOUND.format(arn=qualified),
-        )
-    return qualified
+    return 404, api.ERROR_RESOURCE_NOT_FOUND, api.MESSAGE_FUNCTION_NOT_FOUND.format(arn=qualified)
 
 
 def _split_function_name(name: str, function: FunctionIdentity) -> tuple[str, str, str, str | None]:

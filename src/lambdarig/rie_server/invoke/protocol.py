@@ -101,6 +101,7 @@ def parse_invoke(
     mode: CompatMode,
     request_id: str,
     generated_trace_id: str,
+    invoked_arn: str | None = None,
 ) -> InvokeCall | HttpResponse:
     """Validate ``raw``; return the call to run, or the answer to send without running anything.
 
@@ -108,11 +109,12 @@ def parse_invoke(
     when it is a UUID (``InvokeCall.request_id``), and answers 400 when it is not. What may reach
     the runtime from the headers and the body is checked by ``invoke.input``; a header with a
     control character never gets here (the HTTP layer answers 400 for it, ``http.grammar``).
+    ``invoked_arn``: the target, already resolved by the caller (``names.resolve_among``).
     """
     headers = {key.lower(): value for key, value in raw.headers.items()}
     if mode is CompatMode.RIE:
         return _parse_rie(raw, headers, function, request_id)
-    arn_or_error = _resolve_target(raw, function, request_id)
+    arn_or_error = invoked_arn or _resolve_target(raw, function, request_id)
     if isinstance(arn_or_error, HttpResponse):
         return arn_or_error
     id_or_error = _request_id(headers, request_id)

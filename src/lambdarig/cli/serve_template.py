@@ -1,0 +1,113 @@
+"""``lambdarig serve --template template.yaml``: every function of a SAM template behind one
+Invoke API (``--port``), its REST and HTTP API routes on ``--http-port`` and its Function URLs on
+the next ports (``rie_server.fronts.project``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lambdarig.cli import CommandError
+from lambdarig.cli.hosting import CodeDirs, default_region, front_routes, hosted_function
+
+MAX_ENV_VARS_BYTES = 1024 * 1024
+
+
+def add_template_arguments(add: Any) -> None:
+    """The ``--template`` flags of ``serve`` (and ``invoke``), as ``sam local`` spells them."""
+    add("-t", "--template", metavar="FILE", help="serve every function of a SAM template")
+    add(
+        "--parameter-overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="K=V",
+        help="template parameters (K=V or ParameterKey=K,ParameterValue=V)",
+    )
+    add("--env-vars", metavar="FILE", help='SAM\'s env.json: {"Parameters": {...}, "Fn": {...}}')
+    add("--region", metavar="R", help="default $AWS_REGION, else us-east-1")
+    add("--stack-name", metavar="NAME", help="default: the template's directory name")
+
+
+def parameter_overrides(words: Sequence[str]) -> dict[str, str]:
+    """``K=V`` words (several per argument, shell-quoted, as sam accepts them) or
+    ``ParameterKey=K,ParameterValue=V``."""
+    overrides: dict[str, str] = {}
+    for word in (part for argument in words for part in shlex.split(argument)):
+        if word.startswith("ParameterKey="):
+            key, sep, value = word[len("ParameterKey=") :].partition(",ParameterValue=")
+        else:
+            key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise CommandError(f"expected --parameter-overrides KEY=VALUE, got {word!r}")
+        overrides[key] = value
+    return overrides
+
+
+def read_env_vars(path: str | None) -> dict[str, Any]:
+    """SAM's ``--env-vars`` document: a JSON object of objects of strings."""
+    if path is None:
+        return {}
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_ENV_VARS_BYTES + 1)
+    except OSError as exc:
+        raise CommandError(f"expected --env-vars to be a readable JSON file, got {exc}") from None
+    if len(data) > MAX_ENV_VARS_BYTES:
+        raise CommandError(f"expected --env-vars of at most {MAX_ENV_VARS_BYTES} bytes, got more")
+    try:
+        document = json.loads(data)
+    except ValueError as exc:
+        raise CommandError(f"expected --env-vars to be JSON, got: {exc}") from None
+    if not isinstance(document, dict) or not all(
+        isinstance(section, dict) for section in document.values()
+    ):
+        raise CommandError(
+            'expected --env-vars as {"Parameters": {"K": "V"}, "LogicalId": {"K": "V"}}, '
+            f"got {type(document).__name__} of other values"
+        )
+    return document
+
+
+def load(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
+    """The project of ``args.template``; any ``ProjectError`` is one ``CommandError`` line."""
+    from lambdarig.project import ProjectError, load_project
+
+    try:
+        return load_project(
+            Path(args.template),
+            region=args.region or default_region(environ),
+            parameter_overrides=parameter_overrides(args.parameter_overrides),
+            env_vars=read_env_vars(args.env_vars),
+            stack_name=args.stack_name,
+        )
+    except ProjectError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def run_template(args: argparse.Namespace) -> int:
+    from lambdarig.rie_server.fronts.project import serve_project
+    from lambdarig.rie_server.project_emulator import ProjectEmulator
+
+    if args.handler is not None:
+        raise CommandError(f"expected HANDLER or --template, got both ({args.handler!r})")
+    environ = dict(os.environ)
+    project = load(args, environ)
+    warnings: list[str] = []
+    with CodeDirs() as dirs:
+        functions = [
+            hosted_function(function, project, dirs.code_dir(function), environ, warnings)
+            for function in project.functions
+        ]
+        for warning in warnings:
+            print(warning, file=sys.stderr)
+        routes, urls = front_routes(project)
+        emulator = ProjectEmulator(functions, args.host, args.port)
+        return asyncio.run(serve_project(emulator, routes, urls, args.host, args.http_port))

@@ -1,0 +1,133 @@
+"""A project's HTTP fronts: ``lambdarig serve --template``.
+
+Ports (``plan_fronts``): REST API routes (``Api`` events, every REST API of the template) on
+``--http-port``; HTTP API routes (``HttpApi`` events) on ``--http-port`` when there are no REST
+routes, else on the next port (one listener answers as one kind of API: its errors, request id
+header and integration timeout differ); then each Function URL on the next port, in template
+order. With ``--http-port 0`` every listener gets an ephemeral port. Two routes with the same
+method and path in one listener: the first in template order wins (as ``sam local start-api``).
+
+``serve_project`` starts the emulator and the fronts, prints the start table and runs until SIGINT
+or SIGTERM. Exit status as ``lambdarig-rie``: 0 after a signal, 1 when something cannot start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from lambdarig.rie_server.cli import PROG, READY_LINE, configure_logging
+from lambdarig.rie_server.errors import EmulatorError
+from lambdarig.rie_server.fronts.routing import Route, RouteTable, single_function_routes
+from lambdarig.rie_server.fronts.server import HttpFront
+from lambdarig.rie_server.project_emulator import ProjectEmulator
+
+KIND_TITLES = {"rest": "REST API", "http": "HTTP API", "url": "Function URL"}
+
+
+@dataclass(frozen=True)
+class FrontPlan:
+    """One listener: its routes (one kind) and its offset from ``--http-port``."""
+
+    kind: str
+    routes: tuple[Route, ...]
+    offset: int
+
+
+def plan_fronts(routes: Sequence[Route], url_functions: Sequence[str]) -> list[FrontPlan]:
+    """The listeners for ``routes`` (REST and HTTP API) and the Function URLs of
+    ``url_functions`` (names the invoker knows), in port order."""
+    plans: list[FrontPlan] = []
+    for kind in ("rest", "http"):
+        of_kind = tuple(route for route in routes if route.kind == kind)
+        if of_kind:
+            plans.append(FrontPlan(kind, of_kind, len(plans)))
+    offset = max(1, len(plans))
+    for index, function in enumerate(url_functions):
+        plans.append(
+            FrontPlan("url", tuple(single_function_routes("url", function)), offset + index)
+        )
+    return plans
+
+
+def route_lines(front: HttpFront) -> list[tuple[str, str]]:
+    """(function, ``METHOD URL``) for each route of ``front``, in template order."""
+    lines = []
+    for route in front.routes.routes:
+        if route.path is None:
+            shown = f"{front.url}/ (any path)" if route.kind == "url" else f"{front.url}/*"
+            method = "ANY"
+        else:
+            shown = front.url + route.path
+            method = route.method
+        lines.append((route.function, f"{KIND_TITLES[route.kind]:<12} {method:<6} {shown}"))
+    return lines
+
+
+def start_table(emulator: ProjectEmulator, fronts: Sequence[HttpFront]) -> list[str]:
+    """The start table: each function, its Invoke API name and what it serves over HTTP."""
+    served: dict[str, list[str]] = {}
+    for front in fronts:
+        for function, line in route_lines(front):
+            served.setdefault(function, []).append(line)
+    rows = [("FUNCTION", "INVOKE API NAME", "HTTP")]
+    for hosted in emulator.functions:
+        lines = served.get(hosted.logical_id, []) or ["-"]
+        rows.append((hosted.logical_id, hosted.config.function.name, lines[0]))
+        rows.extend(("", "", line) for line in lines[1:])
+    width0 = max(len(row[0]) for row in rows)
+    width1 = max(len(row[1]) for row in rows)
+    table = [f"{row[0]:<{width0}}  {row[1]:<{width1}}  {row[2]}".rstrip() for row in rows]
+    invoke = f"{emulator.invoke_url}/2015-03-31/functions/NAME/invocations"
+    return [*table, f"Invoke API: {invoke} (NAME: logical id, name or ARN[:qualifier])"]
+
+
+async def serve_project(
+    emulator: ProjectEmulator,
+    routes: Sequence[Route],
+    url_functions: Sequence[str],
+    host: str,
+    http_port: int,
+    *,
+    log_level: str = "info",
+    status: TextIO | None = None,
+) -> int:
+    """Serve the project until a signal (see the module docs)."""
+    status = status if status is not None else sys.stderr
+    configure_logging(log_level, status)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    fronts = [
+        HttpFront(
+            RouteTable(plan.routes),
+            emulator.invoke,
+            host,
+            http_port + plan.offset if http_port else 0,
+        )
+        for plan in plan_fronts(routes, url_functions)
+    ]
+    try:
+        try:
+            await emulator.start()
+            for front in fronts:
+                await front.start()
+        except (OSError, EmulatorError) as exc:
+            print(f"{PROG}: error: could not start: {exc}", file=status, flush=True)
+            return 1
+        for line in start_table(emulator, fronts):
+            print(line, file=status)
+        print(READY_LINE.format(url=emulator.invoke_url), file=status, flush=True)
+        await stop.wait()
+        return 0
+    finally:
+        for front in fronts:
+            await front.stop()
+        await emulator.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)

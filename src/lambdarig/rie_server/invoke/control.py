@@ -1,0 +1,146 @@
+"""The read-only control plane a project's emulator answers, in the Lambda API's shapes: tools and
+scripts discover the functions with ``ListFunctions``, ``GetFunction``,
+``GetFunctionConfiguration``, ``ListAliases`` and ``GetAlias``
+(https://docs.aws.amazon.com/lambda/latest/api/API_Operations.html).
+
+Sans-IO: a ``RawRequest`` and the functions' ``FunctionRecord`` values in, an ``HttpResponse`` out
+(or None when the request is not a control-plane read, for the Invoke API to answer). Nothing is
+listed that the template did not declare; there is no pagination (one page holds every function).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from lambdarig import invoke_api as api
+from lambdarig.rie_server.invoke.names import FunctionIdentity, Resolved, find_function
+from lambdarig.rie_server.invoke.protocol import HttpResponse, RawRequest, service_error
+from lambdarig.runtime_api import CONTENT_TYPE_JSON
+
+FUNCTIONS_PATH = "/" + api.INVOKE_API_VERSION + "/functions"
+PUBLISHED_VERSION = "1"  # the version AutoPublishAlias publishes (the first one)
+MESSAGE_ALIAS_NOT_FOUND = "Cannot find alias arn: {arn}"
+LAST_MODIFIED = "1970-01-01T00:00:00.000+0000"  # set at start by the caller
+ROLE = "arn:aws:iam::{account}:role/{name}-role"
+LOG_GROUP = "/aws/lambda/{name}"
+
+
+@dataclass(frozen=True)
+class FunctionRecord:
+    """What the control plane tells about one function."""
+
+    identity: FunctionIdentity
+    handler: str | None
+    runtime: str | None
+    timeout_s: int
+    memory_mb: int
+    environment: Mapping[str, str] = field(default_factory=dict)
+    layers: tuple[str, ...] = ()  # layer version ARNs
+    package_type: str = "Zip"
+    image_uri: str | None = None
+    architectures: tuple[str, ...] = ("x86_64",)
+    reserved_concurrency: int | None = None
+    alias: str | None = None
+    tracing: str | None = None
+    last_modified: str = LAST_MODIFIED
+
+
+def answer(
+    raw: RawRequest, records: Sequence[FunctionRecord], request_id: str
+) -> HttpResponse | None:
+    """The control plane's answer to ``raw``, or None if it is not a control-plane read."""
+    if raw.method != "GET" or not (raw.path + "/").startswith(FUNCTIONS_PATH + "/"):
+        return None
+    parts = [unquote(part) for part in raw.path[len(FUNCTIONS_PATH) :].split("/") if part]
+    if not parts:
+        return _ok({"Functions": [configuration(record) for record in records]}, request_id)
+    identities = tuple(record.identity for record in records)
+    qualifier = raw.query.get(api.QUERY_QUALIFIER) or None
+    found = find_function(parts[0], qualifier, identities)
+    if not isinstance(found, Resolved):
+        return service_error(*found, request_id)
+    record = records[found.index]
+    rest = parts[1:]
+    if not rest:
+        return _ok(_get_function(record, found.qualifier), request_id)
+    if rest == ["configuration"]:
+        return _ok(configuration(record, found.qualifier), request_id)
+    if rest == ["aliases"]:
+        aliases = [_alias(record)] if record.alias else []
+        return _ok({"Aliases": aliases}, request_id)
+    if len(rest) == 2 and rest[0] == "aliases":
+        if rest[1] != record.alias:
+            arn = f"{record.identity.arn}:{rest[1]}"
+            message = MESSAGE_ALIAS_NOT_FOUND.format(arn=arn)
+            return service_error(404, api.ERROR_RESOURCE_NOT_FOUND, message, request_id)
+        return _ok(_alias(record), request_id)
+    return None
+
+
+def configuration(record: FunctionRecord, qualifier: str | None = None) -> dict[str, Any]:
+    """``FunctionConfiguration``; ``qualifier`` (a version or the alias) picks the version."""
+    identity = record.identity
+    version = api.LATEST_VERSION
+    if qualifier not in (None, api.LATEST_VERSION):
+        version = PUBLISHED_VERSION
+    arn = identity.arn if version == api.LATEST_VERSION else f"{identity.arn}:{version}"
+    config: dict[str, Any] = {
+        "FunctionName": identity.name,
+        "FunctionArn": arn,
+        "Role": ROLE.format(account=identity.account, name=identity.name),
+        "CodeSize": 0,
+        "Description": "",
+        "Timeout": record.timeout_s,
+        "MemorySize": record.memory_mb,
+        "LastModified": record.last_modified,
+        "CodeSha256": "",
+        "Version": version,
+        "TracingConfig": {"Mode": record.tracing or "PassThrough"},
+        "RevisionId": "00000000-0000-0000-0000-000000000001",
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+        "PackageType": record.package_type,
+        "Architectures": list(record.architectures),
+        "EphemeralStorage": {"Size": 512},
+        "LoggingConfig": {
+            "LogFormat": "Text",
+            "LogGroup": LOG_GROUP.format(name=identity.name),
+        },
+    }
+    if record.package_type == "Zip":
+        config["Runtime"] = record.runtime
+        config["Handler"] = record.handler
+    if record.environment:
+        config["Environment"] = {"Variables": dict(record.environment)}
+    if record.layers:
+        config["Layers"] = [{"Arn": arn, "CodeSize": 0} for arn in record.layers]
+    return config
+
+
+def _get_function(record: FunctionRecord, qualifier: str | None) -> dict[str, Any]:
+    code: dict[str, str] = {"RepositoryType": "S3", "Location": ""}
+    if record.package_type == "Image":
+        code = {"RepositoryType": "ECR", "ImageUri": record.image_uri or ""}
+    answer: dict[str, Any] = {"Configuration": configuration(record, qualifier), "Code": code}
+    if record.reserved_concurrency is not None:
+        answer["Concurrency"] = {"ReservedConcurrentExecutions": record.reserved_concurrency}
+    return answer
+
+
+def _alias(record: FunctionRecord) -> dict[str, Any]:
+    return {
+        "AliasArn": f"{record.identity.arn}:{record.alias}",
+        "Name": record.alias,
+        "FunctionVersion": PUBLISHED_VERSION,
+        "Description": "",
+        "RevisionId": "00000000-0000-0000-0000-000000000001",
+    }
+
+
+def _ok(value: Mapping[str, Any], request_id: str) -> HttpResponse:
+    headers = (("Content-Type", CONTENT_TYPE_JSON), (api.HEADER_REQUEST_ID, request_id))
+    return HttpResponse(200, headers, json.dumps(value).encode("utf-8"))
