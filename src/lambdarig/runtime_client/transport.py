@@ -96,6 +96,38 @@ class SocketTransport(Transport):
             except OSError:
                 pass  # closing a broken socket cannot fail in a way the caller can act on
 
+    def _unreachable(self, exc: Exception, doing: str) -> RuntimeAPIUnreachable:
+        """The error for a failed exchange; ``doing`` is e.g. ``"exchange GET /next with"``."""
+        what = doing.rsplit(" ", 1)[0].split(" ", 1)[1]  # "GET /next"
+        if isinstance(exc, _StaleConnection):
+            return RuntimeAPIUnreachable(
+                f"the Runtime API at {self.address} closed the connection before answering "
+                f"{what}: expected an HTTP response, got end of stream"
+            )
+        if isinstance(exc, _MalformedResponse):
+            return RuntimeAPIUnreachable(
+                f"the Runtime API at {self.address} broke HTTP/1.1 answering {what}: {exc}"
+            )
+        return RuntimeAPIUnreachable(
+            f"could not {doing} the Runtime API at {self.address}: {exc.__class__.__name__}: {exc}"
+        )
+
+    def _unreachable(self, exc: Exception, doing: str) -> RuntimeAPIUnreachable:
+        """The error for a failed exchange; ``doing`` is e.g. ``"exchange GET /next with"``."""
+        what = doing.rsplit(" ", 1)[0].split(" ", 1)[1]  # "GET /next"
+        if isinstance(exc, _StaleConnection):
+            return RuntimeAPIUnreachable(
+                f"the Runtime API at {self.address} closed the connection before answering "
+                f"{what}: expected an HTTP response, got end of stream"
+            )
+        if isinstance(exc, _MalformedResponse):
+            return RuntimeAPIUnreachable(
+                f"the Runtime API at {self.address} broke HTTP/1.1 answering {what}: {exc}"
+            )
+        return RuntimeAPIUnreachable(
+            f"could not {doing} the Runtime API at {self.address}: {exc.__class__.__name__}: {exc}"
+        )
+
     def request(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes = b""
     ) -> HttpResponse:
@@ -109,23 +141,9 @@ class SocketTransport(Transport):
                     raise
                 self.close()
                 return self._exchange(data)
-        except _StaleConnection as exc:
+        except (_StaleConnection, _MalformedResponse, OSError) as exc:
             self.close()
-            raise RuntimeAPIUnreachable(
-                f"the Runtime API at {self.address} closed the connection before answering "
-                f"{method} {path}: expected an HTTP response, got end of stream"
-            ) from exc
-        except _MalformedResponse as exc:
-            self.close()
-            raise RuntimeAPIUnreachable(
-                f"the Runtime API at {self.address} broke HTTP/1.1 answering {method} {path}: {exc}"
-            ) from exc
-        except OSError as exc:
-            self.close()
-            raise RuntimeAPIUnreachable(
-                f"could not exchange {method} {path} with the Runtime API at {self.address}: "
-                f"{exc.__class__.__name__}: {exc}"
-            ) from exc
+            raise self._unreachable(exc, f"exchange {method} {path} with") from exc
 
     def stream(
         self, method: str, path: str, headers: Mapping[str, str], body: Iterable[bytes]
@@ -135,23 +153,9 @@ class SocketTransport(Transport):
             if self._sock is not None and _peer_closed(self._sock):
                 self.close()
             return self._stream_exchange(head, body)
-        except _StaleConnection as exc:
+        except (_StaleConnection, _MalformedResponse, OSError) as exc:
             self.close()
-            raise RuntimeAPIUnreachable(
-                f"the Runtime API at {self.address} closed the connection before answering "
-                f"{method} {path}: expected an HTTP response, got end of stream"
-            ) from exc
-        except _MalformedResponse as exc:
-            self.close()
-            raise RuntimeAPIUnreachable(
-                f"the Runtime API at {self.address} broke HTTP/1.1 answering {method} {path}: {exc}"
-            ) from exc
-        except OSError as exc:
-            self.close()
-            raise RuntimeAPIUnreachable(
-                f"could not stream {method} {path} to the Runtime API at {self.address}: "
-                f"{exc.__class__.__name__}: {exc}"
-            ) from exc
+            raise self._unreachable(exc, f"stream {method} {path} to") from exc
         except BaseException:
             self.close()  # a half-sent request: the connection cannot be reused
             raise
