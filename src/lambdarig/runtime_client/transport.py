@@ -96,9 +96,12 @@ class SocketTransport(Transport):
             except OSError:
                 pass  # closing a broken socket cannot fail in a way the caller can act on
 
-    def _unreachable(self, exc: Exception, doing: str) -> RuntimeAPIUnreachable:
-        """The error for a failed exchange; ``doing`` is e.g. ``"exchange GET /next with"``."""
-        what = doing.rsplit(" ", 1)[0].split(" ", 1)[1]  # "GET /next"
+    def _unreachable(
+        self, exc: Exception, method: str, path: str, doing: str
+    ) -> RuntimeAPIUnreachable:
+        """The error for a failed exchange of ``method path``; ``doing`` says how the request was
+        to go (``"exchange ... with"``, ``"stream ... to"``)."""
+        what = f"{method} {path}"
         if isinstance(exc, _StaleConnection):
             return RuntimeAPIUnreachable(
                 f"the Runtime API at {self.address} closed the connection before answering "
@@ -108,24 +111,10 @@ class SocketTransport(Transport):
             return RuntimeAPIUnreachable(
                 f"the Runtime API at {self.address} broke HTTP/1.1 answering {what}: {exc}"
             )
+        verb, preposition = doing.split(" ... ")
         return RuntimeAPIUnreachable(
-            f"could not {doing} the Runtime API at {self.address}: {exc.__class__.__name__}: {exc}"
-        )
-
-    def _unreachable(self, exc: Exception, doing: str) -> RuntimeAPIUnreachable:
-        """The error for a failed exchange; ``doing`` is e.g. ``"exchange GET /next with"``."""
-        what = doing.rsplit(" ", 1)[0].split(" ", 1)[1]  # "GET /next"
-        if isinstance(exc, _StaleConnection):
-            return RuntimeAPIUnreachable(
-                f"the Runtime API at {self.address} closed the connection before answering "
-                f"{what}: expected an HTTP response, got end of stream"
-            )
-        if isinstance(exc, _MalformedResponse):
-            return RuntimeAPIUnreachable(
-                f"the Runtime API at {self.address} broke HTTP/1.1 answering {what}: {exc}"
-            )
-        return RuntimeAPIUnreachable(
-            f"could not {doing} the Runtime API at {self.address}: {exc.__class__.__name__}: {exc}"
+            f"could not {verb} {what} {preposition} the Runtime API at {self.address}: "
+            f"{exc.__class__.__name__}: {exc}"
         )
 
     def request(
@@ -143,7 +132,7 @@ class SocketTransport(Transport):
                 return self._exchange(data)
         except (_StaleConnection, _MalformedResponse, OSError) as exc:
             self.close()
-            raise self._unreachable(exc, f"exchange {method} {path} with") from exc
+            raise self._unreachable(exc, method, path, "exchange ... with") from exc
 
     def stream(
         self, method: str, path: str, headers: Mapping[str, str], body: Iterable[bytes]
@@ -155,7 +144,7 @@ class SocketTransport(Transport):
             return self._stream_exchange(head, body)
         except (_StaleConnection, _MalformedResponse, OSError) as exc:
             self.close()
-            raise self._unreachable(exc, f"stream {method} {path} to") from exc
+            raise self._unreachable(exc, method, path, "stream ... to") from exc
         except BaseException:
             self.close()  # a half-sent request: the connection cannot be reused
             raise
