@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -213,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
                         f"expected a Content-Length up to {MAX_BODY}, got {length}"
                     )
                 api._update(posted, body=self.rfile.read(length))
-        except TimeoutError:
+        except (TimeoutError, socket.timeout):  # one class from 3.10; 3.9 raises socket.timeout
             problem = f"stalled: nothing arrived for {READ_TIMEOUT_S:g} s mid-body"
             api._update(posted, problem=problem, finished=time.monotonic())
             self.close_connection = True
