@@ -45,6 +45,9 @@ def call(path, body=None, headers=None):
 
 if MODE == "crash":
     sys.exit(3)
+if MODE == "ignore_shutdown":
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 status, headers, body = call("/register", {{"events": EVENTS}}, {{"Lambda-Extension-Name": NAME}})
 ident = headers["Lambda-Extension-Identifier"]
 log({{"registered": body, "status": status}})
@@ -59,7 +62,11 @@ while True:
     log({{"event": event, "event_id": headers.get("Lambda-Extension-Event-Identifier"),
          "at": time.time()}})
     if event["eventType"] == "SHUTDOWN":
+        if MODE == "ignore_shutdown":
+            time.sleep(60)
         sys.exit(0)
+    if MODE == "exit_on_invoke":
+        sys.exit(7)
     if MODE == "slow":
         time.sleep(0.5)
         log({{"done": event["requestId"], "at": time.time()}})

@@ -56,6 +56,17 @@ def test_runtime_done_has_metrics_and_spans() -> None:
     assert events.runtime_done(NOW, RID, error, NOW).record["status"] == "failure"
 
 
+def test_runtime_done_keeps_the_runtime_share_report_counts_the_extensions() -> None:
+    import dataclasses
+
+    # the runtime answered after 12.3456 ms; an extension worked 500 ms more
+    settled = dataclasses.replace(OK, duration_ms=512.3456, runtime_duration_ms=12.3456)
+    done = events.runtime_done(NOW, RID, settled, NOW).record
+    assert done["metrics"]["durationMs"] == 12.346
+    assert done["spans"][0]["durationMs"] == 12.346
+    assert events.report(NOW, RID, settled, 128).record["metrics"]["durationMs"] == 512.35
+
+
 def test_init_events() -> None:
     start = events.init_start(NOW, "on-demand", "init", "fn", "$LATEST", 128)
     assert start.type == "platform.initStart"

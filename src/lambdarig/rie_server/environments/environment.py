@@ -40,6 +40,7 @@ from lambdarig.rie_server.environments.spawn import PrestartedRuntime, StartedPr
 from lambdarig.rie_server.environments.supervisor import RuntimeProcess, adopt, spawn_local
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
 from lambdarig.rie_server.extensions import host as extensions
+from lambdarig.rie_server.extensions.phases import Settling, shutdown_phase
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.generation import Generation, OnStream, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
@@ -269,8 +270,7 @@ class Environment:
     async def _end_process(self, grace_s: float, reason: str | None = None) -> None:
         """Terminate (then kill) the current process group and wait until it is reaped. With
         registered extensions and a shutdown ``reason``, the shutdown phase replaces
-        ``grace_s``: ``SHUTDOWN`` to the extensions, SIGTERM to the runtime, SIGKILL to all at
-        its end (2 s with external extensions, 0.5 s with internal ones only)."""
+        ``grace_s`` (``extensions.phases.shutdown_phase``)."""
         process, exited, host = self._process, self._exited, self._extensions
         budget = host.shutdown_budget() if host is not None and reason is not None else None
         if host is not None and (process is None or exited is None):
@@ -278,10 +278,7 @@ class Environment:
         if process is None or exited is None:
             return
         if host is not None and budget is not None and reason is not None:
-            if not exited.done():
-                process.terminate()
-            ending = asyncio.wait({exited}, timeout=budget)
-            await asyncio.gather(ending, host.shutdown(reason, budget))
+            await shutdown_phase(host, process, exited, reason)
         elif not exited.done() and grace_s > 0:
             process.terminate()
             await asyncio.wait({exited}, timeout=grace_s)
@@ -439,19 +436,24 @@ class Environment:
         wake = _completer(result)
         timer = result.get_loop().call_at(deadline, wake)  # no get_running_loop(): a getpid()
         exited.add_done_callback(wake)
+        if host is not None:
+            host.crashed.add_done_callback(wake)
         try:
             posted = await result
         finally:
             timer.cancel()
             exited.remove_done_callback(wake)
+            if host is not None:
+                host.crashed.remove_done_callback(wake)
             delivered = generation.withdraw(invocation)
         duration_ms = (time.monotonic() - started) * 1000
         request_id = invocation.request_id
         if posted is not None:
             await process.flush_output()  # what the function printed before returning precedes END
+            outcome = from_posted(posted, duration_ms, init_ms, process.peak_memory_mb())
             if host is not None and host.active and self._spec.max_concurrency == 1:
-                self._settle(host, deadline)
-            return from_posted(posted, duration_ms, init_ms, process.peak_memory_mb())
+                outcome = self._settle(host, outcome, request_id, deadline)
+            return outcome
         if exited.done():
             if may_retry and not delivered:
                 return None
@@ -461,6 +463,18 @@ class Environment:
                 await self._end_process(0, ext_api.SHUTDOWN_FAILURE)
             return dataclasses.replace(crashed, init_duration_ms=init_ms)
         memory = process.peak_memory_mb()
+        if host is not None and host.crashed.done():  # an extension exited mid-invoke
+            self._initialized = False
+            await self._end_process(0, ext_api.SHUTDOWN_FAILURE)
+            message = host.crash_message(request_id)
+            return failure(
+                OutcomeKind.CRASH,
+                ext_api.EXTENSION_CRASH,
+                message,
+                duration_ms=duration_ms,
+                init_ms=init_ms,
+                memory=memory,
+            )
         if self._spec.max_concurrency > 1:
             # Managed Instances: the other invocations in this environment carry on; the
             # timed-out one's late post is answered 410 (RAPID-LMI's Runtime.InvokeTimeout).
@@ -478,25 +492,32 @@ class Environment:
             memory=memory,
         )
 
-    def _settle(self, host: extensions.ExtensionHost, deadline: float) -> None:
+    def _settle(
+        self,
+        host: extensions.ExtensionHost,
+        outcome: InvokeOutcome,
+        request_id: str,
+        deadline: float,
+    ) -> InvokeOutcome:
         """The caller has its response; the environment stays busy until every ``INVOKE``
-        subscriber called ``/event/next`` again. Past the invoke's deadline (or when an
-        extension exits) the environment is reset (``SHUTDOWN`` reason ``timeout``/``failure``)."""
+        subscriber called ``/event/next`` again, and REPORT waits for that (``outcome.settled``).
+        Past the invoke's deadline (or when an extension exits) the environment is reset."""
 
-        async def settle() -> None:
-            if await host.settled(deadline) or host is not self._extensions:
-                return
-            reason = ext_api.SHUTDOWN_FAILURE if host.crashed.done() else ext_api.SHUTDOWN_TIMEOUT
-            self._initialized = False
-            await self._end_process(0, reason)
+        async def reset(reason: str) -> None:
+            if host is self._extensions:
+                self._initialized = False
+                await self._end_process(0, reason)
 
-        settling = self._settling = asyncio.ensure_future(settle())
+        message = protocol.timeout_message(request_id, self._spec.timeout_s)
+        settling = Settling(host, outcome, request_id, deadline, message, reset)
+        task = self._settling = settling.task
 
         def settled(_: object) -> None:
-            if self._settling is settling:
+            if self._settling is task:
                 self._settling = None
 
-        settling.add_done_callback(settled)
+        task.add_done_callback(settled)
+        return dataclasses.replace(outcome, settled=settling.report)
 
 
 async def _first(*futures: asyncio.Future[Any], until: float) -> None:

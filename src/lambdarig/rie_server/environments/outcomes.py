@@ -16,6 +16,8 @@ from lambdarig import runtime_api as api
 from lambdarig.rie_server.runtime import protocol
 
 if TYPE_CHECKING:
+    import asyncio
+
     from lambdarig.rie_server.environments.supervisor import ProcessFactory
     from lambdarig.rie_server.runtime.streaming import ResponseStream
 
@@ -105,6 +107,14 @@ class InvokeOutcome:
     max_memory_used_mb: int
     out_of_memory: bool = False
     exit_status: int | None = None
+    # The runtime's own share of ``duration_ms`` when extensions worked on after its response
+    # (``platform.runtimeDone`` reports it; REPORT's Duration covers both, as on the service).
+    runtime_duration_ms: float | None = None
+    # Extensions still busy with this invoke when the caller gets its answer: the outcome REPORT
+    # tells once every INVOKE subscriber called ``/event/next`` again (``None``: this one).
+    settled: asyncio.Future[InvokeOutcome] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
 
 
 _FINISH_KINDS = {

@@ -174,7 +174,7 @@ class EnvironmentPool:
             if slot.init_unreported:
                 slot.init_unreported = False
                 outcome = dataclasses.replace(outcome, init_duration_ms=None)
-            self._listener.invocation_finished(slot.env_id, request, outcome)
+            self._finished(slot.env_id, request, outcome)
             return outcome
         finally:
             slot.in_flight -= 1
@@ -186,6 +186,24 @@ class EnvironmentPool:
             if self._waiting:  # only queued Event invocations wait for a slot
                 async with self._freed:
                     self._freed.notify()
+
+    def _finished(self, env_id: str, request: InvokeRequest, outcome: InvokeOutcome) -> None:
+        """Report the invoke's end: now, or once its extensions finished it (``settled``: the
+        caller's answer goes out first, REPORT counts the extensions' time)."""
+        settled = outcome.settled
+        if settled is None:
+            self._listener.invocation_finished(env_id, request, outcome)
+            return
+        hide_init = outcome.init_duration_ms is None
+
+        def report(done: asyncio.Future[InvokeOutcome]) -> None:
+            final = outcome if done.cancelled() else done.result()
+            if hide_init:
+                final = dataclasses.replace(final, init_duration_ms=None)
+            final = dataclasses.replace(final, settled=None)
+            self._listener.invocation_finished(env_id, request, final)
+
+        settled.add_done_callback(report)
 
     def _reserve(self) -> _Slot | None:
         free = [slot for slot in self._slots if slot.in_flight < slot.capacity]

@@ -28,7 +28,8 @@ from lambdarig.rie_server.extensions.backend import ExtensionsApi
 _log = logging.getLogger(__name__)
 
 SHUTDOWN_EXTERNAL_S = 2.0  # the shutdown phase with at least one external extension
-SHUTDOWN_INTERNAL_S = 0.5  # with internal extensions only
+SHUTDOWN_INTERNAL_S = 0.5  # with internal extensions only; the runtime's share if it hosts one
+SHUTDOWN_RUNTIME_S = 0.3  # the runtime's share of the 2 s when it hosts no internal extension
 _KILL_WAIT_S = 5.0
 
 
@@ -76,7 +77,9 @@ class ExtensionHost:
         self._on_line = on_line
         self._processes: dict[str, RuntimeProcess] = {}
         self._exits: dict[str, asyncio.Future[int]] = {}
+        # the name of the first extension that exited on its own (``Extension.Crash``)
         self.crashed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.exit_codes: dict[str, int] = {}
         self._stopping = False
 
     @property
@@ -103,7 +106,9 @@ class ExtensionHost:
         exited = asyncio.ensure_future(process.wait())
         self._processes[name], self._exits[name] = process, exited
 
-        def on_exit(_: object) -> None:
+        def on_exit(done: asyncio.Future[int]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                self.exit_codes[name] = done.result()
             if not self._stopping and not self.crashed.done():
                 self.crashed.set_result(name)
             self.api.wake()
@@ -152,6 +157,15 @@ class ExtensionHost:
         body = protocol.invoke_event(request_id, deadline_ms, function_arn, trace_id)
         self.api.send(ext.EVENT_INVOKE, body)
 
+    def crash_message(self, request_id: str | None) -> str:
+        """What the service says for the extension that exited (RAPID's ``Extension.Crash``
+        error text: ``exit code 0`` or the process's exit status)."""
+        name = self.crashed.result() if self.crashed.done() else ""
+        code = self.exit_codes.get(name)
+        how = "exit code 0" if code == 0 else _exit_status(code)
+        prefix = f"RequestId: {request_id} " if request_id else ""
+        return f"{prefix}Error: extension {name} exited: {how}"
+
     def shutdown_budget(self) -> float | None:
         """The shutdown phase's length: 2 s with external extensions, 0.5 s with internal ones
         only, ``None`` without any registered extension."""
@@ -162,10 +176,18 @@ class ExtensionHost:
             return SHUTDOWN_INTERNAL_S
         return None
 
+    def runtime_budget(self) -> float:
+        """How long the runtime has after its SIGTERM: 500 ms when it hosts an internal
+        extension, else 300 ms."""
+        return SHUTDOWN_INTERNAL_S if self.api.registry.has_internal else SHUTDOWN_RUNTIME_S
+
     async def shutdown(self, reason: str, budget: float) -> None:
         """Send ``SHUTDOWN`` (``reason``, deadline = now + ``budget``) to its subscribers and wait
         until every extension process exited or the deadline passed; then SIGKILL them all."""
         self._stopping = True
+        if budget <= 0:
+            await self.kill()
+            return
         deadline = time.monotonic() + budget
         deadline_ms = int((time.time() + budget) * 1000)
         self.api.send(ext.EVENT_SHUTDOWN, protocol.shutdown_event(reason, deadline_ms))
@@ -198,3 +220,11 @@ def account_of(function_arn: str) -> str:
     """The account id field of ``arn:aws:lambda:REGION:ACCOUNT:function:NAME``."""
     parts = function_arn.split(":")
     return parts[4] if len(parts) > 4 else ""
+
+
+def _exit_status(code: int | None) -> str:
+    if code is None:
+        return "unknown exit status"
+    if code < 0:
+        return f"signal {-code}"
+    return f"exit status {code}"

@@ -189,15 +189,19 @@ def runtime_done(
     record: dict[str, Any] = {"requestId": request_id, "status": status}
     if error_type is not None or outcome.kind is OutcomeKind.FUNCTION_ERROR:
         record["errorType"] = error_type or outcome.error_type or "Runtime.Unknown"
-    metrics: dict[str, Any] = {"durationMs": round(outcome.duration_ms, 3)}
+    # the runtime's share only: extensions' time after the response counts into the report's
+    runtime_ms = outcome.duration_ms
+    if outcome.runtime_duration_ms is not None:
+        runtime_ms = outcome.runtime_duration_ms
+    metrics: dict[str, Any] = {"durationMs": round(runtime_ms, 3)}
     if outcome.kind in (OutcomeKind.SUCCESS, OutcomeKind.FUNCTION_ERROR):
         metrics["producedBytes"] = len(outcome.body)
-        responded = started + datetime.timedelta(milliseconds=outcome.duration_ms)
+        responded = started + datetime.timedelta(milliseconds=runtime_ms)
         record["spans"] = [
             {
                 "name": "responseLatency",
                 "start": timestamp(started),
-                "durationMs": round(outcome.duration_ms, 3),
+                "durationMs": round(runtime_ms, 3),
             },
             {"name": "responseDuration", "start": timestamp(responded), "durationMs": 0.0},
         ]
