@@ -49,6 +49,14 @@ ERROR_INVALID_REQUEST_CONTENT = "InvalidRequestContentException"  # 400
 ERROR_INVALID_PARAMETER_VALUE = "InvalidParameterValueException"  # 400
 ERROR_TOO_MANY_REQUESTS = "TooManyRequestsException"  # 429
 ERROR_SERVICE = "ServiceException"  # 500
+# SnapStart's restore failed (snapstart-troubleshooting.html; the Invoke API's error list).
+ERROR_SNAPSTART = "SnapStartException"  # 400
+ERROR_SNAPSTART_TIMEOUT = "SnapStartTimeoutException"  # 408
+MESSAGE_SNAPSTART = (
+    "The afterRestore() runtime hook encountered an error. "
+    "For more information, check the Amazon CloudWatch logs."
+)
+MESSAGE_SNAPSTART_TIMEOUT = "Lambda couldn't restore the snapshot within the timeout limit."
 THROTTLE_REASON_CONCURRENT = "ConcurrentInvocationLimitExceeded"
 
 MESSAGE_FUNCTION_NOT_FOUND = "Function not found: {arn}"

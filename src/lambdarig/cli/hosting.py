@@ -69,6 +69,10 @@ class CodeDirs:
         self.close()
 
 
+# SnapStart.ApplyOn: the only value that turns SnapStart on (the other is None).
+SNAPSTART_PUBLISHED_VERSIONS = "PublishedVersions"
+
+
 def identity(function: Function, project: Project) -> FunctionIdentity:
     other = (function.logical_id,) if function.logical_id != function.name else ()
     alias = function.auto_publish_alias
@@ -121,6 +125,7 @@ def hosted_function(
         max_concurrency=reserved or UNRESERVED_CONCURRENCY,
         layers=tuple(str(layer.content) for layer in function.layers),
         image=image,
+        snapstart=function.snap_start == SNAPSTART_PUBLISHED_VERSIONS,
     )
     config = config.with_runtime_env(env)
     layer_arns = tuple(

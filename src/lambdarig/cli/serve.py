@@ -49,6 +49,7 @@ def register(subparsers: Any) -> None:
     add("--env", action="append", default=[], metavar="K=V", help="function variable (repeat)")
     add("--max-concurrency", type=int, default=10, metavar="N", help="default 10")
     add("--provisioned", type=int, default=0, metavar="N", help="pre-warm N environments")
+    add("--snapstart", action="store_true", help="SnapStart: snapshot after init, then restore")
     add("--port", type=int, default=9000, metavar="P", help="default 9000 (0 = ephemeral)")
     add("--host", default="127.0.0.1", metavar="H", help="default 127.0.0.1")
     add("--layer", action="append", default=[], metavar="ZIP_OR_DIR", help="a layer (repeat)")
@@ -156,6 +157,8 @@ def emulator_argv(args: argparse.Namespace) -> list[str]:
     image = ["--image", args.image] if args.image else []
     if args.no_stream_throttle:
         image.append("--no-stream-throttle")
+    if args.snapstart:
+        image.append("--snapstart")
     command = [args.handler] if args.image else runtime_command(args.handler, args.runtime)
     return [
         *layers,

@@ -163,6 +163,12 @@ def _add_our_flags(add: Callable[..., Any]) -> None:
     add("--provisioned", default="0", metavar="N", help="pre-warm N environments")
     add("--lazy-init", action="store_true", help="initialise on the first invoke (as AWS's)")
     add(
+        "--snapstart",
+        action="store_true",
+        help="SnapStart: init with AWS_LAMBDA_INITIALIZATION_TYPE=snap-start, then restore "
+        "(before-snapshot hooks, /restore/next, after-restore hooks)",
+    )
+    add(
         "--no-stream-throttle",
         action="store_true",
         help="stream responses at full speed (the service: 2 MiB/s after the first 6 MB)",

@@ -74,6 +74,7 @@ class EmulatorConfig:
     runtime_env: Mapping[str, str] = field(default_factory=dict)
     watch_paths: tuple[str, ...] = ()  # lambdarig serve --watch: the code directory and layers
     stream_throttle: bool = True  # streamed responses: 2 MiB/s after the first 6 MB
+    snapstart: bool = False  # init ends at /restore/next, then a restore (environments.restore)
 
     @classmethod
     def from_environ_and_args(
@@ -119,6 +120,7 @@ class EmulatorConfig:
             image=args.image,
             async_retry_delays=_retry_delays(args.async_retry_delays),
             stream_throttle=not args.no_stream_throttle,
+            snapstart=args.snapstart,
         )
         return config.with_runtime_env(environ)
 
@@ -180,6 +182,8 @@ def runtime_environment(config: EmulatorConfig, environ: Mapping[str, str]) -> d
     if config.managed_concurrency is not None:
         reserved["AWS_LAMBDA_MAX_CONCURRENCY"] = str(config.managed_concurrency)
     env.update(reserved)
+    if config.snapstart:  # configuration-envvars.html: not set for SnapStart functions
+        del env["AWS_LAMBDA_LOG_GROUP_NAME"], env["AWS_LAMBDA_LOG_STREAM_NAME"]
     env.pop("AWS_LAMBDA_RUNTIME_API", None)
     return env
 

@@ -81,6 +81,7 @@ def _one_local_runtime_at_start(config: EmulatorConfig) -> bool:
         or config.lazy_init
         or config.provisioned
         or config.managed_concurrency is not None
+        or config.snapstart
     )
 
 

@@ -49,6 +49,7 @@ from lambdarig.rie_server.watch import change_notice, reinitialise, warm_plan
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.containers import ContainerFactory
+    from lambdarig.rie_server.environments.restore import Restored
     from lambdarig.rie_server.environments.spawn import PrestartedRuntime
     from lambdarig.rie_server.environments.supervisor import ProcessFactory
     from lambdarig.rie_server.telemetry.hub import TelemetryHub
@@ -98,6 +99,7 @@ class _Logs:
         self.wanted: set[str] = set()
         self._flush_timer: asyncio.TimerHandle | None = None
         self.telemetry: dict[str, TelemetryHub] = {}  # env id -> its Telemetry/Logs APIs
+        self.function_name = ""  # for platform.restoreStart
 
     def output(self, env_id: str, line: str) -> None:
         self._writer.write([line], env_id)
@@ -141,7 +143,7 @@ class _Logs:
     ) -> None:
         request_id = request.request_id
         lines = self._formatter.failure(request_id, outcome)
-        if outcome.kind is OutcomeKind.INIT_ERROR:
+        if outcome.kind is OutcomeKind.INIT_ERROR and not outcome.restore_error:
             lines.append(self._formatter.init_report(outcome, "invoke", self._clock()))
         lines += self._formatter.end(request_id)
         lines.append(self._formatter.report(request_id, outcome, self._clock()))
@@ -155,7 +157,16 @@ class _Logs:
             self.tails[request_id] = capture.tail()
 
     def init_failed(self, env_id: str, outcome: InvokeOutcome) -> None:
-        self._emit(env_id, [self._formatter.init_report(outcome, "init", self._clock())])
+        if not outcome.restore_error:  # RESTORE_REPORT said it already
+            self._emit(env_id, [self._formatter.init_report(outcome, "init", self._clock())])
+
+    def restore_started(self, env_id: str) -> None:
+        self._emit(env_id, [self._formatter.restore_start(self.function_name, self._clock())])
+
+    def restore_finished(self, env_id: str, restored: Restored) -> None:
+        error_type = restored.failure.error_type if restored.failure is not None else None
+        line = self._formatter.restore_report(restored.duration_ms, error_type, self._clock())
+        self._emit(env_id, [line])
 
 
 class _Artifacts:
@@ -275,6 +286,7 @@ class FunctionHost:
         )
         writer = LogWriter(output) if label is None else LabelledWriter(label, output)
         self._logs = _Logs(formatter, writer, clock)
+        self._logs.function_name = config.function.name
         self._factory = environment_factory or self._local_environment
         self._artifacts = _Artifacts(config)
         self._pool_or_none: EnvironmentPool | None = None
@@ -296,6 +308,7 @@ class FunctionHost:
             runtime_api_address=config.runtime_api_address,
             process_factory=self._artifacts.process_factory,
             extensions_dir=self._artifacts.extensions_dir(),
+            snapstart=config.snapstart,
         )
 
     def _local_environment(self, spec: EnvironmentSpec, env_id: str) -> PooledEnvironment:
@@ -303,7 +316,14 @@ class FunctionHost:
         if spec.runtime_api_address == self.config.runtime_api_address:  # the configured port
             early, self._early_runtime = self._early_runtime, None
         telemetry = self._telemetry_hub(env_id)
-        return Environment(spec, env_id, self.on_output, prestarted=early, telemetry=telemetry)
+        return Environment(
+            spec,
+            env_id,
+            self.on_output,
+            prestarted=early,
+            telemetry=telemetry,
+            restore_listener=self._logs,
+        )
 
     def _telemetry_hub(self, env_id: str) -> TelemetryHub:
         """The Telemetry/Logs APIs of environment ``env_id``: its registered extensions subscribe

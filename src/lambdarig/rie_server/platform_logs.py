@@ -8,6 +8,7 @@ TAB-separated, a single space before ``Version:``)::
     END RequestId: <id>
     REPORT RequestId: <id>\\tDuration: 1.23 ms\\tBilled Duration: 2 ms\\tMemory Size: 128 MB\\t
         Max Memory Used: 30 MB\\t[Init Duration: 12.34 ms\\t]
+        [Restore Duration: 12.34 ms\\tBilled Restore Duration: 13 ms\\t]
         [Status: timeout\\t | Status: error\\tError Type: <type>\\t]
 
 With ``AWS_LAMBDA_LOG_FORMAT=JSON`` the platform lines are Telemetry-API-shaped JSON objects
@@ -86,11 +87,42 @@ class PlatformLogFormatter:
         ]
         if outcome.init_duration_ms is not None:
             fields.append(f"Init Duration: {outcome.init_duration_ms:.2f} ms")
+        if outcome.restore_duration_ms is not None:
+            fields.append(f"Restore Duration: {outcome.restore_duration_ms:.2f} ms")
+            fields.append(f"Billed Restore Duration: {billed_ms(outcome.restore_duration_ms)} ms")
         if status != "success":
             fields.append(f"Status: {status}")
         if error_type is not None:
             fields.append(f"Error Type: {printable(error_type)}")
         return "\t".join(fields) + "\t"
+
+    def restore_start(self, function_name: str, now: datetime.datetime) -> str:
+        """``RESTORE_START`` (snapstart-monitoring.html; no runtime version: not a managed
+        runtime)."""
+        if self.log_format is LogFormat.TEXT:
+            return "RESTORE_START"
+        record = {"functionName": function_name, "functionVersion": self.version}
+        return _event(now, "platform.restoreStart", record)
+
+    def restore_report(
+        self, duration_ms: float, error_type: str | None, now: datetime.datetime
+    ) -> str:
+        """``RESTORE_REPORT Restore Duration: 12.34 ms`` (+ status and error type on failure)."""
+        status = None if error_type is None else "error"
+        if error_type == "Sandbox.Timedout":
+            status, error_type = "timeout", None
+        if self.log_format is LogFormat.JSON:
+            record: dict[str, Any] = {"status": status or "success"}
+            if error_type is not None:
+                record["errorType"] = error_type
+            record["metrics"] = {"durationMs": round(duration_ms, 2)}
+            return _event(now, "platform.restoreReport", record)
+        fields = [f"RESTORE_REPORT Restore Duration: {duration_ms:.2f} ms"]
+        if status is not None:
+            fields.append(f"Status: {status}")
+        if error_type is not None:
+            fields.append(f"Error Type: {printable(error_type)}")
+        return "\t".join(fields)
 
     def init_report(self, outcome: InvokeOutcome, phase: str, now: datetime.datetime) -> str:
         """``INIT_REPORT`` for an init that failed (``phase`` is ``init`` or ``invoke``)."""
@@ -132,6 +164,8 @@ def report_record(request_id: str, outcome: InvokeOutcome, memory_size_mb: int) 
     }
     if outcome.init_duration_ms is not None:
         metrics["initDurationMs"] = round(outcome.init_duration_ms, 2)
+    if outcome.restore_duration_ms is not None:
+        metrics["restoreDurationMs"] = round(outcome.restore_duration_ms, 2)
     record: dict[str, Any] = {"requestId": request_id, "status": status}
     if error_type is not None:
         record["errorType"] = error_type

@@ -40,7 +40,7 @@ def test_every_illegal_pair_raises_with_rapid_names(start: State, event: Event) 
 
 
 def test_the_table_is_not_trivially_small() -> None:
-    assert len(TRANSITIONS) == 10 and len(ILLEGAL) == 7 * 6 - 10
+    assert len(TRANSITIONS) == 14 and len(ILLEGAL) == 10 * 9 - 14
 
 
 def test_state_names_are_rapids() -> None:
@@ -52,7 +52,35 @@ def test_state_names_are_rapids() -> None:
         "InvocationErrorResponse",
         "RuntimeResponseSentState",
         "InitError",
+        "RestoreReady",
+        "Restoring",
+        "RuntimeRestoreErrorState",
     ]
+
+
+def test_snapstart_init_ends_at_restore_next_and_the_restore_at_next() -> None:
+    state = RuntimeState(0)
+    state.restore_next(1)
+    assert state.runtime.state is State.RESTORE_READY
+    with pytest.raises(InvalidTransition):  # not restored yet: no invocation may be polled
+        state.next(2)
+    state.restore(3)
+    assert state.runtime.state is State.RESTORING
+    assert state.next(4) is None and state.runtime.state is State.READY
+    with pytest.raises(InvalidTransition) as caught:  # /restore/error after the restore
+        state.restore_error(5)
+    assert caught.value.from_state == "Ready"
+    assert caught.value.to_state == "RuntimeRestoreErrorState"
+
+
+def test_a_restore_error_is_only_taken_while_restoring() -> None:
+    state = RuntimeState(0)
+    with pytest.raises(InvalidTransition):
+        state.restore_error(1)
+    state.restore_next(2)
+    state.restore(3)
+    state.restore_error(4)
+    assert state.runtime.state is State.RESTORE_ERROR
 
 
 def test_runtime_and_invocation_start_states() -> None:

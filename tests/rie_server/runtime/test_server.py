@@ -68,6 +68,14 @@ class RecordingBackend:
         self.init_errors.append(body)
         return protocol.accepted()
 
+    restores = False  # not SnapStart: /restore/* are 404, as in aws-lambda-rie
+
+    def restore_poll(self, answer: Callable[[], None]) -> Callable[[], None]:
+        raise AssertionError("not SnapStart: /restore/next must not reach the backend")
+
+    def post_restore_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+        raise AssertionError("not SnapStart: /restore/error must not reach the backend")
+
 
 Scenario = Callable[[RecordingBackend, str, httpx.AsyncClient], Awaitable[None]]
 
@@ -177,6 +185,8 @@ def test_invalid_response_mode_never_reaches_the_backend() -> None:
         ("PUT", api.PATH_LOGS, 202, b"Logs.NotSupported"),
         ("PUT", api.PATH_TELEMETRY, 202, b"Telemetry.NotSupported"),
         ("GET", "/nowhere", 404, b"404 page not found"),
+        ("GET", api.PATH_RESTORE_NEXT, 404, b"404 page not found"),
+        ("POST", api.PATH_RESTORE_ERROR, 404, b"404 page not found"),
         ("DELETE", api.PATH_NEXT, 405, b""),
     ],
 )

@@ -27,6 +27,7 @@ from lambdarig.rie_server import ids
 from lambdarig.rie_server.environments.outcomes import (
     ENV_INITIALIZATION_TYPE,
     INIT_ON_DEMAND,
+    INIT_SNAPSTART,
     RUNTIME_API_ENV,
     EnvironmentSpec,
     InvokeOutcome,
@@ -46,6 +47,7 @@ from lambdarig.rie_server.runtime.generation import Generation, OnStream, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
 
 if TYPE_CHECKING:
+    from lambdarig.rie_server.environments.restore import RestoreListener
     from lambdarig.rie_server.telemetry.hub import TelemetryHub
 
 __all__ = [
@@ -79,6 +81,7 @@ class Environment:
         *,
         prestarted: PrestartedRuntime | None = None,
         telemetry: TelemetryHub | None = None,
+        restore_listener: RestoreListener | None = None,
     ):
         self._spec = spec
         # The listener and runtime the command line started before the event loop
@@ -99,6 +102,8 @@ class Environment:
         self._extensions: extensions.ExtensionHost | None = None  # the current generation's
         self._settling: asyncio.Future[None] | None = None  # extensions finishing an invoke
         self._telemetry = telemetry  # the Telemetry/Logs APIs on this environment's socket
+        self._restore_listener = restore_listener  # SnapStart: RESTORE_START / RESTORE_REPORT
+        self._pending_restore_ms: float | None = None  # reported by the next invoke's REPORT
 
     @property
     def runtime_api_address(self) -> str:
@@ -184,7 +189,7 @@ class Environment:
         """Start a new runtime process (and the listener, the first time). Raises
         ``EnvironmentStopped`` if ``stop()`` ran meanwhile; nothing is left running then."""
         self._check_live()
-        generation = Generation(self._spec.max_concurrency)
+        generation = Generation(self._spec.max_concurrency, snapstart=self._spec.snapstart)
         prestarted, self._prestarted = self._prestarted, None
         early = prestarted.process if prestarted is not None else None
         self._spawned_at = None
@@ -201,6 +206,8 @@ class Environment:
         self._server.backend = self._generation = generation
         env = dict(self._spec.env)
         env[RUNTIME_API_ENV] = self._server.address
+        if self._spec.snapstart:
+            env[ENV_INITIALIZATION_TYPE] = INIT_SNAPSTART
         if await self._launch_extensions(env, deadline) and early is not None:
             early.discard()  # the runtime starts after the extensions registered
             early = None
@@ -290,15 +297,44 @@ class Environment:
     async def _init(
         self, deadline: float, request_id: str | None
     ) -> tuple[InvokeOutcome | None, float]:
-        """``_run_init``, reported to the Telemetry API (``platform.initStart`` ...)."""
+        """``_run_init``, reported to the Telemetry API (``platform.initStart`` ...); then, for
+        SnapStart, the restore."""
         telemetry = self._telemetry
         if telemetry is None:
-            return await self._run_init(deadline, request_id)
-        phase = "init" if request_id is None else "invoke"
-        telemetry.init_started(self._spec.env.get(ENV_INITIALIZATION_TYPE, INIT_ON_DEMAND), phase)
-        outcome, init_ms = await self._run_init(deadline, request_id)
-        telemetry.init_finished(outcome, init_ms, phase)
+            outcome, init_ms = await self._run_init(deadline, request_id)
+        else:
+            phase = "init" if request_id is None else "invoke"
+            init_type = INIT_SNAPSTART if self._spec.snapstart else INIT_ON_DEMAND
+            telemetry.init_started(self._spec.env.get(ENV_INITIALIZATION_TYPE, init_type), phase)
+            outcome, init_ms = await self._run_init(deadline, request_id)
+            telemetry.init_finished(outcome, init_ms, phase)
+        if outcome is None and self._spec.snapstart:
+            outcome = await self._restore()
         return outcome, init_ms
+
+    async def _restore(self) -> InvokeOutcome | None:
+        """SnapStart: restore the environment the runtime's ``/restore/next`` snapshotted
+        (``restore``); ``None`` when restored, else the failure (the process is ended)."""
+        from lambdarig.rie_server.environments import restore
+
+        generation, process, exited = self._generation, self._process, self._exited
+        assert generation is not None and process is not None and exited is not None
+        if generation.ready.done():  # the runtime polled /next without /restore/next
+            return None
+        listener = self._restore_listener
+        if listener is not None:
+            listener.restore_started(self.env_id)
+        restored = await restore.restore(generation, exited)
+        if restored.failure is None:
+            await process.flush_output()  # the after-restore hooks' output precedes the report
+            self._pending_restore_ms = restored.duration_ms
+        else:
+            self._initialized = False
+            await asyncio.wait({exited}, timeout=_EXIT_AFTER_INIT_ERROR_S)
+            await self._end_process(0)
+        if listener is not None:
+            listener.restore_finished(self.env_id, restored)
+        return restored.failure
 
     async def _run_init(
         self, deadline: float, request_id: str | None
@@ -320,8 +356,9 @@ class Environment:
             started = min(started, self._spawned_at)
         process, exited, host = self._process, self._exited, self._extensions
         assert process is not None and exited is not None and host is not None
-        await _first(generation.ready, generation.init_error, exited, host.crashed, until=deadline)
-        ready = generation.ready.done()
+        init_over = (generation.ready, generation.snapshot)  # SnapStart's init ends at the second
+        await _first(*init_over, generation.init_error, exited, host.crashed, until=deadline)
+        ready = any(future.done() for future in init_over)
         try:
             if ready:  # the runtime is done; init ends when every extension is, too
                 ready = await host.ready(deadline)
@@ -404,6 +441,11 @@ class Environment:
             outcome = await self._deliver(
                 invocation, deadline, init_ms, may_retry, request.on_stream
             )
+            if outcome is not None and self._spec.snapstart:  # restored, not initialised
+                restore_ms, self._pending_restore_ms = self._pending_restore_ms, None
+                return dataclasses.replace(
+                    outcome, init_duration_ms=None, restore_duration_ms=restore_ms
+                )
             if outcome is not None:
                 return outcome
         raise AssertionError("unreachable: the last round always yields an outcome")

@@ -27,6 +27,7 @@ ENV_INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
 INIT_ON_DEMAND = "on-demand"
 INIT_PROVISIONED = "provisioned-concurrency"
 INIT_MANAGED = "lambda-managed-instances"
+INIT_SNAPSTART = "snap-start"
 
 
 class Finish(enum.Enum):
@@ -75,6 +76,8 @@ class EnvironmentSpec:
     process_factory: ProcessFactory | None = None
     # ``<opt>/extensions``: its executables start as external extensions (process mode only).
     extensions_dir: str | None = None
+    # SnapStart: init ends at ``/restore/next``, then a restore runs the after-restore hooks.
+    snapstart: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ class InvokeOutcome:
     max_memory_used_mb: int
     out_of_memory: bool = False
     exit_status: int | None = None
+    restore_duration_ms: float | None = None  # SnapStart: the restore before this invoke
+    restore_error: bool = False  # SnapStart: the restore failed (the Invoke API's SnapStart*)
     # The runtime's own share of ``duration_ms`` when extensions worked on after its response
     # (``platform.runtimeDone`` reports it; REPORT's Duration covers both, as on the service).
     runtime_duration_ms: float | None = None

@@ -35,6 +35,7 @@ from lambdarig.runtime_api import (
     FUNCTION_RESPONSE_SIZE_TOO_LARGE,
     MAX_PAYLOAD_SIZE,
     MESSAGE_RESPONSE_TOO_LARGE,
+    SANDBOX_TIMEDOUT,
 )
 
 _TENANT_ID = re.compile(api.TENANT_ID_PATTERN)
@@ -243,6 +244,16 @@ def service_error(status: int, error_type: str, message: str, request_id: str) -
     return _json_answer(status, error_type, body, request_id)
 
 
+def snapstart_error(outcome: InvokeOutcome, request_id: str) -> HttpResponse:
+    """A SnapStart restore that failed: 408 ``SnapStartTimeoutException`` when the after-restore
+    hooks ran out of time, else 400 ``SnapStartException``."""
+    if outcome.error_type == SANDBOX_TIMEDOUT:
+        return service_error(
+            408, api.ERROR_SNAPSTART_TIMEOUT, api.MESSAGE_SNAPSTART_TIMEOUT, request_id
+        )
+    return service_error(400, api.ERROR_SNAPSTART, api.MESSAGE_SNAPSTART, request_id)
+
+
 def throttled(request_id: str) -> HttpResponse:
     """429 ``TooManyRequestsException``: every environment is busy at the concurrency limit."""
     body = {
@@ -287,6 +298,8 @@ def render_outcome(
     body = outcome_body(outcome)
     if mode is CompatMode.RIE:
         return _render_rie(outcome, body, timeout_s)
+    if outcome.restore_error:
+        return snapstart_error(outcome, call.request_id)
     headers = [
         ("Content-Type", CONTENT_TYPE_JSON),
         (api.HEADER_REQUEST_ID, call.request_id),

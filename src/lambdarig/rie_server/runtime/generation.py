@@ -44,9 +44,14 @@ def now_ms() -> int:
 class Generation:
     """Runtime API state of one runtime process; the backend of the environment's listener."""
 
-    def __init__(self, max_concurrency: int) -> None:
+    def __init__(self, max_concurrency: int, *, snapstart: bool = False) -> None:
         loop = self._loop = asyncio.get_running_loop()  # asked once: each ask costs a getpid()
         self.state = RuntimeState(now_ms(), max_concurrency)
+        self._snapstart = snapstart
+        # SnapStart: the runtime's /restore/next (init done) and what it posts to /restore/error.
+        self.snapshot: asyncio.Future[None] = loop.create_future()
+        self.restore_failed: asyncio.Future[Posted] = loop.create_future()
+        self._restore_answer: Callable[[], None] | None = None
         self.pending: deque[api.Invocation] = deque()  # submitted, no /next took them yet
         self.polls: deque[Deliver] = deque()  # /next polls waiting for an event
         self.ready: asyncio.Future[None] = loop.create_future()
@@ -104,6 +109,42 @@ class Generation:
             return None
         self.polls.append(deliver)
         return lambda: self._withdraw_poll(deliver)
+
+    @property
+    def restores(self) -> bool:
+        return self._snapstart
+
+    def restore_poll(self, answer: Callable[[], None]) -> Callable[[], None]:
+        """``GET /restore/next``: init is over (``snapshot`` completes); ``answer`` waits for
+        ``restore``. Raises ``InvalidTransition`` unless the runtime is initialising."""
+        self.state.restore_next(now_ms())
+        self._restore_answer = answer
+        if not self.snapshot.done():
+            self.snapshot.set_result(None)
+        return self._withdraw_restore_poll
+
+    def _withdraw_restore_poll(self) -> None:
+        self._restore_answer = None
+
+    def restore(self) -> bool:
+        """Restore from the snapshot: answer the waiting ``/restore/next`` (200). Returns whether
+        a poll was still waiting (``False``: the runtime hung up or never asked)."""
+        answer, self._restore_answer = self._restore_answer, None
+        if answer is None:
+            return False
+        self.state.restore(now_ms())
+        answer()
+        return True
+
+    def post_restore_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+        try:
+            self.state.restore_error(now_ms())
+        except InvalidTransition as exc:
+            return protocol.invalid_transition(exc.from_state, exc.to_state)
+        error_type = protocol.sanitize_error_type(headers.get(api.HEADER_FUNCTION_ERROR_TYPE))
+        posted = Posted(Finish.INIT_ERROR, body, headers.get("Content-Type"), error_type)
+        self.restore_failed.set_result(posted)
+        return protocol.accepted()
 
     def _withdraw_poll(self, deliver: Deliver) -> None:
         with contextlib.suppress(ValueError):

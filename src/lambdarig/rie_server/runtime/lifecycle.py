@@ -12,6 +12,14 @@ A Lambda runtime walks through the states RAPID names in ``internal/lambda/core/
        |                 +------------------/next---- RuntimeResponseSentState <+
        +--/init/error--> InitError   (terminal: only a new process leaves it)
 
+SnapStart (``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``, snapstart-runtime-hooks.html): init
+ends with ``GET /restore/next`` instead of ``/next``::
+
+    Started --/restore/next--> RestoreReady --platform restores--> Restoring --/next--> Ready
+                                                                       |
+                                                                       +--/restore/error-->
+                                                                          RuntimeRestoreErrorState
+
 Two kinds of machine use the one table below:
 
 * the *runtime* machine of an environment (``Lifecycle.initial()``): ``Started`` until the first
@@ -57,6 +65,9 @@ class State(enum.Enum):
     INVOCATION_ERROR_RESPONSE = "InvocationErrorResponse"
     RESPONSE_SENT = "RuntimeResponseSentState"
     INIT_ERROR = "InitError"
+    RESTORE_READY = "RestoreReady"
+    RESTORING = "Restoring"
+    RESTORE_ERROR = "RuntimeRestoreErrorState"
 
 
 class Event(enum.Enum):
@@ -68,6 +79,9 @@ class Event(enum.Enum):
     RESPONSE = "response"  # POST /runtime/invocation/{id}/response
     ERROR = "error"  # POST /runtime/invocation/{id}/error
     RESPONSE_SENT = "response_sent"  # platform forwarded the posted result
+    RESTORE_NEXT = "restore_next"  # GET /runtime/restore/next (SnapStart: init is done)
+    RESTORE = "restore"  # platform answered /restore/next: the snapshot was restored
+    RESTORE_ERROR = "restore_error"  # POST /runtime/restore/error
 
 
 EVENT_TARGET: dict[Event, State] = {
@@ -77,6 +91,9 @@ EVENT_TARGET: dict[Event, State] = {
     Event.RESPONSE: State.INVOCATION_RESPONSE,
     Event.ERROR: State.INVOCATION_ERROR_RESPONSE,
     Event.RESPONSE_SENT: State.RESPONSE_SENT,
+    Event.RESTORE_NEXT: State.RESTORE_READY,
+    Event.RESTORE: State.RESTORING,
+    Event.RESTORE_ERROR: State.RESTORE_ERROR,
 }
 
 TRANSITIONS: dict[tuple[State, Event], State] = {
@@ -91,6 +108,10 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     (State.INVOCATION_RESPONSE, Event.RESPONSE_SENT): State.RESPONSE_SENT,
     (State.INVOCATION_ERROR_RESPONSE, Event.RESPONSE_SENT): State.RESPONSE_SENT,
     (State.RESPONSE_SENT, Event.NEXT): State.READY,
+    (State.STARTED, Event.RESTORE_NEXT): State.RESTORE_READY,
+    (State.RESTORE_READY, Event.RESTORE): State.RESTORING,
+    (State.RESTORING, Event.NEXT): State.READY,
+    (State.RESTORING, Event.RESTORE_ERROR): State.RESTORE_ERROR,
 }
 
 
@@ -178,6 +199,19 @@ class RuntimeState:
     def init_error(self, now_ms: int) -> None:
         """``/init/error``; raises ``InvalidTransition`` once init is over."""
         self.runtime.apply(Event.INIT_ERROR, now_ms)
+
+    def restore_next(self, now_ms: int) -> None:
+        """``GET /restore/next``: init (and the before-snapshot hooks) are done; raises
+        ``InvalidTransition`` unless the runtime is still initialising."""
+        self.runtime.apply(Event.RESTORE_NEXT, now_ms)
+
+    def restore(self, now_ms: int) -> None:
+        """The platform restored the snapshot and answers the waiting ``/restore/next``."""
+        self.runtime.apply(Event.RESTORE, now_ms)
+
+    def restore_error(self, now_ms: int) -> None:
+        """``POST /restore/error``; raises ``InvalidTransition`` outside the restore phase."""
+        self.runtime.apply(Event.RESTORE_ERROR, now_ms)
 
     def deliver(self, invocation: runtime_api.Invocation, now_ms: int) -> None:
         """Record that ``invocation`` was handed to the runtime (``Ready`` -> ``Running``)."""

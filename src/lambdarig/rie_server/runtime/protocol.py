@@ -24,6 +24,8 @@ class Route(enum.Enum):
     RESPONSE = "response"
     ERROR = "error"
     INIT_ERROR = "init_error"
+    RESTORE_NEXT = "restore_next"  # SnapStart only: 404 elsewhere, as in aws-lambda-rie
+    RESTORE_ERROR = "restore_error"
     PING = "ping"
     LOGS = "logs"
     TELEMETRY = "telemetry"
@@ -54,6 +56,8 @@ _INVOCATION_PREFIX = api.PREFIX + "/runtime/invocation/"
 _FIXED: dict[str, tuple[str, Route]] = {
     api.PATH_NEXT: ("GET", Route.NEXT),
     api.PATH_INIT_ERROR: ("POST", Route.INIT_ERROR),
+    api.PATH_RESTORE_NEXT: ("GET", Route.RESTORE_NEXT),
+    api.PATH_RESTORE_ERROR: ("POST", Route.RESTORE_ERROR),
     api.PATH_PING: ("GET", Route.PING),
     api.PATH_LOGS: ("PUT", Route.LOGS),
     api.PATH_TELEMETRY: ("PUT", Route.TELEMETRY),
@@ -130,6 +134,11 @@ def not_supported(match: Route) -> Reply:
     name = "Logs" if match is Route.LOGS else "Telemetry"
     error_type = api.ERROR_NOT_SUPPORTED.format(api=name)
     return _json_reply(202, error_type, api.MESSAGE_NOT_SUPPORTED.format(api=name))
+
+
+def restored() -> Reply:
+    """200 to ``GET /restore/next``: the environment was restored from its snapshot."""
+    return Reply(200, b"")
 
 
 def pong() -> Reply:

@@ -59,6 +59,20 @@ class RuntimeApiBackend(Protocol):
         """A streamed ``/response`` begins: the sink for its body, or the refusal."""
         ...
 
+    @property
+    def restores(self) -> bool:
+        """SnapStart: ``/restore/next`` and ``/restore/error`` are served (else 404)."""
+        ...
+
+    def restore_poll(self, answer: Callable[[], None]) -> Callable[[], None]:
+        """A ``/restore/next``: ``answer`` is called once the snapshot is restored; returns the
+        function that withdraws the poll. Raises ``InvalidTransition`` outside init."""
+        ...
+
+    def post_restore_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+        """Take a ``/restore/error`` post."""
+        ...
+
 
 class ExtensionsBackend(Protocol):
     """The Extensions API served on the same socket (``extensions.backend.ExtensionsApi``)."""
@@ -151,6 +165,8 @@ class RuntimeApiServer:
                 if request.received > api.MAX_PAYLOAD_SIZE:
                     return _render(protocol.payload_too_large())
                 return _render(self.backend.post_init_error(request.body, request.headers))
+            if match.route in (Route.RESTORE_NEXT, Route.RESTORE_ERROR) and self.backend.restores:
+                return self._restore(request, match.route)
             if match.route in (Route.LOGS, Route.TELEMETRY) and self.subscriptions is not None:
                 headers, body = request.headers, request.body
                 return _render(self.subscriptions.subscribe(match.route, headers, body))
@@ -188,6 +204,21 @@ class RuntimeApiServer:
             self.extensions.close_registration()
         try:
             answer.on_hangup = self.backend.poll(deliver)
+        except InvalidTransition as exc:
+            return _render(protocol.invalid_transition(exc.from_state, exc.to_state))
+        return answer
+
+    def _restore(self, request: HttpRequest, route: Route) -> HttpReply | Deferred:
+        """SnapStart's two routes: ``/restore/next`` waits for the restore; ``/restore/error``."""
+        if route is Route.RESTORE_ERROR:
+            if request.received > api.MAX_PAYLOAD_SIZE:
+                return _render(protocol.payload_too_large())
+            return _render(self.backend.post_restore_error(request.body, request.headers))
+        answer = Deferred()
+        try:
+            answer.on_hangup = self.backend.restore_poll(
+                lambda: answer.resolve(_render(protocol.restored()))
+            )
         except InvalidTransition as exc:
             return _render(protocol.invalid_transition(exc.from_state, exc.to_state))
         return answer
