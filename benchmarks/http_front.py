@@ -161,7 +161,8 @@ def served(code: Path) -> Iterator[tuple[str, str]]:
     (code / "hello").mkdir()
     (code / "hello" / "app.py").write_text(HANDLER)
     template = code / "template.yaml"
-    template.write_text(TEMPLATE.format(minor=sys.version_info[1]))
+    # this interpreter's runtime; the newest Lambda runtime lambdarig knows on a newer Python
+    template.write_text(TEMPLATE.format(minor=min(sys.version_info[1], 13)))
     log_path = code / "serve.log"
     argv = [sys.executable, "-m", "lambdarig.cli", "serve", "-t", str(template)]
     argv += ["--port", "0", "--http-port", "0"]

@@ -15,12 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lambdarig.cli.runtimes import SUPPORTED_MINORS
 from tests.examples.webdriver import browser, chromium_tools
 from tests.probes import wait_until
 from tests.rie_server.emulator_process import ROOT, Running, drained_stderr, emulator
 
 pytest.importorskip("flask")
 pytest.importorskip("apig_wsgi")
+if sys.version_info[1] not in SUPPORTED_MINORS:
+    pytest.skip("serve -t runs python3.9-3.13 only", allow_module_level=True)
 
 TEMPLATE = ROOT / "examples" / "flask-app" / "template.yaml"
 SERVE = (sys.executable, "-m", "lambdarig.cli", "serve")
