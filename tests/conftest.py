@@ -1,7 +1,8 @@
 """Suite-wide rules and fixtures.
 
-- Under ``CI=true`` a test marked ``docker`` or ``peers`` that skips (for any reason: no Docker
-  engine, no AWS peer, an ``importorskip``) is reported as FAILED instead: CI must run them all.
+- Under ``CI=true`` a test marked ``docker``, ``peers`` or ``browser`` that skips (for any reason:
+  no Docker engine, no AWS peer, no Chromium, an ``importorskip``) is reported as FAILED
+  instead: CI must run them all.
 - Session fixtures ``rie_binary``, ``awslambdaric_python`` and ``sam_events_dir`` hand out the AWS
   peers located by :mod:`tests.peers` (skip locally when absent, fail under CI).
 - ``peers`` tests of the pytest plugin and the conformance kit are also marked ``every_python``:
@@ -17,7 +18,7 @@ import pytest
 
 from tests import peers
 
-MUST_RUN_IN_CI = ("docker", "peers")
+MUST_RUN_IN_CI = ("docker", "peers", "browser")
 # Where the `peers` tests that run on every Python live (issue 5's matrix), relative to the root.
 EVERY_PYTHON = ("tests/testing/", "tests/conformance_kit/", "tests/cli/test_conformance.py")
 ROOT = Path(__file__).resolve().parent.parent

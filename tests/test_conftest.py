@@ -1,4 +1,5 @@
-"""The suite-wide rule in tests/conftest.py: under CI=true a skipped `docker`/`peers` test fails."""
+"""The suite-wide rule in tests/conftest.py: under CI=true a skipped `docker`/`peers`/`browser` test
+fails."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ def test_peer_missing():
 def test_engine_missing():
     pytest.skip("no engine here")
 
+@pytest.mark.browser
+def test_chromium_missing():
+    pytest.skip("no chromium here")
+
 def test_plain_skip():
     pytest.skip("unrelated")
 
@@ -32,7 +37,8 @@ def test_expected_failure():
 def run_sample(tmp_path: Path, ci: str) -> str:
     (tmp_path / "conftest.py").write_text("from tests.conftest import pytest_runtest_makereport\n")
     (tmp_path / "test_sample.py").write_text(SAMPLE)
-    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    docker\n    peers\n")
+    markers = "\n    ".join(("markers =", "docker", "peers", "browser"))
+    (tmp_path / "pytest.ini").write_text(f"[pytest]\n{markers}\n")
     env = {**os.environ, "CI": ci, "PYTHONPATH": str(REPO)}
     argv = [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", str(tmp_path)]
     done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
@@ -41,10 +47,11 @@ def run_sample(tmp_path: Path, ci: str) -> str:
 
 def test_ci_turns_marked_skips_into_failures(tmp_path: Path) -> None:
     out = run_sample(tmp_path, "true")
-    assert "2 failed, 1 skipped, 1 xfailed" in out, out
+    assert "3 failed, 1 skipped, 1 xfailed" in out, out
     assert "must run: Skipped: no peer here" in out
+    assert "tests marked ['browser'] must run: Skipped: no chromium here" in out
 
 
 def test_locally_marked_tests_just_skip(tmp_path: Path) -> None:
     out = run_sample(tmp_path, "")
-    assert "3 skipped, 1 xfailed" in out, out
+    assert "4 skipped, 1 xfailed" in out, out

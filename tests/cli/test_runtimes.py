@@ -36,6 +36,19 @@ def test_path_then_pyenv_then_the_current_one_with_a_warning(tmp_path: Path) -> 
     assert warning is not None and warning.startswith(f"lambdarig: warning: {OTHER} is not")
 
 
+def test_a_pyenv_shim_on_path_is_passed_over_for_the_version_itself(tmp_path: Path) -> None:
+    shim = tmp_path / "pyenv" / "shims" / OTHER  # fails unless `pyenv global` selects it
+    shim.parent.mkdir(parents=True)
+    shim.write_text("#!/bin/sh\nexit 127\n")
+    shim.chmod(0o755)
+    version = OTHER[len("python") :]
+    real = tmp_path / "pyenv" / "versions" / f"{version}.1" / "bin" / OTHER
+    real.parent.mkdir(parents=True)
+    real.write_text("")
+    environ = {"PATH": str(shim.parent), "PYENV_ROOT": str(tmp_path / "pyenv")}
+    assert python_for(OTHER, environ) == (str(real), None)
+
+
 @pytest.mark.parametrize("runtime", ["nodejs20.x", "python3.8", "python2.7", "python3.12x"])
 def test_other_runtimes_are_refused(runtime: str) -> None:
     with pytest.raises(

@@ -73,3 +73,13 @@ def test_the_every_python_tests_are_the_plugin_and_the_conformance_kit() -> None
     assert not runs_on_every_python(ROOT / "tests" / "cli" / "test_invoke.py")
     assert not runs_on_every_python(ROOT / "tests" / "conformance" / "test_suite.py")
     assert not runs_on_every_python(Path("/elsewhere/tests/testing/test_x.py"))
+
+
+def test_browser_tests_run_once_in_the_docker_env_and_nowhere_else() -> None:
+    ini = tox_ini()
+    marks = {env: " ".join(commands(ini, env)) for env in env_list(ini)}
+    assert '-m "docker or browser"' in marks["docker"]
+    for env in env_list(ini):
+        if env.startswith("py"):
+            assert "not browser" in marks[env], env
+    assert "browser" not in marks["conformance"]

@@ -1,4 +1,5 @@
-"""Which Python runs a template function's ``Runtime``: ``python3.X`` on ``PATH``, else pyenv's
+"""Which Python runs a template function's ``Runtime``: ``python3.X`` on ``PATH`` (not a pyenv
+shim: it fails for a version ``pyenv global`` does not select), else pyenv's
 ``~/.pyenv/versions/3.X.*/bin/python3.X`` (``$PYENV_ROOT`` when set), else the current
 interpreter with one warning line. Reads ``PATH``, ``PYENV_ROOT`` and ``HOME`` from the
 environment it is given (only ``cli`` modules read ``os.environ``)."""
@@ -28,6 +29,8 @@ def python_for(runtime: str, environ: Mapping[str, str]) -> tuple[str, str | Non
     if minor == sys.version_info[1]:
         return sys.executable, None
     found = shutil.which(runtime, path=environ.get("PATH", ""))
+    if found is not None and Path(found).parent.name == "shims":
+        found = None  # pyenv's shim runs only the versions `pyenv global` selects: look past it
     if found is None:
         found = _pyenv(runtime, environ)
     if found is not None:
