@@ -4,16 +4,21 @@
 A folder ``CodeUri`` is used in place; a zip is extracted once into a scratch directory
 (``CodeDirs``, removed on exit) within Lambda's unzipped size and entry limits. Reads the caller's
 environment it is given (the runtime inherits it, as with ``lambdarig serve``).
+
+``EventInvokeConfig`` (``MaximumRetryAttempts`` 0-2, ``MaximumEventAgeInSeconds`` 60-21600,
+``DestinationConfig``) and ``DeadLetterQueue`` are checked here, as CloudFormation checks them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from lambdarig import invoke_api as api
 from lambdarig.cli import CommandError
@@ -21,7 +26,9 @@ from lambdarig.cli.runtimes import lambdarig_path, python_for
 from lambdarig.project.model import Function, Project
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.fronts.routing import Route, route_from_template
+from lambdarig.rie_server.invoke.async_invocations import EVENT_AGE_RANGE_S, MAX_RETRY_ATTEMPTS
 from lambdarig.rie_server.invoke.control import PUBLISHED_VERSION, FunctionRecord
+from lambdarig.rie_server.invoke.destinations import EventDestinations
 from lambdarig.rie_server.invoke.names import FunctionIdentity
 from lambdarig.rie_server.project_emulator import HostedFunction
 
@@ -91,8 +98,13 @@ def hosted_function(
     code: Path | None,
     environ: Mapping[str, str],
     warn: list[str],
+    *,
+    watch: bool = False,
+    retry_delays: tuple[float, ...] | None = None,
 ) -> HostedFunction:
-    """How to run ``function`` (``code``: its code directory) and what the control plane says."""
+    """How to run ``function`` (``code``: its code directory) and what the control plane says.
+    ``watch``: re-initialise it when its code folder or a layer changes (``--watch``);
+    ``retry_delays``: ``--async-retry-delays``."""
     where = function.logical_id
     reserved = function.reserved_concurrency
     if reserved == 0:
@@ -128,6 +140,15 @@ def hosted_function(
         snapstart=function.snap_start == SNAPSTART_PUBLISHED_VERSIONS,
     )
     config = config.with_runtime_env(env)
+    retries, max_age = event_limits(function)
+    config = dataclasses.replace(
+        config,
+        async_max_retries=retries,
+        async_max_age_s=max_age,
+        watch_paths=watched(function, code, warn) if watch else (),
+    )
+    if retry_delays is not None:
+        config = dataclasses.replace(config, async_retry_delays=retry_delays)
     layer_arns = tuple(
         LAYER_ARN.format(region=project.region, account=project.account, name=layer.logical_id)
         for layer in function.layers
@@ -147,7 +168,104 @@ def hosted_function(
         alias=function.auto_publish_alias,
         tracing=function.tracing,
     )
-    return HostedFunction(config, record, function.logical_id)
+    return HostedFunction(config, record, function.logical_id, event_destinations(function))
+
+
+def watched(function: Function, code: Path | None, warn: list[str]) -> tuple[str, ...]:
+    """What ``--watch`` polls for ``function``: its code folder and its layers."""
+    if function.code is None or code is None:
+        warn.append(f"{function.logical_id}: --watch ignores an image function (rebuild it)")
+        return ()
+    if function.code != code:
+        warn.append(f"{function.logical_id}: --watch ignores a zip CodeUri (extracted once)")
+        return ()
+    return (str(code.resolve()), *(str(layer.content.resolve()) for layer in function.layers))
+
+
+def _bounded_int(value: Any, where: str, low: int, high: int) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise CommandError(f"expected {where} to be an integer in {low}-{high}, got {value!r}")
+    return value
+
+
+def _event_config(function: Function) -> dict[str, Any]:
+    config = function.event_invoke_config
+    if not isinstance(config, dict) or not isinstance(config.get("DestinationConfig") or {}, dict):
+        raise CommandError(
+            f"expected {function.logical_id}.EventInvokeConfig to be a mapping with a mapping "
+            f"DestinationConfig, got {config!r}"[:300]
+        )
+    return config
+
+
+def event_limits(function: Function) -> tuple[int, float | None]:
+    """``MaximumRetryAttempts`` (default 2) and ``MaximumEventAgeInSeconds`` (default: none)."""
+    config = _event_config(function)
+    where = f"{function.logical_id}.EventInvokeConfig"
+    retries = MAX_RETRY_ATTEMPTS
+    if config.get("MaximumRetryAttempts") is not None:
+        retries = _bounded_int(
+            config["MaximumRetryAttempts"], f"{where}.MaximumRetryAttempts", 0, MAX_RETRY_ATTEMPTS
+        )
+    age: float | None = None
+    if config.get("MaximumEventAgeInSeconds") is not None:
+        age = _bounded_int(
+            config["MaximumEventAgeInSeconds"],
+            f"{where}.MaximumEventAgeInSeconds",
+            *EVENT_AGE_RANGE_S,
+        )
+    return retries, age
+
+
+DESTINATION_TYPES = ("Lambda", "SQS", "SNS", "EventBridge")
+DEAD_LETTER_TYPES = ("SQS", "SNS")
+
+
+def _arn(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.startswith("arn:") or len(value.split(":")) < 6:
+        raise CommandError(f"expected {where} to be an ARN, got {value!r}")
+    return value
+
+
+def _destination(config: Mapping[str, Any], kind: str, where: str) -> str | None:
+    entry = (config.get("DestinationConfig") or {}).get(kind)
+    if entry is None:
+        return None
+    where = f"{where}.DestinationConfig.{kind}"
+    if not isinstance(entry, dict) or entry.get("Type") not in DESTINATION_TYPES:
+        got = entry.get("Type") if isinstance(entry, dict) else entry
+        raise CommandError(f"expected {where}.Type in {', '.join(DESTINATION_TYPES)}, got {got!r}")
+    if entry.get("Destination") is None:
+        raise CommandError(
+            f"expected {where}.Destination (an ARN; a queue or topic SAM would create is not "
+            "supported), got none"
+        )
+    return _arn(entry["Destination"], f"{where}.Destination")
+
+
+def event_destinations(function: Function) -> EventDestinations:
+    """The function's ``OnSuccess``/``OnFailure`` destinations and ``DeadLetterQueue``."""
+    config = _event_config(function)
+    where = f"{function.logical_id}.EventInvokeConfig"
+    dead_letter = None
+    queue = function.dead_letter_queue
+    if queue:
+        if not isinstance(queue, dict):
+            raise CommandError(f"expected {function.logical_id}.DeadLetterQueue to be a mapping")
+        dlq_where = f"{function.logical_id}.DeadLetterQueue"
+        if queue.get("Type") not in DEAD_LETTER_TYPES:
+            raise CommandError(
+                f"expected {dlq_where}.Type in {', '.join(DEAD_LETTER_TYPES)}, "
+                f"got {queue.get('Type')!r}"
+            )
+        dead_letter = _arn(queue.get("TargetArn"), f"{dlq_where}.TargetArn")
+    return EventDestinations(
+        on_success=_destination(config, "OnSuccess", where),
+        on_failure=_destination(config, "OnFailure", where),
+        dead_letter=dead_letter,
+    )
 
 
 def front_routes(project: Project) -> tuple[list[Route], list[str]]:

@@ -2,6 +2,8 @@
 
 The payload goes to stdout, the function's log tail (``--tail``) to stderr; the exit status is 1
 when the function failed (``X-Amz-Function-Error``), 2 when the call itself failed.
+``lambdarig invoke LogicalId --template template.yaml`` is a one-shot invoke of a template's
+function, as ``sam local invoke`` (``cli.invoke_template``): its logs go to stderr.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import base64
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from lambdarig import invoke_api
@@ -22,7 +25,8 @@ URL_ENV = "LAMBDARIG_URL"
 EXAMPLE = """examples:
   lambdarig invoke --event event.json
   lambdarig event sqs --body '{"a":1}' | lambdarig invoke --tail
-  lambdarig invoke my-function --url http://127.0.0.1:9000 --event - < event.json"""
+  lambdarig invoke my-function --url http://127.0.0.1:9000 --event - < event.json
+  lambdarig invoke ItemsFunction -t template.yaml --event event.json   # start, invoke, stop"""
 
 
 def register(subparsers: Any) -> None:
@@ -36,8 +40,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "name",
         nargs="?",
-        default=invoke_api.RIE_FUNCTION_NAME,
-        help=f"function name (default: {invoke_api.RIE_FUNCTION_NAME!r}, as aws-lambda-rie wants)",
+        default=None,
+        help=f"function name (default: {invoke_api.RIE_FUNCTION_NAME!r}, as aws-lambda-rie wants); "
+        "with --template: its logical id or name (default: the template's only function)",
     )
     parser.add_argument(
         "--event",
@@ -58,6 +63,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="invoke with InvocationType Event (returns at once, no payload)",
     )
+    from lambdarig.cli.serve_template import add_template_arguments
+
+    add_template_arguments(parser.add_argument)
     parser.set_defaults(func=run)
 
 
@@ -98,7 +106,12 @@ def read_event(source: str | None) -> bytes:
 def run(args: argparse.Namespace) -> int:
     import httpx
 
-    url = invoke_url(args.url or os.environ.get(URL_ENV) or DEFAULT_URL, args.name)
+    if args.template is not None:
+        from lambdarig.cli.invoke_template import run_template_invoke
+
+        return run_template_invoke(args)
+    name = args.name or invoke_api.RIE_FUNCTION_NAME
+    url = invoke_url(args.url or os.environ.get(URL_ENV) or DEFAULT_URL, name)
     headers = {}
     if args.tail:
         headers[invoke_api.HEADER_LOG_TYPE] = invoke_api.LOG_TYPE_TAIL
@@ -117,20 +130,27 @@ def run(args: argparse.Namespace) -> int:
 
 def report(response: Any) -> int:
     """Print the outcome of an invoke and return the exit status."""
-    tail = response.headers.get(invoke_api.HEADER_LOG_RESULT)
+    return print_answer(response.status_code, response.headers.get, response.content)
+
+
+def print_answer(status: int, header: Callable[[str], str | None], body: bytes) -> int:
+    """Print an Invoke API answer (``header``: a case-insensitive lookup) and return the exit
+    status: 0, 1 for a function error; raises ``CommandError`` for an answer that is no invoke."""
+    tail = header(invoke_api.HEADER_LOG_RESULT)
     if tail:
         sys.stderr.write(base64.b64decode(tail).decode("utf-8", errors="replace"))
         sys.stderr.flush()
-    if response.status_code >= 300:
-        kind = response.headers.get(invoke_api.HEADER_ERROR_TYPE, "").split(":", 1)[0]
-        detail = response.text.strip().replace("\n", " ")[:300]
+    if status >= 300:
+        kind = (header(invoke_api.HEADER_ERROR_TYPE) or "").split(":", 1)[0]
+        text = body.decode("utf-8", errors="replace")
+        detail = text.strip().replace("\n", " ")[:300]
         raise CommandError(
-            f"expected the invoke to succeed, got HTTP {response.status_code}"
+            f"expected the invoke to succeed, got HTTP {status}"
             + (f" {kind}" if kind else "")
             + (f": {detail}" if detail else "")
         )
-    sys.stdout.buffer.write(response.content)
-    if response.content and not response.content.endswith(b"\n"):
+    sys.stdout.buffer.write(body)
+    if body and not body.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")
     sys.stdout.flush()
-    return 1 if response.headers.get(invoke_api.HEADER_FUNCTION_ERROR) else 0
+    return 1 if header(invoke_api.HEADER_FUNCTION_ERROR) else 0

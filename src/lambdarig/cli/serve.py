@@ -79,6 +79,18 @@ def register(subparsers: Any) -> None:
     )
     add("--http-port", type=int, default=3000, metavar="P", help="default 3000 (0 = ephemeral)")
     add(
+        "--async-retry-delays",
+        metavar="S,S",
+        help="seconds before each retry of a failed Event invocation (default 60,120 as the "
+        "service; '' for none)",
+    )
+    add(
+        "--aws-endpoint-url",
+        metavar="URL",
+        help="with --template: send SQS, SNS and EventBridge destinations and dead-letter "
+        "queues there (LocalStack, moto); without it they are logged as not delivered",
+    )
+    add(
         "--alb-multi-value-headers",
         action="store_true",
         help="with --http alb: the target group's multi-value headers attribute",
@@ -154,15 +166,17 @@ def check_runtime_module(command: Sequence[str], env: Mapping[str, str], cwd: Pa
 def emulator_argv(args: argparse.Namespace) -> list[str]:
     """``lambdarig-rie`` flags for ``args``; with ``--image`` the command is just the handler."""
     layers = [flag for layer in args.layer for flag in ("--layer", layer)]
-    image = ["--image", args.image] if args.image else []
+    flags = ["--image", args.image] if args.image else []
     if args.no_stream_throttle:
-        image.append("--no-stream-throttle")
+        flags.append("--no-stream-throttle")
     if args.snapstart:
-        image.append("--snapstart")
+        flags.append("--snapstart")
+    if args.async_retry_delays is not None:
+        flags += ["--async-retry-delays", args.async_retry_delays]
     command = [args.handler] if args.image else runtime_command(args.handler, args.runtime)
     return [
         *layers,
-        *image,
+        *flags,
         "--runtime-interface-emulator-address",
         f"{args.host}:{args.port}",
         "--runtime-api-address",
@@ -205,6 +219,8 @@ def run(args: argparse.Namespace) -> int:
         return run_template(args)
     if args.handler is None:
         raise CommandError("expected HANDLER (e.g. app.handler) or --template FILE, got neither")
+    if args.aws_endpoint_url is not None:
+        raise CommandError("expected --aws-endpoint-url with --template (destinations), got none")
     code = Path(args.code).resolve()
     if not code.is_dir():
         raise CommandError(f"expected --code to be a directory, got {args.code!r}")

@@ -1,6 +1,8 @@
 """``lambdarig serve --template template.yaml``: every function of a SAM template behind one
 Invoke API (``--port``), its REST and HTTP API routes on ``--http-port`` and its Function URLs on
-the next ports (``rie_server.fronts.project``)."""
+the next ports (``rie_server.fronts.project``). ``--watch`` re-initialises only the functions whose
+code folder or layers changed; ``Event`` destinations outside the project go to
+``--aws-endpoint-url`` (``cli.aws_destinations``)."""
 
 from __future__ import annotations
 
@@ -92,22 +94,59 @@ def load(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
         raise CommandError(str(exc)) from None
 
 
+def retry_delays(flag: str | None) -> tuple[float, ...] | None:
+    """``--async-retry-delays`` (None: the default)."""
+    from lambdarig.rie_server.config import parse_retry_delays
+    from lambdarig.rie_server.errors import ConfigError
+
+    if flag is None:
+        return None
+    try:
+        return parse_retry_delays(flag)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def endpoint_url(url: str | None) -> str | None:
+    """``--aws-endpoint-url``: an absolute http(s) URL with a host."""
+    from urllib.parse import urlsplit
+
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CommandError(f"expected --aws-endpoint-url like http://127.0.0.1:4566, got {url!r}")
+    return url
+
+
 def run_template(args: argparse.Namespace) -> int:
+    from lambdarig.cli.aws_destinations import aws_sender
     from lambdarig.rie_server.fronts.project import serve_project
     from lambdarig.rie_server.project_emulator import ProjectEmulator
 
     if args.handler is not None:
         raise CommandError(f"expected HANDLER or --template, got both ({args.handler!r})")
+    delays = retry_delays(args.async_retry_delays)
+    endpoint = endpoint_url(args.aws_endpoint_url)
     environ = dict(os.environ)
     project = load(args, environ)
     warnings: list[str] = []
     with CodeDirs() as dirs:
         functions = [
-            hosted_function(function, project, dirs.code_dir(function), environ, warnings)
+            hosted_function(
+                function,
+                project,
+                dirs.code_dir(function),
+                environ,
+                warnings,
+                watch=args.watch,
+                retry_delays=delays,
+            )
             for function in project.functions
         ]
         for warning in warnings:
             print(warning, file=sys.stderr)
         routes, urls = front_routes(project)
-        emulator = ProjectEmulator(functions, args.host, args.port)
+        send = aws_sender(endpoint, project.region, environ)
+        emulator = ProjectEmulator(functions, args.host, args.port, send=send)
         return asyncio.run(serve_project(emulator, routes, urls, args.host, args.http_port))

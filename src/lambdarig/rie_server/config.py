@@ -71,6 +71,9 @@ class EmulatorConfig:
     layers: tuple[str, ...] = ()
     image: str | None = None
     async_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
+    # EventInvokeConfig (a template's function): MaximumRetryAttempts, MaximumEventAgeInSeconds.
+    async_max_retries: int = MAX_RETRY_ATTEMPTS
+    async_max_age_s: float | None = None
     runtime_env: Mapping[str, str] = field(default_factory=dict)
     watch_paths: tuple[str, ...] = ()  # lambdarig serve --watch: the code directory and layers
     stream_throttle: bool = True  # streamed responses: 2 MiB/s after the first 6 MB
@@ -118,7 +121,7 @@ class EmulatorConfig:
             enable_init_caching=args.enable_init_caching,
             layers=tuple(args.layer),
             image=args.image,
-            async_retry_delays=_retry_delays(args.async_retry_delays),
+            async_retry_delays=parse_retry_delays(args.async_retry_delays),
             stream_throttle=not args.no_stream_throttle,
             snapstart=args.snapstart,
         )
@@ -282,7 +285,8 @@ def _counts(max_concurrency: str, provisioned: str) -> tuple[int, int]:
     return maximum, _whole(provisioned, "--provisioned", expected, 0, maximum)
 
 
-def _retry_delays(flag: str | None) -> tuple[float, ...]:
+def parse_retry_delays(flag: str | None) -> tuple[float, ...]:
+    """``--async-retry-delays S,S``: raises ``ConfigError``."""
     if flag is None:
         return DEFAULT_RETRY_DELAYS_S
     expected = f"up to {MAX_RETRY_ATTEMPTS} comma-separated numbers of seconds >= 0"

@@ -41,7 +41,7 @@ from lambdarig.rie_server.errors import EmulatorError, LayoutCancelled, Throttle
 from lambdarig.rie_server.http.streams import ReplyStream
 from lambdarig.rie_server.invoke import protocol as proto
 from lambdarig.rie_server.invoke import streaming
-from lambdarig.rie_server.invoke.async_invocations import invoke_with_retries
+from lambdarig.rie_server.invoke.async_invocations import EventResult, run_event
 from lambdarig.rie_server.invoke.event_stream import CONTENT_TYPE_EVENT_STREAM
 from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.untrusted import printable
@@ -56,6 +56,8 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.telemetry.subscription import ExtensionLookup
 
 Clock = Callable[[], datetime.datetime]
+# Told how each Event invocation ended (the project's destinations).
+EventDone = Callable[[InvokeRequest, EventResult], Awaitable[None]]
 # A START line waits in the buffer for the invocation's END and REPORT (one write for the three)
 # or for its first output line, but never longer than this.
 START_FLUSH_S = 0.02
@@ -278,9 +280,12 @@ class FunctionHost:
         early_runtime: PrestartedRuntime | None = None,
         label: str | None = None,
         extension_lookup: ExtensionLookup | None = None,
+        on_event_done: EventDone | None = None,
     ) -> None:
         self.config = config
         self._extension_lookup = extension_lookup
+        self._clock = clock
+        self._on_event_done = on_event_done
         formatter = PlatformLogFormatter(
             config.log_format, config.memory_mb, config.function.version
         )
@@ -291,7 +296,7 @@ class FunctionHost:
         self._artifacts = _Artifacts(config)
         self._pool_or_none: EnvironmentPool | None = None
         self._early_runtime = early_runtime
-        self._background: set[asyncio.Future[InvokeOutcome]] = set()
+        self._background: set[asyncio.Future[EventResult]] = set()
         self._relays: set[asyncio.Future[None]] = set()  # streamed answers being sent
 
     def _spec(self) -> EnvironmentSpec:
@@ -502,12 +507,25 @@ class FunctionHost:
 
     def _queue(self, request: InvokeRequest) -> None:
         """Run an Event invocation in the background once a slot is free; a failed attempt is
-        retried after ``async_retry_delays`` (``async_invocations``)."""
-        task = asyncio.ensure_future(
-            invoke_with_retries(self._invoke_waiting, request, self.config.async_retry_delays)
-        )
+        retried after ``async_retry_delays`` (``async_invocations``), then ``on_event_done``."""
+        task = asyncio.ensure_future(self._run_event(request))
         self._background.add(task)
         task.add_done_callback(self._background_done)
+
+    async def _run_event(self, request: InvokeRequest) -> EventResult:
+        config = self.config
+        delays = config.async_retry_delays[: config.async_max_retries]
+        clock = self._clock
+        result = await run_event(
+            self._invoke_waiting,
+            request,
+            delays,
+            max_age_s=config.async_max_age_s,
+            clock=lambda: clock().timestamp(),
+        )
+        if self._on_event_done is not None:
+            await self._on_event_done(request, result)
+        return result
 
     @property
     def pending_events(self) -> int:
@@ -517,7 +535,7 @@ class FunctionHost:
     def _invoke_waiting(self, request: InvokeRequest) -> Awaitable[InvokeOutcome]:
         return self.pool.invoke(request, wait=True)
 
-    def _background_done(self, task: asyncio.Future[InvokeOutcome]) -> None:
+    def _background_done(self, task: asyncio.Future[EventResult]) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
             line = f"lambdarig-rie: Event invocation failed: {printable(str(task.exception()))}"

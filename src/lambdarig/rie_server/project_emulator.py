@@ -3,6 +3,11 @@ environments, concurrency limit, artifacts and logs), the Invoke API across them
 logical id or ARN, with ``$LATEST``, the published version or the alias as qualifier) and the
 read-only control plane (``invoke.control``).
 
+``Event`` invocations end with their function's destinations (``invoke.destinations``): a
+function of the project is invoked asynchronously with the record, other ARNs go to ``send`` (the
+harness's boto3 sender), or, without one, are logged as not delivered. With ``watch_paths`` in
+their configuration, a change under a function's code or layers re-initialises that function only.
+
 Lifecycle as ``Emulator``: ``start()`` starts every host (concurrently), then binds the Invoke API;
 ``stop()`` closes the listener, then stops every host. ``stop()`` is idempotent.
 """
@@ -10,26 +15,35 @@ Lifecycle as ``Emulator``: ``start()`` starts every host (concurrently), then bi
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from lambdarig import invoke_api as api
 from lambdarig.rie_server import ids
 from lambdarig.rie_server.config import EmulatorConfig
-from lambdarig.rie_server.environments.environment import InvokeOutcome
+from lambdarig.rie_server.environments.environment import InvokeOutcome, InvokeRequest
 from lambdarig.rie_server.errors import EmulatorError
-from lambdarig.rie_server.functions import FunctionHost, new_trace_id
+from lambdarig.rie_server.functions import Clock, FunctionHost, new_trace_id, utc_now
 from lambdarig.rie_server.http.streams import ReplyStream
 from lambdarig.rie_server.invoke import control
 from lambdarig.rie_server.invoke import protocol as proto
+from lambdarig.rie_server.invoke.async_invocations import EventResult
+from lambdarig.rie_server.invoke.destinations import Delivery, EventDestinations, Sender, deliveries
 from lambdarig.rie_server.invoke.names import (
     FunctionIdentity,
     Resolved,
+    find_function,
     is_stream_path,
     resolve_among,
 )
 from lambdarig.rie_server.invoke.server import InvokeApiServer
+from lambdarig.rie_server.watch import CodeWatcher
+
+_log = logging.getLogger(__name__)
 
 
 class UnknownFunction(EmulatorError):
@@ -44,11 +58,13 @@ class HostedFunction:
     config: EmulatorConfig
     record: control.FunctionRecord
     logical_id: str
+    destinations: EventDestinations = field(default_factory=EventDestinations)
 
 
 class ProjectEmulator:
     """Serves ``functions`` on ``host:port`` (0 = ephemeral). Output lines are prefixed by the
-    function's name when there is more than one function."""
+    function's name when there is more than one function. ``send`` delivers destination messages
+    outside the project; ``clock`` dates records and ages events (tests move it)."""
 
     def __init__(
         self,
@@ -57,18 +73,24 @@ class ProjectEmulator:
         port: int,
         *,
         output: TextIO | None = None,
+        send: Sender | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         if not functions:
             raise ValueError("expected at least one function, got none")
         self.functions = tuple(functions)
         several = len(functions) > 1
+        self._send = send
+        self._clock = clock
         self.hosts = [
             FunctionHost(
                 function.config,
                 output=output,
                 label=function.config.function.name if several else None,
+                clock=clock,
+                on_event_done=functools.partial(self._event_done, index),
             )
-            for function in functions
+            for index, function in enumerate(functions)
         ]
         self._identities = tuple(function.config.function for function in functions)
         self._records = [function.record for function in functions]
@@ -78,6 +100,7 @@ class ProjectEmulator:
             self._by_name.setdefault(function.config.function.name, function_host)
         self._host = host
         self._server = InvokeApiServer(self.dispatch, host, port)
+        self._watcher: CodeWatcher | None = None
 
     @property
     def invoke_url(self) -> str:
@@ -99,6 +122,10 @@ class ProjectEmulator:
         try:
             await asyncio.gather(*(function_host.start() for function_host in self.hosts))
             await self._server.start()
+            paths = {Path(path) for hosted in self.functions for path in hosted.config.watch_paths}
+            if paths:
+                self._watcher = CodeWatcher(sorted(paths), self._code_changed)
+                await self._watcher.start()
         except BaseException:
             await self.stop()
             raise
@@ -106,6 +133,8 @@ class ProjectEmulator:
     async def stop(self, grace_s: float = 2.0) -> None:
         for function_host in self.hosts:
             function_host.cancel_layouts()
+        if self._watcher is not None:
+            await self._watcher.stop()
         await self._server.stop()
         await asyncio.gather(*(function_host.stop(grace_s) for function_host in self.hosts))
 
@@ -132,3 +161,67 @@ class ProjectEmulator:
         """The HTTP front's invoker: one synchronous invocation of ``function`` (logical id or
         name). Raises ``Throttled``, ``UnknownFunction``, ``EmulatorError``/``OSError``."""
         return await self.host_for(function).invoke(payload)
+
+    async def _code_changed(self, changed: list[Path]) -> None:
+        """``--watch``: re-initialise the functions whose code or layers hold a changed path."""
+        work = []
+        for hosted, function_host in zip(self.functions, self.hosts):
+            roots = [Path(path) for path in hosted.config.watch_paths]
+            mine = [
+                path
+                for path in changed
+                if any(path == root or root in path.parents for root in roots)
+            ]
+            if mine:
+                work.append(function_host.code_changed(mine))
+        await asyncio.gather(*work)
+
+    async def _event_done(self, index: int, request: InvokeRequest, result: EventResult) -> None:
+        """Send an ended ``Event`` invocation of function ``index`` to its destinations."""
+        hosted = self.functions[index]
+        if not hosted.destinations:
+            return
+        identity = self._identities[index]
+        for delivery in deliveries(
+            hosted.destinations,
+            identity.arn,
+            request.request_id,
+            request.payload,
+            result,
+            self._clock(),
+        ):
+            await self._deliver(hosted.logical_id, delivery)
+
+    async def _deliver(self, source: str, delivery: Delivery) -> None:
+        arn = delivery.destination
+        found = find_function(arn, None, self._identities) if _is_lambda(arn) else None
+        if isinstance(found, Resolved):
+            call = proto.InvokeCall(
+                request_id=ids.uuid4(),
+                invocation_type=proto.InvocationType.EVENT,
+                tail=False,
+                payload=delivery.body.encode("utf-8"),
+                invoked_function_arn=found.arn,
+                trace_id=new_trace_id(),
+            )
+            await self.hosts[found.index].run(call)
+            return
+        if self._send is None:
+            _log.warning(
+                "%s: %s %s not delivered to %s (give --aws-endpoint-url to send it)",
+                source,
+                delivery.kind,
+                "event" if delivery.attributes else "record",
+                delivery.destination,
+            )
+            return
+        try:
+            await self._send(delivery)
+        except Exception as exc:  # the destination's failure is logged; serving goes on
+            _log.warning(
+                "%s: %s to %s failed: %s", source, delivery.kind, delivery.destination, exc
+            )
+
+
+def _is_lambda(arn: str) -> bool:
+    return arn.split(":")[2:3] == ["lambda"]

@@ -9,9 +9,13 @@ import pytest
 
 from lambdarig.rie_server.environments.environment import InvokeOutcome, InvokeRequest, OutcomeKind
 from lambdarig.rie_server.invoke.async_invocations import (
+    CONDITION_EVENT_AGE_EXCEEDED,
+    CONDITION_RETRIES_EXHAUSTED,
+    CONDITION_SUCCESS,
     DEFAULT_RETRY_DELAYS_S,
     failed,
     invoke_with_retries,
+    run_event,
 )
 from tests.rie_server.fake_environment import outcome
 
@@ -121,3 +125,37 @@ def test_a_runtimes_error_type_is_logged_on_one_line(caplog: pytest.LogCaptureFi
     assert len(messages) == 2
     assert all("\n" not in message for message in messages)
     assert "(Runtime.X\\nlambdarig-rie: WARNING: forged); dropped" in messages[1]
+
+
+class Clock:
+    """Seconds that pass only when a test (or a scripted sleep) moves them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_event_older_than_its_maximum_age_is_dropped_before_a_retry() -> None:
+    clock = Clock()
+    script = Script(OutcomeKind.FUNCTION_ERROR, OutcomeKind.SUCCESS)
+
+    async def slow_sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    result = asyncio.run(
+        run_event(script.invoke, REQUEST, (61.0,), max_age_s=60, clock=clock, sleep=slow_sleep)
+    )
+    assert (result.condition, result.attempts) == (CONDITION_EVENT_AGE_EXCEEDED, 1)
+    assert result.outcome is not None and result.outcome.kind is OutcomeKind.FUNCTION_ERROR
+    assert len(script.requests) == 1  # the retry never ran
+
+
+def test_run_event_says_how_the_invocation_ended() -> None:
+    script = Script(OutcomeKind.FUNCTION_ERROR, OutcomeKind.SUCCESS)
+    result = asyncio.run(run_event(script.invoke, REQUEST, (0.0,), sleep=script.sleep))
+    assert (result.condition, result.attempts) == (CONDITION_SUCCESS, 2)
+    script = Script(OutcomeKind.FUNCTION_ERROR)
+    result = asyncio.run(run_event(script.invoke, REQUEST, (), max_age_s=60, sleep=script.sleep))
+    assert (result.condition, result.attempts) == (CONDITION_RETRIES_EXHAUSTED, 1)
