@@ -16,7 +16,7 @@ from tests.rie_server.emulator_process import OUR_RUNTIME, Running, emulator
 
 HANDLERS = Path(__file__).resolve().parent / "handlers"
 FUNCTION_NAME = "it-fn"
-TIMEOUT_S = 2
+TIMEOUT_S = 4  # generous: invokes that sleep 1 s must not time out on a loaded CI machine
 MAX_CONCURRENCY = 2
 LOCAL = (
     "--runtime-interface-emulator-address",

@@ -83,7 +83,7 @@ def test_timeout_is_sandbox_timedout_within_half_a_second(served: Running) -> No
     assert response.content == (
         b'{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: '
         + request_id.encode()
-        + b' Error: Task timed out after 2.00 seconds"}'
+        + f' Error: Task timed out after {TIMEOUT_S:.2f} seconds"}}'.encode()
     )
     assert TIMEOUT_S <= elapsed < TIMEOUT_S + 1.0
     assert post(served, {"action": "echo"}).status_code == 200
