@@ -17,12 +17,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from lambdarig.rie_server.choices import DEFAULT_RETRY_DELAYS_S as DEFAULT_RETRY_DELAYS_S
+from lambdarig.rie_server.choices import MAX_RETRY_ATTEMPTS as MAX_RETRY_ATTEMPTS
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, InvokeRequest, OutcomeKind
 from lambdarig.rie_server.untrusted import printable
-
-# Seconds to wait before each retry, as the service does: ~1 min, then ~2 more minutes.
-DEFAULT_RETRY_DELAYS_S: tuple[float, ...] = (60.0, 120.0)
-MAX_RETRY_ATTEMPTS = 2
 
 Invoke = Callable[[InvokeRequest], Awaitable[InvokeOutcome]]
 Sleep = Callable[[float], Awaitable[None]]
