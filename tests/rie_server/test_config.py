@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from lambdarig.rie_server.choices import CompatMode, LogFormat
 from lambdarig.rie_server.config import BOOTSTRAP_CANDIDATES, EmulatorConfig
 from lambdarig.rie_server.errors import ConfigError
-from lambdarig.rie_server.invoke.protocol import CompatMode
-from lambdarig.rie_server.platform_logs import LogFormat
 
 PY = sys.executable
 BASE_ENV = {"PATH": os.environ.get("PATH", os.defpath)}

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from lambdarig.rie_server.choices import CompatMode
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator, new_trace_id
-from lambdarig.rie_server.invoke.protocol import CompatMode
 from tests.probes import eventually
 from tests.rie_server.fake_environment import FakeEnvironment, FakeFactory, OutcomeKind, outcome
 

@@ -54,6 +54,24 @@ def test_what_runs_before_the_bind_and_spawn_loads_no_asyncio() -> None:
     assert {"asyncio", "ssl", "email", "http.client", "concurrent.futures"}.isdisjoint(loaded)
 
 
+def test_reading_the_command_line_loads_no_protocol_module_nor_logging() -> None:
+    # What runs before the Invoke API socket listens (spawn -> listening, issue 9): the protocol
+    # and process modules are imported once it listens, logging with asyncio.
+    loaded = loaded_after("import lambdarig.rie_server.cli, lambdarig.rie_server.fast_start")
+    later = {
+        "lambdarig.rie_server.invoke.protocol",
+        "lambdarig.rie_server.invoke.names",
+        "lambdarig.rie_server.environments.outcomes",
+        "lambdarig.rie_server.environments.spawn",
+        "lambdarig.rie_server.platform_logs",
+        "logging",
+        "subprocess",
+        "urllib.parse",
+        "datetime",
+    }
+    assert later.isdisjoint(loaded)
+
+
 def test_the_emulator_process_loads_no_ssl_nor_email() -> None:
     loaded = loaded_after(
         "from lambdarig.rie_server import fast_start\n"

@@ -24,12 +24,12 @@ from lambdarig import invoke_api as api
 from lambdarig.cli import CommandError
 from lambdarig.cli.runtimes import lambdarig_path, python_for
 from lambdarig.project.model import Function, Project
+from lambdarig.rie_server.choices import MAX_RETRY_ATTEMPTS, FunctionIdentity
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.fronts.routing import Route, route_from_template
-from lambdarig.rie_server.invoke.async_invocations import EVENT_AGE_RANGE_S, MAX_RETRY_ATTEMPTS
+from lambdarig.rie_server.invoke.async_invocations import EVENT_AGE_RANGE_S
 from lambdarig.rie_server.invoke.control import PUBLISHED_VERSION, FunctionRecord
 from lambdarig.rie_server.invoke.destinations import EventDestinations
-from lambdarig.rie_server.invoke.names import FunctionIdentity
 from lambdarig.rie_server.project_emulator import HostedFunction
 
 UNRESERVED_CONCURRENCY = 10  # environments per function without ReservedConcurrentExecutions

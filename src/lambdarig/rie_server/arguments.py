@@ -17,12 +17,11 @@ Pure: argv comes in as a list; nothing here reads the process's argv or environm
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from lambdarig.rie_server.choices import CompatMode
 from lambdarig.rie_server.errors import ConfigError
-from lambdarig.rie_server.invoke.protocol import CompatMode
 
 BOOTSTRAP_CANDIDATES = ("/var/task/bootstrap", "/opt/bootstrap", "/var/runtime/bootstrap")
 DEFAULT_INVOKE_ADDRESS = "0.0.0.0:8080"
@@ -31,14 +30,15 @@ DEFAULT_MAX_CONCURRENCY = 10
 TIMEOUT_VAR = "AWS_LAMBDA_FUNCTION_TIMEOUT"
 MEMORY_VAR = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 # aws-lambda-rie's level names (logrus) → the Python levels of our own diagnostics.
+# aws-lambda-rie's level names -> ``logging``'s (by name: no ``import logging`` before the bind)
 LOG_LEVELS = {
-    "trace": logging.DEBUG,
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "warn": logging.WARNING,
-    "error": logging.ERROR,
-    "fatal": logging.CRITICAL,
-    "panic": logging.CRITICAL,
+    "trace": "DEBUG",
+    "debug": "DEBUG",
+    "info": "INFO",
+    "warn": "WARNING",
+    "error": "ERROR",
+    "fatal": "CRITICAL",
+    "panic": "CRITICAL",
 }
 # aws-lambda-rie's flags, read anywhere in argv: flag → whether it takes a value.
 AWS_LAMBDA_RIE_FLAGS = {

@@ -17,7 +17,6 @@ the function's logs and are never filtered.
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
@@ -31,6 +30,7 @@ from lambdarig.rie_server.untrusted import printable
 
 if TYPE_CHECKING:
     import asyncio
+    import logging
 
     from lambdarig.rie_server.emulator import Emulator
     from lambdarig.rie_server.fast_start import Prestarted
@@ -140,23 +140,32 @@ def start_failure(exc: OSError | EmulatorError, invoke_address_flag: str) -> tup
 def configure_logging(level: str, stream: TextIO) -> None:
     """Send ``lambdarig.rie_server``'s diagnostics at ``level`` (a ``LOG_LEVELS`` name) and above
     to ``stream``, one ``lambdarig-rie: LEVEL: message`` line each (replacing earlier handlers)."""
+    import logging  # not before the bind (``fast_start``); asyncio imports it anyway
+
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(_OneLineFormatter(PROG + ": %(levelname)s: %(message)s"))
+    handler.setFormatter(_one_line_formatter(PROG + ": %(levelname)s: %(message)s"))
     logger = logging.getLogger("lambdarig.rie_server")
     logger.handlers[:] = [handler]
     logger.setLevel(LOG_LEVELS[level])
     logger.propagate = False
 
 
-class _OneLineFormatter(logging.Formatter):
-    """Messages are ``untrusted.printable``: a value from a request cannot forge a line."""
+def _one_line_formatter(fmt: str) -> logging.Formatter:
+    """A formatter whose messages are ``untrusted.printable``: a value from a request cannot
+    forge a line."""
+    import logging
 
-    def formatMessage(self, record: logging.LogRecord) -> str:
-        record.message = printable(record.message)
-        return super().formatMessage(record)
+    class OneLineFormatter(logging.Formatter):
+        def formatMessage(self, record: logging.LogRecord) -> str:
+            record.message = printable(record.message)
+            return super().formatMessage(record)
+
+    return OneLineFormatter(fmt)
 
 
 def _log_configuration(config: EmulatorConfig) -> None:
+    import logging
+
     log = logging.getLogger(__name__)
     if not log.isEnabledFor(logging.DEBUG):
         return

@@ -26,11 +26,14 @@ from lambdarig.rie_server.arguments import (
     parse_args,
 )
 from lambdarig.rie_server.arguments import LOG_LEVELS as LOG_LEVELS  # re-exported
+from lambdarig.rie_server.choices import (  # not from their modules: light before the bind
+    DEFAULT_RETRY_DELAYS_S,
+    MAX_RETRY_ATTEMPTS,
+    CompatMode,
+    FunctionIdentity,
+    LogFormat,
+)
 from lambdarig.rie_server.errors import ConfigError
-from lambdarig.rie_server.invoke.async_invocations import DEFAULT_RETRY_DELAYS_S, MAX_RETRY_ATTEMPTS
-from lambdarig.rie_server.invoke.names import FunctionIdentity
-from lambdarig.rie_server.invoke.protocol import CompatMode
-from lambdarig.rie_server.platform_logs import LogFormat
 
 TASK_ROOT = "/var/task"
 RUNTIME_DIR = "/var/runtime"

@@ -8,6 +8,9 @@ overlaps the emulator's instead of following it. The ``Emulator`` then serves th
 adopts that process (``environment.Environment`` adopts it only if it is exactly the process it
 would have started; otherwise it is killed and a new one started: no behaviour depends on this).
 
+Before the bind, only what reading the command line needs is imported (``config``, ``choices``);
+the protocol and process modules follow it.
+
 ``import_asyncio_without_ssl`` loads asyncio without ``ssl`` (the emulator never speaks TLS;
 asyncio supports running without it): ~4 ms and ~3 MiB less.
 """
@@ -18,15 +21,13 @@ import contextlib
 import socket
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lambdarig.rie_server.config import EmulatorConfig
-from lambdarig.rie_server.environments.outcomes import (
-    ENV_INITIALIZATION_TYPE,
-    INIT_ON_DEMAND,
-    RUNTIME_API_ENV,
-)
-from lambdarig.rie_server.environments.spawn import PrestartedRuntime, start_process
 from lambdarig.rie_server.errors import ProcessStartError
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.environments.spawn import PrestartedRuntime
 
 _BACKLOG = 100  # as asyncio's create_server
 
@@ -86,6 +87,14 @@ def _one_local_runtime_at_start(config: EmulatorConfig) -> bool:
 
 
 def _start_runtime(config: EmulatorConfig) -> PrestartedRuntime | None:
+    # Imported once the Invoke API listens: the caller can connect meanwhile.
+    from lambdarig.rie_server.environments.outcomes import (
+        ENV_INITIALIZATION_TYPE,
+        INIT_ON_DEMAND,
+        RUNTIME_API_ENV,
+    )
+    from lambdarig.rie_server.environments.spawn import PrestartedRuntime, start_process
+
     host, _, port = config.runtime_api_address.rpartition(":")
     host = host or "127.0.0.1"  # as runtime.server reads the address
     try:

@@ -333,7 +333,7 @@ class FunctionHost:
     def _telemetry_hub(self, env_id: str) -> TelemetryHub:
         """The Telemetry/Logs APIs of environment ``env_id``: its registered extensions subscribe
         (``extension_lookup``, when given, replaces that for tests)."""
-        from lambdarig.rie_server.platform_logs import LogFormat
+        from lambdarig.rie_server.choices import LogFormat
         from lambdarig.rie_server.telemetry.hub import FunctionFacts, TelemetryHub
 
         config = self.config

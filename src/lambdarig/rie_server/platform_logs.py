@@ -21,7 +21,6 @@ in text lines (JSON escapes it itself), so it cannot add a line or a field.
 from __future__ import annotations
 
 import datetime
-import enum
 import json
 import math
 import sys
@@ -30,16 +29,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from lambdarig.rie_server.choices import LogFormat as LogFormat  # re-exported
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.untrusted import printable
 from lambdarig.runtime_api import RUNTIME_EXIT_ERROR, RUNTIME_OUT_OF_MEMORY
 
 _COLOURS = ("36", "33", "35", "32", "34", "91", "96", "93", "95", "92")
-
-
-class LogFormat(enum.Enum):
-    TEXT = "Text"
-    JSON = "JSON"
 
 
 @dataclass(frozen=True)

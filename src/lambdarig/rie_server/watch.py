@@ -25,7 +25,11 @@ from pathlib import Path
 from typing import Protocol
 
 from lambdarig.rie_server.config import EmulatorConfig
-from lambdarig.rie_server.environments.pool import INIT_MANAGED, INIT_ON_DEMAND, INIT_PROVISIONED
+from lambdarig.rie_server.environments.outcomes import (
+    INIT_MANAGED,
+    INIT_ON_DEMAND,
+    INIT_PROVISIONED,
+)
 
 NOTICE = "lambdarig: {count} file(s) changed ({first}{more}), re-initialising environments"
 IGNORED_DIRS = frozenset({"__pycache__"})

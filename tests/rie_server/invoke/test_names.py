@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lambdarig.rie_server.invoke.names import FunctionIdentity, Resolved, resolve_among
+from lambdarig.rie_server.choices import FunctionIdentity
+from lambdarig.rie_server.invoke.names import Resolved, resolve_among
 
 ARN_PREFIX = "arn:aws:lambda:us-east-1:012345678912:function:"
 

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from lambdarig import invoke_api as api
+from lambdarig.rie_server.choices import FunctionIdentity
 from lambdarig.rie_server.environments.environment import InvokeOutcome, OutcomeKind
-from lambdarig.rie_server.invoke.names import FunctionIdentity
 from lambdarig.rie_server.invoke.protocol import (
     CompatMode,
     HttpResponse,

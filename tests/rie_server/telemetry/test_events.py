@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 
+from lambdarig.rie_server.choices import LogFormat
 from lambdarig.rie_server.environments.outcomes import OutcomeKind, failure
-from lambdarig.rie_server.platform_logs import LogFormat, PlatformLogFormatter
+from lambdarig.rie_server.platform_logs import PlatformLogFormatter
 from lambdarig.rie_server.telemetry import events
 from lambdarig.rie_server.telemetry.subscription import Api
 

@@ -29,9 +29,11 @@ from lambdarig.rie_server.environments.environment import (
 from lambdarig.rie_server.environments.outcomes import (
     ENV_INITIALIZATION_TYPE as ENV_INITIALIZATION_TYPE,
 )
-from lambdarig.rie_server.environments.outcomes import INIT_MANAGED as INIT_MANAGED
-from lambdarig.rie_server.environments.outcomes import INIT_ON_DEMAND as INIT_ON_DEMAND
-from lambdarig.rie_server.environments.outcomes import INIT_PROVISIONED as INIT_PROVISIONED
+from lambdarig.rie_server.environments.outcomes import (
+    INIT_MANAGED,
+    INIT_ON_DEMAND,
+    INIT_PROVISIONED,
+)
 from lambdarig.rie_server.errors import EnvironmentStopped, Throttled
 
 _log = logging.getLogger(__name__)

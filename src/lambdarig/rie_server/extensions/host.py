@@ -85,7 +85,7 @@ class ExtensionHost:
     @property
     def active(self) -> bool:
         """Some extension is launched or registered (else the environment runs as before)."""
-        return bool(self._executables) or bool(self.api.registry.registered)
+        return bool(self._executables) or self.api.registry.any_registered
 
     async def launch(self, env: Mapping[str, str], memory_mb: int) -> None:
         """Start every external extension in parallel; raises ``Failure``

@@ -111,6 +111,11 @@ class Registry:
         return list(self._by_id.values())
 
     @property
+    def any_registered(self) -> bool:
+        """Some extension registered (``bool(registered)`` without the list: asked per invoke)."""
+        return bool(self._by_id)
+
+    @property
     def has_external(self) -> bool:
         return any(e.external and e.registered for e in self._by_name.values())
 

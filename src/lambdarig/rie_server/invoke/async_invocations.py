@@ -23,12 +23,10 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from lambdarig.rie_server.choices import DEFAULT_RETRY_DELAYS_S
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, InvokeRequest, OutcomeKind
 from lambdarig.rie_server.untrusted import printable
 
-# Seconds to wait before each retry, as the service does: ~1 min, then ~2 more minutes.
-DEFAULT_RETRY_DELAYS_S: tuple[float, ...] = (60.0, 120.0)
-MAX_RETRY_ATTEMPTS = 2
 # MaximumEventAgeInSeconds: 60 s to 6 hours (the default).
 EVENT_AGE_RANGE_S = (60, 21600)
 # The ``condition`` of a destination record.

@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from lambdarig import invoke_api as api
-from lambdarig.rie_server.invoke.names import FunctionIdentity, Resolved, find_function
+from lambdarig.rie_server.choices import FunctionIdentity
+from lambdarig.rie_server.invoke.names import Resolved, find_function
 from lambdarig.rie_server.invoke.protocol import HttpResponse, RawRequest, service_error
 from lambdarig.runtime_api import CONTENT_TYPE_JSON
 

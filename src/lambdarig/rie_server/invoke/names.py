@@ -12,33 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from lambdarig import invoke_api as api
-
-
-@dataclass(frozen=True)
-class FunctionIdentity:
-    """Who the emulated function is: what callers may name, and the ARN the runtime sees."""
-
-    name: str
-    version: str = api.DEFAULT_FUNCTION_VERSION
-    region: str = api.DEFAULT_REGION
-    account: str = api.DEFAULT_ACCOUNT_ID
-    # A project's function also answers to its template logical id, and to its published
-    # version and alias (``AutoPublishAlias``) besides ``$LATEST``.
-    other_names: tuple[str, ...] = ()
-    qualifiers: tuple[str, ...] = ()
-
-    def answers_to(self, bare: str, region: str, account: str) -> bool:
-        """True if a caller naming ``bare`` in ``region``/``account`` means this function."""
-        names = (self.name, *self.other_names)
-        return bare in names and (region, account) == (self.region, self.account)
-
-    def knows_qualifier(self, qualifier: str | None) -> bool:
-        return qualifier in (None, api.LATEST_VERSION, self.version, *self.qualifiers)
-
-    @property
-    def arn(self) -> str:
-        return api.function_arn(self.name, self.region, self.account)
-
+from lambdarig.rie_server.choices import FunctionIdentity as FunctionIdentity  # re-exported
 
 _STREAM_PREFIX, _, _STREAM_SUFFIX = api.PATH_INVOKE_STREAM.partition("{name}")
 

@@ -27,9 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lambdarig import invoke_api as api
+from lambdarig.rie_server.choices import CompatMode as CompatMode  # re-exported
+from lambdarig.rie_server.choices import FunctionIdentity
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.invoke.input import client_context, load_json, trace_header
-from lambdarig.rie_server.invoke.names import FunctionIdentity, resolve_function
+from lambdarig.rie_server.invoke.names import resolve_function
 from lambdarig.runtime_api import (
     CONTENT_TYPE_JSON,
     FUNCTION_RESPONSE_SIZE_TOO_LARGE,
@@ -40,13 +42,6 @@ from lambdarig.runtime_api import (
 
 _TENANT_ID = re.compile(api.TENANT_ID_PATTERN)
 _REQUEST_ID = re.compile(api.REQUEST_ID_PATTERN)
-
-
-class CompatMode(enum.Enum):
-    """Whose Invoke API answers to imitate."""
-
-    SERVICE = "service"
-    RIE = "rie"
 
 
 class InvocationType(enum.Enum):

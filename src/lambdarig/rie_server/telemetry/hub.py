@@ -4,8 +4,10 @@ events for its subscribers.
 
 Events of the current init (``platform.initStart`` and the init's log lines) are kept, bounded,
 and replayed to a subscriber that subscribes during that init, as Lambda delivers them to
-extensions that subscribe right after registering. Without an ``ExtensionLookup`` (no Extensions
-API to say who may subscribe) both APIs answer 202 ``*.NotSupported``, as aws-lambda-rie does.
+extensions that subscribe right after registering. Outside an init, with nobody subscribed, an
+output line or an invocation builds no event (nobody would receive it): the warm path of a
+function without extensions pays one test. Without an ``ExtensionLookup`` (no Extensions API to
+say who may subscribe) both APIs answer 202 ``*.NotSupported``, as aws-lambda-rie does.
 """
 
 from __future__ import annotations
@@ -110,6 +112,11 @@ class TelemetryHub:
 
     # --- what happens in the environment -------------------------------------------------------
 
+    @property
+    def listening(self) -> bool:
+        """Someone would receive an event now: a subscriber, or the init's backlog."""
+        return self._in_init or bool(self._subscribers)
+
     def publish(self, event: events.Event) -> None:
         """Hand ``event`` to every subscriber (each filters by its types and API)."""
         if self._in_init:
@@ -141,8 +148,10 @@ class TelemetryHub:
         self._in_init = False
 
     def invocation_started(self, request: InvokeRequest) -> None:
-        now = self._clock()
+        now = self._clock()  # kept for a subscriber that arrives before the end (during an init)
         self._starts[request.request_id] = now
+        if not self.listening:  # the warm path without subscribers: no event to build
+            return
         self.publish(
             events.start(
                 now, request.request_id, self._facts.version, request.trace_id, request.tenant_id
@@ -150,8 +159,11 @@ class TelemetryHub:
         )
 
     def invocation_finished(self, request: InvokeRequest, outcome: InvokeOutcome) -> None:
-        now = self._clock()
         request_id = request.request_id
+        if not self.listening:
+            self._starts.pop(request_id, None)
+            return
+        now = self._clock()
         started = self._starts.pop(request_id, now)
         self.publish(events.runtime_done(now, request_id, outcome, started, request.trace_id))
         if outcome.kind is OutcomeKind.CRASH:
@@ -162,6 +174,8 @@ class TelemetryHub:
 
     def output(self, line: str, category: str = "function") -> None:
         """One line the function (or an extension) wrote."""
+        if not self.listening:
+            return
         self.publish(events.log_record(self._clock(), category, line, self._facts.json_format))
 
     def extension_registered(self, name: str, event_types: list[str]) -> None:

@@ -1,0 +1,58 @@
+"""What the command line chooses among, light enough to import before the Invoke API socket is
+bound (``fast_start``): the compatibility mode, the log format, the function's identity and the
+Event invocations' retry policy. Their users import them from where they belong
+(``invoke.protocol``, ``platform_logs``, ``invoke.names``, ``invoke.async_invocations``), which
+re-export them; ``config`` and ``arguments`` import them from here so that reading the command line
+loads no protocol module (each costs milliseconds of start-up).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from lambdarig import invoke_api as api
+
+
+class CompatMode(enum.Enum):
+    """Whose Invoke API answers to imitate."""
+
+    SERVICE = "service"
+    RIE = "rie"
+
+
+class LogFormat(enum.Enum):
+    TEXT = "Text"
+    JSON = "JSON"
+
+
+# Seconds to wait before each retry of an Event invocation, as the service does: ~1 min, then
+# ~2 more minutes.
+DEFAULT_RETRY_DELAYS_S: tuple[float, ...] = (60.0, 120.0)
+MAX_RETRY_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class FunctionIdentity:
+    """Who the emulated function is: what callers may name, and the ARN the runtime sees."""
+
+    name: str
+    version: str = api.DEFAULT_FUNCTION_VERSION
+    region: str = api.DEFAULT_REGION
+    account: str = api.DEFAULT_ACCOUNT_ID
+    # A project's function also answers to its template logical id, and to its published
+    # version and alias (``AutoPublishAlias``) besides ``$LATEST``.
+    other_names: tuple[str, ...] = ()
+    qualifiers: tuple[str, ...] = ()
+
+    def answers_to(self, bare: str, region: str, account: str) -> bool:
+        """True if a caller naming ``bare`` in ``region``/``account`` means this function."""
+        names = (self.name, *self.other_names)
+        return bare in names and (region, account) == (self.region, self.account)
+
+    def knows_qualifier(self, qualifier: str | None) -> bool:
+        return qualifier in (None, api.LATEST_VERSION, self.version, *self.qualifiers)
+
+    @property
+    def arn(self) -> str:
+        return api.function_arn(self.name, self.region, self.account)
