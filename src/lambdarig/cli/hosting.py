@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.cli import CommandError
 from lambdarig.cli.runtimes import lambdarig_path, python_for
 from lambdarig.project.model import Function, Project
@@ -281,4 +281,6 @@ def front_routes(project: Project) -> tuple[list[Route], list[str]]:
 
 
 def default_region(environ: Mapping[str, str]) -> str:
-    return environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or api.DEFAULT_REGION
+    return (
+        environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or invoke_api.DEFAULT_REGION
+    )

@@ -12,7 +12,7 @@ import asyncio
 import os
 import sys
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.cli import CommandError
 from lambdarig.cli.hosting import CodeDirs, hosted_function
 from lambdarig.cli.invoke import print_answer, read_event
@@ -45,7 +45,7 @@ async def invoke_once(hosted: HostedFunction, event: bytes) -> tuple[int, dict[s
     host = FunctionHost(hosted.config, output=sys.stderr)
     try:
         await host.start()
-        path = api.PATH_INVOKE.format(name=identity.name)
+        path = invoke_api.PATH_INVOKE.format(name=identity.name)
         raw = proto.RawRequest("POST", path, {}, {}, event)
         call = proto.parse_invoke(
             raw, identity, proto.CompatMode.SERVICE, ids.uuid4(), new_trace_id()

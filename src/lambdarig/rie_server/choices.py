@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 
 
 class CompatMode(enum.Enum):
@@ -37,9 +37,9 @@ class FunctionIdentity:
     """Who the emulated function is: what callers may name, and the ARN the runtime sees."""
 
     name: str
-    version: str = api.DEFAULT_FUNCTION_VERSION
-    region: str = api.DEFAULT_REGION
-    account: str = api.DEFAULT_ACCOUNT_ID
+    version: str = invoke_api.DEFAULT_FUNCTION_VERSION
+    region: str = invoke_api.DEFAULT_REGION
+    account: str = invoke_api.DEFAULT_ACCOUNT_ID
     # A project's function also answers to its template logical id, and to its published
     # version and alias (``AutoPublishAlias``) besides ``$LATEST``.
     other_names: tuple[str, ...] = ()
@@ -51,8 +51,8 @@ class FunctionIdentity:
         return bare in names and (region, account) == (self.region, self.account)
 
     def knows_qualifier(self, qualifier: str | None) -> bool:
-        return qualifier in (None, api.LATEST_VERSION, self.version, *self.qualifiers)
+        return qualifier in (None, invoke_api.LATEST_VERSION, self.version, *self.qualifiers)
 
     @property
     def arn(self) -> str:
-        return api.function_arn(self.name, self.region, self.account)
+        return invoke_api.function_arn(self.name, self.region, self.account)

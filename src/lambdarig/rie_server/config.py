@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server.arguments import (
     BOOTSTRAP_CANDIDATES as BOOTSTRAP_CANDIDATES,  # re-exported
 )
@@ -153,10 +153,10 @@ def _check_layers(layers: Sequence[str]) -> None:
 
 def _function(environ: Mapping[str, str]) -> FunctionIdentity:
     return FunctionIdentity(
-        name=environ.get("AWS_LAMBDA_FUNCTION_NAME") or api.DEFAULT_FUNCTION_NAME,
-        version=environ.get("AWS_LAMBDA_FUNCTION_VERSION") or api.DEFAULT_FUNCTION_VERSION,
-        region=environ.get("AWS_REGION") or api.DEFAULT_REGION,
-        account=environ.get("AWS_ACCOUNT_ID") or api.DEFAULT_ACCOUNT_ID,
+        name=environ.get("AWS_LAMBDA_FUNCTION_NAME") or invoke_api.DEFAULT_FUNCTION_NAME,
+        version=environ.get("AWS_LAMBDA_FUNCTION_VERSION") or invoke_api.DEFAULT_FUNCTION_VERSION,
+        region=environ.get("AWS_REGION") or invoke_api.DEFAULT_REGION,
+        account=environ.get("AWS_ACCOUNT_ID") or invoke_api.DEFAULT_ACCOUNT_ID,
     )
 
 

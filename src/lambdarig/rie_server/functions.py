@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server import ids
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.environments.environment import (
@@ -71,7 +71,7 @@ def new_trace_id(epoch_s: float | None = None) -> str:
     """A fresh X-Ray trace header for an invoke that arrived without one."""
     epoch = int(time.time() if epoch_s is None else epoch_s)
     random = ids.random_hex(20)
-    return api.TRACE_ID_FORMAT.format(epoch=epoch, root=random[:24], parent=random[24:])
+    return invoke_api.TRACE_ID_FORMAT.format(epoch=epoch, root=random[:24], parent=random[24:])
 
 
 class LabelledWriter(LogWriter):
@@ -123,7 +123,7 @@ class _Logs:
     def invocation_started(self, env_id: str, request: InvokeRequest) -> None:
         if request.request_id in self.wanted:  # captured only for Tail (off the common path)
             captures = self._open.setdefault(env_id, {})
-            captures[request.request_id] = InvocationLog(api.LOG_TAIL_BYTES)
+            captures[request.request_id] = InvocationLog(invoke_api.LOG_TAIL_BYTES)
         line = self._formatter.start(request.request_id, self._clock(), request.tenant_id)
         # Buffered: written with the next flushing write (the invocation's first output line or
         # its END and REPORT: same buffer, so START still comes first), at the latest after
@@ -443,7 +443,7 @@ class FunctionHost:
             return proto.throttled(request.request_id)
         except (EmulatorError, OSError) as exc:
             # The emulator could not provide an environment (e.g. a Runtime API port in use).
-            return proto.service_error(500, api.ERROR_SERVICE, str(exc), request.request_id)
+            return proto.service_error(500, invoke_api.ERROR_SERVICE, str(exc), request.request_id)
         finally:
             self._logs.wanted.discard(request.request_id)
         tail = self._logs.tails.pop(request.request_id, None)
@@ -460,7 +460,7 @@ class FunctionHost:
         if call.invocation_type is proto.InvocationType.EVENT:
             message = streaming.MESSAGE_STREAM_INVOCATION_TYPE
             return proto.service_error(
-                400, api.ERROR_INVALID_PARAMETER_VALUE, message, call.request_id
+                400, invoke_api.ERROR_INVALID_PARAMETER_VALUE, message, call.request_id
             )
         if call.invocation_type is proto.InvocationType.DRY_RUN:
             return proto.accepted(call, self.config.function)
@@ -473,11 +473,11 @@ class FunctionHost:
             return proto.throttled(request.request_id)
         except (EmulatorError, OSError) as exc:
             self._logs.wanted.discard(request.request_id)
-            return proto.service_error(500, api.ERROR_SERVICE, str(exc), request.request_id)
+            return proto.service_error(500, invoke_api.ERROR_SERVICE, str(exc), request.request_id)
         headers = (
             ("Content-Type", CONTENT_TYPE_EVENT_STREAM),
-            (api.HEADER_REQUEST_ID, call.request_id),
-            (api.HEADER_EXECUTED_VERSION, self.config.function.version),
+            (invoke_api.HEADER_REQUEST_ID, call.request_id),
+            (invoke_api.HEADER_EXECUTED_VERSION, self.config.function.version),
         )
         complete = functools.partial(self._invoke_complete, request.request_id)
         if stream is None:

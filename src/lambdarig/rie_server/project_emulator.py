@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server import ids
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.environments.environment import InvokeOutcome, InvokeRequest
@@ -144,7 +144,7 @@ class ProjectEmulator:
         answer = control.answer(raw, self._records, request_id)
         if answer is not None:
             return answer
-        qualifier = raw.query.get(api.QUERY_QUALIFIER)
+        qualifier = raw.query.get(invoke_api.QUERY_QUALIFIER)
         found = resolve_among(raw.method, raw.path, qualifier, self._identities)
         if not isinstance(found, Resolved):
             return proto.service_error(*found, request_id)

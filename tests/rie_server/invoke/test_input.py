@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server.invoke.input import client_context, load_json, too_deep, trace_header
 
 ROOT = "Root=1-5759e988-bd862e3fe1be46a994272793"
@@ -86,7 +86,7 @@ def test_the_service_refuses_anything_but_base64_of_a_json_object(header: str) -
 def test_the_client_context_limit_is_3583_bytes_of_base64() -> None:
     text = b'{"a":"' + b"x" * (2685 - 8) + b'"}'  # 2,685 bytes: 3,580 of base64, the most
     header = b64(text)
-    assert len(header) == 3580 <= api.MAX_CLIENT_CONTEXT_SIZE
+    assert len(header) == 3580 <= invoke_api.MAX_CLIENT_CONTEXT_SIZE
     assert client_context(header, service=True) == text.decode()
     assert client_context(b64(text + b" " * 3), service=True) is None
 
@@ -111,13 +111,13 @@ def nested(depth: int) -> bytes:
     return b"[" * depth + b"]" * depth
 
 
-@pytest.mark.parametrize("depth", [2, 100, 101, 102, 999, api.MAX_JSON_NESTING_DEPTH])
+@pytest.mark.parametrize("depth", [2, 100, 101, 102, 999, invoke_api.MAX_JSON_NESTING_DEPTH])
 def test_json_nested_up_to_the_services_limit_is_accepted(depth: int) -> None:
     document = b'{"a":' + nested(depth - 1) + b"}"
     assert isinstance(load_json(document), dict)
 
 
-@pytest.mark.parametrize("depth", [api.MAX_JSON_NESTING_DEPTH + 1, 5000, 1_000_000])
+@pytest.mark.parametrize("depth", [invoke_api.MAX_JSON_NESTING_DEPTH + 1, 5000, 1_000_000])
 def test_json_nested_past_the_limit_is_refused_without_recursion(depth: int) -> None:
     limit = sys.getrecursionlimit()
     with pytest.raises(ValueError) as refused:

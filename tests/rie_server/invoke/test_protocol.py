@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server.choices import FunctionIdentity
 from lambdarig.rie_server.environments.environment import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.invoke.protocol import (
@@ -192,7 +192,7 @@ def test_bad_tenant_id_is_400_invalid_parameter_value() -> None:
 
 
 def test_sync_payload_over_6291456_bytes_is_413() -> None:
-    body = b'"' + b"a" * (api.MAX_SYNC_REQUEST_SIZE - 1) + b'"'
+    body = b'"' + b"a" * (invoke_api.MAX_SYNC_REQUEST_SIZE - 1) + b'"'
     answer = error(raw(body=body))
     assert answer.status == 413
     assert answer.header("x-amzn-ErrorType") == "RequestTooLargeException"
@@ -203,7 +203,7 @@ def test_sync_payload_over_6291456_bytes_is_413() -> None:
 
 
 def test_event_payload_over_1_mb_is_413() -> None:
-    body = b'"' + b"a" * api.MAX_ASYNC_REQUEST_SIZE + b'"'
+    body = b'"' + b"a" * invoke_api.MAX_ASYNC_REQUEST_SIZE + b'"'
     answer = error(raw(body=body, headers={"X-Amz-Invocation-Type": "Event"}))
     assert answer.status == 413
     assert answer.header("x-amzn-ErrorType") == "RequestTooLargeException"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from lambdarig import runtime_api as api
+from lambdarig import runtime_api
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.protocol import Match, Route
 
@@ -122,9 +122,9 @@ def test_sanitize_error_type(value: str | None, expected: str) -> None:
         (10, 10, "streaming", Route.RESPONSE, None),
         (10, 10, "buffered", Route.RESPONSE, 400),
         (10, 10, "buffered", Route.ERROR, None),  # the mode header matters on /response only
-        (None, api.MAX_PAYLOAD_SIZE, None, Route.RESPONSE, None),
-        (None, api.MAX_PAYLOAD_SIZE + 1, None, Route.RESPONSE, 413),
-        (api.MAX_PAYLOAD_SIZE + 1, 100, None, Route.ERROR, 413),
+        (None, runtime_api.MAX_PAYLOAD_SIZE, None, Route.RESPONSE, None),
+        (None, runtime_api.MAX_PAYLOAD_SIZE + 1, None, Route.RESPONSE, 413),
+        (runtime_api.MAX_PAYLOAD_SIZE + 1, 100, None, Route.ERROR, 413),
         (10, 5, None, Route.RESPONSE, 400),
     ],
 )
@@ -141,21 +141,21 @@ def test_truncation_is_reported_as_truncated() -> None:
 
 
 def test_next_headers_always_carry_content_type() -> None:
-    invocation = api.Invocation("r", 5, "arn", b"{}", content_type=None)
+    invocation = runtime_api.Invocation("r", 5, "arn", b"{}", content_type=None)
     headers = protocol.next_headers(invocation)
     assert headers["Content-Type"] == "application/json"
     assert headers["Lambda-Runtime-Aws-Request-Id"] == "r"
     assert headers["Lambda-Runtime-Deadline-Ms"] == "5"
-    typed = api.Invocation("r", 5, "arn", b"x", content_type="text/plain")
+    typed = runtime_api.Invocation("r", 5, "arn", b"x", content_type="text/plain")
     assert protocol.next_headers(typed)["Content-Type"] == "text/plain"
 
 
 def test_error_body_with_error_cause_content_type() -> None:
     body = json.dumps({"errorMessage": "m", "errorType": "T", "errorCause": {"x": 1}}).encode()
-    forwarded, content_type = protocol.error_body(body, api.CONTENT_TYPE_ERROR_CAUSE)
+    forwarded, content_type = protocol.error_body(body, runtime_api.CONTENT_TYPE_ERROR_CAUSE)
     assert json.loads(forwarded) == {"errorMessage": "m", "errorType": "T"}
     assert content_type == "application/json"
-    assert protocol.error_body(b"{bad", api.CONTENT_TYPE_ERROR_CAUSE) == (
+    assert protocol.error_body(b"{bad", runtime_api.CONTENT_TYPE_ERROR_CAUSE) == (
         b'"Invalid error body"',
         "application/octet-stream",
     )

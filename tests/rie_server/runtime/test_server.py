@@ -11,7 +11,7 @@ from typing import Callable
 import httpx
 import pytest
 
-from lambdarig import runtime_api as api
+from lambdarig import runtime_api
 from lambdarig.rie_server.errors import InvalidTransition
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.protocol import Reply, Route
@@ -23,8 +23,8 @@ class RecordingBackend:
     """Hands out offered invocations to polls; records every post it is given."""
 
     def __init__(self) -> None:
-        self.events: deque[api.Invocation] = deque()
-        self.polls: deque[Callable[[api.Invocation], None]] = deque()
+        self.events: deque[runtime_api.Invocation] = deque()
+        self.polls: deque[Callable[[runtime_api.Invocation], None]] = deque()
         self.posts: list[tuple[str, str, bytes]] = []
         self.too_large: list[tuple[str, str]] = []
         self.init_errors: list[bytes] = []
@@ -32,13 +32,13 @@ class RecordingBackend:
         self.explode = False
         self.polls_cancelled = 0
 
-    def offer(self, invocation: api.Invocation) -> None:
+    def offer(self, invocation: runtime_api.Invocation) -> None:
         if self.polls:
             self.polls.popleft()(invocation)
         else:
             self.events.append(invocation)
 
-    def poll(self, deliver: Callable[[api.Invocation], None]) -> Callable[[], None] | None:
+    def poll(self, deliver: Callable[[runtime_api.Invocation], None]) -> Callable[[], None] | None:
         if self.refuse_next:
             raise InvalidTransition("InitError", "Ready")
         if self.events:
@@ -99,9 +99,11 @@ def serve(scenario: Scenario) -> RecordingBackend:
 def test_next_delivers_headers_and_body() -> None:
     async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         backend.offer(
-            api.Invocation("rid", 1234, "arn:x", b'{"a":1}', content_type=None, invocation_id="n")
+            runtime_api.Invocation(
+                "rid", 1234, "arn:x", b'{"a":1}', content_type=None, invocation_id="n"
+            )
         )
-        resp = await s.get(base + api.PATH_NEXT)
+        resp = await s.get(base + runtime_api.PATH_NEXT)
         assert resp.status_code == 200
         assert resp.content == b'{"a":1}'
         assert resp.headers["Lambda-Runtime-Aws-Request-Id"] == "rid"
@@ -115,12 +117,12 @@ def test_next_delivers_headers_and_body() -> None:
 
 def test_a_waiting_poll_is_answered_when_the_event_is_offered() -> None:
     async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
-        poll = asyncio.ensure_future(s.get(base + api.PATH_NEXT))
+        poll = asyncio.ensure_future(s.get(base + runtime_api.PATH_NEXT))
         await eventually(lambda: bool(backend.polls), "the poll to be registered")
-        backend.offer(api.Invocation("r2", 1, "arn:x", b"{}", invocation_id="i2"))
+        backend.offer(runtime_api.Invocation("r2", 1, "arn:x", b"{}", invocation_id="i2"))
         resp = await poll
         assert resp.status_code == 200 and resp.headers["Lambda-Runtime-Aws-Request-Id"] == "r2"
-        resp = await s.post(base + api.response_path("r2"), content=b"ok")
+        resp = await s.post(base + runtime_api.response_path("r2"), content=b"ok")
         assert resp.status_code == 202  # the connection serves the next request afterwards
 
     assert serve(scenario).posts == [("response", "r2", b"ok")]
@@ -129,7 +131,7 @@ def test_a_waiting_poll_is_answered_when_the_event_is_offered() -> None:
 def test_refused_next_is_403() -> None:
     async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         backend.refuse_next = True
-        resp = await s.get(base + api.PATH_NEXT)
+        resp = await s.get(base + runtime_api.PATH_NEXT)
         assert resp.status_code == 403
         assert b"State transition from InitError to Ready" in resp.content
 
@@ -138,11 +140,11 @@ def test_refused_next_is_403() -> None:
 
 def test_posts_reach_the_backend() -> None:
     async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
-        resp = await s.post(base + api.response_path("r1"), content=b"result")
+        resp = await s.post(base + runtime_api.response_path("r1"), content=b"result")
         assert (resp.status_code, resp.content) == (202, b'{"status":"OK"}\n')
-        resp = await s.post(base + api.error_path("r2"), content=b"{}")
+        resp = await s.post(base + runtime_api.error_path("r2"), content=b"{}")
         assert resp.status_code == 202
-        resp = await s.post(base + api.PATH_INIT_ERROR, content=b"init")
+        resp = await s.post(base + runtime_api.PATH_INIT_ERROR, content=b"init")
         assert resp.status_code == 202
 
     backend = serve(scenario)
@@ -151,27 +153,27 @@ def test_posts_reach_the_backend() -> None:
 
 
 def test_too_large_post_goes_to_the_backend_as_such() -> None:
-    big = b"x" * (api.MAX_PAYLOAD_SIZE + 1)
-    exact = b"y" * api.MAX_PAYLOAD_SIZE
+    big = b"x" * (runtime_api.MAX_PAYLOAD_SIZE + 1)
+    exact = b"y" * runtime_api.MAX_PAYLOAD_SIZE
 
     async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
-        resp = await s.post(base + api.response_path("r1"), content=big)
+        resp = await s.post(base + runtime_api.response_path("r1"), content=big)
         assert resp.status_code == 413
         assert b"RequestEntityTooLarge" in resp.content
-        resp = await s.post(base + api.response_path("r2"), content=exact)
+        resp = await s.post(base + runtime_api.response_path("r2"), content=exact)
         assert resp.status_code == 202
 
     backend = serve(scenario)
     assert backend.too_large == [("response", "r1")]
     assert [(route, rid, len(body)) for route, rid, body in backend.posts] == [
-        ("response", "r2", api.MAX_PAYLOAD_SIZE)
+        ("response", "r2", runtime_api.MAX_PAYLOAD_SIZE)
     ]
 
 
 def test_invalid_response_mode_never_reaches_the_backend() -> None:
     async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
-        headers = {api.HEADER_RESPONSE_MODE: "buffered"}
-        resp = await s.post(base + api.response_path("r1"), content=b"x", headers=headers)
+        headers = {runtime_api.HEADER_RESPONSE_MODE: "buffered"}
+        resp = await s.post(base + runtime_api.response_path("r1"), content=b"x", headers=headers)
         assert resp.status_code == 400
         assert b"InvalidFunctionResponseMode" in resp.content
 
@@ -181,13 +183,13 @@ def test_invalid_response_mode_never_reaches_the_backend() -> None:
 @pytest.mark.parametrize(
     ("method", "path", "status", "body"),
     [
-        ("GET", api.PATH_PING, 200, b"pong"),
-        ("PUT", api.PATH_LOGS, 202, b"Logs.NotSupported"),
-        ("PUT", api.PATH_TELEMETRY, 202, b"Telemetry.NotSupported"),
+        ("GET", runtime_api.PATH_PING, 200, b"pong"),
+        ("PUT", runtime_api.PATH_LOGS, 202, b"Logs.NotSupported"),
+        ("PUT", runtime_api.PATH_TELEMETRY, 202, b"Telemetry.NotSupported"),
         ("GET", "/nowhere", 404, b"404 page not found"),
-        ("GET", api.PATH_RESTORE_NEXT, 404, b"404 page not found"),
-        ("POST", api.PATH_RESTORE_ERROR, 404, b"404 page not found"),
-        ("DELETE", api.PATH_NEXT, 405, b""),
+        ("GET", runtime_api.PATH_RESTORE_NEXT, 404, b"404 page not found"),
+        ("POST", runtime_api.PATH_RESTORE_ERROR, 404, b"404 page not found"),
+        ("DELETE", runtime_api.PATH_NEXT, 405, b""),
     ],
 )
 def test_static_routes(method: str, path: str, status: int, body: bytes) -> None:
@@ -202,7 +204,7 @@ def test_static_routes(method: str, path: str, status: int, body: bytes) -> None
 def test_long_polls_hold_no_threads_and_hang_ups_withdraw_them() -> None:
     async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         threads_before = threading.active_count()
-        polls = [asyncio.ensure_future(s.get(base + api.PATH_NEXT)) for _ in range(50)]
+        polls = [asyncio.ensure_future(s.get(base + runtime_api.PATH_NEXT)) for _ in range(50)]
         await eventually(lambda: len(backend.polls) == 50, "50 polls to reach the backend")
         assert threading.active_count() == threads_before
         for poll in polls:
@@ -218,7 +220,7 @@ def test_truncated_body_is_never_posted() -> None:
         host, port = base[len("http://") :].split(":")
         reader, writer = await asyncio.open_connection(host, int(port))
         writer.write(
-            b"POST " + api.response_path("r1").encode() + b" HTTP/1.1\r\n"
+            b"POST " + runtime_api.response_path("r1").encode() + b" HTTP/1.1\r\n"
             b"Host: x\r\nContent-Length: 100\r\n\r\n0123456789"
         )
         await writer.drain()
@@ -234,7 +236,7 @@ def test_truncated_body_is_never_posted() -> None:
 def test_backend_failure_is_rapids_500(caplog: pytest.LogCaptureFixture) -> None:
     async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
         backend.explode = True
-        resp = await s.post(base + api.response_path("r1"), content=b"x")
+        resp = await s.post(base + runtime_api.response_path("r1"), content=b"x")
         assert resp.status_code == 500
         assert resp.content == (
             b'{"errorMessage":"Internal Server Error","errorType":"InternalServerError"}\n'
@@ -265,7 +267,7 @@ async def raw_exchange(base: str, request: bytes) -> bytes:
 )
 def test_a_post_with_a_control_character_in_a_header_is_refused_unrecorded(header: bytes) -> None:
     async def scenario(backend: RecordingBackend, base: str, s: httpx.AsyncClient) -> None:
-        for path in (api.error_path("r1"), api.PATH_INIT_ERROR):
+        for path in (runtime_api.error_path("r1"), runtime_api.PATH_INIT_ERROR):
             answer = await raw_exchange(
                 base,
                 b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n"

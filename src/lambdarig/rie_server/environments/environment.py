@@ -22,7 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from lambdarig import extensions_api as ext_api
-from lambdarig import runtime_api as api
+from lambdarig import runtime_api
 from lambdarig.rie_server import ids
 from lambdarig.rie_server.environments.outcomes import (
     ENV_INITIALIZATION_TYPE,
@@ -346,7 +346,9 @@ class Environment:
         try:
             generation = await self._spawn(deadline)
         except ProcessStartError as exc:
-            failed = failure(OutcomeKind.INIT_ERROR, api.RUNTIME_INVALID_ENTRYPOINT, str(exc))
+            failed = failure(
+                OutcomeKind.INIT_ERROR, runtime_api.RUNTIME_INVALID_ENTRYPOINT, str(exc)
+            )
             return failed, 0.0
         except extensions.Failure as exc:
             await self._end_process(0, ext_api.SHUTDOWN_FAILURE)
@@ -389,9 +391,9 @@ class Environment:
         await self._end_process(0, ext_api.SHUTDOWN_TIMEOUT)
         if request_id is None:
             message = protocol.timeout_message(None, self._spec.init_timeout_s)
-            return failure(OutcomeKind.INIT_ERROR, api.SANDBOX_TIMEDOUT, message), init_ms
+            return failure(OutcomeKind.INIT_ERROR, runtime_api.SANDBOX_TIMEDOUT, message), init_ms
         message = protocol.timeout_message(request_id, self._spec.timeout_s)
-        return failure(OutcomeKind.TIMEOUT, api.SANDBOX_TIMEDOUT, message), init_ms
+        return failure(OutcomeKind.TIMEOUT, runtime_api.SANDBOX_TIMEDOUT, message), init_ms
 
     def _crashed(
         self,
@@ -404,7 +406,7 @@ class Environment:
         code = exited.result()
         return failure(
             kind,
-            api.RUNTIME_EXIT_ERROR,
+            runtime_api.RUNTIME_EXIT_ERROR,
             protocol.exit_message(request_id, code),
             duration_ms=duration_ms,
             memory=process.peak_memory_mb(),
@@ -414,12 +416,12 @@ class Environment:
 
     async def _invoke(self, request: InvokeRequest) -> InvokeOutcome:
         deadline = time.monotonic() + self._spec.timeout_s
-        invocation = api.Invocation(
+        invocation = runtime_api.Invocation(
             request_id=request.request_id,
             deadline_ms=now_ms() + int(self._spec.timeout_s * 1000),
             invoked_function_arn=request.invoked_function_arn or self._spec.function_arn,
             body=request.payload,
-            content_type=request.content_type or api.CONTENT_TYPE_JSON,
+            content_type=request.content_type or runtime_api.CONTENT_TYPE_JSON,
             trace_id=request.trace_id,
             client_context=request.client_context,
             cognito_identity=request.cognito_identity,
@@ -452,7 +454,7 @@ class Environment:
 
     async def _deliver(
         self,
-        invocation: api.Invocation,
+        invocation: runtime_api.Invocation,
         deadline: float,
         init_ms: float | None,
         may_retry: bool,
@@ -527,7 +529,7 @@ class Environment:
         message = protocol.timeout_message(request_id, self._spec.timeout_s)
         return failure(
             OutcomeKind.TIMEOUT,
-            api.SANDBOX_TIMEDOUT,
+            runtime_api.SANDBOX_TIMEDOUT,
             message,
             duration_ms=duration_ms,
             init_ms=init_ms,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from lambdarig import runtime_api as api
+from lambdarig import runtime_api
 from lambdarig.rie_server.runtime import protocol
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class InvokeRequest:
 
     request_id: str
     payload: bytes
-    content_type: str = api.CONTENT_TYPE_JSON
+    content_type: str = runtime_api.CONTENT_TYPE_JSON
     trace_id: str | None = None
     client_context: str | None = None
     cognito_identity: str | None = None
@@ -165,7 +165,9 @@ def from_posted(
     message = None
     if posted.kind is Finish.TOO_LARGE:
         message = protocol.response_too_large_message()
-        posted = dataclasses.replace(posted, error_type=api.FUNCTION_RESPONSE_SIZE_TOO_LARGE)
+        posted = dataclasses.replace(
+            posted, error_type=runtime_api.FUNCTION_RESPONSE_SIZE_TOO_LARGE
+        )
     return failure(
         _FINISH_KINDS[posted.kind],
         posted.error_type,

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from lambdarig import runtime_api as api
+from lambdarig import runtime_api
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind, failure
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.generation import Generation
@@ -66,9 +66,9 @@ async def restore(
         )
     elif exited.done():
         message = protocol.exit_message(None, exited.result())
-        failed = failure(OutcomeKind.INIT_ERROR, api.RUNTIME_EXIT_ERROR, message)
+        failed = failure(OutcomeKind.INIT_ERROR, runtime_api.RUNTIME_EXIT_ERROR, message)
     else:
         message = protocol.timeout_message(None, timeout_s)
-        failed = failure(OutcomeKind.INIT_ERROR, api.SANDBOX_TIMEDOUT, message)
+        failed = failure(OutcomeKind.INIT_ERROR, runtime_api.SANDBOX_TIMEDOUT, message)
     restored = dataclasses.replace(failed, restore_error=True, restore_duration_ms=duration_ms)
     return Restored(duration_ms, restored)

@@ -20,7 +20,7 @@ from collections.abc import Awaitable
 from typing import Callable
 
 from lambdarig import extensions_api as ext
-from lambdarig import runtime_api as api
+from lambdarig import runtime_api
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.environments.supervisor import RuntimeProcess
 from lambdarig.rie_server.extensions.host import ExtensionHost
@@ -83,7 +83,7 @@ class Settling:
             return dataclasses.replace(
                 final,
                 kind=OutcomeKind.TIMEOUT,
-                error_type=api.SANDBOX_TIMEDOUT,
+                error_type=runtime_api.SANDBOX_TIMEDOUT,
                 error_message=self._timeout_message,
             )
         return final

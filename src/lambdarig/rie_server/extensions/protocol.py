@@ -2,7 +2,7 @@
 
 Takes methods, paths, header values and bodies; returns values. No sockets, clock or
 environment. Every error is a 403 JSON ``{"errorMessage","errorType"}`` as RAPID renders it
-(https://docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html).
+(https://docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-runtime_api.html).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lambdarig import extensions_api as ext
-from lambdarig import runtime_api as api
+from lambdarig import runtime_api
 from lambdarig.rie_server.runtime.protocol import Reply
 
 __all__ = ["Register", "Reply", "Route", "route"]
@@ -71,7 +71,7 @@ def forbidden(error_type: str, message: str) -> Reply:
 
 def accepted() -> Reply:
     """202 ``{"status":"OK"}`` (``init/error``, ``exit/error``)."""
-    return Reply(202, api.STATUS_OK_BODY)
+    return Reply(202, runtime_api.STATUS_OK_BODY)
 
 
 def not_found() -> Reply:
@@ -89,14 +89,14 @@ def too_large() -> Reply:
 def registered(identifier: str, info: Mapping[str, str]) -> Reply:
     """200: the registration's answer, with the identifier every later call must send."""
     body = json.dumps(dict(info), separators=(",", ":")).encode()
-    headers = {"Content-Type": api.CONTENT_TYPE_JSON, ext.HEADER_IDENTIFIER: identifier}
+    headers = {"Content-Type": runtime_api.CONTENT_TYPE_JSON, ext.HEADER_IDENTIFIER: identifier}
     return Reply(200, body, headers)
 
 
 def event_reply(event_id: str, event: Mapping[str, object]) -> Reply:
     """200: one event for ``/event/next``."""
     body = json.dumps(dict(event), separators=(",", ":")).encode()
-    headers = {"Content-Type": api.CONTENT_TYPE_JSON, ext.HEADER_EVENT_IDENTIFIER: event_id}
+    headers = {"Content-Type": runtime_api.CONTENT_TYPE_JSON, ext.HEADER_EVENT_IDENTIFIER: event_id}
     return Reply(200, body, headers)
 
 

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server.environments.environment import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.errors import EmulatorError, Throttled
 from lambdarig.rie_server.fronts import authorizers, cors
@@ -149,7 +149,7 @@ class HttpFront:
                 return self._reply(granted, request_id, lower, match.route)
             authorizer_context = granted
         event = build_event(match, front_request, authorizer_context)
-        if len(event) > api.MAX_SYNC_REQUEST_SIZE:
+        if len(event) > invoke_api.MAX_SYNC_REQUEST_SIZE:
             reply = gateway_error(kind, Failure.TOO_LARGE)
         else:
             reply = await self._run(match.route, event, lower.get("accept"))

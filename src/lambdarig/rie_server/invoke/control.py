@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server.choices import FunctionIdentity
 from lambdarig.rie_server.invoke.names import Resolved, find_function
 from lambdarig.rie_server.invoke.protocol import HttpResponse, RawRequest, service_error
 from lambdarig.runtime_api import CONTENT_TYPE_JSON
 
-FUNCTIONS_PATH = "/" + api.INVOKE_API_VERSION + "/functions"
+FUNCTIONS_PATH = "/" + invoke_api.INVOKE_API_VERSION + "/functions"
 PUBLISHED_VERSION = "1"  # the version AutoPublishAlias publishes (the first one)
 MESSAGE_ALIAS_NOT_FOUND = "Cannot find alias arn: {arn}"
 LAST_MODIFIED = "1970-01-01T00:00:00.000+0000"  # set at start by the caller
@@ -60,7 +60,7 @@ def answer(
     if not parts:
         return _ok({"Functions": [configuration(record) for record in records]}, request_id)
     identities = tuple(record.identity for record in records)
-    qualifier = raw.query.get(api.QUERY_QUALIFIER) or None
+    qualifier = raw.query.get(invoke_api.QUERY_QUALIFIER) or None
     found = find_function(parts[0], qualifier, identities)
     if not isinstance(found, Resolved):
         return service_error(*found, request_id)
@@ -77,7 +77,7 @@ def answer(
         if rest[1] != record.alias:
             arn = f"{record.identity.arn}:{rest[1]}"
             message = MESSAGE_ALIAS_NOT_FOUND.format(arn=arn)
-            return service_error(404, api.ERROR_RESOURCE_NOT_FOUND, message, request_id)
+            return service_error(404, invoke_api.ERROR_RESOURCE_NOT_FOUND, message, request_id)
         return _ok(_alias(record), request_id)
     return None
 
@@ -85,10 +85,10 @@ def answer(
 def configuration(record: FunctionRecord, qualifier: str | None = None) -> dict[str, Any]:
     """``FunctionConfiguration``; ``qualifier`` (a version or the alias) picks the version."""
     identity = record.identity
-    version = api.LATEST_VERSION
-    if qualifier not in (None, api.LATEST_VERSION):
+    version = invoke_api.LATEST_VERSION
+    if qualifier not in (None, invoke_api.LATEST_VERSION):
         version = PUBLISHED_VERSION
-    arn = identity.arn if version == api.LATEST_VERSION else f"{identity.arn}:{version}"
+    arn = identity.arn if version == invoke_api.LATEST_VERSION else f"{identity.arn}:{version}"
     config: dict[str, Any] = {
         "FunctionName": identity.name,
         "FunctionArn": arn,
@@ -143,5 +143,5 @@ def _alias(record: FunctionRecord) -> dict[str, Any]:
 
 
 def _ok(value: Mapping[str, Any], request_id: str) -> HttpResponse:
-    headers = (("Content-Type", CONTENT_TYPE_JSON), (api.HEADER_REQUEST_ID, request_id))
+    headers = (("Content-Type", CONTENT_TYPE_JSON), (invoke_api.HEADER_REQUEST_ID, request_id))
     return HttpResponse(200, headers, json.dumps(value).encode("utf-8"))

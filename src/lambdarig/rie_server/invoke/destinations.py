@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.invoke.async_invocations import CONDITION_SUCCESS, EventResult
 from lambdarig.rie_server.invoke.protocol import outcome_body
@@ -80,7 +80,7 @@ def record(
     payload: bytes,
     result: EventResult,
     now: datetime.datetime,
-    executed_version: str = api.LATEST_VERSION,
+    executed_version: str = invoke_api.LATEST_VERSION,
 ) -> dict[str, Any]:
     """The invocation record of ``result`` (``function_arn`` unqualified)."""
     document: dict[str, Any] = {
@@ -99,7 +99,7 @@ def record(
     if outcome is not None:
         context: dict[str, Any] = {"statusCode": 200, "executedVersion": executed_version}
         if outcome.kind is not OutcomeKind.SUCCESS:
-            context["functionError"] = api.FUNCTION_ERROR_UNHANDLED
+            context["functionError"] = invoke_api.FUNCTION_ERROR_UNHANDLED
         document["responseContext"] = context
         body = outcome_body(outcome)
         document["responsePayload"] = _json_or_text(body) if body else None

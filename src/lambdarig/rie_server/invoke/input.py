@@ -23,14 +23,14 @@ import json
 import re
 import sys
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server.untrusted import has_control_characters
 
-_TRACE_FIELD = re.compile(api.TRACE_FIELD_PATTERN)
+_TRACE_FIELD = re.compile(invoke_api.TRACE_FIELD_PATTERN)
 _TRACE_RULES = {
-    api.TRACE_KEY_ROOT: re.compile(api.TRACE_ROOT_PATTERN),
-    api.TRACE_KEY_PARENT: re.compile(api.TRACE_PARENT_PATTERN),
-    api.TRACE_KEY_SAMPLED: re.compile(api.TRACE_SAMPLED_PATTERN),
+    invoke_api.TRACE_KEY_ROOT: re.compile(invoke_api.TRACE_ROOT_PATTERN),
+    invoke_api.TRACE_KEY_PARENT: re.compile(invoke_api.TRACE_PARENT_PATTERN),
+    invoke_api.TRACE_KEY_SAMPLED: re.compile(invoke_api.TRACE_SAMPLED_PATTERN),
 }
 _LINE_BREAKS = str.maketrans("\r\n", "  ")
 # A JSON string (escapes included) and what is left once strings are gone: only the brackets.
@@ -63,7 +63,7 @@ def trace_header(value: str | None) -> str | None:
         rule = _TRACE_RULES.get(key)
         if rule is not None and not rule.fullmatch(text):
             return None
-    return value if api.TRACE_KEY_ROOT in seen else None
+    return value if invoke_api.TRACE_KEY_ROOT in seen else None
 
 
 def client_context(header: str | None, *, service: bool) -> str | None:
@@ -73,7 +73,7 @@ def client_context(header: str | None, *, service: bool) -> str | None:
     writes them), refusing only what cannot be decoded or carries other control characters."""
     if not header:
         return ""
-    if service and len(header) > api.MAX_CLIENT_CONTEXT_SIZE:
+    if service and len(header) > invoke_api.MAX_CLIENT_CONTEXT_SIZE:
         return None
     try:
         text = base64.b64decode(header, validate=True).decode("utf-8")
@@ -93,12 +93,12 @@ def client_context(header: str | None, *, service: bool) -> str | None:
 def load_json(document: bytes) -> object:
     """``json.loads(document)``, refusing (``ValueError`` with the service's detail) a document
     nested deeper than ``MAX_JSON_NESTING_DEPTH``; never raises ``RecursionError``."""
-    limit = api.MAX_JSON_NESTING_DEPTH
+    limit = invoke_api.MAX_JSON_NESTING_DEPTH
     openers = document.count(b"[") + document.count(b"{")  # the deepest it could nest
     if openers <= _SHALLOW:
         return json.loads(document)
     if openers > limit and too_deep(document, limit):
-        raise ValueError(api.MESSAGE_JSON_TOO_DEEP.format(depth=limit + 1, limit=limit))
+        raise ValueError(invoke_api.MESSAGE_JSON_TOO_DEEP.format(depth=limit + 1, limit=limit))
     # Before 3.12 the C decoder's levels count against the recursion limit together with the
     # caller's frames: lend it room for ``limit`` more levels (process-wide, restored at once).
     previous = sys.getrecursionlimit()
@@ -106,7 +106,9 @@ def load_json(document: bytes) -> object:
     try:
         return json.loads(document)
     except RecursionError:  # a C stack limit of its own (3.12+) smaller than ``limit`` + ours
-        raise ValueError(api.MESSAGE_JSON_TOO_DEEP.format(depth=limit + 1, limit=limit)) from None
+        raise ValueError(
+            invoke_api.MESSAGE_JSON_TOO_DEEP.format(depth=limit + 1, limit=limit)
+        ) from None
     finally:
         sys.setrecursionlimit(previous)
 

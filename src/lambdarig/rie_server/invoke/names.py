@@ -11,10 +11,10 @@ import functools
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server.choices import FunctionIdentity as FunctionIdentity  # re-exported
 
-_STREAM_PREFIX, _, _STREAM_SUFFIX = api.PATH_INVOKE_STREAM.partition("{name}")
+_STREAM_PREFIX, _, _STREAM_SUFFIX = invoke_api.PATH_INVOKE_STREAM.partition("{name}")
 
 
 def is_stream_path(path: str) -> bool:
@@ -58,12 +58,12 @@ def resolve_among(
     """As ``resolve_function``, across ``functions`` (by name, other name or ARN; the first
     function's region and account are the default for a bare name). ``rie_name``: the literal
     ``function`` names the first function."""
-    prefix, _, suffix = api.PATH_INVOKE.partition("{name}")
+    prefix, _, suffix = invoke_api.PATH_INVOKE.partition("{name}")
     if path.startswith(_STREAM_PREFIX):  # InvokeWithResponseStream names the function alike
         prefix, suffix = _STREAM_PREFIX, _STREAM_SUFFIX
     if method != "POST" or not (path.startswith(prefix) and path.endswith(suffix)):
-        message = api.MESSAGE_UNKNOWN_OPERATION.format(method=method, path=path)
-        return 404, api.ERROR_UNKNOWN_OPERATION, message
+        message = invoke_api.MESSAGE_UNKNOWN_OPERATION.format(method=method, path=path)
+        return 404, invoke_api.ERROR_UNKNOWN_OPERATION, message
     name = unquote(path[len(prefix) : len(path) - len(suffix)])
     return find_function(name, query_qualifier, functions, rie_name=rie_name)
 
@@ -80,29 +80,37 @@ def find_function(
     first = functions[0]
     region, account, bare, qualifier = _split_function_name(name, first)
     if qualifier and query_qualifier and qualifier != query_qualifier:
-        return 400, api.ERROR_INVALID_PARAMETER_VALUE, api.MESSAGE_QUALIFIER_MISMATCH
+        return 400, invoke_api.ERROR_INVALID_PARAMETER_VALUE, invoke_api.MESSAGE_QUALIFIER_MISMATCH
     qualifier = qualifier or query_qualifier
-    if rie_name and bare == api.RIE_FUNCTION_NAME and not name.startswith(api.ARN_PREFIX):
+    if (
+        rie_name
+        and bare == invoke_api.RIE_FUNCTION_NAME
+        and not name.startswith(invoke_api.ARN_PREFIX)
+    ):
         bare = first.name
     for index, function in enumerate(functions):
         if function.answers_to(bare, region, account) and function.knows_qualifier(qualifier):
-            arn = api.function_arn(function.name, region, account)
+            arn = invoke_api.function_arn(function.name, region, account)
             return Resolved(index, f"{arn}:{qualifier}" if qualifier else arn, qualifier)
-    arn = api.function_arn(bare, region, account)
+    arn = invoke_api.function_arn(bare, region, account)
     qualified = f"{arn}:{qualifier}" if qualifier else arn
-    return 404, api.ERROR_RESOURCE_NOT_FOUND, api.MESSAGE_FUNCTION_NOT_FOUND.format(arn=qualified)
+    return (
+        404,
+        invoke_api.ERROR_RESOURCE_NOT_FOUND,
+        invoke_api.MESSAGE_FUNCTION_NOT_FOUND.format(arn=qualified),
+    )
 
 
 def _split_function_name(name: str, function: FunctionIdentity) -> tuple[str, str, str, str | None]:
     """``name[:qual]``, ``acct:function:name[:qual]`` or a full ARN → (region, acct, name, qual)."""
     parts = name.split(":")
     region, account = function.region, function.account
-    if name.startswith(api.ARN_PREFIX) and len(parts) >= 7:
+    if name.startswith(invoke_api.ARN_PREFIX) and len(parts) >= 7:
         region, account, rest = parts[3], parts[4], parts[5:]
-    elif len(parts) >= 3 and parts[1] == api.ARN_FUNCTION_SEGMENT:
+    elif len(parts) >= 3 and parts[1] == invoke_api.ARN_FUNCTION_SEGMENT:
         account, rest = parts[0], parts[1:]
     else:
         return region, account, parts[0], (parts[1] if len(parts) > 1 else None)
-    if rest[0] != api.ARN_FUNCTION_SEGMENT or len(rest) > 3:
+    if rest[0] != invoke_api.ARN_FUNCTION_SEGMENT or len(rest) > 3:
         return region, account, name, None  # not a function ARN: reported as not found
     return region, account, rest[1], (rest[2] if len(rest) > 2 else None)

@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server.choices import CompatMode as CompatMode  # re-exported
 from lambdarig.rie_server.choices import FunctionIdentity
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
@@ -40,14 +40,14 @@ from lambdarig.runtime_api import (
     SANDBOX_TIMEDOUT,
 )
 
-_TENANT_ID = re.compile(api.TENANT_ID_PATTERN)
-_REQUEST_ID = re.compile(api.REQUEST_ID_PATTERN)
+_TENANT_ID = re.compile(invoke_api.TENANT_ID_PATTERN)
+_REQUEST_ID = re.compile(invoke_api.REQUEST_ID_PATTERN)
 
 
 class InvocationType(enum.Enum):
-    REQUEST_RESPONSE = api.INVOCATION_TYPE_REQUEST_RESPONSE
-    EVENT = api.INVOCATION_TYPE_EVENT
-    DRY_RUN = api.INVOCATION_TYPE_DRY_RUN
+    REQUEST_RESPONSE = invoke_api.INVOCATION_TYPE_REQUEST_RESPONSE
+    EVENT = invoke_api.INVOCATION_TYPE_EVENT
+    DRY_RUN = invoke_api.INVOCATION_TYPE_DRY_RUN
 
 
 @dataclass(frozen=True)
@@ -127,21 +127,25 @@ def parse_invoke(
     invalid = _check_json(payload, request_id)
     if invalid is not None:
         return invalid
-    context = client_context(headers.get(api.HEADER_CLIENT_CONTEXT.lower()), service=True)
+    context = client_context(headers.get(invoke_api.HEADER_CLIENT_CONTEXT.lower()), service=True)
     if context is None:
-        return _invalid_content(api.MESSAGE_BAD_CLIENT_CONTEXT, request_id)
-    tenant_id = headers.get(api.HEADER_TENANT_ID.lower())
+        return _invalid_content(invoke_api.MESSAGE_BAD_CLIENT_CONTEXT, request_id)
+    tenant_id = headers.get(invoke_api.HEADER_TENANT_ID.lower())
     if tenant_id is not None and not _TENANT_ID.fullmatch(tenant_id):
         return service_error(
-            400, api.ERROR_INVALID_PARAMETER_VALUE, api.MESSAGE_BAD_TENANT_ID, request_id
+            400,
+            invoke_api.ERROR_INVALID_PARAMETER_VALUE,
+            invoke_api.MESSAGE_BAD_TENANT_ID,
+            request_id,
         )
     return InvokeCall(
         request_id=request_id,
         invocation_type=type_or_error,
-        tail=headers.get(api.HEADER_LOG_TYPE.lower()) == api.LOG_TYPE_TAIL,
+        tail=headers.get(invoke_api.HEADER_LOG_TYPE.lower()) == invoke_api.LOG_TYPE_TAIL,
         payload=payload,
         invoked_function_arn=arn_or_error,
-        trace_id=trace_header(headers.get(api.HEADER_TRACE_ID.lower())) or generated_trace_id,
+        trace_id=trace_header(headers.get(invoke_api.HEADER_TRACE_ID.lower()))
+        or generated_trace_id,
         client_context=context or None,
         tenant_id=tenant_id,
     )
@@ -149,11 +153,11 @@ def parse_invoke(
 
 def _request_id(headers: Mapping[str, str], generated: str) -> str | HttpResponse:
     """The caller's ``X-Amzn-RequestId`` when it is a UUID, else ``generated``; 400 otherwise."""
-    supplied = headers.get(api.HEADER_REQUEST_ID_IN.lower())
+    supplied = headers.get(invoke_api.HEADER_REQUEST_ID_IN.lower())
     if supplied is None:
         return generated
     if not _REQUEST_ID.fullmatch(supplied):
-        return _invalid_content(api.MESSAGE_BAD_REQUEST_ID.format(value=supplied), generated)
+        return _invalid_content(invoke_api.MESSAGE_BAD_REQUEST_ID.format(value=supplied), generated)
     return supplied
 
 
@@ -161,11 +165,13 @@ def _parse_rie(
     raw: RawRequest, headers: Mapping[str, str], function: FunctionIdentity, request_id: str
 ) -> InvokeCall | HttpResponse:
     """aws-lambda-rie: any method, literal name ``function``, bodies cut, headers ignored."""
-    if raw.path != api.PATH_INVOKE.format(name=api.RIE_FUNCTION_NAME):
+    if raw.path != invoke_api.PATH_INVOKE.format(name=invoke_api.RIE_FUNCTION_NAME):
         return HttpResponse(
-            404, (("Content-Type", api.RIE_TEXT_CONTENT_TYPE),), api.RIE_NOT_FOUND_BODY
+            404,
+            (("Content-Type", invoke_api.RIE_TEXT_CONTENT_TYPE),),
+            invoke_api.RIE_NOT_FOUND_BODY,
         )
-    context = client_context(headers.get(api.HEADER_CLIENT_CONTEXT.lower()), service=False)
+    context = client_context(headers.get(invoke_api.HEADER_CLIENT_CONTEXT.lower()), service=False)
     if context is None:
         return HttpResponse(500, ())
     return InvokeCall(
@@ -174,9 +180,9 @@ def _parse_rie(
         tail=False,
         payload=raw.body[:MAX_PAYLOAD_SIZE],
         invoked_function_arn=function.arn,
-        trace_id=trace_header(headers.get(api.HEADER_TRACE_ID.lower())),
+        trace_id=trace_header(headers.get(invoke_api.HEADER_TRACE_ID.lower())),
         client_context=context or None,
-        tenant_id=headers.get(api.HEADER_TENANT_ID.lower()),
+        tenant_id=headers.get(invoke_api.HEADER_TENANT_ID.lower()),
     )
 
 
@@ -184,7 +190,9 @@ def _resolve_target(
     raw: RawRequest, function: FunctionIdentity, request_id: str
 ) -> str | HttpResponse:
     """The ARN the caller invoked (qualified when it named a qualifier), or a 404/400 answer."""
-    target = resolve_function(raw.method, raw.path, raw.query.get(api.QUERY_QUALIFIER), function)
+    target = resolve_function(
+        raw.method, raw.path, raw.query.get(invoke_api.QUERY_QUALIFIER), function
+    )
     if isinstance(target, str):
         return target
     status, error_type, message = target
@@ -192,19 +200,21 @@ def _resolve_target(
 
 
 def _invocation_type(headers: Mapping[str, str], request_id: str) -> InvocationType | HttpResponse:
-    value = headers.get(api.HEADER_INVOCATION_TYPE.lower(), api.INVOCATION_TYPE_REQUEST_RESPONSE)
+    value = headers.get(
+        invoke_api.HEADER_INVOCATION_TYPE.lower(), invoke_api.INVOCATION_TYPE_REQUEST_RESPONSE
+    )
     try:
         return InvocationType(value)
     except ValueError:
-        message = api.MESSAGE_BAD_INVOCATION_TYPE.format(value=value)
-        return service_error(400, api.ERROR_INVALID_PARAMETER_VALUE, message, request_id)
+        message = invoke_api.MESSAGE_BAD_INVOCATION_TYPE.format(value=value)
+        return service_error(400, invoke_api.ERROR_INVALID_PARAMETER_VALUE, message, request_id)
 
 
 def payload_limit(invocation_type: InvocationType) -> int:
     """The largest request body the service accepts for ``invocation_type``."""
     if invocation_type is InvocationType.EVENT:
-        return api.MAX_ASYNC_REQUEST_SIZE
-    return api.MAX_SYNC_REQUEST_SIZE
+        return invoke_api.MAX_ASYNC_REQUEST_SIZE
+    return invoke_api.MAX_SYNC_REQUEST_SIZE
 
 
 def _check_size(
@@ -216,25 +226,25 @@ def _check_size(
 
 def request_too_large(limit: int, request_id: str) -> HttpResponse:
     """413 ``RequestTooLargeException`` for a body over ``limit`` bytes."""
-    message = api.MESSAGE_REQUEST_TOO_LARGE.format(limit=limit)
-    return service_error(413, api.ERROR_REQUEST_TOO_LARGE, message, request_id)
+    message = invoke_api.MESSAGE_REQUEST_TOO_LARGE.format(limit=limit)
+    return service_error(413, invoke_api.ERROR_REQUEST_TOO_LARGE, message, request_id)
 
 
 def _check_json(payload: bytes, request_id: str) -> HttpResponse | None:
     try:
         load_json(payload)
     except ValueError as exc:  # UnicodeDecodeError included
-        return _invalid_content(api.MESSAGE_INVALID_JSON.format(detail=exc), request_id)
+        return _invalid_content(invoke_api.MESSAGE_INVALID_JSON.format(detail=exc), request_id)
     return None
 
 
 def _invalid_content(message: str, request_id: str) -> HttpResponse:
-    return service_error(400, api.ERROR_INVALID_REQUEST_CONTENT, message, request_id)
+    return service_error(400, invoke_api.ERROR_INVALID_REQUEST_CONTENT, message, request_id)
 
 
 def service_error(status: int, error_type: str, message: str, request_id: str) -> HttpResponse:
     """A non-2xx Invoke API answer: ``x-amzn-ErrorType`` + ``{"Type":"User","Message":…}``."""
-    body = {"Type": api.ERROR_TYPE_USER if status < 500 else api.ERROR_TYPE_SERVICE}
+    body = {"Type": invoke_api.ERROR_TYPE_USER if status < 500 else invoke_api.ERROR_TYPE_SERVICE}
     body["Message"] = message
     return _json_answer(status, error_type, body, request_id)
 
@@ -244,19 +254,22 @@ def snapstart_error(outcome: InvokeOutcome, request_id: str) -> HttpResponse:
     hooks ran out of time, else 400 ``SnapStartException``."""
     if outcome.error_type == SANDBOX_TIMEDOUT:
         return service_error(
-            408, api.ERROR_SNAPSTART_TIMEOUT, api.MESSAGE_SNAPSTART_TIMEOUT, request_id
+            408,
+            invoke_api.ERROR_SNAPSTART_TIMEOUT,
+            invoke_api.MESSAGE_SNAPSTART_TIMEOUT,
+            request_id,
         )
-    return service_error(400, api.ERROR_SNAPSTART, api.MESSAGE_SNAPSTART, request_id)
+    return service_error(400, invoke_api.ERROR_SNAPSTART, invoke_api.MESSAGE_SNAPSTART, request_id)
 
 
 def throttled(request_id: str) -> HttpResponse:
     """429 ``TooManyRequestsException``: every environment is busy at the concurrency limit."""
     body = {
-        "Reason": api.THROTTLE_REASON_CONCURRENT,
-        "Type": api.ERROR_TYPE_USER,
-        "message": api.MESSAGE_RATE_EXCEEDED,
+        "Reason": invoke_api.THROTTLE_REASON_CONCURRENT,
+        "Type": invoke_api.ERROR_TYPE_USER,
+        "message": invoke_api.MESSAGE_RATE_EXCEEDED,
     }
-    return _json_answer(429, api.ERROR_TOO_MANY_REQUESTS, body, request_id)
+    return _json_answer(429, invoke_api.ERROR_TOO_MANY_REQUESTS, body, request_id)
 
 
 def _json_answer(
@@ -264,20 +277,20 @@ def _json_answer(
 ) -> HttpResponse:
     headers = (
         ("Content-Type", CONTENT_TYPE_JSON),
-        (api.HEADER_REQUEST_ID, request_id),
-        (api.HEADER_ERROR_TYPE, error_type),
+        (invoke_api.HEADER_REQUEST_ID, request_id),
+        (invoke_api.HEADER_ERROR_TYPE, error_type),
     )
     return HttpResponse(status, headers, _compact_json(body))
 
 
 def accepted(call: InvokeCall, function: FunctionIdentity) -> HttpResponse:
     """The immediate answer to an ``Event`` (202) or ``DryRun`` (204) call."""
-    status = api.STATUS_EVENT
+    status = invoke_api.STATUS_EVENT
     if call.invocation_type is InvocationType.DRY_RUN:
-        status = api.STATUS_DRY_RUN
-    headers: tuple[tuple[str, str], ...] = ((api.HEADER_REQUEST_ID, call.request_id),)
-    if status == api.STATUS_EVENT:
-        headers += ((api.HEADER_EXECUTED_VERSION, function.version),)
+        status = invoke_api.STATUS_DRY_RUN
+    headers: tuple[tuple[str, str], ...] = ((invoke_api.HEADER_REQUEST_ID, call.request_id),)
+    if status == invoke_api.STATUS_EVENT:
+        headers += ((invoke_api.HEADER_EXECUTED_VERSION, function.version),)
     return HttpResponse(status, headers)
 
 
@@ -297,20 +310,20 @@ def render_outcome(
         return snapstart_error(outcome, call.request_id)
     headers = [
         ("Content-Type", CONTENT_TYPE_JSON),
-        (api.HEADER_REQUEST_ID, call.request_id),
-        (api.HEADER_EXECUTED_VERSION, function.version),
+        (invoke_api.HEADER_REQUEST_ID, call.request_id),
+        (invoke_api.HEADER_EXECUTED_VERSION, function.version),
     ]
     if outcome.kind is not OutcomeKind.SUCCESS:
-        headers.append((api.HEADER_FUNCTION_ERROR, api.FUNCTION_ERROR_UNHANDLED))
+        headers.append((invoke_api.HEADER_FUNCTION_ERROR, invoke_api.FUNCTION_ERROR_UNHANDLED))
     if call.tail and log_tail is not None:
-        headers.append((api.HEADER_LOG_RESULT, base64.b64encode(log_tail).decode("ascii")))
-    return HttpResponse(api.STATUS_REQUEST_RESPONSE, tuple(headers), body)
+        headers.append((invoke_api.HEADER_LOG_RESULT, base64.b64encode(log_tail).decode("ascii")))
+    return HttpResponse(invoke_api.STATUS_REQUEST_RESPONSE, tuple(headers), body)
 
 
 def _render_rie(outcome: InvokeOutcome, body: bytes, timeout_s: float) -> HttpResponse:
     if outcome.kind is OutcomeKind.TIMEOUT:
-        text = api.RIE_TIMEOUT_MESSAGE.format(seconds=timeout_s).encode("utf-8")
-        return HttpResponse(200, (("Content-Type", api.RIE_TEXT_CONTENT_TYPE),), text)
+        text = invoke_api.RIE_TIMEOUT_MESSAGE.format(seconds=timeout_s).encode("utf-8")
+        return HttpResponse(200, (("Content-Type", invoke_api.RIE_TEXT_CONTENT_TYPE),), text)
     status = 200
     if outcome.kind is OutcomeKind.RESPONSE_TOO_LARGE:
         # Observed from aws-lambda-rie: 502, and RAPID's errorType-first key order.
@@ -319,8 +332,8 @@ def _render_rie(outcome: InvokeOutcome, body: bytes, timeout_s: float) -> HttpRe
             {"errorType": FUNCTION_RESPONSE_SIZE_TOO_LARGE, "errorMessage": message}
         )
     if outcome.kind in (OutcomeKind.CRASH, OutcomeKind.INIT_ERROR, OutcomeKind.RESPONSE_TOO_LARGE):
-        status = api.RIE_STATUS_RUNTIME_FAILURE
-    return HttpResponse(status, (("Content-Type", api.RIE_TEXT_CONTENT_TYPE),), body)
+        status = invoke_api.RIE_STATUS_RUNTIME_FAILURE
+    return HttpResponse(status, (("Content-Type", invoke_api.RIE_TEXT_CONTENT_TYPE),), body)
 
 
 def outcome_body(outcome: InvokeOutcome) -> bytes:

@@ -13,7 +13,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Union
 
-from lambdarig import invoke_api as api
+from lambdarig import invoke_api
 from lambdarig.rie_server.errors import ListenError
 from lambdarig.rie_server.http.server import HttpReply, HttpRequest, HttpServer, ReplyStream
 from lambdarig.rie_server.invoke.protocol import HttpResponse, RawRequest
@@ -23,7 +23,7 @@ from lambdarig.runtime_api import MAX_PAYLOAD_SIZE
 Dispatcher = Callable[[RawRequest], Awaitable[Union[HttpResponse, ReplyStream]]]
 
 # One byte past the largest body any mode keeps, so "too large" stays detectable.
-BODY_KEEP_BYTES = max(MAX_PAYLOAD_SIZE, api.MAX_SYNC_REQUEST_SIZE) + 1
+BODY_KEEP_BYTES = max(MAX_PAYLOAD_SIZE, invoke_api.MAX_SYNC_REQUEST_SIZE) + 1
 _DEFAULT_CONTENT_TYPE = ("Content-Type", "application/octet-stream")
 
 

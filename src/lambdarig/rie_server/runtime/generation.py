@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Callable
 
-from lambdarig import runtime_api as api
+from lambdarig import runtime_api
 from lambdarig.rie_server.environments.outcomes import Finish, Posted
 from lambdarig.rie_server.errors import InvalidTransition
 from lambdarig.rie_server.runtime import protocol
@@ -32,7 +32,7 @@ from lambdarig.rie_server.runtime.lifecycle import Event, RuntimeState, Verdict
 from lambdarig.rie_server.runtime.protocol import Reply, Route
 from lambdarig.rie_server.runtime.streaming import ResponseStream
 
-Deliver = Callable[[api.Invocation], None]  # answers one /next poll with an event
+Deliver = Callable[[runtime_api.Invocation], None]  # answers one /next poll with an event
 OnStream = Callable[[ResponseStream], None]  # takes an invocation's streamed response
 
 
@@ -52,7 +52,7 @@ class Generation:
         self.snapshot: asyncio.Future[None] = loop.create_future()
         self.restore_failed: asyncio.Future[Posted] = loop.create_future()
         self._restore_answer: Callable[[], None] | None = None
-        self.pending: deque[api.Invocation] = deque()  # submitted, no /next took them yet
+        self.pending: deque[runtime_api.Invocation] = deque()  # submitted, no /next took them yet
         self.polls: deque[Deliver] = deque()  # /next polls waiting for an event
         self.ready: asyncio.Future[None] = loop.create_future()
         self.init_error: asyncio.Future[Posted] = loop.create_future()
@@ -60,7 +60,7 @@ class Generation:
         self.on_stream: dict[str, OnStream] = {}  # by invocation id, for streamed responses
 
     def submit(
-        self, invocation: api.Invocation, on_stream: OnStream | None = None
+        self, invocation: runtime_api.Invocation, on_stream: OnStream | None = None
     ) -> asyncio.Future[Posted | None]:
         """Hand ``invocation`` to a waiting poll now, else keep it for the next one; the future gets
         what the runtime posts (a streamed response: when the stream ends; ``on_stream`` gets
@@ -77,7 +77,7 @@ class Generation:
             self.pending.append(invocation)
         return future
 
-    def withdraw(self, invocation: api.Invocation) -> bool:
+    def withdraw(self, invocation: runtime_api.Invocation) -> bool:
         """The invocation is over for the front end (later posts for it are refused by the book).
         Returns whether a ``/next`` ever handed it to the runtime."""
         assert invocation.invocation_id is not None
@@ -89,7 +89,7 @@ class Generation:
             self.pending.remove(invocation)
         return False
 
-    def expire(self, invocation: api.Invocation) -> None:
+    def expire(self, invocation: runtime_api.Invocation) -> None:
         """The invocation timed out and the runtime keeps running: refuse its late post (410)."""
         assert invocation.invocation_id is not None
         self.state.expire(invocation.request_id, invocation.invocation_id)
@@ -141,7 +141,9 @@ class Generation:
             self.state.restore_error(now_ms())
         except InvalidTransition as exc:
             return protocol.invalid_transition(exc.from_state, exc.to_state)
-        error_type = protocol.sanitize_error_type(headers.get(api.HEADER_FUNCTION_ERROR_TYPE))
+        error_type = protocol.sanitize_error_type(
+            headers.get(runtime_api.HEADER_FUNCTION_ERROR_TYPE)
+        )
         posted = Posted(Finish.INIT_ERROR, body, headers.get("Content-Type"), error_type)
         self.restore_failed.set_result(posted)
         return protocol.accepted()
@@ -150,13 +152,15 @@ class Generation:
         with contextlib.suppress(ValueError):
             self.polls.remove(deliver)
 
-    def _hand_over(self, deliver: Deliver, invocation: api.Invocation) -> None:
+    def _hand_over(self, deliver: Deliver, invocation: runtime_api.Invocation) -> None:
         self.state.deliver(invocation, now_ms())
         deliver(invocation)
 
     def _judge(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply | str:
         event = Event.RESPONSE if route is Route.RESPONSE else Event.ERROR
-        result = self.state.post(request_id, headers.get(api.HEADER_INVOCATION_ID), event, now_ms())
+        result = self.state.post(
+            request_id, headers.get(runtime_api.HEADER_INVOCATION_ID), event, now_ms()
+        )
         if result.verdict is Verdict.UNKNOWN_REQUEST_ID:
             return protocol.invalid_request_id()
         if result.verdict is Verdict.STALE_INVOCATION:
@@ -182,7 +186,9 @@ class Generation:
             self._finish(judged, Posted(Finish.RESPONSE, body, content_type))
         else:
             body, content_type = protocol.error_body(body, content_type)
-            error_type = protocol.sanitize_error_type(headers.get(api.HEADER_FUNCTION_ERROR_TYPE))
+            error_type = protocol.sanitize_error_type(
+                headers.get(runtime_api.HEADER_FUNCTION_ERROR_TYPE)
+            )
             self._finish(judged, Posted(Finish.ERROR, body, content_type, error_type))
         return protocol.accepted()
 
@@ -192,7 +198,7 @@ class Generation:
         judged = self._judge(Route.RESPONSE, request_id, headers)
         if isinstance(judged, Reply):
             return judged
-        content_type = headers.get("Content-Type") or api.CONTENT_TYPE_OCTET_STREAM
+        content_type = headers.get("Content-Type") or runtime_api.CONTENT_TYPE_OCTET_STREAM
         stream = ResponseStream(content_type, lambda posted: self._finish(judged, posted))
         on_stream = self.on_stream.pop(judged, None)
         if on_stream is not None:
@@ -213,7 +219,9 @@ class Generation:
             self.state.init_error(now_ms())
         except InvalidTransition as exc:
             return protocol.invalid_transition(exc.from_state, exc.to_state)
-        error_type = protocol.sanitize_error_type(headers.get(api.HEADER_FUNCTION_ERROR_TYPE))
+        error_type = protocol.sanitize_error_type(
+            headers.get(runtime_api.HEADER_FUNCTION_ERROR_TYPE)
+        )
         posted = Posted(Finish.INIT_ERROR, body, headers.get("Content-Type"), error_type)
         self.init_error.set_result(posted)
         return protocol.accepted()

@@ -2,7 +2,7 @@
 
 Takes methods, paths, header values and sizes; returns values (``Match``, ``Reply``). No sockets,
 clock or environment. Every status and body here is the one RAPID/the service sends
-(runtimes-api.html; RAPID's rapi/).
+(runtimes-runtime_api.html; RAPID's rapi/).
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from lambdarig import invoke_api
-from lambdarig import runtime_api as api
+from lambdarig import invoke_api, runtime_api
 
 
 class Route(enum.Enum):
@@ -48,19 +47,19 @@ class Reply:
     status: int
     body: bytes
     headers: Mapping[str, str] = field(
-        default_factory=lambda: {"Content-Type": api.CONTENT_TYPE_JSON}
+        default_factory=lambda: {"Content-Type": runtime_api.CONTENT_TYPE_JSON}
     )
 
 
-_INVOCATION_PREFIX = api.PREFIX + "/runtime/invocation/"
+_INVOCATION_PREFIX = runtime_api.PREFIX + "/runtime/invocation/"
 _FIXED: dict[str, tuple[str, Route]] = {
-    api.PATH_NEXT: ("GET", Route.NEXT),
-    api.PATH_INIT_ERROR: ("POST", Route.INIT_ERROR),
-    api.PATH_RESTORE_NEXT: ("GET", Route.RESTORE_NEXT),
-    api.PATH_RESTORE_ERROR: ("POST", Route.RESTORE_ERROR),
-    api.PATH_PING: ("GET", Route.PING),
-    api.PATH_LOGS: ("PUT", Route.LOGS),
-    api.PATH_TELEMETRY: ("PUT", Route.TELEMETRY),
+    runtime_api.PATH_NEXT: ("GET", Route.NEXT),
+    runtime_api.PATH_INIT_ERROR: ("POST", Route.INIT_ERROR),
+    runtime_api.PATH_RESTORE_NEXT: ("GET", Route.RESTORE_NEXT),
+    runtime_api.PATH_RESTORE_ERROR: ("POST", Route.RESTORE_ERROR),
+    runtime_api.PATH_PING: ("GET", Route.PING),
+    runtime_api.PATH_LOGS: ("PUT", Route.LOGS),
+    runtime_api.PATH_TELEMETRY: ("PUT", Route.TELEMETRY),
 }
 _ERROR_TYPE_PATTERN = re.compile(r"(Runtime|Function)\.[A-Z][a-zA-Z]+")
 _TEXT: Mapping[str, str] = {"Content-Type": invoke_api.RIE_TEXT_CONTENT_TYPE}
@@ -89,51 +88,55 @@ def _json_reply(status: int, error_type: str, message: str) -> Reply:
 
 def accepted() -> Reply:
     """202 ``{"status":"OK"}``: the post was taken."""
-    return Reply(202, api.STATUS_OK_BODY)
+    return Reply(202, runtime_api.STATUS_OK_BODY)
 
 
 def invalid_request_id() -> Reply:
     """400: the path names no invocation this runtime may post for."""
-    return _json_reply(400, api.ERROR_INVALID_REQUEST_ID, api.MESSAGE_INVALID_REQUEST_ID)
+    return _json_reply(
+        400, runtime_api.ERROR_INVALID_REQUEST_ID, runtime_api.MESSAGE_INVALID_REQUEST_ID
+    )
 
 
 def invalid_transition(from_state: str, to_state: str) -> Reply:
     """403: the runtime's state forbids this step (RAPID's message with the state names)."""
-    message = api.MESSAGE_STATE_TRANSITION.format(from_state=from_state, to_state=to_state)
-    return _json_reply(403, api.ERROR_INVALID_STATE_TRANSITION, message)
+    message = runtime_api.MESSAGE_STATE_TRANSITION.format(from_state=from_state, to_state=to_state)
+    return _json_reply(403, runtime_api.ERROR_INVALID_STATE_TRANSITION, message)
 
 
 def payload_too_large() -> Reply:
     """413: the posted body exceeds ``MAX_PAYLOAD_SIZE``."""
-    message = api.MESSAGE_PAYLOAD_TOO_LARGE.format(limit=api.MAX_PAYLOAD_SIZE)
-    return _json_reply(413, api.ERROR_PAYLOAD_TOO_LARGE, message)
+    message = runtime_api.MESSAGE_PAYLOAD_TOO_LARGE.format(limit=runtime_api.MAX_PAYLOAD_SIZE)
+    return _json_reply(413, runtime_api.ERROR_PAYLOAD_TOO_LARGE, message)
 
 
 def truncated() -> Reply:
     """400: the body ended before its declared length."""
-    return _json_reply(400, api.ERROR_TRUNCATED, api.MESSAGE_TRUNCATED)
+    return _json_reply(400, runtime_api.ERROR_TRUNCATED, runtime_api.MESSAGE_TRUNCATED)
 
 
 def invalid_response_mode() -> Reply:
     """400: ``Lambda-Runtime-Function-Response-Mode`` is neither absent nor ``streaming``."""
-    return _json_reply(400, api.ERROR_INVALID_RESPONSE_MODE, api.MESSAGE_INVALID_RESPONSE_MODE)
+    return _json_reply(
+        400, runtime_api.ERROR_INVALID_RESPONSE_MODE, runtime_api.MESSAGE_INVALID_RESPONSE_MODE
+    )
 
 
 def stale_invocation() -> Reply:
     """410: the echoed ``Lambda-Runtime-Invocation-Id`` belongs to an older invocation."""
-    return _json_reply(410, api.ERROR_INVOKE_TIMEOUT, api.MESSAGE_INVOKE_TIMEOUT)
+    return _json_reply(410, runtime_api.ERROR_INVOKE_TIMEOUT, runtime_api.MESSAGE_INVOKE_TIMEOUT)
 
 
 def internal_error() -> Reply:
     """500: the emulator failed; the runtime should exit."""
-    return _json_reply(500, api.ERROR_INTERNAL, api.MESSAGE_INTERNAL)
+    return _json_reply(500, runtime_api.ERROR_INTERNAL, runtime_api.MESSAGE_INTERNAL)
 
 
 def not_supported(match: Route) -> Reply:
     """202 ``Logs.NotSupported`` / ``Telemetry.NotSupported``, as classic RAPID answers."""
     name = "Logs" if match is Route.LOGS else "Telemetry"
-    error_type = api.ERROR_NOT_SUPPORTED.format(api=name)
-    return _json_reply(202, error_type, api.MESSAGE_NOT_SUPPORTED.format(api=name))
+    error_type = runtime_api.ERROR_NOT_SUPPORTED.format(api=name)
+    return _json_reply(202, error_type, runtime_api.MESSAGE_NOT_SUPPORTED.format(api=name))
 
 
 def restored() -> Reply:
@@ -143,7 +146,7 @@ def restored() -> Reply:
 
 def pong() -> Reply:
     """200 ``pong`` for ``GET /2018-06-01/ping``."""
-    return Reply(200, api.PING_BODY, _TEXT)
+    return Reply(200, runtime_api.PING_BODY, _TEXT)
 
 
 def not_found() -> Reply:
@@ -164,9 +167,16 @@ def check_post(
     ``content_length`` is the declared length (``None`` for chunked), ``received`` the bytes read
     (reading stops just past ``MAX_PAYLOAD_SIZE``).
     """
-    if route_ is Route.RESPONSE and response_mode and response_mode != api.RESPONSE_MODE_STREAMING:
+    if (
+        route_ is Route.RESPONSE
+        and response_mode
+        and response_mode != runtime_api.RESPONSE_MODE_STREAMING
+    ):
         return invalid_response_mode()
-    if received > api.MAX_PAYLOAD_SIZE or (content_length or 0) > api.MAX_PAYLOAD_SIZE:
+    if (
+        received > runtime_api.MAX_PAYLOAD_SIZE
+        or (content_length or 0) > runtime_api.MAX_PAYLOAD_SIZE
+    ):
         return payload_too_large()
     if content_length is not None and received < content_length:
         return truncated()
@@ -179,14 +189,14 @@ def sanitize_error_type(value: str | None) -> str:
     if value and _ERROR_TYPE_PATTERN.search(value):
         return value
     if value and value.startswith("Function."):
-        return api.FUNCTION_UNKNOWN
-    return api.RUNTIME_UNKNOWN
+        return runtime_api.FUNCTION_UNKNOWN
+    return runtime_api.RUNTIME_UNKNOWN
 
 
-def next_headers(invocation: api.Invocation) -> dict[str, str]:
+def next_headers(invocation: runtime_api.Invocation) -> dict[str, str]:
     """Headers of a ``/next`` answer; ``Content-Type`` is always present (awslambdaric needs it)."""
     headers = invocation.to_headers()
-    headers.setdefault("Content-Type", api.CONTENT_TYPE_JSON)
+    headers.setdefault("Content-Type", runtime_api.CONTENT_TYPE_JSON)
     return headers
 
 
@@ -197,16 +207,16 @@ def error_body(body: bytes, content_type: str | None) -> tuple[bytes, str | None
     X-Ray cause) and is forwarded as JSON; if it does not parse, the JSON string
     ``"Invalid error body"`` is forwarded instead. Any other body passes through verbatim.
     """
-    if content_type != api.CONTENT_TYPE_ERROR_CAUSE:
+    if content_type != runtime_api.CONTENT_TYPE_ERROR_CAUSE:
         return body, content_type
     try:
         parsed = json.loads(body)
     except ValueError:
-        return api.INVALID_ERROR_BODY, api.CONTENT_TYPE_OCTET_STREAM
+        return runtime_api.INVALID_ERROR_BODY, runtime_api.CONTENT_TYPE_OCTET_STREAM
     if not isinstance(parsed, dict):
-        return api.INVALID_ERROR_BODY, api.CONTENT_TYPE_OCTET_STREAM
+        return runtime_api.INVALID_ERROR_BODY, runtime_api.CONTENT_TYPE_OCTET_STREAM
     parsed.pop("errorCause", None)
-    return json.dumps(parsed, separators=(",", ":")).encode(), api.CONTENT_TYPE_JSON
+    return json.dumps(parsed, separators=(",", ":")).encode(), runtime_api.CONTENT_TYPE_JSON
 
 
 # --- Errors the platform synthesises for the invoker (RAPID's fatalerror, API_Invoke) -------------
@@ -232,8 +242,8 @@ _SIGNAL_NAMES = {
 
 def _prefix(request_id: str | None) -> str:
     if not request_id:
-        return api.ERROR_MESSAGE_PREFIX_NO_ID
-    return api.ERROR_MESSAGE_PREFIX.format(request_id=request_id)
+        return runtime_api.ERROR_MESSAGE_PREFIX_NO_ID
+    return runtime_api.ERROR_MESSAGE_PREFIX.format(request_id=request_id)
 
 
 def timeout_message(request_id: str | None, timeout_s: float) -> str:
@@ -245,13 +255,13 @@ def exit_message(request_id: str | None, returncode: int) -> str:
     """The service's ``Runtime.ExitError`` message for a runtime that exited with ``returncode``
     (negative = killed by that signal)."""
     if returncode == 0:
-        return _prefix(request_id) + api.MESSAGE_EXIT_NO_REASON
+        return _prefix(request_id) + runtime_api.MESSAGE_EXIT_NO_REASON
     if returncode < 0:
         name = _SIGNAL_NAMES.get(-returncode, f"signal {-returncode}")
-        return _prefix(request_id) + api.MESSAGE_EXIT_SIGNAL.format(name=name)
-    return _prefix(request_id) + api.MESSAGE_EXIT_STATUS.format(status=returncode)
+        return _prefix(request_id) + runtime_api.MESSAGE_EXIT_SIGNAL.format(name=name)
+    return _prefix(request_id) + runtime_api.MESSAGE_EXIT_STATUS.format(status=returncode)
 
 
 def response_too_large_message() -> str:
     """The service's ``Function.ResponseSizeTooLarge`` message."""
-    return api.MESSAGE_RESPONSE_TOO_LARGE.format(limit=api.MAX_PAYLOAD_SIZE)
+    return runtime_api.MESSAGE_RESPONSE_TOO_LARGE.format(limit=runtime_api.MAX_PAYLOAD_SIZE)

@@ -16,7 +16,7 @@ import socket
 from collections.abc import Awaitable, Mapping
 from typing import Callable, Protocol
 
-from lambdarig import runtime_api as api
+from lambdarig import runtime_api
 from lambdarig.rie_server.errors import InvalidTransition, ListenError
 from lambdarig.rie_server.http.server import (
     BodySink,
@@ -35,7 +35,7 @@ _log = logging.getLogger(__name__)
 class RuntimeApiBackend(Protocol):
     """What the server needs from the environment behind it."""
 
-    def poll(self, deliver: Callable[[api.Invocation], None]) -> Callable[[], None] | None:
+    def poll(self, deliver: Callable[[runtime_api.Invocation], None]) -> Callable[[], None] | None:
         """A ``/next``: call ``deliver`` with the next event, now (returning ``None``) or later
         (returning a function that withdraws the poll); raises ``InvalidTransition`` when polling
         is illegal."""
@@ -86,7 +86,7 @@ class ExtensionsBackend(Protocol):
         ...
 
 
-_EXTENSION_PREFIX = api.PATH_EXTENSION_PREFIX + "/"
+_EXTENSION_PREFIX = runtime_api.PATH_EXTENSION_PREFIX + "/"
 
 
 class SubscriptionEndpoint(Protocol):
@@ -126,7 +126,7 @@ class RuntimeApiServer:
             self._handle,
             self._host,
             self._port,
-            keep_bytes=api.MAX_PAYLOAD_SIZE + 1,
+            keep_bytes=runtime_api.MAX_PAYLOAD_SIZE + 1,
             cancel_on_hangup=True,
             sock=self._sock,
             idle_timeout=None,  # idle while its function runs, however long: never closed
@@ -162,7 +162,7 @@ class RuntimeApiServer:
             if match.route in (Route.RESPONSE, Route.ERROR) and match.request_id is not None:
                 return self._post(request, match.route, match.request_id)
             if match.route is Route.INIT_ERROR:
-                if request.received > api.MAX_PAYLOAD_SIZE:
+                if request.received > runtime_api.MAX_PAYLOAD_SIZE:
                     return _render(protocol.payload_too_large())
                 return _render(self.backend.post_init_error(request.body, request.headers))
             if match.route in (Route.RESTORE_NEXT, Route.RESTORE_ERROR) and self.backend.restores:
@@ -180,8 +180,8 @@ class RuntimeApiServer:
 
     def _on_head(self, request: HttpRequest) -> BodySink | None:
         """A ``/response`` in response mode ``streaming`` goes to the backend as it arrives."""
-        mode = request.headers.get(api.HEADER_RESPONSE_MODE)
-        if mode != api.RESPONSE_MODE_STREAMING or request.method != "POST":
+        mode = request.headers.get(runtime_api.HEADER_RESPONSE_MODE)
+        if mode != runtime_api.RESPONSE_MODE_STREAMING or request.method != "POST":
             return None
         match = protocol.route(request.method, request.path)
         if match.route is not Route.RESPONSE or match.request_id is None:
@@ -192,12 +192,12 @@ class RuntimeApiServer:
     def _next(self) -> HttpReply | Deferred:
         answer = Deferred()
 
-        def deliver(invocation: api.Invocation) -> None:
+        def deliver(invocation: runtime_api.Invocation) -> None:
             try:
                 headers = tuple(protocol.next_headers(invocation).items())
                 answer.resolve(HttpReply(200, invocation.body, headers))
             except Exception:
-                _log.exception("Runtime API handler failed for GET %s", api.PATH_NEXT)
+                _log.exception("Runtime API handler failed for GET %s", runtime_api.PATH_NEXT)
                 answer.resolve(_render(protocol.internal_error()))
 
         if self.extensions is not None:
@@ -211,7 +211,7 @@ class RuntimeApiServer:
     def _restore(self, request: HttpRequest, route: Route) -> HttpReply | Deferred:
         """SnapStart's two routes: ``/restore/next`` waits for the restore; ``/restore/error``."""
         if route is Route.RESTORE_ERROR:
-            if request.received > api.MAX_PAYLOAD_SIZE:
+            if request.received > runtime_api.MAX_PAYLOAD_SIZE:
                 return _render(protocol.payload_too_large())
             return _render(self.backend.post_restore_error(request.body, request.headers))
         answer = Deferred()
@@ -227,7 +227,7 @@ class RuntimeApiServer:
         problem = protocol.check_post(
             request.content_length,
             request.received,
-            request.headers.get(api.HEADER_RESPONSE_MODE),
+            request.headers.get(runtime_api.HEADER_RESPONSE_MODE),
             route,
         )
         if problem is not None and problem.status == 413:

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Callable
 
-from lambdarig import runtime_api as api
+from lambdarig import runtime_api
 from lambdarig.rie_server.environments.outcomes import Finish, Posted
 from lambdarig.rie_server.http.streams import BodySink
 from lambdarig.rie_server.untrusted import printable
@@ -41,24 +41,24 @@ def stream_end(trailers: Mapping[str, str], oversized: bool) -> Posted:
     """How a complete streamed response finished the invocation (sans-IO)."""
     if oversized:
         message = MESSAGE_STREAM_TOO_LARGE.format(limit=MAX_STREAM_SIZE)
-        error = {"errorMessage": message, "errorType": api.FUNCTION_RESPONSE_SIZE_TOO_LARGE}
+        error = {"errorMessage": message, "errorType": runtime_api.FUNCTION_RESPONSE_SIZE_TOO_LARGE}
         return Posted(
             Finish.ERROR,
             json.dumps(error, separators=(",", ":")).encode(),
-            api.CONTENT_TYPE_JSON,
-            api.FUNCTION_RESPONSE_SIZE_TOO_LARGE,
+            runtime_api.CONTENT_TYPE_JSON,
+            runtime_api.FUNCTION_RESPONSE_SIZE_TOO_LARGE,
         )
-    error_type = trailers.get(api.HEADER_FUNCTION_ERROR_TYPE)
+    error_type = trailers.get(runtime_api.HEADER_FUNCTION_ERROR_TYPE)
     if not error_type:
         return Posted(Finish.RESPONSE)
-    encoded = trailers.get(api.HEADER_FUNCTION_ERROR_BODY) or ""
+    encoded = trailers.get(runtime_api.HEADER_FUNCTION_ERROR_BODY) or ""
     try:
         body = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):  # not base64: kept as text, made printable
         body = printable(encoded).encode("utf-8")
     # The trailer's type is reported as sent (a field value: no control characters), as the
     # invoker's ErrorCode; only an /error post's header is reduced to Runtime/Function.Reason.
-    return Posted(Finish.ERROR, body, api.CONTENT_TYPE_JSON, error_type[:_MAX_ERROR_TYPE])
+    return Posted(Finish.ERROR, body, runtime_api.CONTENT_TYPE_JSON, error_type[:_MAX_ERROR_TYPE])
 
 
 class ResponseStream(BodySink):
