@@ -12,7 +12,8 @@ CLI: ``lambdarig conformance --runtime CMD [--only NAME,...] [--streaming]``.
 
 The response-streaming cases (:data:`STREAMING_CASES`) are opt-in (``streaming=True``): the
 runtime then talks to the kit's own recording Runtime API, which sees chunk boundaries, arrival
-times and trailers (the emulator buffers a streamed response).
+times and trailers as the runtime wrote them (a caller of the emulator sees event-stream payload
+events instead).
 
 Errors are :mod:`lambdarig.testing`'s (this package adds none): :func:`select_cases` raises
 ``HarnessConfigError`` for an unknown case name and :func:`run_kit` ``LeakError`` if an emulator

@@ -1,7 +1,7 @@
 """A recording Runtime API for the streaming cases: the runtime under test talks to it directly.
 
-lambdarig's emulator buffers a streamed ``/response`` (it cannot yet pass chunks through), so the
-streaming cases cannot see chunk boundaries, arrival times or trailers through it. Instead the kit
+A caller of lambdarig's emulator sees a streamed ``/response`` as event-stream payload events, not
+the chunk boundaries, arrival times and trailers the runtime wrote. So for these cases the kit
 starts the runtime against this small Runtime API, hands it one invocation at a time and records
 what comes back: the ``/response`` or ``/error`` POST with its headers, each chunk of a chunked body
 with its arrival time, and the trailers.
