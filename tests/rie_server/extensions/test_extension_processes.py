@@ -66,6 +66,12 @@ while True:
             time.sleep(60)
         sys.exit(0)
     if MODE == "exit_on_invoke":
+        # a test that wants the runtime to answer first holds this invoke until it releases it
+        hold = os.environ["EXT_LOG_DIR"] + "/hold-" + event["requestId"]
+        waited = 0.0
+        while os.path.exists(hold) and not os.path.exists(hold + ".released") and waited < 30:
+            time.sleep(0.01)
+            waited += 0.01
         sys.exit(7)
     if MODE == "slow":
         time.sleep(0.5)

@@ -152,7 +152,10 @@ def test_an_extension_exiting_mid_invoke_is_an_extension_crash(
             "extension dies-on-invoke exited: exit status 7"
         )
         assert not env.initialized  # reset: the next invoke runs a new init
+        hold = logs / "hold-11111111-2222-4333-8444-0000000000c2"
+        hold.touch()  # the extension exits only once the runtime has answered (released below)
         second = await env.invoke(request("11111111-2222-4333-8444-0000000000c2"))
+        Path(f"{hold}.released").touch()
         assert second.init_duration_ms is not None  # it did
         # This time the runtime answers first: the caller has its response; REPORT tells the
         # crash (after the response) and the environment is reset again.
