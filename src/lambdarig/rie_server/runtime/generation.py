@@ -137,16 +137,7 @@ class Generation:
         return True
 
     def post_restore_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
-        try:
-            self.state.restore_error(now_ms())
-        except InvalidTransition as exc:
-            return protocol.invalid_transition(exc.from_state, exc.to_state)
-        error_type = protocol.sanitize_error_type(
-            headers.get(runtime_api.HEADER_FUNCTION_ERROR_TYPE)
-        )
-        posted = Posted(Finish.INIT_ERROR, body, headers.get("Content-Type"), error_type)
-        self.restore_failed.set_result(posted)
-        return protocol.accepted()
+        return self._phase_error(self.state.restore_error, self.restore_failed, body, headers)
 
     def _withdraw_poll(self, deliver: Deliver) -> None:
         with contextlib.suppress(ValueError):
@@ -215,13 +206,24 @@ class Generation:
         return protocol.payload_too_large()
 
     def post_init_error(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+        return self._phase_error(self.state.init_error, self.init_error, body, headers)
+
+    def _phase_error(
+        self,
+        transition: Callable[[int], None],
+        outcome: asyncio.Future[Posted],
+        body: bytes,
+        headers: Mapping[str, str],
+    ) -> Reply:
+        """``/init/error`` or ``/restore/error``: move the runtime's machine (403 when illegal)
+        and complete ``outcome`` with the posted error."""
         try:
-            self.state.init_error(now_ms())
+            transition(now_ms())
         except InvalidTransition as exc:
             return protocol.invalid_transition(exc.from_state, exc.to_state)
         error_type = protocol.sanitize_error_type(
             headers.get(runtime_api.HEADER_FUNCTION_ERROR_TYPE)
         )
         posted = Posted(Finish.INIT_ERROR, body, headers.get("Content-Type"), error_type)
-        self.init_error.set_result(posted)
+        outcome.set_result(posted)
         return protocol.accepted()
