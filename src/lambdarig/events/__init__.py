@@ -18,7 +18,7 @@ from __future__ import annotations
 from lambdarig.events._common import Body, Ids
 from lambdarig.events._registry import EVENT_BUILDERS, build_event
 from lambdarig.events.alb import alb_event
-from lambdarig.events.apigateway import api_gateway_rest_event, function_url_event, http_api_event
+from lambdarig.events.apigateway import api_gateway_rest_event, http_api_event
 from lambdarig.events.cognito import (
     cognito_post_confirmation_event,
     cognito_pre_sign_up_event,
@@ -33,6 +33,7 @@ from lambdarig.events.dynamodb import (
     serialize_item,
 )
 from lambdarig.events.eventbridge import eventbridge_event, scheduled_event
+from lambdarig.events.function_url import function_url_event
 from lambdarig.events.kinesis import kinesis_event, kinesis_record
 from lambdarig.events.s3 import s3_delete_event, s3_event, s3_put_event
 from lambdarig.events.sns import sns_event, sns_record

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Callable
 
 from lambdarig.events.alb import alb_event
-from lambdarig.events.apigateway import api_gateway_rest_event, function_url_event, http_api_event
+from lambdarig.events.apigateway import api_gateway_rest_event, http_api_event
 from lambdarig.events.cognito import (
     cognito_post_confirmation_event,
     cognito_pre_sign_up_event,
@@ -14,6 +14,7 @@ from lambdarig.events.cognito import (
 )
 from lambdarig.events.dynamodb import dynamodb_event
 from lambdarig.events.eventbridge import eventbridge_event, scheduled_event
+from lambdarig.events.function_url import function_url_event
 from lambdarig.events.kinesis import kinesis_event
 from lambdarig.events.s3 import s3_delete_event, s3_event, s3_put_event
 from lambdarig.events.sns import sns_event

@@ -23,12 +23,9 @@ from typing import Any
 from lambdarig.events._common import Ids
 from lambdarig.events._http import trace_header
 from lambdarig.events.alb import alb_event
-from lambdarig.events.apigateway import (
-    Wire,
-    api_gateway_rest_event,
-    function_url_event,
-    http_api_event,
-)
+from lambdarig.events.apigateway import api_gateway_rest_event, http_api_event
+from lambdarig.events.function_url import function_url_event
+from lambdarig.events.proxy import Wire
 from lambdarig.rie_server.fronts.routing import Match
 
 # Content types sent as text by HTTP APIs, Function URLs and ALB (besides ``text/*``).
