@@ -66,6 +66,7 @@ SANS_IO_MODULES = (
     "rie_server/telemetry/subscription.py",
     "rie_server/telemetry/events.py",
     "rie_server/fronts/authorizers.py",
+    "rie_server/fronts/iam_policy.py",
     "rie_server/fronts/authorizer_cache.py",
 )
 SANS_IO_FORBIDDEN = {

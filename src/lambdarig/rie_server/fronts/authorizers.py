@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from lambdarig.events._common import DEFAULT_REGION
+from lambdarig.rie_server.fronts import iam_policy
+from lambdarig.rie_server.fronts.iam_policy import Statement
 from lambdarig.rie_server.fronts.responses import Reply
 
-INVOKE_ACTION = "execute-api:invoke"
-MAX_ARN_PATTERN = 1600  # API Gateway's method ARN length limit bounds what we match against
 _SOURCE = re.compile(
     r"^(?:method\.request\.(header|querystring)\.|\$request\.(header|querystring)\.|"
     r"\$?(stageVariables)\.|\$?(context)\.)(.+)$"
@@ -265,13 +265,6 @@ def _event(
 
 
 @dataclass(frozen=True)
-class Statement:
-    effect: str
-    actions: tuple[str, ...]
-    resources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Verdict:
     """A well-formed authorizer answer: simple (``is_authorized``) or an IAM policy."""
 
@@ -282,7 +275,7 @@ class Verdict:
 
 
 class _Malformed(ValueError):
-    pass
+    """An answer of the wrong shape (caught, like ``iam_policy.PolicyError``, as a ValueError)."""
 
 
 def interpret(
@@ -306,7 +299,8 @@ def interpret(
         principal = result.get("principalId")
         if not isinstance(principal, str):
             raise _Malformed("expected principalId to be a string")
-        return Verdict(principal, _statements(result.get("policyDocument")), context=context)
+        statements = iam_policy.statements(result.get("policyDocument"))
+        return Verdict(principal, statements, context=context)
     except (ValueError, UnicodeDecodeError):
         return Refusal.FAILURE
 
@@ -331,65 +325,14 @@ def _context(value: Any, api_kind: str) -> dict[str, Any]:
     return value
 
 
-def _listed(value: Any, what: str) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [value]
-    if not items or not all(isinstance(item, str) for item in items):
-        raise _Malformed(f"expected {what} to be a string or a list of strings")
-    return tuple(items)
-
-
-def _statements(document: Any) -> tuple[Statement, ...]:
-    if not isinstance(document, dict):
-        raise _Malformed("expected policyDocument to be an object")
-    raw = document.get("Statement")
-    raw = raw if isinstance(raw, list) else [raw]
-    statements = []
-    for item in raw:
-        if not isinstance(item, dict) or item.get("Effect") not in ("Allow", "Deny"):
-            raise _Malformed("expected statements with Effect Allow or Deny")
-        actions = _listed(item.get("Action"), "Action")
-        resources = _listed(item.get("Resource"), "Resource")
-        statements.append(Statement(item["Effect"], actions, resources))
-    return tuple(statements)
-
-
 def decide(verdict: Verdict, arn: str) -> Refusal | None:
     """None when ``verdict`` lets the request for ``arn`` through, else the refusal."""
     if verdict.is_authorized is not None:
         return None if verdict.is_authorized else Refusal.IMPLICIT_DENY
-    allowed = False
-    for statement in verdict.statements:
-        if not any(wildcard_match(a.lower(), INVOKE_ACTION) for a in statement.actions):
-            continue
-        if any(wildcard_match(resource, arn) for resource in statement.resources):
-            if statement.effect == "Deny":
-                return Refusal.EXPLICIT_DENY
-            allowed = True
-    return None if allowed else Refusal.IMPLICIT_DENY
-
-
-def wildcard_match(pattern: str, text: str) -> bool:
-    """IAM's ``*`` (any run, ``/`` included) and ``?`` (one character), in linear space and
-    O(len(pattern) * len(text)) time whatever the pattern (no regex built from the answer)."""
-    if len(pattern) > MAX_ARN_PATTERN or len(text) > MAX_ARN_PATTERN:
-        return False
-    p = t = 0
-    star, mark = -1, 0
-    while t < len(text):
-        if p < len(pattern) and pattern[p] == "*":
-            star, mark = p, t
-            p += 1
-        elif p < len(pattern) and pattern[p] in ("?", text[t]):
-            p += 1
-            t += 1
-        elif star >= 0:
-            p, mark = star + 1, mark + 1
-            t = mark
-        else:
-            return False
-    while p < len(pattern) and pattern[p] == "*":
-        p += 1
-    return p == len(pattern)
+    effect = iam_policy.evaluate(verdict.statements, arn)
+    if effect == "Allow":
+        return None
+    return Refusal.EXPLICIT_DENY if effect == "Deny" else Refusal.IMPLICIT_DENY
 
 
 def event_context(
