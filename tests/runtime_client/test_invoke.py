@@ -11,7 +11,6 @@ import pytest
 
 from lambdarig.runtime_api import Invocation
 from lambdarig.runtime_client import sinks
-from lambdarig.runtime_client.config import RuntimeConfig
 from lambdarig.runtime_client.errors import HandlerNotFound
 from lambdarig.runtime_client.invoke import (
     UNHANDLED_EXCEPTION_WARNING,
@@ -20,6 +19,7 @@ from lambdarig.runtime_client.invoke import (
 )
 from tests.runtime_client.handlers import app
 from tests.runtime_client.handlers.probe import assert_same_as_awslambdaric
+from tests.runtime_client.samples import make_config
 
 DEADLINE = 4102444800000  # 2100-01-01
 
@@ -35,12 +35,6 @@ class RecordingSink(sinks.LogSink):
 
     def log_error(self, error: Mapping[str, Any]) -> None:
         self.errors.append(error)
-
-
-def make_config(**environ: str) -> RuntimeConfig:
-    return RuntimeConfig.from_environ(
-        {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", **environ}, ["a.b"]
-    )
 
 
 def invocation(body: bytes = b"{}", **fields: Any) -> Invocation:

@@ -11,13 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from lambdarig.runtime_client import log_handlers, sinks
-from lambdarig.runtime_client.config import RuntimeConfig
-
-
-def make_config(**environ: str) -> RuntimeConfig:
-    return RuntimeConfig.from_environ(
-        {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", **environ}, ["a.b"]
-    )
+from tests.runtime_client.samples import make_config
 
 
 class ListSink(sinks.LogSink):

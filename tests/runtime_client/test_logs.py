@@ -11,22 +11,8 @@ from typing import Any
 import pytest
 
 from lambdarig.runtime_client import logs
-from lambdarig.runtime_client.config import RuntimeConfig
 from tests.runtime_client.handlers.probe import probe, run_python
-
-NBSP = "\u00a0"
-ERROR = {
-    "errorMessage": "boom",
-    "errorType": "ValueError",
-    "requestId": "req-1",
-    "stackTrace": ['  File "/var/task/app.py", line 3, in handler\n    raise ValueError("boom")\n'],
-}
-
-
-def make_config(**environ: str) -> RuntimeConfig:
-    return RuntimeConfig.from_environ(
-        {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", **environ}, ["a.b"]
-    )
+from tests.runtime_client.samples import ERROR
 
 
 def test_setup_logging_makes_stdout_unbuffered_and_installs_the_root_handler() -> None:

@@ -9,21 +9,7 @@ import time
 import pytest
 
 from lambdarig.runtime_client import sinks
-from lambdarig.runtime_client.config import RuntimeConfig
-
-NBSP = "\u00a0"
-ERROR = {
-    "errorMessage": "boom",
-    "errorType": "ValueError",
-    "requestId": "req-1",
-    "stackTrace": ['  File "/var/task/app.py", line 3, in handler\n    raise ValueError("boom")\n'],
-}
-
-
-def make_config(**environ: str) -> RuntimeConfig:
-    return RuntimeConfig.from_environ(
-        {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", **environ}, ["a.b"]
-    )
+from tests.runtime_client.samples import ERROR, NBSP, make_config
 
 
 def test_text_error_report_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
