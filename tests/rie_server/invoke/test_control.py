@@ -66,4 +66,9 @@ def test_list_aliases_honours_max_items_up_to_10000() -> None:
         "live"
     ]
     assert body(get("/fn-00/aliases")) == {"Aliases": []}
+    # FunctionVersion keeps the aliases that point to that version.
+    assert [a["Name"] for a in body(get("/aliased/aliases", FunctionVersion="1"))["Aliases"]] == [
+        "live"
+    ]
+    assert body(get("/aliased/aliases", FunctionVersion="$LATEST")) == {"Aliases": []}
     assert get("/aliased/aliases", MaxItems="0").status == 400

@@ -80,7 +80,8 @@ def answer(
     if rest == ["configuration"]:
         return _ok(configuration(record, found.qualifier), request_id)
     if rest == ["aliases"]:
-        aliases = [_alias(record)] if record.alias else []
+        version = raw.query.get(QUERY_FUNCTION_VERSION)  # only aliases to this version
+        aliases = [_alias(record)] if record.alias and version in (None, PUBLISHED_VERSION) else []
         names = [alias["Name"] for alias in aliases]
         return _listed("Aliases", aliases, names, raw.query, None, request_id)
     if rest == ["versions"]:
