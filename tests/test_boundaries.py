@@ -55,6 +55,8 @@ SANS_IO_MODULES = (
     "rie_server/http/grammar.py",
     "rie_server/invoke/names.py",
     "rie_server/invoke/input.py",
+    "rie_server/invoke/pages.py",
+    "rie_server/invoke/control.py",
     "rie_server/untrusted.py",
     "rie_server/fronts/routing.py",
     "rie_server/fronts/events.py",

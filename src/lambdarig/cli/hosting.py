@@ -26,6 +26,7 @@ from lambdarig.cli.runtimes import lambdarig_path, python_for
 from lambdarig.project.model import Function, Project
 from lambdarig.rie_server.choices import MAX_RETRY_ATTEMPTS, FunctionIdentity
 from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.fronts.cors import CorsConfig, CorsError
 from lambdarig.rie_server.fronts.routing import Route, route_from_template
 from lambdarig.rie_server.invoke.async_invocations import EVENT_AGE_RANGE_S
 from lambdarig.rie_server.invoke.control import PUBLISHED_VERSION, FunctionRecord
@@ -278,6 +279,20 @@ def front_routes(project: Project) -> tuple[list[Route], list[str]]:
     ]
     urls = [function.logical_id for function in project.functions if function.function_url]
     return routes, urls
+
+
+def url_cors(project: Project) -> dict[str, CorsConfig]:
+    """The ``FunctionUrlConfig`` ``Cors`` of each function that has one, by logical id."""
+    configs = {}
+    for function in project.functions:
+        config = function.function_url
+        if not isinstance(config, dict) or config.get("Cors") is None:
+            continue
+        try:
+            configs[function.logical_id] = CorsConfig.from_url(config["Cors"])
+        except CorsError as exc:
+            raise CommandError(f"{function.logical_id}: {exc}") from None
+    return configs
 
 
 def default_region(environ: Mapping[str, str]) -> str:

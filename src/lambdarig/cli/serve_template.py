@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from lambdarig.cli import CommandError
-from lambdarig.cli.hosting import CodeDirs, default_region, front_routes, hosted_function
+from lambdarig.cli.hosting import (
+    CodeDirs,
+    default_region,
+    front_routes,
+    hosted_function,
+    url_cors,
+)
 
 MAX_ENV_VARS_BYTES = 1024 * 1024
 
@@ -147,6 +153,9 @@ def run_template(args: argparse.Namespace) -> int:
         for warning in warnings:
             print(warning, file=sys.stderr)
         routes, urls = front_routes(project)
+        cors = url_cors(project)
         send = aws_sender(endpoint, project.region, environ)
         emulator = ProjectEmulator(functions, args.host, args.port, send=send)
-        return asyncio.run(serve_project(emulator, routes, urls, args.host, args.http_port))
+        return asyncio.run(
+            serve_project(emulator, routes, urls, args.host, args.http_port, url_cors=cors)
+        )

@@ -53,6 +53,18 @@ class FunctionIdentity:
     def knows_qualifier(self, qualifier: str | None) -> bool:
         return qualifier in (None, invoke_api.LATEST_VERSION, self.version, *self.qualifiers)
 
+    def executed_version(self, qualifier: str | None) -> str:
+        """The version an invoke with ``qualifier`` runs (``X-Amz-Executed-Version``): the
+        function's version when unqualified, ``$LATEST`` for ``$LATEST``, a version number for
+        itself, and for an alias the version it points to: the highest published one (an
+        ``AutoPublishAlias`` points to the version it published)."""
+        if qualifier is None:
+            return self.version
+        if qualifier == invoke_api.LATEST_VERSION or qualifier.isdigit():
+            return qualifier
+        published = [int(name) for name in self.qualifiers if name.isdigit()]
+        return str(max(published)) if published else self.version
+
     @property
     def arn(self) -> str:
         return invoke_api.function_arn(self.name, self.region, self.account)

@@ -43,6 +43,7 @@ from lambdarig.rie_server.invoke import protocol as proto
 from lambdarig.rie_server.invoke import streaming
 from lambdarig.rie_server.invoke.async_invocations import EventResult, run_event
 from lambdarig.rie_server.invoke.event_stream import CONTENT_TYPE_EVENT_STREAM
+from lambdarig.rie_server.invoke.names import executed_version
 from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.untrusted import printable
 from lambdarig.rie_server.watch import change_notice, reinitialise, warm_plan
@@ -477,7 +478,10 @@ class FunctionHost:
         headers = (
             ("Content-Type", CONTENT_TYPE_EVENT_STREAM),
             (invoke_api.HEADER_REQUEST_ID, call.request_id),
-            (invoke_api.HEADER_EXECUTED_VERSION, self.config.function.version),
+            (
+                invoke_api.HEADER_EXECUTED_VERSION,
+                executed_version(call.invoked_function_arn, self.config.function),
+            ),
         )
         complete = functools.partial(self._invoke_complete, request.request_id)
         if stream is None:

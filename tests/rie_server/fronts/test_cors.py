@@ -1,10 +1,15 @@
-"""SAM ``Cors`` (REST) and ``CorsConfiguration`` (HTTP API) as the front answers them.
+"""SAM ``Cors`` (REST), ``CorsConfiguration`` (HTTP API) and ``FunctionUrlConfig`` ``Cors``
+(Function URL) as the front answers them.
 
 https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-api-corsconfiguration.html
 https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
+https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html#urls-cors
+https://docs.aws.amazon.com/lambda/latest/api/API_Cors.html
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -14,6 +19,7 @@ from lambdarig.rie_server.fronts.cors import (
     is_preflight,
     preflight,
     response_headers,
+    with_cors,
 )
 
 PREFLIGHT = {
@@ -136,3 +142,95 @@ def test_preflight_needs_origin_and_requested_method() -> None:
     assert is_preflight("OPTIONS", PREFLIGHT)
     assert not is_preflight("GET", PREFLIGHT)
     assert not is_preflight("OPTIONS", {"origin": "x"})
+
+
+def test_function_url_cors_matches_as_http_api_and_answers_200() -> None:
+    config = CorsConfig.from_url(
+        {
+            "AllowOrigins": ["https://app.example"],
+            "AllowMethods": ["get", "PUT"],
+            "AllowHeaders": ["X-Token", "content-type"],
+            "ExposeHeaders": ["X-Total"],
+            "MaxAge": 300,
+            "AllowCredentials": True,
+        }
+    )
+    assert preflight(config, PREFLIGHT) == (
+        200,
+        [
+            ("access-control-allow-origin", "https://app.example"),
+            ("access-control-allow-methods", "GET,PUT"),
+            ("access-control-allow-headers", "x-token,content-type"),
+            ("access-control-max-age", "300"),
+            ("access-control-allow-credentials", "true"),
+            ("vary", "Origin"),
+        ],
+    )
+    assert preflight(config, {**PREFLIGHT, "origin": "https://evil.example"}) == (200, [])
+    assert preflight(config, {**PREFLIGHT, "access-control-request-method": "POST"}) == (200, [])
+    assert response_headers(config, {"origin": "https://app.example"}) == [
+        ("access-control-allow-origin", "https://app.example"),
+        ("access-control-expose-headers", "x-total"),
+        ("access-control-allow-credentials", "true"),
+        ("vary", "Origin"),
+    ]
+
+
+def test_function_url_wildcards() -> None:
+    config = CorsConfig.from_url({"AllowOrigins": ["*"], "AllowMethods": ["*"]})
+    status, headers = preflight(config, {**PREFLIGHT, "access-control-request-headers": ""})
+    assert (status, headers) == (
+        200,
+        [("access-control-allow-origin", "*"), ("access-control-allow-methods", "*")],
+    )
+    # No AllowHeaders: a preflight asking for a header is refused.
+    assert preflight(config, PREFLIGHT) == (200, [])
+    assert response_headers(config, {"origin": "https://any.example"}) == [
+        ("access-control-allow-origin", "*")
+    ]
+    # With credentials, "*" cannot be sent: the request's origin is, with Vary.
+    config = CorsConfig.from_url({"AllowOrigins": ["*"], "AllowCredentials": True})
+    assert response_headers(config, {"origin": "https://any.example"})[0] == (
+        "access-control-allow-origin",
+        "https://any.example",
+    )
+
+
+def test_the_function_keeps_its_cors_headers_at_a_function_url_not_at_an_http_api() -> None:
+    request = {"origin": "https://app.example"}
+    own = [("Access-Control-Allow-Origin", "https://own.example"), ("X-Other", "1")]
+    url = CorsConfig.from_url({"AllowOrigins": ["https://app.example"]})
+    assert with_cors(url, own, request) == [
+        *own,
+        ("access-control-allow-origin", "https://app.example"),
+        ("vary", "Origin"),
+    ]
+    http = CorsConfig.from_http({"AllowOrigins": ["https://app.example"]})
+    assert http is not None
+    assert with_cors(http, own, request) == [
+        ("X-Other", "1"),
+        ("access-control-allow-origin", "https://app.example"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("*", "Cors to be a map"),
+        ({"AllowOrigins": "*"}, "AllowOrigins to be a list of strings"),
+        ({"AllowOrigins": [""]}, "AllowOrigins to hold at most 100 strings of 1-253"),
+        ({"AllowOrigins": ["x" * 254]}, "AllowOrigins to hold at most 100 strings of 1-253"),
+        ({"AllowOrigins": ["o"] * 101}, "AllowOrigins to hold at most 100 strings"),
+        ({"AllowMethods": ["OPTIONS"]}, "AllowMethods to hold at most 6 strings of 0-6"),
+        ({"AllowMethods": ["GET"] * 7}, "AllowMethods to hold at most 6"),
+        ({"AllowHeaders": ["h" * 1025]}, "AllowHeaders to hold at most 100 strings of 0-1024"),
+        ({"ExposeHeaders": [1]}, "ExposeHeaders to be a list of strings"),
+        ({"MaxAge": -1}, "MaxAge in 0-86400, got -1"),
+        ({"MaxAge": 86401}, "MaxAge in 0-86400, got 86401"),
+        ({"MaxAge": "soon"}, "MaxAge to be an integer"),
+        ({"AllowCredentials": "yes"}, "AllowCredentials to be a boolean"),
+    ],
+)
+def test_bad_function_url_cors(value: object, message: str) -> None:
+    with pytest.raises(CorsError, match=re.escape(message)):
+        CorsConfig.from_url(value)

@@ -224,6 +224,41 @@ def test_accepted_answers_for_event_and_dry_run() -> None:
     assert (event.status, event.body, event.header("x-amzn-RequestId")) == (202, b"", "req-1")
     dry = accepted(call(raw(headers={"X-Amz-Invocation-Type": "DryRun"})), FUNCTION)
     assert (dry.status, dry.body) == (204, b"")
+    # Nothing ran: the service sends no X-Amz-Executed-Version for either (API_Invoke; the
+    # Event answers observed carry x-amzn-RequestId and no version).
+    assert event.header("X-Amz-Executed-Version") is None
+    assert dry.header("X-Amz-Executed-Version") is None
+
+
+PUBLISHED = FunctionIdentity("my-fn", qualifiers=("1", "live"))
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "version"),
+    [
+        ("my-fn", {}, "$LATEST"),
+        ("my-fn:$LATEST", {}, "$LATEST"),
+        ("my-fn", {"Qualifier": "1"}, "1"),
+        ("my-fn:live", {}, "1"),
+        (ARN + ":live", {}, "1"),
+    ],
+)
+def test_executed_version_is_the_version_the_qualifier_runs(
+    name: str, query: dict[str, str], version: str
+) -> None:
+    request = parse_invoke(raw(name, query=query), PUBLISHED, CompatMode.SERVICE, "req-1", TRACE)
+    assert isinstance(request, InvokeCall), request
+    answer = render_outcome(
+        request, outcome(OutcomeKind.SUCCESS, b"1"), PUBLISHED, CompatMode.SERVICE, 3.0
+    )
+    assert answer.header("X-Amz-Executed-Version") == version
+
+
+def test_an_alias_runs_the_highest_published_version() -> None:
+    identity = FunctionIdentity("my-fn", qualifiers=("1", "2", "live"))
+    assert identity.executed_version("live") == "2"
+    assert identity.executed_version(None) == "$LATEST"
+    assert FunctionIdentity("my-fn", version="7").executed_version(None) == "7"
 
 
 def test_throttled_body_is_the_services() -> None:

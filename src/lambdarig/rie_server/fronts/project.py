@@ -16,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from lambdarig.rie_server.cli import PROG, READY_LINE, configure_logging
 from lambdarig.rie_server.errors import EmulatorError
+from lambdarig.rie_server.fronts.cors import CorsConfig
 from lambdarig.rie_server.fronts.routing import Route, RouteTable, single_function_routes
 from lambdarig.rie_server.fronts.server import HttpFront
 from lambdarig.rie_server.project_emulator import ProjectEmulator
@@ -38,9 +39,14 @@ class FrontPlan:
     offset: int
 
 
-def plan_fronts(routes: Sequence[Route], url_functions: Sequence[str]) -> list[FrontPlan]:
+def plan_fronts(
+    routes: Sequence[Route],
+    url_functions: Sequence[str],
+    url_cors: Mapping[str, CorsConfig] | None = None,
+) -> list[FrontPlan]:
     """The listeners for ``routes`` (REST and HTTP API) and the Function URLs of
-    ``url_functions`` (names the invoker knows), in port order."""
+    ``url_functions`` (names the invoker knows; ``url_cors``: their ``Cors``), in port order."""
+    url_cors = url_cors or {}
     plans: list[FrontPlan] = []
     for kind in ("rest", "http"):
         of_kind = tuple(route for route in routes if route.kind == kind)
@@ -49,7 +55,11 @@ def plan_fronts(routes: Sequence[Route], url_functions: Sequence[str]) -> list[F
     offset = max(1, len(plans))
     for index, function in enumerate(url_functions):
         plans.append(
-            FrontPlan("url", tuple(single_function_routes("url", function)), offset + index)
+            FrontPlan(
+                "url",
+                tuple(single_function_routes("url", function, cors=url_cors.get(function))),
+                offset + index,
+            )
         )
     return plans
 
@@ -95,6 +105,7 @@ async def serve_project(
     *,
     log_level: str = "info",
     status: TextIO | None = None,
+    url_cors: Mapping[str, CorsConfig] | None = None,
 ) -> int:
     """Serve the project until a signal (see the module docs)."""
     status = status if status is not None else sys.stderr
@@ -110,7 +121,7 @@ async def serve_project(
             host,
             http_port + plan.offset if http_port else 0,
         )
-        for plan in plan_fronts(routes, url_functions)
+        for plan in plan_fronts(routes, url_functions, url_cors)
     ]
     try:
         try:

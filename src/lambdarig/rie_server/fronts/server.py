@@ -238,7 +238,7 @@ class HttpFront:
     ) -> HttpReply:
         headers = [(name, value) for name, value in reply.headers if name.lower() not in _FRAMING]
         if route is not None and route.cors is not None:
-            headers += cors.response_headers(route.cors, request_headers)
+            headers = cors.with_cors(route.cors, headers, request_headers)
         id_header = _REQUEST_ID_HEADER.get(self.routes.kind)
         if id_header is not None:
             headers.append((id_header, request_id))

@@ -1,11 +1,13 @@
 """The read-only control plane a project's emulator answers, in the Lambda API's shapes: tools and
 scripts discover the functions with ``ListFunctions``, ``GetFunction``,
-``GetFunctionConfiguration``, ``ListAliases`` and ``GetAlias``
+``GetFunctionConfiguration``, ``ListVersionsByFunction``, ``ListAliases`` and ``GetAlias``
 (https://docs.aws.amazon.com/lambda/latest/api/API_Operations.html).
 
 Sans-IO: a ``RawRequest`` and the functions' ``FunctionRecord`` values in, an ``HttpResponse`` out
 (or None when the request is not a control-plane read, for the Invoke API to answer). Nothing is
-listed that the template did not declare; there is no pagination (one page holds every function).
+listed that the template did not declare. The lists are paginated as the service paginates them
+(``Marker``, ``MaxItems``, ``NextMarker``: ``invoke.pages``); ``ListFunctions`` with
+``FunctionVersion=ALL`` lists each function's published version after its ``$LATEST``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import unquote
 
 from lambdarig import invoke_api
 from lambdarig.rie_server.choices import FunctionIdentity
+from lambdarig.rie_server.invoke import pages
 from lambdarig.rie_server.invoke.names import Resolved, find_function
 from lambdarig.rie_server.invoke.protocol import HttpResponse, RawRequest, service_error
 from lambdarig.runtime_api import CONTENT_TYPE_JSON
@@ -28,6 +31,12 @@ MESSAGE_ALIAS_NOT_FOUND = "Cannot find alias arn: {arn}"
 LAST_MODIFIED = "1970-01-01T00:00:00.000+0000"  # set at start by the caller
 ROLE = "arn:aws:iam::{account}:role/{name}-role"
 LOG_GROUP = "/aws/lambda/{name}"
+QUERY_FUNCTION_VERSION = "FunctionVersion"
+FUNCTION_VERSION_ALL = "ALL"
+MESSAGE_BAD_FUNCTION_VERSION = (
+    "1 validation error detected: Value at 'functionVersion' failed to satisfy constraint: "
+    "Member must satisfy enum value set: [ALL]"
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,7 @@ def answer(
         return None
     parts = [unquote(part) for part in raw.path[len(FUNCTIONS_PATH) :].split("/") if part]
     if not parts:
-        return _ok({"Functions": [configuration(record) for record in records]}, request_id)
+        return _list_functions(raw.query, records, request_id)
     identities = tuple(record.identity for record in records)
     qualifier = raw.query.get(invoke_api.QUERY_QUALIFIER) or None
     found = find_function(parts[0], qualifier, identities)
@@ -71,8 +80,14 @@ def answer(
     if rest == ["configuration"]:
         return _ok(configuration(record, found.qualifier), request_id)
     if rest == ["aliases"]:
-        aliases = [_alias(record)] if record.alias else []
-        return _ok({"Aliases": aliases}, request_id)
+        version = raw.query.get(QUERY_FUNCTION_VERSION)  # only aliases to this version
+        aliases = [_alias(record)] if record.alias and version in (None, PUBLISHED_VERSION) else []
+        names = [alias["Name"] for alias in aliases]
+        return _listed("Aliases", aliases, names, raw.query, None, request_id)
+    if rest == ["versions"]:
+        versions = _versions(record)
+        keys = [version["Version"] for version in versions]
+        return _listed("Versions", versions, keys, raw.query, pages.PAGE_SIZE, request_id)
     if len(rest) == 2 and rest[0] == "aliases":
         if rest[1] != record.alias:
             arn = f"{record.identity.arn}:{rest[1]}"
@@ -80,6 +95,48 @@ def answer(
             return service_error(404, invoke_api.ERROR_RESOURCE_NOT_FOUND, message, request_id)
         return _ok(_alias(record), request_id)
     return None
+
+
+def _list_functions(
+    query: Mapping[str, str], records: Sequence[FunctionRecord], request_id: str
+) -> HttpResponse:
+    """``ListFunctions``: ``$LATEST`` of each function, or with ``FunctionVersion=ALL`` each
+    function's versions (``$LATEST``, then the published one)."""
+    version = query.get(QUERY_FUNCTION_VERSION)
+    if version is None:
+        listed = [configuration(record) for record in records]
+    elif version == FUNCTION_VERSION_ALL:
+        listed = [config for record in records for config in _versions(record)]
+    else:
+        return service_error(400, pages.ERROR_VALIDATION, MESSAGE_BAD_FUNCTION_VERSION, request_id)
+    keys = [config["FunctionArn"] for config in listed]
+    return _listed("Functions", listed, keys, query, pages.PAGE_SIZE, request_id)
+
+
+def _versions(record: FunctionRecord) -> list[dict[str, Any]]:
+    """``$LATEST``, then the version ``AutoPublishAlias`` published."""
+    versions = [configuration(record)]
+    if record.alias:
+        versions.append(configuration(record, PUBLISHED_VERSION))
+    return versions
+
+
+def _listed(
+    name: str,
+    items: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    query: Mapping[str, str],
+    cap: int | None,
+    request_id: str,
+) -> HttpResponse:
+    """``{name: [page], "NextMarker": ...}`` for the page ``query`` asks for, or the refusal."""
+    page = pages.paginate(items, keys, query, cap)
+    if not isinstance(page, pages.Page):
+        return service_error(*page, request_id)
+    answer: dict[str, Any] = {name: list(page.items)}
+    if page.next_marker is not None:
+        answer["NextMarker"] = page.next_marker
+    return _ok(answer, request_id)
 
 
 def configuration(record: FunctionRecord, qualifier: str | None = None) -> dict[str, Any]:

@@ -35,6 +35,19 @@ class Resolved:
 Refusal = tuple[int, str, str]  # (status, error type, message)
 
 
+def qualifier_of(arn: str) -> str | None:
+    """The qualifier of a function ARN as ``find_function`` builds it
+    (``arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]``), or None."""
+    parts = arn.split(":")
+    return parts[7] if len(parts) == 8 else None
+
+
+def executed_version(invoked_arn: str, function: FunctionIdentity) -> str:
+    """``X-Amz-Executed-Version`` of an invoke of ``invoked_arn`` (see
+    ``FunctionIdentity.executed_version``)."""
+    return function.executed_version(qualifier_of(invoked_arn))
+
+
 @functools.lru_cache(maxsize=64)
 def resolve_function(
     method: str, path: str, query_qualifier: str | None, function: FunctionIdentity

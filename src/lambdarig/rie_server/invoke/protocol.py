@@ -31,7 +31,7 @@ from lambdarig.rie_server.choices import CompatMode as CompatMode  # re-exported
 from lambdarig.rie_server.choices import FunctionIdentity
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.invoke.input import client_context, load_json, trace_header
-from lambdarig.rie_server.invoke.names import resolve_function
+from lambdarig.rie_server.invoke.names import executed_version, resolve_function
 from lambdarig.runtime_api import (
     CONTENT_TYPE_JSON,
     FUNCTION_RESPONSE_SIZE_TOO_LARGE,
@@ -284,14 +284,12 @@ def _json_answer(
 
 
 def accepted(call: InvokeCall, function: FunctionIdentity) -> HttpResponse:
-    """The immediate answer to an ``Event`` (202) or ``DryRun`` (204) call."""
+    """The immediate answer to an ``Event`` (202) or ``DryRun`` (204) call: no
+    ``X-Amz-Executed-Version`` (nothing has run; the service sends none for either)."""
     status = invoke_api.STATUS_EVENT
     if call.invocation_type is InvocationType.DRY_RUN:
         status = invoke_api.STATUS_DRY_RUN
-    headers: tuple[tuple[str, str], ...] = ((invoke_api.HEADER_REQUEST_ID, call.request_id),)
-    if status == invoke_api.STATUS_EVENT:
-        headers += ((invoke_api.HEADER_EXECUTED_VERSION, function.version),)
-    return HttpResponse(status, headers)
+    return HttpResponse(status, ((invoke_api.HEADER_REQUEST_ID, call.request_id),))
 
 
 def render_outcome(
@@ -311,7 +309,7 @@ def render_outcome(
     headers = [
         ("Content-Type", CONTENT_TYPE_JSON),
         (invoke_api.HEADER_REQUEST_ID, call.request_id),
-        (invoke_api.HEADER_EXECUTED_VERSION, function.version),
+        (invoke_api.HEADER_EXECUTED_VERSION, executed_version(call.invoked_function_arn, function)),
     ]
     if outcome.kind is not OutcomeKind.SUCCESS:
         headers.append((invoke_api.HEADER_FUNCTION_ERROR, invoke_api.FUNCTION_ERROR_UNHANDLED))
