@@ -123,10 +123,10 @@ async def _relay(
     try:
         chunk: bytes | None = first or await stream.next_chunk()
         while chunk is not None:
+            if not reply.hung_up:
+                await pacer.admit(len(chunk))
             reply.write(chunk)
             await reply.drain()
-            if not reply.hung_up:
-                await pacer.sent(len(chunk))
             chunk = await stream.next_chunk()
         result = await outcome
     except Exception:  # a bug of ours: the caller's body ends incomplete

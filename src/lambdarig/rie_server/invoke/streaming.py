@@ -127,9 +127,10 @@ async def _read_all(stream: ResponseStream) -> list[bytes] | None:
 
 
 class Pacer:
-    """The service's bandwidth rule for one streamed response: ``sent`` returns at once for the
-    first ``BURST_BYTES``, then as late as keeps the rest to ``RATE_BYTES_PER_S`` (never when
-    ``throttle`` is off)."""
+    """The service's bandwidth rule for one streamed response: ``admit`` (awaited before each
+    chunk goes out) returns at once for the first ``BURST_BYTES``, then holds each chunk until
+    the bytes past the burst, counted from the moment it was used up, keep to
+    ``RATE_BYTES_PER_S`` (never when ``throttle`` is off)."""
 
     __slots__ = ("_throttle", "_sent", "_since")
 
@@ -138,8 +139,8 @@ class Pacer:
         self._sent = 0
         self._since: float | None = None  # when the burst was used up
 
-    async def sent(self, size: int) -> None:
-        """``size`` more bytes went out: wait until the rule allows the next ones."""
+    async def admit(self, size: int) -> None:
+        """Wait until ``size`` more bytes may go out."""
         self._sent += size
         if not self._throttle or self._sent <= BURST_BYTES:
             return
@@ -163,9 +164,9 @@ async def relay(
     pacer = Pacer(throttle)
     try:
         while (chunk := await stream.next_chunk()) is not None:
+            await pacer.admit(len(chunk))  # the runtime waits meanwhile
             reply.write(b"".join(payload_chunks(chunk)))
             await reply.drain()
-            await pacer.sent(len(chunk))  # the runtime waits meanwhile
         result = await outcome
         reply.write(complete(result))
     except Exception:  # a bug of ours: the caller's stream ends without InvokeComplete
