@@ -69,7 +69,7 @@ Resources:
 """
 APP = """\
 def lambda_handler(event, context):
-    return (b"x" * (1024 * 1024) for _ in range(14))
+    return (b"x" * (1024 * 1024) for _ in range(22))
 """
 
 
@@ -144,17 +144,17 @@ def unthrottled(tmp_path: Path) -> Iterator[Running]:
 
 
 def test_no_stream_throttle_applies_with_a_template(unthrottled: Running) -> None:
-    # 14 MiB: throttled, the 8 MiB past the first 6 take at least 4 s (2 MiB/s).
+    # 22 MiB: throttled, the 16 MiB past the first 6 take at least 8 s (2 MiB/s).
     line = next(line for line in unthrottled.stderr_lines if "Function URL" in line)
     url = line.split()[-4]
     started = time.monotonic()
     response = httpx.get(url, timeout=60)
     elapsed = time.monotonic() - started
-    assert response.status_code == 200 and len(response.content) == 14 * 1024 * 1024
-    assert elapsed < 3.5, f"14 MiB took {elapsed:.2f} s: throttled"
+    assert response.status_code == 200 and len(response.content) == 22 * 1024 * 1024
+    assert elapsed < 6, f"22 MiB took {elapsed:.2f} s: throttled"
     invoke = f"{unthrottled.url}/2021-11-15/functions/BigFunction/response-streaming-invocations"
     started = time.monotonic()
     streamed = httpx.post(invoke, content=b"{}", timeout=60)
     elapsed = time.monotonic() - started
-    assert streamed.status_code == 200 and len(streamed.content) > 14 * 1024 * 1024
-    assert elapsed < 3.5, f"14 MiB through the Invoke API took {elapsed:.2f} s: throttled"
+    assert streamed.status_code == 200 and len(streamed.content) > 22 * 1024 * 1024
+    assert elapsed < 6, f"22 MiB through the Invoke API took {elapsed:.2f} s: throttled"
