@@ -61,6 +61,7 @@ SANS_IO_MODULES = (
     "rie_server/fronts/routing.py",
     "rie_server/fronts/events.py",
     "rie_server/fronts/responses.py",
+    "rie_server/fronts/stream_prelude.py",
     "rie_server/fronts/cors.py",
     "extensions_api.py",
     "rie_server/extensions/protocol.py",

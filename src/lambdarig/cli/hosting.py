@@ -295,6 +295,30 @@ def url_cors(project: Project) -> dict[str, CorsConfig]:
     return configs
 
 
+URL_INVOKE_MODES = ("BUFFERED", "RESPONSE_STREAM")
+
+
+def streamed_urls(project: Project) -> list[str]:
+    """The functions whose ``FunctionUrlConfig`` has ``InvokeMode: RESPONSE_STREAM`` (the other
+    allowed value, and the default, is ``BUFFERED``)."""
+    streamed = []
+    for function in project.functions:
+        config = function.function_url
+        if not config:
+            continue
+        where = f"{function.logical_id}.FunctionUrlConfig"
+        if not isinstance(config, dict):
+            raise CommandError(f"expected {where} to be a mapping, got {config!r}"[:300])
+        mode = config.get("InvokeMode", "BUFFERED")
+        if mode not in URL_INVOKE_MODES:
+            raise CommandError(
+                f"expected {where}.InvokeMode in {', '.join(URL_INVOKE_MODES)}, got {mode!r}"[:300]
+            )
+        if mode == "RESPONSE_STREAM":
+            streamed.append(function.logical_id)
+    return streamed
+
+
 def default_region(environ: Mapping[str, str]) -> str:
     return (
         environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or invoke_api.DEFAULT_REGION

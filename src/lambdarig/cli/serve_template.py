@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdarig.cli import CommandError
 from lambdarig.cli.hosting import (
@@ -22,8 +23,12 @@ from lambdarig.cli.hosting import (
     default_region,
     front_routes,
     hosted_function,
+    streamed_urls,
     url_cors,
 )
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.project_emulator import HostedFunction
 
 MAX_ENV_VARS_BYTES = 1024 * 1024
 
@@ -152,10 +157,27 @@ def run_template(args: argparse.Namespace) -> int:
         ]
         for warning in warnings:
             print(warning, file=sys.stderr)
+        if args.no_stream_throttle:
+            functions = [without_stream_throttle(function) for function in functions]
         routes, urls = front_routes(project)
         cors = url_cors(project)
+        streamed = streamed_urls(project)
         send = aws_sender(endpoint, project.region, environ)
         emulator = ProjectEmulator(functions, args.host, args.port, send=send)
-        return asyncio.run(
-            serve_project(emulator, routes, urls, args.host, args.http_port, url_cors=cors)
+        served = serve_project(
+            emulator,
+            routes,
+            urls,
+            args.host,
+            args.http_port,
+            url_cors=cors,
+            streamed=streamed,
+            stream_throttle=not args.no_stream_throttle,
         )
+        return asyncio.run(served)
+
+
+def without_stream_throttle(function: HostedFunction) -> HostedFunction:
+    """``--no-stream-throttle``: ``function``'s streamed responses at full speed."""
+    config = dataclasses.replace(function.config, stream_throttle=False)
+    return dataclasses.replace(function, config=config)

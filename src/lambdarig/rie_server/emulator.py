@@ -22,8 +22,11 @@ from lambdarig.rie_server.invoke.server import InvokeApiServer
 from lambdarig.rie_server.watch import CodeWatcher
 
 if TYPE_CHECKING:
+    import asyncio
+
     from lambdarig.rie_server.fast_start import Prestarted
     from lambdarig.rie_server.http.streams import ReplyStream
+    from lambdarig.rie_server.runtime.streaming import ResponseStream
     from lambdarig.rie_server.telemetry.subscription import ExtensionLookup
 
 __all__ = ["Emulator", "new_trace_id"]
@@ -119,6 +122,12 @@ class Emulator:
         every environment is busy at ``max_concurrency``, ``EmulatorError``/``OSError`` when no
         environment could be provided."""
         return await self.host.invoke(payload, request_id=request_id)
+
+    async def invoke_streaming(
+        self, payload: bytes
+    ) -> tuple[asyncio.Future[InvokeOutcome], ResponseStream | None]:
+        """An invocation whose function may stream (``FunctionHost.invoke_streaming``)."""
+        return await self.host.invoke_streaming(payload)
 
     @property
     def pending_events(self) -> int:

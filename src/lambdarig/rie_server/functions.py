@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import Restored
     from lambdarig.rie_server.environments.spawn import PrestartedRuntime
     from lambdarig.rie_server.environments.supervisor import ProcessFactory
+    from lambdarig.rie_server.runtime.streaming import ResponseStream
     from lambdarig.rie_server.telemetry.hub import TelemetryHub
     from lambdarig.rie_server.telemetry.subscription import ExtensionLookup
 
@@ -508,6 +509,15 @@ class FunctionHost:
             request_id=request_id or ids.uuid4(), payload=payload, trace_id=new_trace_id()
         )
         return await self.pool.invoke(request)
+
+    async def invoke_streaming(
+        self, payload: bytes
+    ) -> tuple[asyncio.Future[InvokeOutcome], ResponseStream | None]:
+        """One synchronous invocation with ``payload`` whose function may stream (a
+        ``RESPONSE_STREAM`` Function URL): returns once it streams (the outcome and the stream)
+        or ends (the outcome and ``None``). Raises as ``invoke``."""
+        request = InvokeRequest(request_id=ids.uuid4(), payload=payload, trace_id=new_trace_id())
+        return await streaming.start(self.pool.invoke, request)
 
     def _queue(self, request: InvokeRequest) -> None:
         """Run an Event invocation in the background once a slot is free; a failed attempt is

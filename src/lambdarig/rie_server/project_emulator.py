@@ -41,6 +41,7 @@ from lambdarig.rie_server.invoke.names import (
     resolve_among,
 )
 from lambdarig.rie_server.invoke.server import InvokeApiServer
+from lambdarig.rie_server.runtime.streaming import ResponseStream
 from lambdarig.rie_server.watch import CodeWatcher
 
 _log = logging.getLogger(__name__)
@@ -161,6 +162,13 @@ class ProjectEmulator:
         """The HTTP front's invoker: one synchronous invocation of ``function`` (logical id or
         name). Raises ``Throttled``, ``UnknownFunction``, ``EmulatorError``/``OSError``."""
         return await self.host_for(function).invoke(payload)
+
+    async def invoke_streaming(
+        self, function: str, payload: bytes
+    ) -> tuple[asyncio.Future[InvokeOutcome], ResponseStream | None]:
+        """The HTTP front's stream invoker (``RESPONSE_STREAM`` Function URLs): an invocation of
+        ``function`` whose function may stream. Raises as ``invoke``."""
+        return await self.host_for(function).invoke_streaming(payload)
 
     async def _code_changed(self, changed: list[Path]) -> None:
         """``--watch``: re-initialise the functions whose code or layers hold a changed path."""

@@ -205,3 +205,34 @@ def test_a_client_hanging_up_on_a_streamed_reply_does_not_stop_its_producer() ->
         assert streams[0].hung_up
 
     serve(handler, scenario)
+
+
+def test_an_aborted_reply_closes_without_its_last_chunk() -> None:
+    streams: list[ReplyStream] = []
+
+    async def handler(request: HttpRequest) -> ReplyStream:
+        stream = ReplyStream(200)
+        streams.append(stream)
+        if request.path == "/early":
+            stream.write(b"early")
+            stream.abort()  # before the connection took the stream
+        return stream
+
+    async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"GET /s HTTP/1.1\r\nHost: h\r\n\r\n")
+        await reader.readuntil(b"\r\n\r\n")
+        await eventually(lambda: bool(streams), "the stream")
+        streams[0].write(b"part")
+        streams[0].abort()
+        streams[0].end()  # nothing after an abort
+        assert await reader.read() == b"4\r\npart\r\n"  # then EOF: no 0\r\n\r\n
+
+    serve(handler, scenario)
+
+    async def early(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"GET /early HTTP/1.1\r\nHost: h\r\n\r\n")
+        await reader.readuntil(b"\r\n\r\n")
+        assert await reader.read() == b"5\r\nearly\r\n"
+
+    streams.clear()
+    serve(handler, early)

@@ -16,14 +16,20 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from lambdarig.rie_server.cli import PROG, READY_LINE, configure_logging
 from lambdarig.rie_server.errors import EmulatorError
 from lambdarig.rie_server.fronts.cors import CorsConfig
-from lambdarig.rie_server.fronts.routing import Route, RouteTable, single_function_routes
+from lambdarig.rie_server.fronts.routing import (
+    BUFFERED,
+    RESPONSE_STREAM,
+    Route,
+    RouteTable,
+    single_function_routes,
+)
 from lambdarig.rie_server.fronts.server import HttpFront
 from lambdarig.rie_server.project_emulator import ProjectEmulator
 
@@ -43,9 +49,11 @@ def plan_fronts(
     routes: Sequence[Route],
     url_functions: Sequence[str],
     url_cors: Mapping[str, CorsConfig] | None = None,
+    streamed: Collection[str] = (),
 ) -> list[FrontPlan]:
     """The listeners for ``routes`` (REST and HTTP API) and the Function URLs of
-    ``url_functions`` (names the invoker knows; ``url_cors``: their ``Cors``), in port order."""
+    ``url_functions`` (names the invoker knows; ``url_cors``: their ``Cors``), in port order;
+    the Function URLs of ``streamed`` have ``InvokeMode: RESPONSE_STREAM``."""
     url_cors = url_cors or {}
     plans: list[FrontPlan] = []
     for kind in ("rest", "http"):
@@ -54,13 +62,10 @@ def plan_fronts(
             plans.append(FrontPlan(kind, of_kind, len(plans)))
     offset = max(1, len(plans))
     for index, function in enumerate(url_functions):
-        plans.append(
-            FrontPlan(
-                "url",
-                tuple(single_function_routes("url", function, cors=url_cors.get(function))),
-                offset + index,
-            )
-        )
+        mode = RESPONSE_STREAM if function in streamed else BUFFERED
+        cors = url_cors.get(function)
+        url_routes = single_function_routes("url", function, invoke_mode=mode, cors=cors)
+        plans.append(FrontPlan("url", tuple(url_routes), offset + index))
     return plans
 
 
@@ -70,6 +75,8 @@ def route_lines(front: HttpFront) -> list[tuple[str, str]]:
     for route in front.routes.routes:
         if route.path is None:
             shown = f"{front.url}/ (any path)" if route.kind == "url" else f"{front.url}/*"
+            if route.invoke_mode == RESPONSE_STREAM:
+                shown = f"{front.url}/ (any path, streamed)"
             method = "ANY"
         else:
             shown = front.url + route.path
@@ -106,8 +113,11 @@ async def serve_project(
     log_level: str = "info",
     status: TextIO | None = None,
     url_cors: Mapping[str, CorsConfig] | None = None,
+    streamed: Collection[str] = (),
+    stream_throttle: bool = True,
 ) -> int:
-    """Serve the project until a signal (see the module docs)."""
+    """Serve the project until a signal (see the module docs); ``streamed``: the functions
+    whose Function URL streams; ``stream_throttle``: the service's bandwidth rule on them."""
     status = status if status is not None else sys.stderr
     configure_logging(log_level, status)
     stop = asyncio.Event()
@@ -120,8 +130,10 @@ async def serve_project(
             emulator.invoke,
             host,
             http_port + plan.offset if http_port else 0,
+            stream_invoke=emulator.invoke_streaming,
+            stream_throttle=stream_throttle,
         )
-        for plan in plan_fronts(routes, url_functions, url_cors)
+        for plan in plan_fronts(routes, url_functions, url_cors, streamed)
     ]
     try:
         try:

@@ -276,3 +276,18 @@ def _alb(route: Route, result: dict[str, Any]) -> Reply:
     else:
         headers = _single(result.get("headers"))
     return Reply(status, headers, _body(result, decode=True))
+
+
+def stream_head(prelude: bytes) -> Reply:
+    """The status and headers a streamed Function URL answer starts with: the function's JSON
+    prelude ``{"statusCode", "headers", "cookies"}`` (each optional; 200 without a status),
+    cookies as ``set-cookie`` headers; raises ``Malformed`` for any other shape."""
+    result = _object(prelude)
+    status = _status(result) if "statusCode" in result else 200
+    headers = _single(result.get("headers"))
+    cookies = result.get("cookies")
+    if cookies is not None:
+        if not isinstance(cookies, list):
+            raise Malformed("expected cookies to be a list")
+        headers.extend(("set-cookie", _text(cookie)) for cookie in cookies)
+    return Reply(status, headers)

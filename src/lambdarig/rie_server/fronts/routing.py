@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # authorizers -> responses -> routing: imported where used
     from lambdarig.rie_server.fronts.authorizers import LambdaAuthorizer
 
 KINDS = ("rest", "http", "url", "alb")
+BUFFERED = "BUFFERED"
+RESPONSE_STREAM = "RESPONSE_STREAM"
+INVOKE_MODES = (BUFFERED, RESPONSE_STREAM)  # a Function URL's ``InvokeMode``
 ANY = "ANY"
 DEFAULT_ROUTE = "$default"
 
@@ -43,7 +46,8 @@ class Route:
     receives. ``api_id`` groups routes of one API (``Cors`` and binary media types are per API).
     ``authorizer`` is the name of the route's authorizer (informational);
     ``lambda_authorizer`` the Lambda authorizer the front runs before the function (None: none).
-    ``multi_value_headers`` is ALB's target-group attribute.
+    ``multi_value_headers`` is ALB's target-group attribute; ``invoke_mode`` a Function URL's
+    ``InvokeMode`` (``RESPONSE_STREAM``: the answer is streamed, ``fronts.streamed``).
     """
 
     kind: str
@@ -58,6 +62,7 @@ class Route:
     authorizer: Optional[str] = None  # noqa: UP045
     lambda_authorizer: Optional[LambdaAuthorizer] = None  # noqa: UP045
     multi_value_headers: bool = False
+    invoke_mode: str = BUFFERED
     _segments: tuple[tuple[int, str], ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +81,10 @@ class Route:
             object.__setattr__(self, "stage", "Prod" if self.kind == "rest" else "$default")
         if self.path is not None:
             object.__setattr__(self, "_segments", _parse_template(self.path))
+        if self.invoke_mode not in INVOKE_MODES:
+            raise RouteError(f"expected an invoke mode in {INVOKE_MODES}, got {self.invoke_mode!r}")
+        if self.invoke_mode == RESPONSE_STREAM and self.kind != "url":
+            raise RouteError(f"expected {RESPONSE_STREAM} on a Function URL, got {self.kind}")
         if self.lambda_authorizer is not None and self.kind not in ("rest", "http"):
             raise RouteError(f"expected Lambda authorizers on rest or http routes, got {self.kind}")
 

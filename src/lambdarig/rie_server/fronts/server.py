@@ -17,7 +17,7 @@ import datetime
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdarig import invoke_api
 from lambdarig.rie_server.environments.environment import InvokeOutcome, OutcomeKind
@@ -33,8 +33,11 @@ from lambdarig.rie_server.fronts.responses import (
     from_result,
     gateway_error,
 )
-from lambdarig.rie_server.fronts.routing import Match, Route, RouteTable
-from lambdarig.rie_server.http.server import HttpReply, HttpRequest, HttpServer
+from lambdarig.rie_server.fronts.routing import RESPONSE_STREAM, Match, Route, RouteTable
+from lambdarig.rie_server.http.server import HttpReply, HttpRequest, HttpServer, ReplyStream
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.fronts.streamed import StreamInvoker
 
 #: ``invoke(function_name, event_bytes)``: the outcome of one synchronous invocation; raises
 #: ``Throttled`` when no execution environment is free.
@@ -63,10 +66,12 @@ class HttpFront:
     """Serves ``routes`` on ``host:port`` (0 = ephemeral), invoking functions through ``invoke``.
 
     ``integration_timeout_s`` overrides the kind's integration timeout (tests shorten it; None
-    keeps the service's); ``monotonic`` is the authorizer cache's clock. ``start()`` returns
-    the bound port and raises ``OSError`` when the address cannot be bound; ``stop()`` closes the
-    listener and connections and cancels invocations whose caller already got a timeout answer;
-    idempotent.
+    keeps the service's); ``monotonic`` is the authorizer cache's clock. ``stream_invoke``
+    serves the routes whose ``invoke_mode`` is ``RESPONSE_STREAM`` (``fronts.streamed``; without
+    it they are answered buffered), at the service's bandwidth unless ``stream_throttle`` is off.
+    ``start()`` returns the bound port and raises ``OSError`` when the address cannot be bound;
+    ``stop()`` closes the listener and connections and cancels invocations whose caller already
+    got a timeout answer; idempotent.
     """
 
     def __init__(
@@ -79,9 +84,13 @@ class HttpFront:
         integration_timeout_s: float | None = None,
         clock: Callable[[], datetime.datetime] = _now,
         monotonic: Callable[[], float] = time.monotonic,
+        stream_invoke: StreamInvoker | None = None,
+        stream_throttle: bool = True,
     ) -> None:
         self.routes = routes
         self._invoke = invoke
+        self._stream_invoke = stream_invoke
+        self._stream_throttle = stream_throttle
         self._host = host
         self._port = port
         self._timeout = (
@@ -116,7 +125,7 @@ class HttpFront:
         if self._orphans:
             await asyncio.gather(*self._orphans, return_exceptions=True)
 
-    async def _handle(self, request: HttpRequest) -> HttpReply:
+    async def _handle(self, request: HttpRequest) -> HttpReply | ReplyStream:
         kind = self.routes.kind
         pairs = list(request.headers.items())
         lower = {name.lower(): value for name, value in pairs}
@@ -151,6 +160,11 @@ class HttpFront:
         event = build_event(match, front_request, authorizer_context)
         if len(event) > invoke_api.MAX_SYNC_REQUEST_SIZE:
             reply = gateway_error(kind, Failure.TOO_LARGE)
+        elif match.route.invoke_mode == RESPONSE_STREAM and self._stream_invoke is not None:
+            streamed = await self._streamed(match.route, event, request_id, lower)
+            if isinstance(streamed, ReplyStream):
+                return streamed
+            reply = streamed
         else:
             reply = await self._run(match.route, event, lower.get("accept"))
         return self._reply(reply, request_id, lower, match.route)
@@ -224,6 +238,22 @@ class HttpFront:
             return gateway_error(route.kind, Failure.FUNCTION_ERROR)
         return from_result(route, outcome.body, accept)
 
+    async def _streamed(
+        self, route: Route, event: bytes, request_id: str, request_headers: dict[str, str]
+    ) -> Reply | ReplyStream:
+        """A ``RESPONSE_STREAM`` Function URL: the function's stream as it arrives."""
+        from lambdarig.rie_server.fronts import streamed
+
+        assert self._stream_invoke is not None
+        try:
+            start = await self._stream_invoke(route.function, event)
+        except Throttled:
+            return gateway_error(route.kind, Failure.THROTTLED)
+        except (EmulatorError, OSError):
+            return gateway_error(route.kind, Failure.FUNCTION_ERROR)
+        extra = self._front_headers(request_id, request_headers, route)
+        return await streamed.answer(start, extra, self._stream_throttle, _FRAMING)
+
     def _orphan_done(self, task: asyncio.Future[InvokeOutcome]) -> None:
         self._orphans.discard(task)
         if not task.cancelled():
@@ -236,10 +266,23 @@ class HttpFront:
         request_headers: dict[str, str],
         route: Route | None = None,
     ) -> HttpReply:
-        headers = [(name, value) for name, value in reply.headers if name.lower() not in _FRAMING]
+        own = [(name, value) for name, value in reply.headers if name.lower() not in _FRAMING]
+        headers = self._front_headers(request_id, request_headers, route, own)
+        return HttpReply(reply.status, reply.body, tuple(headers))
+
+    def _front_headers(
+        self,
+        request_id: str,
+        request_headers: dict[str, str],
+        route: Route | None,
+        own: list[tuple[str, str]] | None = None,
+    ) -> list[tuple[str, str]]:
+        """The function's ``own`` headers (HTTP API drops their CORS ones), then what the front
+        adds to every answer: CORS headers and the request id."""
+        headers = own or []
         if route is not None and route.cors is not None:
             headers = cors.with_cors(route.cors, headers, request_headers)
         id_header = _REQUEST_ID_HEADER.get(self.routes.kind)
         if id_header is not None:
             headers.append((id_header, request_id))
-        return HttpReply(reply.status, reply.body, tuple(headers))
+        return headers

@@ -11,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from typing import TextIO
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lambdarig.rie_server.cli import PROG, READY_LINE, configure_logging
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator
 from lambdarig.rie_server.environments.environment import InvokeOutcome
 from lambdarig.rie_server.errors import EmulatorError
-from lambdarig.rie_server.fronts.routing import RouteTable, single_function_routes
+from lambdarig.rie_server.fronts.routing import BUFFERED, RouteTable, single_function_routes
 from lambdarig.rie_server.fronts.server import HttpFront
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.fronts.streamed import StreamStart
 
 FRONT_LINE = "lambdarig: HTTP front ({kind}) listening on {url}"
 
@@ -31,9 +35,11 @@ async def serve(
     port: int,
     *,
     multi_value_headers: bool = False,
+    invoke_mode: str = BUFFERED,
     status: TextIO | None = None,
 ) -> int:
-    """Serve ``config``'s function behind a ``kind`` front on ``host:port`` until a signal."""
+    """Serve ``config``'s function behind a ``kind`` front on ``host:port`` until a signal
+    (``invoke_mode``: a Function URL's; ``RESPONSE_STREAM`` streams its answers)."""
     status = status if status is not None else sys.stderr
     configure_logging(config.log_level, status)
     stop = asyncio.Event()
@@ -42,13 +48,27 @@ async def serve(
         loop.add_signal_handler(signum, stop.set)
     emulator = Emulator(config)
     name = config.function.name
-    settings = {"multi_value_headers": multi_value_headers} if kind == "alb" else {}
+    settings: dict[str, Any] = {}
+    if kind == "alb":
+        settings["multi_value_headers"] = multi_value_headers
+    if kind == "url":
+        settings["invoke_mode"] = invoke_mode
     routes = RouteTable(single_function_routes(kind, name, **settings))
 
     def invoke(function: str, payload: bytes) -> asyncio.Future[InvokeOutcome]:
         return asyncio.ensure_future(emulator.invoke(payload))
 
-    front = HttpFront(routes, invoke, host, port)
+    def invoke_streaming(function: str, payload: bytes) -> Awaitable[StreamStart]:
+        return emulator.invoke_streaming(payload)
+
+    front = HttpFront(
+        routes,
+        invoke,
+        host,
+        port,
+        stream_invoke=invoke_streaming,
+        stream_throttle=config.stream_throttle,
+    )
     try:
         try:
             await emulator.start()

@@ -11,7 +11,9 @@
   returns (or resolves its awaitable to) one; the producer calls ``write`` per chunk (each
   written at once), ``end`` at the end, and awaits ``drain`` for backpressure (the transport's
   buffer is over its high-water mark). A client that hangs up makes later writes no-ops and
-  calls ``on_hangup``; the producer is never cancelled by the server.
+  calls ``on_hangup``; the producer is never cancelled by the server. ``abort`` ends a reply
+  that failed half-way: the connection is closed without the last chunk, so the client sees an
+  incomplete body rather than a complete one.
 
 No sockets here: the connection binds both to its transport.
 """
@@ -71,6 +73,7 @@ class ReplyStream:
         self._transport: asyncio.WriteTransport | None = None
         self._finished: Callable[[], None] | None = None
         self._ended = False
+        self._aborted = False
         self._hung_up = False
         self._paused = False
         self._drained: asyncio.Future[None] | None = None
@@ -95,6 +98,17 @@ class ReplyStream:
         self._send(_LAST_CHUNK)
         if self._transport is not None:
             self._done()
+
+    def abort(self) -> None:
+        """End the body without its last chunk and close the connection (idempotent; nothing
+        after ``end``)."""
+        if self._ended:
+            return
+        self._ended = self._aborted = True
+        transport = self._transport
+        if transport is not None:
+            self._transport = self._finished = None
+            transport.close()  # the connection learns it as a hang-up
 
     async def drain(self) -> None:
         """Wait while the client reads slower than we write (returns at once after a hang-up)."""
@@ -124,6 +138,9 @@ class ReplyStream:
         pending, self._pending = self._pending, []
         if pending:
             transport.writelines(pending)
+        if self._aborted:
+            transport.close()
+            return
         self._transport, self._finished = transport, finished
         if self._ended:
             self._done()

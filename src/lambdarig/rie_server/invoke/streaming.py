@@ -126,6 +126,32 @@ async def _read_all(stream: ResponseStream) -> list[bytes] | None:
     return parts
 
 
+class Pacer:
+    """The service's bandwidth rule for one streamed response: ``admit`` (awaited before each
+    chunk goes out) returns at once for the first ``BURST_BYTES``, then holds each chunk until
+    the bytes past the burst, counted from the moment it was used up, keep to
+    ``RATE_BYTES_PER_S`` (never when ``throttle`` is off)."""
+
+    __slots__ = ("_throttle", "_sent", "_since")
+
+    def __init__(self, throttle: bool = True) -> None:
+        self._throttle = throttle
+        self._sent = 0
+        self._since: float | None = None  # when the burst was used up
+
+    async def admit(self, size: int) -> None:
+        """Wait until ``size`` more bytes may go out."""
+        self._sent += size
+        if not self._throttle or self._sent <= BURST_BYTES:
+            return
+        now = asyncio.get_running_loop().time()
+        if self._since is None:
+            self._since = now
+        due = self._since + (self._sent - BURST_BYTES) / RATE_BYTES_PER_S
+        if due > now:
+            await asyncio.sleep(due - now)
+
+
 async def relay(
     reply: ReplyStream,
     stream: ResponseStream,
@@ -135,20 +161,12 @@ async def relay(
 ) -> None:
     """Send ``stream`` as ``PayloadChunk`` events, then ``complete(outcome)``, on ``reply``."""
     reply.on_hangup = stream.discard
-    loop = asyncio.get_running_loop()
-    sent = 0
-    throttled_since: float | None = None
+    pacer = Pacer(throttle)
     try:
         while (chunk := await stream.next_chunk()) is not None:
+            await pacer.admit(len(chunk))  # the runtime waits meanwhile
             reply.write(b"".join(payload_chunks(chunk)))
-            sent += len(chunk)
             await reply.drain()
-            if throttle and sent > BURST_BYTES:
-                if throttled_since is None:
-                    throttled_since = loop.time()
-                due = throttled_since + (sent - BURST_BYTES) / RATE_BYTES_PER_S
-                if due > loop.time():
-                    await asyncio.sleep(due - loop.time())  # the runtime waits meanwhile
         result = await outcome
         reply.write(complete(result))
     except Exception:  # a bug of ours: the caller's stream ends without InvokeComplete
