@@ -107,11 +107,8 @@ def hosted_function(
     ``retry_delays``: ``--async-retry-delays``."""
     where = function.logical_id
     reserved = function.reserved_concurrency
-    if reserved == 0:
-        raise CommandError(
-            f"{where}: expected ReservedConcurrentExecutions >= 1, got 0 (a function that "
-            "throttles every invoke is not supported yet)"
-        )
+    if reserved is not None and reserved < 0:
+        raise CommandError(f"{where}: expected ReservedConcurrentExecutions >= 0, got {reserved}")
     image = function.image_uri if function.package_type == "Image" else None
     command: tuple[str, ...] = ()
     env = {**environ, **function.environment}

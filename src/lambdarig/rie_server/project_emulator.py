@@ -41,6 +41,7 @@ from lambdarig.rie_server.invoke.names import (
     resolve_among,
 )
 from lambdarig.rie_server.invoke.server import InvokeApiServer
+from lambdarig.rie_server.throttled import host_class
 from lambdarig.rie_server.watch import CodeWatcher
 
 _log = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ class ProjectEmulator:
         self._send = send
         self._clock = clock
         self.hosts = [
-            FunctionHost(
+            # Reserved concurrency 0: throttled, nothing is started for it (``throttled``).
+            host_class(function.record.reserved_concurrency)(
                 function.config,
                 output=output,
                 label=function.config.function.name if several else None,
