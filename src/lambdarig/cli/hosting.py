@@ -109,8 +109,8 @@ def hosted_function(
     reserved = function.reserved_concurrency
     if reserved is not None and reserved < 0:
         raise CommandError(f"{where}: expected ReservedConcurrentExecutions >= 0, got {reserved}")
-    image = function.image_uri if function.package_type == "Image" else None
-    command: tuple[str, ...] = ()
+    image = image_uri(function)
+    command: tuple[str, ...] = () if image is None else image_command(function, warn)
     env = {**environ, **function.environment}
     if image is None:
         if not function.handler or not function.runtime or code is None:
@@ -166,6 +166,41 @@ def hosted_function(
         tracing=function.tracing,
     )
     return HostedFunction(config, record, function.logical_id, event_destinations(function))
+
+
+def image_uri(function: Function) -> str | None:
+    """The local image of a ``PackageType: Image`` function (None for a zip function)."""
+    if function.package_type != "Image":
+        return None
+    if not isinstance(function.image_uri, str) or not function.image_uri:
+        raise CommandError(
+            f"{function.logical_id}: expected ImageUri (a local image) for PackageType Image, got "
+            f"{function.image_uri!r}: build it (lambdarig image build DIR --tag TAG), then set "
+            "ImageUri: TAG"
+        )
+    return function.image_uri
+
+
+# ImageConfig keys the containers cannot apply yet (their image's own values are used).
+UNAPPLIED_IMAGE_CONFIG = ("EntryPoint", "WorkingDirectory")
+
+
+def image_command(function: Function, warn: list[str]) -> tuple[str, ...]:
+    """``ImageConfig.Command`` (it replaces the image's CMD, as on the service), else ``()``: the
+    image's CMD."""
+    config = function.image_config
+    where = f"{function.logical_id}.ImageConfig"
+    if not isinstance(config, dict):
+        raise CommandError(f"expected {where} to be a mapping, got {config!r}"[:300])
+    for key in UNAPPLIED_IMAGE_CONFIG:
+        if config.get(key) is not None:
+            warn.append(f"lambdarig: warning: {where}.{key} is not applied yet: the image's own is")
+    command = config.get("Command")
+    if command is None:
+        return ()
+    if not isinstance(command, list) or not all(isinstance(word, str) for word in command):
+        raise CommandError(f"expected {where}.Command to be a list of strings, got {command!r}")
+    return tuple(command)
 
 
 def watched(function: Function, code: Path | None, warn: list[str]) -> tuple[str, ...]:
