@@ -22,6 +22,7 @@ from typing import Any
 
 from lambdarig import invoke_api
 from lambdarig.cli import CommandError
+from lambdarig.cli.layer_pythons import mismatches
 from lambdarig.cli.runtimes import lambdarig_path, python_for
 from lambdarig.project.model import Function, Project
 from lambdarig.rie_server.choices import MAX_RETRY_ATTEMPTS, FunctionIdentity
@@ -112,12 +113,17 @@ def hosted_function(
     image = image_uri(function)
     command: tuple[str, ...] = () if image is None else image_command(function, warn)
     env = {**environ, **function.environment}
+    layer_python = None
     if image is None:
         if not function.handler or not function.runtime or code is None:
             raise CommandError(f"expected {where} to have Handler, Runtime and CodeUri, got none")
         python, warning = python_for(function.runtime, environ)
         if warning is not None:
             warn.append(f"{warning} ({where})")
+        # The layers' site-packages are those of the Python that really runs (layer_pythons).
+        current = "{}.{}".format(*sys.version_info[:2])
+        layer_python = current if python == sys.executable else function.runtime[len("python") :]
+        warn.extend(mismatches(function, layer_python))
         command = (python, "-m", "lambdarig.runtime_client", function.handler)
         paths = [str(code), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
         if python != sys.executable:
@@ -133,6 +139,7 @@ def hosted_function(
         memory_mb=function.memory_mb,
         max_concurrency=reserved or UNRESERVED_CONCURRENCY,
         layers=tuple(str(layer.content) for layer in function.layers),
+        layer_python=layer_python,
         image=image,
         snapstart=function.snap_start == SNAPSTART_PUBLISHED_VERSIONS,
     )
