@@ -115,20 +115,7 @@ def hosted_function(
     env = {**environ, **function.environment}
     layer_python = None
     if image is None:
-        if not function.handler or not function.runtime or code is None:
-            raise CommandError(f"expected {where} to have Handler, Runtime and CodeUri, got none")
-        python, warning = python_for(function.runtime, environ)
-        if warning is not None:
-            warn.append(f"{warning} ({where})")
-        # The layers' site-packages are those of the Python that really runs (layer_pythons).
-        current = "{}.{}".format(*sys.version_info[:2])
-        layer_python = current if python == sys.executable else function.runtime[len("python") :]
-        warn.extend(mismatches(function, layer_python))
-        command = (python, "-m", "lambdarig.runtime_client", function.handler)
-        paths = [str(code), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-        if python != sys.executable:
-            paths.append(lambdarig_path())
-        env["PYTHONPATH"] = os.pathsep.join(paths)
+        command, layer_python = process_command(function, code, env, environ, warn)
     config = EmulatorConfig(
         command=command,
         cwd=str(code) if code is not None else None,
@@ -173,6 +160,32 @@ def hosted_function(
         tracing=function.tracing,
     )
     return HostedFunction(config, record, function.logical_id, event_destinations(function))
+
+
+def process_command(
+    function: Function,
+    code: Path | None,
+    env: dict[str, str],
+    environ: Mapping[str, str],
+    warn: list[str],
+) -> tuple[tuple[str, ...], str]:
+    """A zip function's runtime command (its ``Runtime``'s Python running lambdarig's client;
+    ``PYTHONPATH`` in ``env`` set to its code first) and the ``3.X`` of the Python that runs it,
+    whose site-packages the layers put on the path (``layer_pythons``)."""
+    where = function.logical_id
+    if not function.handler or not function.runtime or code is None:
+        raise CommandError(f"expected {where} to have Handler, Runtime and CodeUri, got none")
+    python, warning = python_for(function.runtime, environ)
+    if warning is not None:
+        warn.append(f"{warning} ({where})")
+    current = "{}.{}".format(*sys.version_info[:2])
+    version = current if python == sys.executable else function.runtime[len("python") :]
+    warn.extend(mismatches(function, version))
+    paths = [str(code), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    if python != sys.executable:
+        paths.append(lambdarig_path())
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return (python, "-m", "lambdarig.runtime_client", function.handler), version
 
 
 def image_uri(function: Function) -> str | None:
