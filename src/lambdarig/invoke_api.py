@@ -58,6 +58,8 @@ MESSAGE_SNAPSTART = (
 )
 MESSAGE_SNAPSTART_TIMEOUT = "Lambda couldn't restore the snapshot within the timeout limit."
 THROTTLE_REASON_CONCURRENT = "ConcurrentInvocationLimitExceeded"
+# A function whose reserved concurrency (ReservedConcurrentExecutions) is reached, or is 0.
+THROTTLE_REASON_RESERVED = "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 MESSAGE_FUNCTION_NOT_FOUND = "Function not found: {arn}"
 MESSAGE_REQUEST_TOO_LARGE = (

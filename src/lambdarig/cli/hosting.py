@@ -22,6 +22,7 @@ from typing import Any
 
 from lambdarig import invoke_api
 from lambdarig.cli import CommandError
+from lambdarig.cli.layer_pythons import mismatches
 from lambdarig.cli.runtimes import lambdarig_path, python_for
 from lambdarig.project.model import Function, Project
 from lambdarig.rie_server.choices import MAX_RETRY_ATTEMPTS, FunctionIdentity
@@ -108,25 +109,14 @@ def hosted_function(
     ``retry_delays``: ``--async-retry-delays``."""
     where = function.logical_id
     reserved = function.reserved_concurrency
-    if reserved == 0:
-        raise CommandError(
-            f"{where}: expected ReservedConcurrentExecutions >= 1, got 0 (a function that "
-            "throttles every invoke is not supported yet)"
-        )
-    image = function.image_uri if function.package_type == "Image" else None
-    command: tuple[str, ...] = ()
+    if reserved is not None and reserved < 0:
+        raise CommandError(f"{where}: expected ReservedConcurrentExecutions >= 0, got {reserved}")
+    image = image_uri(function)
+    command: tuple[str, ...] = () if image is None else image_command(function, warn)
     env = {**environ, **function.environment}
+    layer_python = None
     if image is None:
-        if not function.handler or not function.runtime or code is None:
-            raise CommandError(f"expected {where} to have Handler, Runtime and CodeUri, got none")
-        python, warning = python_for(function.runtime, environ)
-        if warning is not None:
-            warn.append(f"{warning} ({where})")
-        command = (python, "-m", "lambdarig.runtime_client", function.handler)
-        paths = [str(code), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-        if python != sys.executable:
-            paths.append(lambdarig_path())
-        env["PYTHONPATH"] = os.pathsep.join(paths)
+        command, layer_python = process_command(function, code, env, environ, warn)
     config = EmulatorConfig(
         command=command,
         cwd=str(code) if code is not None else None,
@@ -137,6 +127,7 @@ def hosted_function(
         memory_mb=function.memory_mb,
         max_concurrency=reserved or UNRESERVED_CONCURRENCY,
         layers=tuple(str(layer.content) for layer in function.layers),
+        layer_python=layer_python,
         image=image,
         snapstart=function.snap_start == SNAPSTART_PUBLISHED_VERSIONS,
     )
@@ -170,6 +161,67 @@ def hosted_function(
         tracing=function.tracing,
     )
     return HostedFunction(config, record, function.logical_id, event_destinations(function))
+
+
+def process_command(
+    function: Function,
+    code: Path | None,
+    env: dict[str, str],
+    environ: Mapping[str, str],
+    warn: list[str],
+) -> tuple[tuple[str, ...], str]:
+    """A zip function's runtime command (its ``Runtime``'s Python running lambdarig's client;
+    ``PYTHONPATH`` in ``env`` set to its code first) and the ``3.X`` of the Python that runs it,
+    whose site-packages the layers put on the path (``layer_pythons``)."""
+    where = function.logical_id
+    if not function.handler or not function.runtime or code is None:
+        raise CommandError(f"expected {where} to have Handler, Runtime and CodeUri, got none")
+    python, warning = python_for(function.runtime, environ)
+    if warning is not None:
+        warn.append(f"{warning} ({where})")
+    current = "{}.{}".format(*sys.version_info[:2])
+    version = current if python == sys.executable else function.runtime[len("python") :]
+    warn.extend(mismatches(function, version))
+    paths = [str(code), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    if python != sys.executable:
+        paths.append(lambdarig_path())
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return (python, "-m", "lambdarig.runtime_client", function.handler), version
+
+
+def image_uri(function: Function) -> str | None:
+    """The local image of a ``PackageType: Image`` function (None for a zip function)."""
+    if function.package_type != "Image":
+        return None
+    if not isinstance(function.image_uri, str) or not function.image_uri:
+        raise CommandError(
+            f"{function.logical_id}: expected ImageUri (a local image) for PackageType Image, got "
+            f"{function.image_uri!r}: build it (lambdarig image build DIR --tag TAG), then set "
+            "ImageUri: TAG"
+        )
+    return function.image_uri
+
+
+# ImageConfig keys the containers cannot apply yet (their image's own values are used).
+UNAPPLIED_IMAGE_CONFIG = ("EntryPoint", "WorkingDirectory")
+
+
+def image_command(function: Function, warn: list[str]) -> tuple[str, ...]:
+    """``ImageConfig.Command`` (it replaces the image's CMD, as on the service), else ``()``: the
+    image's CMD."""
+    config = function.image_config
+    where = f"{function.logical_id}.ImageConfig"
+    if not isinstance(config, dict):
+        raise CommandError(f"expected {where} to be a mapping, got {config!r}"[:300])
+    for key in UNAPPLIED_IMAGE_CONFIG:
+        if config.get(key) is not None:
+            warn.append(f"lambdarig: warning: {where}.{key} is not applied yet: the image's own is")
+    command = config.get("Command")
+    if command is None:
+        return ()
+    if not isinstance(command, list) or not all(isinstance(word, str) for word in command):
+        raise CommandError(f"expected {where}.Command to be a list of strings, got {command!r}")
+    return tuple(command)
 
 
 def watched(function: Function, code: Path | None, warn: list[str]) -> tuple[str, ...]:

@@ -38,11 +38,12 @@ async def invoke_once(hosted: HostedFunction, event: bytes) -> tuple[int, dict[s
     """Start ``hosted`` (logs to stderr), invoke it with ``event``, stop; the Invoke API answer."""
     from lambdarig.rie_server import ids
     from lambdarig.rie_server.errors import EmulatorError
-    from lambdarig.rie_server.functions import FunctionHost, new_trace_id
+    from lambdarig.rie_server.functions import new_trace_id
     from lambdarig.rie_server.invoke import protocol as proto
+    from lambdarig.rie_server.throttled import host_class
 
     identity = hosted.config.function
-    host = FunctionHost(hosted.config, output=sys.stderr)
+    host = host_class(hosted.record.reserved_concurrency)(hosted.config, output=sys.stderr)
     try:
         await host.start()
         path = invoke_api.PATH_INVOKE.format(name=identity.name)

@@ -102,6 +102,7 @@ class Function:
     layers: tuple[Layer, ...] = ()
     package_type: str = "Zip"
     image_uri: Optional[str] = None  # noqa: UP045
+    image_config: dict[str, Any] = field(default_factory=dict)  # ImageConfig, as written
     architectures: tuple[str, ...] = ("x86_64",)
     reserved_concurrency: Optional[int] = None  # noqa: UP045
     auto_publish_alias: Optional[str] = None  # noqa: UP045

@@ -157,6 +157,7 @@ def _function(
         layers=tuple(_layers(props.get("Layers") or [], scope, base, f"{where}.Layers")),
         package_type=package_type,
         image_uri=get("ImageUri") if package_type == "Image" else None,
+        image_config=(get("ImageConfig") or {}) if package_type == "Image" else {},
         architectures=tuple(get("Architectures") or ("x86_64",)),
         reserved_concurrency=(
             None

@@ -72,6 +72,9 @@ class EmulatorConfig:
     log_level: str = "info"
     enable_init_caching: bool = False
     layers: tuple[str, ...] = ()
+    # "3.X" of the interpreter that runs the runtime, for the layers' python/lib/python3.X/
+    # site-packages (None: the emulator's own; a template's Runtime may run on another Python).
+    layer_python: str | None = None
     image: str | None = None
     async_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     # EventInvokeConfig (a template's function): MaximumRetryAttempts, MaximumEventAgeInSeconds.

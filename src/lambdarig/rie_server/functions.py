@@ -208,10 +208,11 @@ class _Artifacts:
 
     def runtime_env(self) -> dict[str, str]:
         """The configured runtime environment plus, for local processes, the layers' paths
-        (``python3.X/site-packages`` for the emulator's own Python version)."""
+        (``python3.X/site-packages`` for ``layer_python``, else the emulator's own version)."""
         env = dict(self._config.runtime_env)
         if self.opt_dir is not None and self._config.image is None:
-            version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+            own = f"{sys.version_info[0]}.{sys.version_info[1]}"
+            version = self._config.layer_python or own
             from lambdarig.rie_server.environments.layers import layer_environment
 
             env.update(layer_environment(self.opt_dir, version, base=env))

@@ -42,6 +42,7 @@ from lambdarig.rie_server.invoke.names import (
 )
 from lambdarig.rie_server.invoke.server import InvokeApiServer
 from lambdarig.rie_server.runtime.streaming import ResponseStream
+from lambdarig.rie_server.throttled import host_class
 from lambdarig.rie_server.watch import CodeWatcher
 
 _log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ class ProjectEmulator:
         self._send = send
         self._clock = clock
         self.hosts = [
-            FunctionHost(
+            # Reserved concurrency 0: throttled, nothing is started for it (``throttled``).
+            host_class(function.record.reserved_concurrency)(
                 function.config,
                 output=output,
                 label=function.config.function.name if several else None,

@@ -86,3 +86,17 @@ def test_the_dead_letter_error_message_is_cut_at_one_kb() -> None:
 def test_a_success_without_on_success_sends_nothing() -> None:
     result = EventResult(CONDITION_SUCCESS, 1, outcome(OutcomeKind.SUCCESS, b"null"))
     assert deliveries(EventDestinations(on_failure=ARN), ARN, REQUEST_ID, b"{}", result, NOW) == []
+
+
+def test_a_throttled_event_has_no_response_and_a_429_dead_letter() -> None:
+    """Reserved concurrency 0: the event goes to OnFailure and the dead-letter queue unrun."""
+    result = EventResult(CONDITION_RETRIES_EXHAUSTED, 0, None, throttled=True)
+    sent = deliveries(DESTINATIONS, ARN, REQUEST_ID, b'{"a": 1}', result, NOW)
+    body = json.loads(sent[0].body)
+    assert body["requestContext"]["approximateInvokeCount"] == 0
+    assert "responseContext" not in body and "responsePayload" not in body
+    assert sent[1].attributes == {
+        "RequestID": REQUEST_ID,
+        "ErrorCode": "429",
+        "ErrorMessage": "Rate Exceeded.",
+    }

@@ -34,6 +34,7 @@ from lambdarig.rie_server.fronts.server import HttpFront
 from lambdarig.rie_server.project_emulator import ProjectEmulator
 
 KIND_TITLES = {"rest": "REST API", "http": "HTTP API", "url": "Function URL"}
+THROTTLED_NOTE = "throttled (ReservedConcurrentExecutions: 0): every invoke answers 429"
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,10 @@ def start_table(emulator: ProjectEmulator, fronts: Sequence[HttpFront]) -> list[
             served.setdefault(function, []).append(line)
     rows = [("FUNCTION", "INVOKE API NAME", "HTTP")]
     for hosted in emulator.functions:
-        lines = served.get(hosted.logical_id, []) or ["-"]
+        lines = served.get(hosted.logical_id, [])
+        if hosted.record.reserved_concurrency == 0:
+            lines = [THROTTLED_NOTE, *lines]
+        lines = lines or ["-"]
         rows.append((hosted.logical_id, hosted.config.function.name, lines[0]))
         rows.extend(("", "", line) for line in lines[1:])
     width0 = max(len(row[0]) for row in rows)

@@ -42,11 +42,13 @@ Clock = Callable[[], float]  # seconds, for event ages
 @dataclass(frozen=True)
 class EventResult:
     """How an ``Event`` invocation ended: ``condition`` (``CONDITION_*``), the attempts made and
-    the last attempt's outcome (None when the event expired before its first attempt)."""
+    the last attempt's outcome (None when the event expired before its first attempt, or was
+    ``throttled``: a function whose reserved concurrency is 0 runs no attempt)."""
 
     condition: str
     attempts: int
     outcome: InvokeOutcome | None
+    throttled: bool = False
 
 
 _log = logging.getLogger(__name__)

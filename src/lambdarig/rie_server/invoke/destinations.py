@@ -106,10 +106,15 @@ def record(
     return document
 
 
-def dead_letter_attributes(request_id: str, outcome: InvokeOutcome | None) -> dict[str, str]:
-    """``RequestID``, ``ErrorCode`` (the invoke's status code) and ``ErrorMessage``."""
+def dead_letter_attributes(
+    request_id: str, outcome: InvokeOutcome | None, *, throttled: bool = False
+) -> dict[str, str]:
+    """``RequestID``, ``ErrorCode`` (the invoke's status code: 429 when ``throttled``) and
+    ``ErrorMessage``."""
     message = ""
-    if outcome is not None:
+    if throttled:
+        message = invoke_api.MESSAGE_RATE_EXCEEDED
+    elif outcome is not None:
         error = _json_or_text(outcome_body(outcome))
         message = str(error.get("errorMessage", "")) if isinstance(error, dict) else str(error)
         message = message or outcome.error_message or outcome.error_type or ""
@@ -118,7 +123,7 @@ def dead_letter_attributes(request_id: str, outcome: InvokeOutcome | None) -> di
     encoded = message.encode("utf-8")[:DLQ_MESSAGE_BYTES]
     return {
         "RequestID": request_id,
-        "ErrorCode": "200",
+        "ErrorCode": "429" if throttled else "200",
         "ErrorMessage": encoded.decode("utf-8", errors="ignore"),
     }
 
@@ -142,7 +147,7 @@ def deliveries(
         detail = DETAIL_TYPE_SUCCESS if success else DETAIL_TYPE_FAILURE
         out.append(Delivery(kind, target, body, function_arn, detail))
     if not success and destinations.dead_letter:
-        attributes = dead_letter_attributes(request_id, result.outcome)
+        attributes = dead_letter_attributes(request_id, result.outcome, throttled=result.throttled)
         event = payload.decode("utf-8", errors="replace")
         out.append(
             Delivery(

@@ -262,10 +262,11 @@ def snapstart_error(outcome: InvokeOutcome, request_id: str) -> HttpResponse:
     return service_error(400, invoke_api.ERROR_SNAPSTART, invoke_api.MESSAGE_SNAPSTART, request_id)
 
 
-def throttled(request_id: str) -> HttpResponse:
-    """429 ``TooManyRequestsException``: every environment is busy at the concurrency limit."""
+def throttled(request_id: str, reason: str = invoke_api.THROTTLE_REASON_CONCURRENT) -> HttpResponse:
+    """429 ``TooManyRequestsException``: every environment is busy at the concurrency limit
+    (``reason``: ``THROTTLE_REASON_RESERVED`` for a function whose reserved concurrency is 0)."""
     body = {
-        "Reason": invoke_api.THROTTLE_REASON_CONCURRENT,
+        "Reason": reason,
         "Type": invoke_api.ERROR_TYPE_USER,
         "message": invoke_api.MESSAGE_RATE_EXCEEDED,
     }
