@@ -67,6 +67,7 @@ SANS_IO_MODULES = (
     "rie_server/telemetry/events.py",
     "rie_server/fronts/authorizers.py",
     "rie_server/fronts/authorizer_cache.py",
+    "rie_server/tracing/segments.py",
 )
 SANS_IO_FORBIDDEN = {
     "socket",
