@@ -39,6 +39,8 @@ Resources:
       Tracing: PassThrough
 """
 APP = """\
+import os
+
 
 def handler(event, context):
     return {"trace": os.environ.get("_X_AMZN_TRACE_ID"),

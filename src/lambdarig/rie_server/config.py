@@ -195,17 +195,25 @@ def runtime_environment(config: EmulatorConfig, environ: Mapping[str, str]) -> d
         reserved["_HANDLER"] = config.handler
     if config.managed_concurrency is not None:
         reserved["AWS_LAMBDA_MAX_CONCURRENCY"] = str(config.managed_concurrency)
-    if config.tracing is Tracing.ACTIVE:  # configuration-envvars.html: the X-Ray variables
-        from lambdarig.rie_server.tracing.segments import runtime_environment as xray_environment
-
-        reserved.update(
-            xray_environment(*parse_address(config.xray_daemon_address, "--xray-daemon-address"))
-        )
+    if config.tracing is Tracing.ACTIVE:
+        reserved.update(_xray_environment(config, env))
     env.update(reserved)
     if config.snapstart:  # configuration-envvars.html: not set for SnapStart functions
         del env["AWS_LAMBDA_LOG_GROUP_NAME"], env["AWS_LAMBDA_LOG_STREAM_NAME"]
     env.pop("AWS_LAMBDA_RUNTIME_API", None)
     return env
+
+
+def _xray_environment(config: EmulatorConfig, env: dict[str, str]) -> dict[str, str]:
+    """Active tracing's variables: the unreserved ones (the X-Ray SDK's) go into ``env`` unless
+    the function sets them (configuration-envvars.html); the rest are returned, to be set."""
+    from lambdarig.rie_server.tracing import segments
+
+    host, port = parse_address(config.xray_daemon_address, "--xray-daemon-address")
+    variables = segments.runtime_environment(host, port)
+    for key in segments.UNRESERVED_VARIABLES:
+        env.setdefault(key, variables.pop(key))
+    return variables
 
 
 def task_root(config: EmulatorConfig, environ: Mapping[str, str]) -> str:

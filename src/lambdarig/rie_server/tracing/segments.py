@@ -49,6 +49,8 @@ ENV_DAEMON_HOST = "_AWS_XRAY_DAEMON_ADDRESS"
 ENV_DAEMON_PORT = "_AWS_XRAY_DAEMON_PORT"
 ENV_CONTEXT_MISSING = "AWS_XRAY_CONTEXT_MISSING"
 CONTEXT_MISSING = "LOG_ERROR"
+# Lambda sets these, but a function's own value wins (the page's "unreserved" variables).
+UNRESERVED_VARIABLES = (ENV_DAEMON_ADDRESS, ENV_CONTEXT_MISSING)
 DEFAULT_DAEMON_ADDRESS = "127.0.0.1:2000"  # the X-Ray daemon's own default
 # How an invocation that did not succeed marks the function segment: ``error`` for the
 # function's own error (a 4xx-like client fault in X-Ray's terms), ``fault`` for the rest.
