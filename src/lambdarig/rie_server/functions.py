@@ -378,7 +378,7 @@ class FunctionHost:
         from lambdarig.rie_server.choices import Tracing
 
         config = self.config
-        if config.tracing is not Tracing.ACTIVE or self._tracer is not None:
+        if config.tracing is not Tracing.ACTIVE:
             return
         from lambdarig.rie_server.config import parse_address
         from lambdarig.rie_server.tracing.daemon import DaemonSender, Tracer
@@ -422,8 +422,9 @@ class FunctionHost:
         hubs, self._logs.telemetry = list(self._logs.telemetry.values()), {}
         for hub in hubs:  # after the environments: their last events go out too (bounded)
             await hub.close()
-        if self._tracer is not None:
-            self._tracer.close()
+        tracer, self._tracer = self._tracer, None
+        if tracer is not None:  # segments still waiting for extensions are not sent
+            tracer.close()
         early, self._early_runtime = self._early_runtime, None
         if early is not None:  # never used (e.g. another environment factory)
             early.discard()
