@@ -28,6 +28,8 @@ APPLY_WITH_TEMPLATE = {
     "--no-stream-throttle",
     "--async-retry-delays",
     "--aws-endpoint-url",
+    "--tracing",
+    "--xray-daemon-address",
     *TEMPLATE_FLAGS,
 }
 # A value for each refused flag (None: a switch).

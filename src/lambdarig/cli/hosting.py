@@ -25,8 +25,10 @@ from lambdarig.cli import CommandError
 from lambdarig.cli.layer_pythons import mismatches
 from lambdarig.cli.runtimes import lambdarig_path, python_for
 from lambdarig.project.model import Function, Project
-from lambdarig.rie_server.choices import MAX_RETRY_ATTEMPTS, FunctionIdentity
+from lambdarig.rie_server.arguments import DEFAULT_XRAY_DAEMON_ADDRESS
+from lambdarig.rie_server.choices import MAX_RETRY_ATTEMPTS, FunctionIdentity, Tracing
 from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.errors import ConfigError
 from lambdarig.rie_server.fronts.cors import CorsConfig, CorsError
 from lambdarig.rie_server.fronts.routing import Route, route_from_template
 from lambdarig.rie_server.invoke.async_invocations import EVENT_AGE_RANGE_S
@@ -103,10 +105,14 @@ def hosted_function(
     *,
     watch: bool = False,
     retry_delays: tuple[float, ...] | None = None,
+    tracing: str | None = None,
+    xray_daemon_address: str | None = None,
 ) -> HostedFunction:
     """How to run ``function`` (``code``: its code directory) and what the control plane says.
     ``watch``: re-initialise it when its code folder or a layer changes (``--watch``);
-    ``retry_delays``: ``--async-retry-delays``."""
+    ``retry_delays``: ``--async-retry-delays``; ``tracing``: ``--tracing`` (``active`` or
+    ``passthrough``, over the template's ``Tracing``); ``xray_daemon_address``: where active
+    tracing sends segments."""
     where = function.logical_id
     reserved = function.reserved_concurrency
     if reserved is not None and reserved < 0:
@@ -130,8 +136,13 @@ def hosted_function(
         layer_python=layer_python,
         image=image,
         snapstart=function.snap_start == SNAPSTART_PUBLISHED_VERSIONS,
+        tracing=tracing_mode(function, tracing),
+        xray_daemon_address=xray_daemon_address or DEFAULT_XRAY_DAEMON_ADDRESS,
     )
-    config = config.with_runtime_env(env)
+    try:
+        config = config.with_runtime_env(env)
+    except ConfigError as exc:  # --xray-daemon-address
+        raise CommandError(str(exc)) from None
     retries, max_age = event_limits(function)
     config = dataclasses.replace(
         config,
@@ -158,7 +169,7 @@ def hosted_function(
         architectures=function.architectures,
         reserved_concurrency=reserved,
         alias=function.auto_publish_alias,
-        tracing=function.tracing,
+        tracing=config.tracing.value,
     )
     return HostedFunction(config, record, function.logical_id, event_destinations(function))
 
@@ -222,6 +233,23 @@ def image_command(function: Function, warn: list[str]) -> tuple[str, ...]:
     if not isinstance(command, list) or not all(isinstance(word, str) for word in command):
         raise CommandError(f"expected {where}.Command to be a list of strings, got {command!r}")
     return tuple(command)
+
+
+# A template's Tracing: SAM's values (Disabled: no tracing configuration, as PassThrough).
+TEMPLATE_TRACING = {"Active": Tracing.ACTIVE, "PassThrough": Tracing.PASSTHROUGH}
+TEMPLATE_TRACING_OFF = "Disabled"
+
+
+def tracing_mode(function: Function, flag: str | None) -> Tracing:
+    """``--tracing`` when given, else the function's ``Tracing`` (its own or from ``Globals``)."""
+    value = function.tracing
+    known = isinstance(value, str) and (value in TEMPLATE_TRACING or value == TEMPLATE_TRACING_OFF)
+    if value is not None and not known:
+        choices = ", ".join([*TEMPLATE_TRACING, TEMPLATE_TRACING_OFF])
+        raise CommandError(f"expected {function.logical_id}.Tracing in {choices}, got {value!r}")
+    if flag is not None:
+        return Tracing.ACTIVE if flag == "active" else Tracing.PASSTHROUGH
+    return TEMPLATE_TRACING.get(str(value), Tracing.PASSTHROUGH)
 
 
 def watched(function: Function, code: Path | None, warn: list[str]) -> tuple[str, ...]:

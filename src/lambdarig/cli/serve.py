@@ -210,6 +210,17 @@ def register(subparsers: Any) -> None:
         "service; '' for none)",
     )
     add(
+        "--tracing",
+        metavar="{active,passthrough}",
+        help="X-Ray: active sends Lambda's segments of each invocation to --xray-daemon-address "
+        "(with --template: overrides every function's Tracing)",
+    )
+    add(
+        "--xray-daemon-address",
+        metavar="HOST:PORT",
+        help="the X-Ray daemon that --tracing active sends to (default 127.0.0.1:2000)",
+    )
+    add(
         "--aws-endpoint-url",
         metavar="URL",
         help="with --template: send SQS, SNS and EventBridge destinations and dead-letter "
@@ -308,6 +319,10 @@ def emulator_argv(args: argparse.Namespace) -> list[str]:
         flags.append("--snapstart")
     if args.async_retry_delays is not None:
         flags += ["--async-retry-delays", args.async_retry_delays]
+    if args.tracing is not None:
+        flags += ["--tracing", args.tracing]
+    if args.xray_daemon_address is not None:
+        flags += ["--xray-daemon-address", args.xray_daemon_address]
     command = [args.handler] if args.image else runtime_command(args.handler, args.runtime)
     return [
         *layers,
@@ -340,6 +355,20 @@ def watched(args: argparse.Namespace, code: Path) -> tuple[str, ...]:
     return (str(code), *(str(Path(layer).resolve()) for layer in args.layer))
 
 
+def check_tracing(args: argparse.Namespace) -> None:
+    """``--tracing`` and ``--xray-daemon-address``, checked before either mode starts."""
+    from lambdarig.rie_server.config import parse_address, parse_tracing
+    from lambdarig.rie_server.errors import ConfigError
+
+    try:
+        if args.tracing is not None:
+            args.tracing = parse_tracing(args.tracing).value.lower()
+        if args.xray_daemon_address is not None:
+            parse_address(args.xray_daemon_address, "--xray-daemon-address")
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from lambdarig.rie_server import ConfigError, EmulatorConfig
     from lambdarig.rie_server.cli import run as serve
@@ -349,6 +378,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.http_port <= 65535:
         raise CommandError(f"expected --http-port in 0-65535, got {args.http_port}")
     refuse_misplaced_flags(args)
+    check_tracing(args)
     if args.template is not None:
         from lambdarig.cli.serve_template import run_template
 

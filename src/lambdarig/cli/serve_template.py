@@ -152,6 +152,8 @@ def run_template(args: argparse.Namespace) -> int:
                 warnings,
                 watch=args.watch,
                 retry_delays=delays,
+                tracing=args.tracing,
+                xray_daemon_address=args.xray_daemon_address,
             )
             for function in project.functions
         ]

@@ -27,6 +27,8 @@ BOOTSTRAP_CANDIDATES = ("/var/task/bootstrap", "/opt/bootstrap", "/var/runtime/b
 DEFAULT_INVOKE_ADDRESS = "0.0.0.0:8080"
 DEFAULT_RUNTIME_API_ADDRESS = "127.0.0.1:9001"
 DEFAULT_MAX_CONCURRENCY = 10
+DEFAULT_XRAY_DAEMON_ADDRESS = "127.0.0.1:2000"  # the X-Ray daemon's default
+TRACING_CHOICES = ("active", "passthrough")
 TIMEOUT_VAR = "AWS_LAMBDA_FUNCTION_TIMEOUT"
 MEMORY_VAR = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 # aws-lambda-rie's level names (logrus) → the Python levels of our own diagnostics.
@@ -193,6 +195,19 @@ def _add_our_flags(add: Callable[..., Any]) -> None:
         metavar="IMAGE",
         help="run each environment as a container of IMAGE (Docker); "
         "CMD ARGS... is then the container's command",
+    )
+    add(
+        "--tracing",
+        default="passthrough",
+        metavar="{active,passthrough}",
+        help="X-Ray: active sends Lambda's segments of each sampled invocation to "
+        "--xray-daemon-address over UDP (default passthrough: none)",
+    )
+    add(
+        "--xray-daemon-address",
+        default=DEFAULT_XRAY_DAEMON_ADDRESS,
+        metavar="HOST:PORT",
+        help=f"where --tracing active sends segments (default {DEFAULT_XRAY_DAEMON_ADDRESS})",
     )
     add(
         "--async-retry-delays",

@@ -1,6 +1,6 @@
 """What the command line chooses among, light enough to import before the Invoke API socket is
-bound (``fast_start``): the compatibility mode, the log format, the function's identity and the
-Event invocations' retry policy. Their users import them from where they belong
+bound (``fast_start``): the compatibility mode, the log format, the tracing mode, the function's
+identity and the Event invocations' retry policy. Their users import them from where they belong
 (``invoke.protocol``, ``platform_logs``, ``invoke.names``, ``invoke.async_invocations``), which
 re-export them; ``config`` and ``arguments`` import them from here so that reading the command line
 loads no protocol module (each costs milliseconds of start-up).
@@ -24,6 +24,14 @@ class CompatMode(enum.Enum):
 class LogFormat(enum.Enum):
     TEXT = "Text"
     JSON = "JSON"
+
+
+class Tracing(enum.Enum):
+    """X-Ray tracing mode (the function's ``TracingConfig.Mode``): ``ACTIVE`` sends Lambda's
+    segments for sampled invocations (``rie_server.tracing``)."""
+
+    PASSTHROUGH = "PassThrough"
+    ACTIVE = "Active"
 
 
 # Seconds to wait before each retry of an Event invocation, as the service does: ~1 min, then

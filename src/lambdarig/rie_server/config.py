@@ -21,8 +21,10 @@ from lambdarig.rie_server.arguments import (
 from lambdarig.rie_server.arguments import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_RUNTIME_API_ADDRESS,
+    DEFAULT_XRAY_DAEMON_ADDRESS,
     MEMORY_VAR,
     TIMEOUT_VAR,
+    TRACING_CHOICES,
     parse_args,
 )
 from lambdarig.rie_server.arguments import LOG_LEVELS as LOG_LEVELS  # re-exported
@@ -32,6 +34,7 @@ from lambdarig.rie_server.choices import (  # not from their modules: light befo
     CompatMode,
     FunctionIdentity,
     LogFormat,
+    Tracing,
 )
 from lambdarig.rie_server.errors import ConfigError
 
@@ -84,6 +87,8 @@ class EmulatorConfig:
     watch_paths: tuple[str, ...] = ()  # lambdarig serve --watch: the code directory and layers
     stream_throttle: bool = True  # streamed responses: 2 MiB/s after the first 6 MB
     snapstart: bool = False  # init ends at /restore/next, then a restore (environments.restore)
+    tracing: Tracing = Tracing.PASSTHROUGH  # ACTIVE: X-Ray segments (rie_server.tracing)
+    xray_daemon_address: str = DEFAULT_XRAY_DAEMON_ADDRESS  # where ACTIVE sends them
 
     @classmethod
     def from_environ_and_args(
@@ -105,6 +110,7 @@ class EmulatorConfig:
             args.runtime_interface_emulator_address, "--runtime-interface-emulator-address"
         )
         parse_address(args.runtime_api_address, "--runtime-api-address")
+        parse_address(args.xray_daemon_address, "--xray-daemon-address")
         managed = _managed_concurrency(environ)
         max_concurrency, provisioned = _counts(args.max_concurrency, args.provisioned)
         config = cls(
@@ -130,6 +136,8 @@ class EmulatorConfig:
             async_retry_delays=parse_retry_delays(args.async_retry_delays),
             stream_throttle=not args.no_stream_throttle,
             snapstart=args.snapstart,
+            tracing=parse_tracing(args.tracing),
+            xray_daemon_address=args.xray_daemon_address,
         )
         return config.with_runtime_env(environ)
 
@@ -190,11 +198,25 @@ def runtime_environment(config: EmulatorConfig, environ: Mapping[str, str]) -> d
         reserved["_HANDLER"] = config.handler
     if config.managed_concurrency is not None:
         reserved["AWS_LAMBDA_MAX_CONCURRENCY"] = str(config.managed_concurrency)
+    if config.tracing is Tracing.ACTIVE:
+        reserved.update(_xray_environment(config, env))
     env.update(reserved)
     if config.snapstart:  # configuration-envvars.html: not set for SnapStart functions
         del env["AWS_LAMBDA_LOG_GROUP_NAME"], env["AWS_LAMBDA_LOG_STREAM_NAME"]
     env.pop("AWS_LAMBDA_RUNTIME_API", None)
     return env
+
+
+def _xray_environment(config: EmulatorConfig, env: dict[str, str]) -> dict[str, str]:
+    """Active tracing's variables: the unreserved ones (the X-Ray SDK's) go into ``env`` unless
+    the function sets them (configuration-envvars.html); the rest are returned, to be set."""
+    from lambdarig.rie_server.tracing import segments
+
+    host, port = parse_address(config.xray_daemon_address, "--xray-daemon-address")
+    variables = segments.runtime_environment(host, port)
+    for key in segments.UNRESERVED_VARIABLES:
+        env.setdefault(key, variables.pop(key))
+    return variables
 
 
 def task_root(config: EmulatorConfig, environ: Mapping[str, str]) -> str:
@@ -301,6 +323,15 @@ def parse_retry_delays(flag: str | None) -> tuple[float, ...]:
     if len(delays) > MAX_RETRY_ATTEMPTS or not all(0 <= delay < float("inf") for delay in delays):
         raise ConfigError(f"expected --async-retry-delays to be {expected}, got {flag!r}")
     return delays
+
+
+def parse_tracing(flag: str) -> Tracing:
+    """``--tracing active|passthrough`` (any case); raises ``ConfigError``."""
+    value = flag.lower()
+    if value not in TRACING_CHOICES:
+        expected = " or ".join(TRACING_CHOICES)
+        raise ConfigError(f"expected --tracing to be {expected}, got {flag!r}")
+    return Tracing.ACTIVE if value == "active" else Tracing.PASSTHROUGH
 
 
 def _log_level(flag: str | None, environ: Mapping[str, str]) -> str:

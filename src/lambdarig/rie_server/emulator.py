@@ -111,7 +111,7 @@ class Emulator:
     async def dispatch(self, raw: proto.RawRequest) -> proto.HttpResponse | ReplyStream:
         """Answer one Invoke API request (the ``InvokeApiServer``'s dispatcher)."""
         function, mode = self.config.function, self.config.compat
-        call = proto.parse_invoke(raw, function, mode, ids.uuid4(), new_trace_id())
+        call = proto.parse_invoke(raw, function, mode, ids.uuid4(), self.host.new_trace_id())
         if isinstance(call, proto.HttpResponse):
             return call
         return await self.host.run(call, streamed=is_stream_path(raw.path))

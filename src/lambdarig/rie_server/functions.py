@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.runtime.streaming import ResponseStream
     from lambdarig.rie_server.telemetry.hub import TelemetryHub
     from lambdarig.rie_server.telemetry.subscription import ExtensionLookup
+    from lambdarig.rie_server.tracing.daemon import Tracer
 
 Clock = Callable[[], datetime.datetime]
 # Told how each Event invocation ended (the project's destinations).
@@ -301,6 +302,7 @@ class FunctionHost:
         self._early_runtime = early_runtime
         self._background: set[asyncio.Future[EventResult]] = set()
         self._relays: set[asyncio.Future[None]] = set()  # streamed answers being sent
+        self._tracer: Tracer | None = None  # active tracing (X-Ray), set up by start()
 
     def _spec(self) -> EnvironmentSpec:
         config = self.config
@@ -363,6 +365,7 @@ class FunctionHost:
         cannot be spawned at all; init failures do not raise. The caller stops on failure."""
         config = self.config
         await self._artifacts.prepare()
+        await self._start_tracing()
         self._pool_or_none = EnvironmentPool(
             self._spec(),
             self._factory,
@@ -373,6 +376,37 @@ class FunctionHost:
         plan = warm_plan(config)
         if plan.count:
             await self.pool.prewarm(plan.count, plan.initialization_type)
+
+    async def _start_tracing(self) -> None:
+        from lambdarig.rie_server.choices import Tracing
+
+        config = self.config
+        if config.tracing is not Tracing.ACTIVE:
+            return
+        from lambdarig.rie_server.config import parse_address
+        from lambdarig.rie_server.tracing.daemon import DaemonSender, Tracer
+        from lambdarig.rie_server.tracing.segments import Function
+
+        identity = config.function
+        function = Function(identity.name, identity.arn, identity.account)
+        host, port = parse_address(config.xray_daemon_address, "--xray-daemon-address")
+        self._tracer = Tracer(function, DaemonSender(host, port))
+        await self._tracer.open()
+
+    def new_trace_id(self) -> str:
+        """The trace header of an invoke that came without (a valid) one: with active tracing a
+        fresh ``Root`` left for the tracer to sample, else ``Sampled=0`` (not traced)."""
+        if self._tracer is not None:
+            return self._tracer.new_trace_id()
+        return new_trace_id()
+
+    def _pool_invoke(
+        self, request: InvokeRequest, *, wait: bool = False
+    ) -> Awaitable[InvokeOutcome]:
+        """``pool.invoke``, traced under active tracing."""
+        if self._tracer is None:
+            return self.pool.invoke(request, wait=wait)
+        return self._tracer.traced(self.pool.invoke, request, wait=wait)
 
     def cancel_layouts(self) -> None:
         """Stop a layer layout in progress and refuse new ones (the first step of stopping)."""
@@ -391,6 +425,9 @@ class FunctionHost:
         hubs, self._logs.telemetry = list(self._logs.telemetry.values()), {}
         for hub in hubs:  # after the environments: their last events go out too (bounded)
             await hub.close()
+        tracer, self._tracer = self._tracer, None
+        if tracer is not None:  # segments still waiting for extensions are not sent
+            tracer.close()
         early, self._early_runtime = self._early_runtime, None
         if early is not None:  # never used (e.g. another environment factory)
             early.discard()
@@ -441,7 +478,7 @@ class FunctionHost:
         if call.tail:
             self._logs.wanted.add(request.request_id)
         try:
-            outcome = await buffered.outcome(await self.pool.invoke(request))
+            outcome = await buffered.outcome(await self._pool_invoke(request))
         except Throttled:
             return proto.throttled(request.request_id)
         except (EmulatorError, OSError) as exc:
@@ -470,7 +507,7 @@ class FunctionHost:
         if call.tail:
             self._logs.wanted.add(request.request_id)
         try:
-            outcome, stream = await streaming.start(self.pool.invoke, request)
+            outcome, stream = await streaming.start(self._pool_invoke, request)
         except Throttled:
             self._logs.wanted.discard(request.request_id)
             return proto.throttled(request.request_id)
@@ -507,9 +544,9 @@ class FunctionHost:
         environment is busy at ``max_concurrency``, ``EmulatorError``/``OSError`` when no
         environment could be provided."""
         request = InvokeRequest(
-            request_id=request_id or ids.uuid4(), payload=payload, trace_id=new_trace_id()
+            request_id=request_id or ids.uuid4(), payload=payload, trace_id=self.new_trace_id()
         )
-        return await self.pool.invoke(request)
+        return await self._pool_invoke(request)
 
     async def invoke_streaming(
         self, payload: bytes
@@ -548,7 +585,7 @@ class FunctionHost:
         return len(self._background)
 
     def _invoke_waiting(self, request: InvokeRequest) -> Awaitable[InvokeOutcome]:
-        return self.pool.invoke(request, wait=True)
+        return self._pool_invoke(request, wait=True)
 
     def _background_done(self, task: asyncio.Future[EventResult]) -> None:
         self._background.discard(task)

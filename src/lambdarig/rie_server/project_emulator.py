@@ -27,7 +27,7 @@ from lambdarig.rie_server import ids
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.environments.environment import InvokeOutcome, InvokeRequest
 from lambdarig.rie_server.errors import EmulatorError
-from lambdarig.rie_server.functions import Clock, FunctionHost, new_trace_id, utc_now
+from lambdarig.rie_server.functions import Clock, FunctionHost, utc_now
 from lambdarig.rie_server.http.streams import ReplyStream
 from lambdarig.rie_server.invoke import control
 from lambdarig.rie_server.invoke import protocol as proto
@@ -154,7 +154,12 @@ class ProjectEmulator:
         function_host = self.hosts[found.index]
         identity = self._identities[found.index]
         call = proto.parse_invoke(
-            raw, identity, proto.CompatMode.SERVICE, request_id, new_trace_id(), found.arn
+            raw,
+            identity,
+            proto.CompatMode.SERVICE,
+            request_id,
+            function_host.new_trace_id(),
+            found.arn,
         )
         if isinstance(call, proto.HttpResponse):
             return call
@@ -212,7 +217,7 @@ class ProjectEmulator:
                 tail=False,
                 payload=delivery.body.encode("utf-8"),
                 invoked_function_arn=found.arn,
-                trace_id=new_trace_id(),
+                trace_id=self.hosts[found.index].new_trace_id(),
             )
             await self.hosts[found.index].run(call)
             return
