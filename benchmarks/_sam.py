@@ -77,7 +77,7 @@ def docker(*args: str, check: bool = True, env: dict[str, str] | None = None) ->
         ) from None
     if check and done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-10:])
-        raise SamUnavailable(f"`docker {' '.join(args[:2])}` exited {done.returncode}: {tail}")
+        raise SamUnavailable(f"`docker {args[0]}` exited {done.returncode}: {tail}")
     return done.stdout
 
 
@@ -180,6 +180,8 @@ def sam_images(version: str, keep: bool) -> Iterator[SamImages]:
             )
         else:
             description = f"AWS's {base} found in the engine"
+        if rapid_existed:  # sam reuses it as it is, whatever it was built on
+            description += f"; sam reuses the {rapid} it found in the engine"
         yield SamImages(base, rapid, description)
     finally:
         if not keep:
@@ -187,7 +189,8 @@ def sam_images(version: str, keep: bool) -> Iterator[SamImages]:
                 docker("rmi", "--force", rapid, check=False)
             if standin:
                 docker("rmi", "--force", base, check=False)
-            leftovers = docker("images", "-aq", "--filter", f"label={BUILD_LABEL}={run_id}")
+            label = f"label={BUILD_LABEL}={run_id}"
+            leftovers = docker("images", "-aq", "--filter", label, check=False)
             for image in dict.fromkeys(leftovers.split()):
                 docker("rmi", "--force", image, check=False)
 

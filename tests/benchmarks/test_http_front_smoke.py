@@ -99,11 +99,12 @@ def test_sam_rows_with_tiny_counts() -> None:
             )
             assert re.search(ratio, stdout, re.MULTILINE), (label, callers, stdout)
     run_label = re.search(r"\(label (org\.lambdarig\.build=bench-sam-\w+)\)", stdout)
-    assert run_label is not None, stdout
+    assert run_label is not None or "found in the engine" in stdout, stdout
     _assert_cleaned_up(stdout)
     client = engine_client()
     try:
-        assert client.images.list(all=True, filters={"label": run_label.group(1)}) == []
+        if run_label is not None:  # the stand-in and sam's image built on it are gone
+            assert client.images.list(all=True, filters={"label": run_label.group(1)}) == []
         left = {c.id for c in client.containers.list(all=True, filters={"label": SAM})}
         assert left <= sam_containers
     finally:
