@@ -21,8 +21,9 @@ pins, installed on first use into the cached venv ``peers/sam-venv``) on the sam
 lambdarig's server has stopped: once in sam's default mode (a new container per request) and once
 with ``--warm-containers EAGER`` (one container started at start and kept, sam's fastest mode),
 each after one untimed call; then the ratios ours / sam of the HTTP API front's figures, measured
-in this run. sam answers a warm call in about 1 s: after each response it waits up to 1 s for its
-container log thread (``Container.wait_for_result`` in samcli/local/docker/container.py).
+in this run. After each response sam waits for the function's ``REPORT`` line in the container's
+log stream, at most 1 s (``Container.wait_for_result`` in samcli/local/docker/container.py), and
+many warm calls wait the full second: sam's warm latencies are bimodal.
 
 sam needs the Lambda base image of the runtime, ``public.ecr.aws/lambda/python:3.X-x86_64``; it
 builds ``public.ecr.aws/lambda/python:3.X-rapid-x86_64`` on it (its aws-lambda-rie added in
