@@ -216,6 +216,8 @@ def sam_api(
     scratch = log_path.parent / "sam-tmp"  # sam's build lock files go to TMPDIR
     scratch.mkdir(exist_ok=True)
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "TMPDIR": str(scratch)}
+    # sam's config dir (default ~/.aws-sam: metadata.json, layers-pkg/) in the run's directory
+    env["__SAM_CLI_APP_DIR"] = str(log_path.parent / "sam-app")
     env.update(AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
