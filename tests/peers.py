@@ -7,6 +7,7 @@ The peers are never committed. They live in a cache directory, ``$LAMBDARIG_CACH
     peers/aws-lambda-rie-x86_64                   # AWS's emulator, unzipped from that wheel
     peers/sam-events/                             # SAM CLI's generated sample events (JSON)
     peers/ric-venv/                               # a venv with awslambdaric==4.2.2
+    peers/sam-venv/                               # a venv with aws-sam-cli==1.170.0 (`sam`)
     peers/.lock                                   # flock held while fetching (parallel tox envs)
 
 Downloads happen only when ``LAMBDARIG_FETCH_PEERS=1`` or ``CI=true``; otherwise a missing peer is
@@ -193,6 +194,34 @@ def awslambdaric_python(version: str | None = None) -> Path | None:
     return venv / "bin" / "python" if _ric_installed(venv, version) else None
 
 
+def _sam_installed(venv: Path) -> bool:
+    metadata = f"aws_sam_cli-{SAM_CLI_VERSION}.dist-info"
+    return (venv / "bin" / "sam").is_file() and any(
+        venv.glob(f"lib/python3.*/site-packages/{metadata}")
+    )
+
+
+def sam_cli(fetch: bool = False) -> Path | None:
+    """``sam`` of a venv with ``aws-sam-cli==1.170.0`` (``peers/sam-venv``), for the
+    ``sam local start-api`` rows of benchmarks/http_front.py: the cached wheel, its dependencies
+    from PyPI (about 100 MB, a minute or two, once). ``fetch`` installs it even when
+    :func:`fetch_allowed` is false (the benchmark is an explicit run)."""
+    venv = _peers_dir() / "sam-venv"
+    if _sam_installed(venv):
+        return venv / "bin" / "sam"
+    if not (fetch or fetch_allowed()):
+        return None
+    wheel = sam_cli_wheel()
+    requirement = str(wheel) if wheel is not None else f"aws-sam-cli=={SAM_CLI_VERSION}"
+    with _fetch_lock():
+        if not _sam_installed(venv):
+            shutil.rmtree(venv, ignore_errors=True)
+            if _run([sys.executable, "-m", "venv", str(venv)]):
+                pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--only-binary=:all:"]
+                _run([*pip, requirement])
+    return venv / "bin" / "sam" if _sam_installed(venv) else None
+
+
 def _unavailable(what: str) -> NoReturn:
     import pytest
 
@@ -211,6 +240,10 @@ def require_awslambdaric(version: str | None = None) -> Path:
     return awslambdaric_python(version) or _unavailable(what)
 
 
+def require_sam_cli() -> Path:
+    return sam_cli() or _unavailable(f"aws-sam-cli=={SAM_CLI_VERSION} (peers/sam-venv)")
+
+
 def require_sam_events() -> Path:
     return sam_sample_events_dir() or _unavailable("SAM CLI sample events")
 
@@ -222,6 +255,7 @@ def main() -> int:
         "aws-lambda-rie": rie_binary(),
         "sam sample events": sam_sample_events_dir(),
         "awslambdaric python": awslambdaric_python(),
+        "sam-cli venv": sam_cli(),
     }
     for version in HARNESS_VERSIONS:
         found[f"awslambdaric python{version}"] = awslambdaric_python(version)
