@@ -304,8 +304,10 @@ class Environment:
             outcome, init_ms = await self._run_init(deadline, request_id)
         else:
             phase = "init" if request_id is None else "invoke"
-            init_type = INIT_SNAPSTART if self._spec.snapstart else INIT_ON_DEMAND
-            telemetry.init_started(self._spec.env.get(ENV_INITIALIZATION_TYPE, init_type), phase)
+            init_type = self._spec.env.get(ENV_INITIALIZATION_TYPE, INIT_ON_DEMAND)
+            if self._spec.snapstart:  # as the runtime's variable says (``_spawn``)
+                init_type = INIT_SNAPSTART
+            telemetry.init_started(init_type, phase)
             outcome, init_ms = await self._run_init(deadline, request_id)
             telemetry.init_finished(outcome, init_ms, phase)
         if outcome is None and self._spec.snapstart:
@@ -321,9 +323,11 @@ class Environment:
         assert generation is not None and process is not None and exited is not None
         if generation.ready.done():  # the runtime polled /next without /restore/next
             return None
-        listener = self._restore_listener
+        listener, telemetry = self._restore_listener, self._telemetry
         if listener is not None:
             listener.restore_started(self.env_id)
+        if telemetry is not None:
+            telemetry.restore_started()
         restored = await restore.restore(generation, exited)
         if restored.failure is None:
             await process.flush_output()  # the after-restore hooks' output precedes the report
@@ -334,6 +338,9 @@ class Environment:
             await self._end_process(0)
         if listener is not None:
             listener.restore_finished(self.env_id, restored)
+        if telemetry is not None:
+            error_type = restored.failure.error_type if restored.failure is not None else None
+            telemetry.restore_finished(restored.duration_ms, error_type)
         return restored.failure
 
     async def _run_init(
