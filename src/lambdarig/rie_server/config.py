@@ -81,6 +81,9 @@ class EmulatorConfig:
     watch_paths: tuple[str, ...] = ()  # lambdarig serve --watch: the code directory and layers
     stream_throttle: bool = True  # streamed responses: 2 MiB/s after the first 6 MB
     snapstart: bool = False  # init ends at /restore/next, then a restore (environments.restore)
+    # Process mode without --layer: the external extensions' directory (lambdarig-rie: /opt/
+    # extensions, as aws-lambda-rie; with layers, <laid-out /opt>/extensions is used instead).
+    extensions_dir: str | None = None
 
     @classmethod
     def from_environ_and_args(

@@ -216,9 +216,12 @@ class _Artifacts:
         return env
 
     def extensions_dir(self) -> str | None:
-        """``<opt>/extensions`` of the laid-out layers (process mode; containers launch none)."""
-        if self.opt_dir is None or self._config.image is not None:
+        """``<opt>/extensions`` of the laid-out layers, else the configured directory (process
+        mode; containers launch none)."""
+        if self._config.image is not None:
             return None
+        if self.opt_dir is None:
+            return self._config.extensions_dir
         return str(self.opt_dir / "extensions")
 
     async def relayout(self) -> None:
