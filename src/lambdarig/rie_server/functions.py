@@ -317,6 +317,7 @@ class FunctionHost:
             process_factory=self._artifacts.process_factory,
             extensions_dir=self._artifacts.extensions_dir(),
             snapstart=config.snapstart,
+            init_caching=config.enable_init_caching,
         )
 
     def _local_environment(self, spec: EnvironmentSpec, env_id: str) -> PooledEnvironment:

@@ -48,6 +48,7 @@ from lambdarig.rie_server.runtime.server import RuntimeApiServer
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import RestoreListener
+    from lambdarig.rie_server.runtime.credentials import Credentials
     from lambdarig.rie_server.telemetry.hub import TelemetryHub
 
 __all__ = [
@@ -206,6 +207,8 @@ class Environment:
         self._server.backend = self._generation = generation
         env = dict(self._spec.env)
         env[RUNTIME_API_ENV] = self._server.address
+        if self._spec.init_caching:
+            env.update(self._credentials().variables(self._server.address))
         if self._spec.snapstart:
             env[ENV_INITIALIZATION_TYPE] = INIT_SNAPSTART
         if await self._launch_extensions(env, deadline) and early is not None:
@@ -219,6 +222,16 @@ class Environment:
             await self._end_process(0)
             self._check_live()
         return generation
+
+    def _credentials(self) -> Credentials:
+        """--enable-init-caching: this environment's token, served on its socket."""
+        from lambdarig.rie_server.runtime.credentials import Credentials
+
+        assert self._server is not None
+        if self._server.credentials is None:
+            token = ids.uuid4()
+            self._server.credentials = Credentials.from_environment(token, self._spec.env)
+        return self._server.credentials
 
     async def _launch_extensions(self, env: dict[str, str], deadline: float) -> bool:
         """Serve the Extensions API for the new process; start ``/opt/extensions/*`` and wait

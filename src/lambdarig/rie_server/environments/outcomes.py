@@ -78,6 +78,9 @@ class EnvironmentSpec:
     extensions_dir: str | None = None
     # SnapStart: init ends at ``/restore/next``, then a restore runs the after-restore hooks.
     snapstart: bool = False
+    # aws-lambda-rie's --enable-init-caching: credentials on the Runtime API socket
+    # (``runtime.credentials``).
+    init_caching: bool = False
 
 
 @dataclass(frozen=True)
