@@ -217,7 +217,7 @@ class _Artifacts:
 
     def extensions_dir(self) -> str | None:
         """``<opt>/extensions`` of the laid-out layers, else the configured directory (process
-        mode; containers launch none)."""
+        mode; in container mode ``ContainerFactory.open_sandbox`` finds the image's)."""
         if self._config.image is not None:
             return None
         if self.opt_dir is None:

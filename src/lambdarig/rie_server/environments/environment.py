@@ -101,6 +101,7 @@ class Environment:
         self._stopped = False
         self._init_lock: asyncio.Lock | None = None
         self._extensions: extensions.ExtensionHost | None = None  # the current generation's
+        self._sandbox: extensions.Sandbox | None = None  # ... container, when it has extensions
         self._settling: asyncio.Future[None] | None = None  # extensions finishing an invoke
         self._telemetry = telemetry  # the Telemetry/Logs APIs on this environment's socket
         self._restore_listener = restore_listener  # SnapStart: RESTORE_START / RESTORE_REPORT
@@ -211,6 +212,8 @@ class Environment:
             env.update(self._credentials().variables(self._server.address))
         if self._spec.snapstart:
             env[ENV_INITIALIZATION_TYPE] = INIT_SNAPSTART
+        opener = getattr(self._spec.process_factory, "open_sandbox", None)  # container mode
+        self._sandbox = None if opener is None else await opener(env, self._spec.memory_mb)
         if await self._launch_extensions(env, deadline) and early is not None:
             early.discard()  # the runtime starts after the extensions registered
             early = None
@@ -239,8 +242,9 @@ class Environment:
         ``extensions.Failure`` when one could not start, exited or reported an error."""
         assert self._server is not None
         spec = self._spec
+        sandbox = self._sandbox
         host = extensions.ExtensionHost(
-            extensions.find_extensions(spec.extensions_dir),
+            sandbox.executables if sandbox else extensions.find_extensions(spec.extensions_dir),
             extensions.register_info(env),
             extensions.account_of(spec.function_arn),
             lambda line: self._on_output(self.env_id, line),
@@ -251,7 +255,7 @@ class Environment:
             host.api.on_registered = self._telemetry.extension_registered
         if not host.active:
             return False
-        await host.launch(env, spec.memory_mb)
+        await host.launch(env, spec.memory_mb, *([sandbox.spawn] if sandbox else []))
         await host.registered(deadline)  # at the deadline, the runtime's init wait times out
         return True
 
@@ -279,6 +283,8 @@ class Environment:
                 return await adopt(early, lambda line: on_output(env_id, line))
             early.discard()
         factory = spec.process_factory or spawn_local
+        if self._sandbox is not None:  # the container its extensions run in
+            factory = self._sandbox.spawn_runtime
         return await factory(
             spec.command, spec.cwd, env, lambda line: on_output(env_id, line), spec.memory_mb
         )
@@ -291,6 +297,14 @@ class Environment:
         """Terminate (then kill) the current process group and wait until it is reaped. With
         registered extensions and a shutdown ``reason``, the shutdown phase replaces
         ``grace_s`` (``extensions.phases.shutdown_phase``)."""
+        try:
+            await self._end_processes(grace_s, reason)
+        finally:
+            sandbox, self._sandbox = self._sandbox, None
+            if sandbox is not None:
+                sandbox.close()
+
+    async def _end_processes(self, grace_s: float, reason: str | None) -> None:
         process, exited, host = self._process, self._exited, self._extensions
         budget = host.shutdown_budget() if host is not None and reason is not None else None
         if host is not None and (process is None or exited is None):
