@@ -49,7 +49,13 @@ while True:
     detail = event.get("requestId") or event.get("shutdownReason")
     print("ext-line got", event["eventType"], detail, flush=True)
     if event["eventType"] == "SHUTDOWN":
+        if "stubborn" in name:  # ignores SHUTDOWN and SIGTERM: only SIGKILL ends it
+            import signal, time
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            time.sleep(120)
         sys.exit(0)
+    if "quitter" in name:  # exits during its first invoke
+        sys.exit(5)
 """
 
 
@@ -180,3 +186,65 @@ def test_lambdarig_rie_as_the_entrypoint_starts_the_images_extensions(
         f"ext-line got INVOKE {request_id}",
         "ext-line got SHUTDOWN spindown",
     ], logs
+
+
+def _layer_factory(docker_client: Any, image: str, tmp_path: Path, name: str) -> ContainerFactory:
+    from lambdarig.rie_server.environments.layers import prepare_opt
+
+    script = tmp_path / "layer" / "extensions" / name
+    script.parent.mkdir(parents=True)
+    script.write_text(EXTENSION)
+    script.chmod(0o755)
+    opt = prepare_opt([tmp_path / "layer"], tmp_path / "opt")
+    return ContainerFactory(image, client=docker_client, opt_dir=opt)
+
+
+def test_an_extension_ignoring_shutdown_is_killed_at_the_deadline(
+    docker_client: Any, extension_image: str, tmp_path: Path
+) -> None:
+    factory = _layer_factory(docker_client, extension_image, tmp_path, "stubborn")
+    lines: list[str] = []
+
+    async def go() -> tuple[InvokeOutcome, float]:
+        environment = Environment(_spec(factory), "boxed", lambda _env, line: lines.append(line))
+        try:
+            outcome = await environment.invoke(InvokeRequest("req-0", b"{}"))
+        finally:
+            started = time.monotonic()
+            await environment.stop()
+        return outcome, time.monotonic() - started
+
+    try:
+        outcome, stopping_s = asyncio.run(go())
+    finally:
+        factory.close()
+    assert outcome.kind is OutcomeKind.SUCCESS
+    assert "ext-line got SHUTDOWN spindown" in lines
+    assert 1.5 <= stopping_s < 10.0  # the 2 s shutdown phase, then SIGKILL (not its 120 s)
+    assert docker_client.containers.list(all=True, filters={"label": LABEL}) == []
+
+
+def test_an_extension_exiting_during_an_invoke_is_extension_crash(
+    docker_client: Any, extension_image: str, tmp_path: Path
+) -> None:
+    factory = _layer_factory(docker_client, extension_image, tmp_path, "quitter")
+
+    async def go() -> list[InvokeOutcome]:
+        environment = Environment(_spec(factory), "boxed", lambda _env, _line: None)
+        try:
+            # the function sleeps: the extension's exit comes before the runtime's answer
+            slow = json.dumps({"action": "sleep", "seconds": 3}).encode()
+            crashed = await environment.invoke(InvokeRequest("req-0", slow))
+            return [crashed, await environment.invoke(InvokeRequest("req-1", b"{}"))]
+        finally:
+            await environment.stop()
+
+    try:
+        crashed, again = asyncio.run(go())
+    finally:
+        factory.close()
+    assert crashed.error_type == "Extension.Crash", crashed
+    expected = "RequestId: req-0 Error: extension quitter exited: exit status 5"
+    assert crashed.error_message == expected
+    assert again.init_duration_ms is not None  # the crash reset it: a new container's init
+    assert docker_client.containers.list(all=True, filters={"label": LABEL}) == []

@@ -72,7 +72,12 @@ def executables_in_archive(chunks: Iterable[bytes], valid: Callable[[str], bool]
                 break
             parts = PurePosixPath(member.name).parts
             executable = (member.isfile() or member.issym()) and member.mode & 0o111
-            if len(parts) == 2 and executable and valid(parts[1]):
+            if (
+                parts[:1] == (OPT_EXTENSIONS.name,)
+                and len(parts) == 2
+                and executable
+                and valid(parts[1])
+            ):
                 names.append(parts[1])
     for _ in chunks:  # the rest (tar's end blocks): the engine's response is then complete
         pass
