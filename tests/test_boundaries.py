@@ -49,6 +49,7 @@ SANS_IO_MODULES = (
     "invoke_api.py",
     "runtime_client/protocol.py",
     "rie_server/runtime/protocol.py",
+    "rie_server/runtime/credentials.py",
     "rie_server/runtime/lifecycle.py",
     "rie_server/invoke/protocol.py",
     "rie_server/http/parser.py",

@@ -27,6 +27,10 @@ PATH_PING = PREFIX + "/ping"
 PATH_LOGS = "/2020-08-15/logs"
 PATH_TELEMETRY = "/2022-07-01/telemetry"
 PATH_EXTENSION_PREFIX = "/2020-01-01/extension"
+# aws-lambda-rie --enable-init-caching: the function's credentials, for the token below
+PATH_CREDENTIALS = "/2021-04-23/credentials"
+ENV_CREDENTIALS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+ENV_AUTHORIZATION_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
 
 # --- Headers: platform -> runtime (on the /next response) ----------------------------------------
 HEADER_REQUEST_ID = "Lambda-Runtime-Aws-Request-Id"

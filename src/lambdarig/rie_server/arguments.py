@@ -152,7 +152,14 @@ def _add_aws_lambda_rie_flags(add: Callable[..., Any]) -> None:
         choices=list(LOG_LEVELS),
         help="the emulator's own diagnostics on stderr (default info, or $LOG_LEVEL)",
     )
-    add("--enable-init-caching", action="store_true", help="accepted for compatibility")
+    add(
+        "--enable-init-caching",
+        action="store_true",
+        help="as aws-lambda-rie: the runtime and extensions also get "
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN, and "
+        "GET /2021-04-23/credentials on the Runtime API answers the emulator's AWS keys "
+        "for that token",
+    )
 
 
 def _add_our_flags(add: Callable[..., Any]) -> None:

@@ -17,6 +17,7 @@ the function's logs and are never filtered.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.fast_start import Prestarted
 
 PROG = "lambdarig-rie"
+OPT_EXTENSIONS = "/opt/extensions"
 READY_LINE = PROG + ": listening on {url}"
 INVOKE_ADDRESS_FLAG = "--runtime-interface-emulator-address HOST:PORT"
 RUNTIME_API_ADDRESS_FLAG = "--runtime-api-address HOST:PORT"
@@ -48,7 +50,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    return serve(config)
+    return serve(drop_in(config))
+
+
+def drop_in(config: EmulatorConfig) -> EmulatorConfig:
+    """As aws-lambda-rie does, launch the external extensions in ``/opt/extensions`` when the
+    runtime runs here (no ``--image``) and no ``--layer`` lays out an ``/opt`` of its own: the
+    image's own extensions when lambdarig-rie is an image's entrypoint."""
+    if config.layers or config.image is not None or config.extensions_dir is not None:
+        return config
+    return dataclasses.replace(config, extensions_dir=OPT_EXTENSIONS)
 
 
 def serve(config: EmulatorConfig) -> int:

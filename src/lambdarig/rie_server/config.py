@@ -89,6 +89,9 @@ class EmulatorConfig:
     snapstart: bool = False  # init ends at /restore/next, then a restore (environments.restore)
     tracing: Tracing = Tracing.PASSTHROUGH  # ACTIVE: X-Ray segments (rie_server.tracing)
     xray_daemon_address: str = DEFAULT_XRAY_DAEMON_ADDRESS  # where ACTIVE sends them
+    # Process mode without --layer: the external extensions' directory (lambdarig-rie: /opt/
+    # extensions, as aws-lambda-rie; with layers, <laid-out /opt>/extensions is used instead).
+    extensions_dir: str | None = None
 
     @classmethod
     def from_environ_and_args(

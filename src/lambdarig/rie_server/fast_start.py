@@ -18,6 +18,7 @@ asyncio supports running without it): ~4 ms and ~3 MiB less.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import sys
 from dataclasses import dataclass
@@ -75,10 +76,12 @@ def listen(host: str, port: int) -> socket.socket | None:
 
 
 def _one_local_runtime_at_start(config: EmulatorConfig) -> bool:
-    """The common case: one on-demand environment pre-warmed, a local process, no layers."""
+    """The common case: one on-demand environment pre-warmed, a local process, no layers and
+    no extensions directory (external extensions start before the runtime)."""
     return not (
         config.image is not None
         or config.layers
+        or (config.extensions_dir is not None and os.path.isdir(config.extensions_dir))
         or config.lazy_init
         or config.provisioned
         or config.managed_concurrency is not None

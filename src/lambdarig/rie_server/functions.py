@@ -220,9 +220,12 @@ class _Artifacts:
         return env
 
     def extensions_dir(self) -> str | None:
-        """``<opt>/extensions`` of the laid-out layers (process mode; containers launch none)."""
-        if self.opt_dir is None or self._config.image is not None:
+        """``<opt>/extensions`` of the laid-out layers, else the configured directory (process
+        mode; in container mode ``ContainerFactory.open_sandbox`` finds the image's)."""
+        if self._config.image is not None:
             return None
+        if self.opt_dir is None:
+            return self._config.extensions_dir
         return str(self.opt_dir / "extensions")
 
     async def relayout(self) -> None:
@@ -319,6 +322,7 @@ class FunctionHost:
             process_factory=self._artifacts.process_factory,
             extensions_dir=self._artifacts.extensions_dir(),
             snapstart=config.snapstart,
+            init_caching=config.enable_init_caching,
         )
 
     def _local_environment(self, spec: EnvironmentSpec, env_id: str) -> PooledEnvironment:

@@ -103,20 +103,14 @@ class PlatformLogFormatter:
         self, duration_ms: float, error_type: str | None, now: datetime.datetime
     ) -> str:
         """``RESTORE_REPORT Restore Duration: 12.34 ms`` (+ status and error type on failure)."""
-        status = None if error_type is None else "error"
-        if error_type == "Sandbox.Timedout":
-            status, error_type = "timeout", None
+        record = restore_report_record(duration_ms, error_type)
         if self.log_format is LogFormat.JSON:
-            record: dict[str, Any] = {"status": status or "success"}
-            if error_type is not None:
-                record["errorType"] = error_type
-            record["metrics"] = {"durationMs": round(duration_ms, 2)}
             return _event(now, "platform.restoreReport", record)
         fields = [f"RESTORE_REPORT Restore Duration: {duration_ms:.2f} ms"]
-        if status is not None:
-            fields.append(f"Status: {status}")
-        if error_type is not None:
-            fields.append(f"Error Type: {printable(error_type)}")
+        if record["status"] != "success":
+            fields.append(f"Status: {record['status']}")
+        if "errorType" in record:
+            fields.append(f"Error Type: {printable(record['errorType'])}")
         return "\t".join(fields)
 
     def init_report(self, outcome: InvokeOutcome, phase: str, now: datetime.datetime) -> str:
@@ -177,6 +171,19 @@ def init_report_record(
     record: dict[str, Any] = {"initializationType": initialization_type, "phase": phase}
     record.update(status=status, errorType=outcome.error_type)
     record["metrics"] = {"durationMs": round(duration, 2)}
+    return record
+
+
+def restore_report_record(duration_ms: float, error_type: str | None) -> dict[str, Any]:
+    """The ``platform.restoreReport`` record (``RESTORE_REPORT`` line, Telemetry API event):
+    ``success``, ``timeout`` (no error type), or ``error`` with the error type."""
+    status = "success" if error_type is None else "error"
+    if error_type == "Sandbox.Timedout":
+        status, error_type = "timeout", None
+    record: dict[str, Any] = {"status": status}
+    if error_type is not None:
+        record["errorType"] = error_type
+    record["metrics"] = {"durationMs": round(duration_ms, 2)}
     return record
 
 

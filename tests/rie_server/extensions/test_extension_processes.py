@@ -373,3 +373,57 @@ def test_emulator_with_a_layer_delivers_shutdown_on_stop(tmp_path: Path) -> None
     asyncio.run(main())
     kinds = [r["event"]["eventType"] for r in records(logs, "layer-ext") if "event" in r]
     assert kinds == ["INVOKE", "SHUTDOWN"]
+
+
+def test_without_layers_the_configured_extensions_directory_is_used(tmp_path: Path) -> None:
+    """lambdarig-rie's /opt/extensions (``cli.drop_in``) as a directory of the test's."""
+    from lambdarig.rie_server.config import EmulatorConfig
+    from lambdarig.rie_server.emulator import Emulator
+
+    task, opt, logs = tmp_path / "task", tmp_path / "opt", tmp_path / "logs"
+    task.mkdir(), logs.mkdir()
+    (task / "app.py").write_text(HANDLER)
+    write_extension(opt, "image-ext", ["INVOKE", "SHUTDOWN"])
+    config = EmulatorConfig(
+        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
+        cwd=str(task),
+        invoke_host="127.0.0.1",
+        invoke_port=0,
+        runtime_api_address="127.0.0.1:0",
+        extensions_dir=str(opt / "extensions"),
+        runtime_env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": os.pathsep.join([str(task), str(Path(__file__).parents[3] / "src")]),
+            "_HANDLER": "app.handler",
+            "EXT_LOG_DIR": str(logs),
+        },
+    )
+
+    async def main() -> str:
+        import io
+
+        output = io.StringIO()
+        emulator = Emulator(config, output=output)
+        await emulator.start()
+        try:
+            outcome = await emulator.invoke(b"{}")
+            assert outcome.kind is OutcomeKind.SUCCESS
+        finally:
+            await emulator.stop()
+        return output.getvalue()
+
+    asyncio.run(main())
+    kinds = [r["event"]["eventType"] for r in records(logs, "image-ext") if "event" in r]
+    assert kinds == ["INVOKE", "SHUTDOWN"]
+
+
+def test_lambdarig_rie_launches_opt_extensions_unless_layers_or_an_image_give_them() -> None:
+    from lambdarig.rie_server.cli import OPT_EXTENSIONS, drop_in
+    from lambdarig.rie_server.config import EmulatorConfig
+
+    def config(*argv: str) -> EmulatorConfig:
+        return drop_in(EmulatorConfig.from_environ_and_args({}, [*argv, "/bin/true", "x.y"]))
+
+    assert OPT_EXTENSIONS == "/opt/extensions"
+    assert config().extensions_dir == OPT_EXTENSIONS
+    assert config("--layer", str(Path(__file__).parent)).extensions_dir is None

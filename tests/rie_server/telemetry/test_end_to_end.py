@@ -36,7 +36,9 @@ class Output:
         return False
 
 
-async def run(sample: str) -> tuple[HttpListener, Output]:
+async def run(
+    sample: str, *, snapstart: bool = False, schema: str = "2022-07-01"
+) -> tuple[HttpListener, Output]:
     listener = HttpListener()
     port = await listener.start()
     config = EmulatorConfig(
@@ -50,8 +52,10 @@ async def run(sample: str) -> tuple[HttpListener, Output]:
             "LISTENER_PORT": str(port),
             "TELEMETRY_SAMPLE": sample,
             "EXTENSION_ID": EXTENSION_ID,
+            "TELEMETRY_SCHEMA": schema,
             "PATH": "/usr/bin:/bin",
         },
+        snapstart=snapstart,
     )
     output = Output()
     lookup = {EXTENSION_ID: "sample-extension"}.get
@@ -114,6 +118,48 @@ async def test_telemetry_sample_receives_the_full_sequence() -> None:
     assert all(isinstance(record, str) for record in function_lines)  # 2022-07-01: strings
     times = [event["time"] for event in events]
     assert times == sorted(times)
+
+
+@pytest.mark.asyncio
+async def test_a_snapstart_restore_is_reported_from_schema_2022_12_13() -> None:
+    listener, output = await run("telemetry", snapstart=True, schema="2022-12-13")
+    assert "restored" in output.text
+    events = listener.events
+    platform = [event["type"] for event in events if event["type"].startswith("platform.")]
+    assert platform == [
+        "platform.initStart",
+        "platform.telemetrySubscription",
+        "platform.initRuntimeDone",
+        "platform.initReport",
+        "platform.restoreStart",
+        "platform.restoreRuntimeDone",
+        "platform.restoreReport",
+        "platform.start",
+        "platform.runtimeDone",
+        "platform.report",
+    ]
+    assert by_type(events, "platform.initStart")["initializationType"] == "snap-start"
+    assert by_type(events, "platform.restoreStart") == {
+        "functionName": "test_function",
+        "functionVersion": "$LATEST",
+        "instanceMaxMemory": 256,
+    }
+    assert by_type(events, "platform.restoreRuntimeDone") == {"status": "success"}
+    restore = by_type(events, "platform.restoreReport")
+    assert restore["status"] == "success"
+    duration = restore["metrics"]["durationMs"]
+    assert duration > 0
+    # the same figures as the RESTORE_REPORT line and the REPORT's restore duration
+    assert f"RESTORE_REPORT Restore Duration: {duration:.2f} ms" in output.text
+    assert by_type(events, "platform.report")["metrics"]["restoreDurationMs"] == duration
+
+
+@pytest.mark.asyncio
+async def test_schema_2022_07_01_gets_no_restore_events() -> None:
+    listener, output = await run("telemetry", snapstart=True)
+    assert "restored" in output.text and "RESTORE_REPORT" in output.text
+    assert not any(event["type"].startswith("platform.restore") for event in listener.events)
+    assert any(event["type"] == "platform.report" for event in listener.events)
 
 
 @pytest.mark.asyncio

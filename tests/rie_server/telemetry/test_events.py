@@ -150,3 +150,21 @@ def test_extension_and_dropped_records() -> None:
         "droppedRecords": 3,
         "reason": "why",
     }
+
+
+def test_failed_restores_and_which_schemas_get_restore_events() -> None:
+    failed = events.restore_report(NOW, 15.678, "Runtime.ExitError")
+    assert failed.record == {
+        "status": "error",
+        "errorType": "Runtime.ExitError",
+        "metrics": {"durationMs": 15.68},
+    }
+    timed_out = events.restore_runtime_done(NOW, 10000.0, "Sandbox.Timedout")
+    assert timed_out.record == {"status": "timeout"}
+    start = events.restore_start(NOW, "fn", "$LATEST", 512)
+    for event in (failed, timed_out, start):
+        assert events.render(event, Api.TELEMETRY, "2022-07-01") is None
+        assert events.render(event, Api.LOGS, "2021-03-18") is None
+        for schema in ("2022-12-13", "2025-01-29"):
+            rendered = events.render(event, Api.TELEMETRY, schema)
+            assert rendered is not None and rendered["record"] == event.record

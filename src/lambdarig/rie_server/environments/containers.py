@@ -9,6 +9,11 @@ container's memory limit (no swap); the kernel's out-of-memory kill is read back
 ``rie_server.layers.prepare_opt``) is mounted read-only at ``/opt``, with ``/opt/bin`` and
 ``/opt/lib`` appended to the image's ``PATH`` and ``LD_LIBRARY_PATH`` as the service does.
 
+The runtime is the container's PID 1, unless ``/opt/extensions`` (the image's, or the layers'
+mounted there) holds external extensions: then ``open_sandbox`` starts a container held by
+``/bin/sh`` and the environment starts the extensions and the runtime in it
+(``container_execs``).
+
 Containers carry the labels ``lambdarig.emulator=1`` and ``lambdarig.owner=<emulator pid>``. They
 are removed when their runtime is reaped (``wait``), by ``close()`` (also registered with
 ``atexit``, so Ctrl-C and normal exits clean up), and by the sweep every new factory runs:
@@ -24,12 +29,15 @@ import atexit
 import contextlib
 import os
 import threading
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any, Callable, Optional
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from lambdarig.rie_server.environments.layers import opt_search_paths
 from lambdarig.rie_server.errors import ProcessStartError
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.environments.container_execs import ContainerSandbox
 
 LABEL = "lambdarig.emulator"
 OWNER_LABEL = "lambdarig.owner"
@@ -134,9 +142,14 @@ class ContainerProcess:
         """True once the engine reported the container OOM-killed (known after ``wait``)."""
         return self._oom
 
+    def _output(self) -> Iterator[bytes]:
+        """The process's output as it comes (stdout and stderr; ends when it exits)."""
+        stream: Iterator[bytes] = self._container.logs(stream=True, follow=True)
+        return stream
+
     def _pump_logs(self) -> None:
         with contextlib.suppress(Exception):  # the stream ends with an error when removed early
-            for chunk in self._container.logs(stream=True, follow=True):
+            for chunk in self._output():
                 with self._partial_lock:  # emitted in order with what flush_output takes
                     *lines, self._partial = (self._partial + chunk).split(b"\n")
                     for line in lines:
@@ -195,9 +208,13 @@ class ContainerProcess:
             self._sample()
             await asyncio.sleep(_SAMPLE_INTERVAL_S)
 
+    def _wait_status(self) -> int:
+        """Block until the process exits; its exit status."""
+        return int(self._container.wait().get("StatusCode", -1))
+
     def _watch_exit(self) -> None:
         try:
-            status = int(self._container.wait().get("StatusCode", -1))
+            status = self._wait_status()
         except Exception:  # docker.errors.*: removed under us (close()); no status to report
             status = -1
         with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more
@@ -214,15 +231,18 @@ class ContainerProcess:
         self._sampler.cancel()
         await asyncio.to_thread(self._pump.join, 2.0)
         with contextlib.suppress(Exception):  # already removed by close(): no OOM flag to read
-            await asyncio.to_thread(self._container.reload)
-            self._oom = bool(self._container.attrs["State"].get("OOMKilled", False))
-            if self._oom:
-                # The kernel killed it on reaching the limit; the cgroup (and its peak counter)
-                # is gone with the container, and sampling can miss a fast climb.
-                limit = int(self._container.attrs["HostConfig"].get("Memory") or 0)
-                self._peak_bytes = max(self._peak_bytes, limit)
+            await asyncio.to_thread(self._read_oom, status)
         self.remove()
         return _returncode(status)
+
+    def _read_oom(self, status: int) -> None:
+        self._container.reload()
+        self._oom = bool(self._container.attrs["State"].get("OOMKilled", False))
+        if self._oom:
+            # The kernel killed it on reaching the limit; the cgroup (and its peak counter)
+            # is gone with the container, and sampling can miss a fast climb.
+            limit = int(self._container.attrs["HostConfig"].get("Memory") or 0)
+            self._peak_bytes = max(self._peak_bytes, limit)
 
     def _signal(self, signum: str) -> None:
         if self._exited:
@@ -295,6 +315,11 @@ class ContainerFactory:
         except docker.errors.DockerException as exc:
             raise ProcessStartError(f"expected a reachable Docker engine, got: {exc}") from exc
         self.image = image
+        config = self._client.images.get(image).attrs.get("Config") or {}
+        self._entrypoint: list[str] = list(config.get("Entrypoint") or [])
+        self._cmd: list[str] = list(config.get("Cmd") or [])
+        self._opt_dir = opt_dir
+        self._extensions: list[PurePosixPath] | None = None  # found at the first sandbox
         self._volumes = {
             host: {"bind": inside, "mode": "ro"} for host, inside in (extra_volumes or {}).items()
         }
@@ -304,7 +329,7 @@ class ContainerFactory:
         if opt_dir is not None:
             self._volumes[str(opt_dir.resolve())] = {"bind": "/opt", "mode": "ro"}
             self._opt_env = opt_search_paths("/opt", {"PATH": DOCKER_DEFAULT_PATH, **image_env})
-        self._live: dict[str, ContainerProcess] = {}
+        self._live: dict[str, ContainerProcess | ContainerSandbox] = {}
         sweep(self._client)
         atexit.register(self.close)
 
@@ -316,20 +341,12 @@ class ContainerFactory:
         on_line: Callable[[str], None],
         memory_mb: int,
     ) -> ContainerProcess:
-        environment = {k: v for k, v in env.items() if k not in HOST_ONLY_ENV}
-        environment.update(self._opt_env)
         try:
             container = await asyncio.to_thread(
                 self._client.containers.run,
                 self.image,
                 command=list(argv) or None,
-                environment=environment,
-                labels={LABEL: "1", OWNER_LABEL: str(os.getpid())},
-                network_mode="host",
-                mem_limit=f"{memory_mb}m",
-                memswap_limit=f"{memory_mb}m",
-                volumes=self._volumes,
-                detach=True,
+                **self._run_options(env, memory_mb),
             )
         except Exception as exc:  # docker.errors.*: bad image command, engine refusal
             raise ProcessStartError(
@@ -340,6 +357,93 @@ class ContainerFactory:
         process = ContainerProcess(container, on_line, lambda: self._forget(container_id))
         self._live[container_id] = process
         return process
+
+    def _run_options(self, env: Mapping[str, str], memory_mb: int) -> dict[str, Any]:
+        environment = {k: v for k, v in env.items() if k not in HOST_ONLY_ENV}
+        environment.update(self._opt_env)
+        return {
+            "environment": environment,
+            "labels": {LABEL: "1", OWNER_LABEL: str(os.getpid())},
+            "network_mode": "host",
+            "mem_limit": f"{memory_mb}m",
+            "memswap_limit": f"{memory_mb}m",
+            "volumes": self._volumes,
+            "detach": True,
+        }
+
+    async def open_sandbox(self, env: Mapping[str, str], memory_mb: int) -> ContainerSandbox | None:
+        """With external extensions in the image's ``/opt/extensions`` (or the layers' mounted
+        there), a held container for one generation's extensions and runtime
+        (``container_execs``); ``None`` without any (the runtime is then the container's PID 1,
+        started by ``__call__``). Raises ``ProcessStartError``."""
+        from lambdarig.rie_server.environments.container_execs import HOLD, ContainerSandbox
+
+        if self._extensions is None:
+            try:
+                self._extensions = await asyncio.to_thread(self._find_extensions)
+            except Exception as exc:  # docker.errors.*, tarfile.TarError
+                raise ProcessStartError(
+                    f"expected to list /opt/extensions of {self.image}, got: {exc}"
+                ) from exc
+        if not self._extensions:
+            return None
+        try:
+            container = await asyncio.to_thread(
+                self._client.containers.run,
+                self.image,
+                entrypoint=HOLD,
+                **self._run_options(env, memory_mb),
+            )
+        except Exception as exc:  # docker.errors.*: no /bin/sh in the image, engine refusal
+            raise ProcessStartError(
+                f"expected to start a container of {self.image} held by /bin/sh to run its "
+                f"extensions in, got: {exc}"
+            ) from exc
+        container_id = str(container.id)
+        sandbox = ContainerSandbox(
+            container,
+            self._client.api,
+            self._extensions,
+            self._runtime_argv,
+            lambda: self._forget(container_id),
+        )
+        self._live[container_id] = sandbox
+        return sandbox
+
+    def _runtime_argv(self, argv: Sequence[str]) -> list[str]:
+        return self._entrypoint + (list(argv) or self._cmd)
+
+    def _find_extensions(self) -> list[PurePosixPath]:
+        """The executables in ``/opt/extensions``: of the layers when they are mounted there,
+        else of the image (read from a container created, never started, then removed)."""
+        import docker
+
+        from lambdarig import extensions_api as ext
+        from lambdarig.rie_server.environments.container_execs import (
+            OPT_EXTENSIONS,
+            executables_in_archive,
+        )
+        from lambdarig.rie_server.extensions import host, protocol
+
+        if self._opt_dir is not None:
+            found = host.find_extensions(str(self._opt_dir / ext.EXTENSIONS_DIR))
+            return [OPT_EXTENSIONS / path.name for path in found]
+        created = self._client.containers.create(
+            self.image, entrypoint=["/bin/true"], labels={LABEL: "1", OWNER_LABEL: str(os.getpid())}
+        )
+        try:
+            with contextlib.suppress(docker.errors.NotFound):
+                created.get_archive(str(OPT_EXTENSIONS.parent / ext.DISABLE_FILE))
+                return []
+            try:
+                stream, _ = created.get_archive(str(OPT_EXTENSIONS))
+            except docker.errors.NotFound:
+                return []
+            names = executables_in_archive(stream, protocol.valid_name)
+        finally:
+            with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
+                created.remove(force=True)
+        return [OPT_EXTENSIONS / name for name in names[: ext.MAX_EXTENSIONS]]
 
     def _forget(self, container_id: str) -> None:
         self._live.pop(container_id, None)

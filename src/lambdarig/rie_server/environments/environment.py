@@ -48,6 +48,7 @@ from lambdarig.rie_server.runtime.server import RuntimeApiServer
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import RestoreListener
+    from lambdarig.rie_server.runtime.credentials import Credentials
     from lambdarig.rie_server.telemetry.hub import TelemetryHub
 
 __all__ = [
@@ -100,6 +101,7 @@ class Environment:
         self._stopped = False
         self._init_lock: asyncio.Lock | None = None
         self._extensions: extensions.ExtensionHost | None = None  # the current generation's
+        self._sandbox: extensions.Sandbox | None = None  # ... container, when it has extensions
         self._settling: asyncio.Future[None] | None = None  # extensions finishing an invoke
         self._telemetry = telemetry  # the Telemetry/Logs APIs on this environment's socket
         self._restore_listener = restore_listener  # SnapStart: RESTORE_START / RESTORE_REPORT
@@ -206,8 +208,12 @@ class Environment:
         self._server.backend = self._generation = generation
         env = dict(self._spec.env)
         env[RUNTIME_API_ENV] = self._server.address
+        if self._spec.init_caching:
+            env.update(self._credentials().variables(self._server.address))
         if self._spec.snapstart:
             env[ENV_INITIALIZATION_TYPE] = INIT_SNAPSTART
+        opener = getattr(self._spec.process_factory, "open_sandbox", None)  # container mode
+        self._sandbox = None if opener is None else await opener(env, self._spec.memory_mb)
         if await self._launch_extensions(env, deadline) and early is not None:
             early.discard()  # the runtime starts after the extensions registered
             early = None
@@ -220,14 +226,25 @@ class Environment:
             self._check_live()
         return generation
 
+    def _credentials(self) -> Credentials:
+        """--enable-init-caching: this environment's token, served on its socket."""
+        from lambdarig.rie_server.runtime.credentials import Credentials
+
+        assert self._server is not None
+        if self._server.credentials is None:
+            token = ids.uuid4()
+            self._server.credentials = Credentials.from_environment(token, self._spec.env)
+        return self._server.credentials
+
     async def _launch_extensions(self, env: dict[str, str], deadline: float) -> bool:
         """Serve the Extensions API for the new process; start ``/opt/extensions/*`` and wait
         (until ``deadline``) for them to register. Returns whether any was launched; raises
         ``extensions.Failure`` when one could not start, exited or reported an error."""
         assert self._server is not None
         spec = self._spec
+        sandbox = self._sandbox
         host = extensions.ExtensionHost(
-            extensions.find_extensions(spec.extensions_dir),
+            sandbox.executables if sandbox else extensions.find_extensions(spec.extensions_dir),
             extensions.register_info(env),
             extensions.account_of(spec.function_arn),
             lambda line: self._on_output(self.env_id, line),
@@ -238,7 +255,7 @@ class Environment:
             host.api.on_registered = self._telemetry.extension_registered
         if not host.active:
             return False
-        await host.launch(env, spec.memory_mb)
+        await host.launch(env, spec.memory_mb, *([sandbox.spawn] if sandbox else []))
         await host.registered(deadline)  # at the deadline, the runtime's init wait times out
         return True
 
@@ -266,6 +283,8 @@ class Environment:
                 return await adopt(early, lambda line: on_output(env_id, line))
             early.discard()
         factory = spec.process_factory or spawn_local
+        if self._sandbox is not None:  # the container its extensions run in
+            factory = self._sandbox.spawn_runtime
         return await factory(
             spec.command, spec.cwd, env, lambda line: on_output(env_id, line), spec.memory_mb
         )
@@ -278,6 +297,14 @@ class Environment:
         """Terminate (then kill) the current process group and wait until it is reaped. With
         registered extensions and a shutdown ``reason``, the shutdown phase replaces
         ``grace_s`` (``extensions.phases.shutdown_phase``)."""
+        try:
+            await self._end_processes(grace_s, reason)
+        finally:
+            sandbox, self._sandbox = self._sandbox, None
+            if sandbox is not None:
+                sandbox.close()
+
+    async def _end_processes(self, grace_s: float, reason: str | None) -> None:
         process, exited, host = self._process, self._exited, self._extensions
         budget = host.shutdown_budget() if host is not None and reason is not None else None
         if host is not None and (process is None or exited is None):
@@ -304,8 +331,10 @@ class Environment:
             outcome, init_ms = await self._run_init(deadline, request_id)
         else:
             phase = "init" if request_id is None else "invoke"
-            init_type = INIT_SNAPSTART if self._spec.snapstart else INIT_ON_DEMAND
-            telemetry.init_started(self._spec.env.get(ENV_INITIALIZATION_TYPE, init_type), phase)
+            init_type = self._spec.env.get(ENV_INITIALIZATION_TYPE, INIT_ON_DEMAND)
+            if self._spec.snapstart:  # as the runtime's variable says (``_spawn``)
+                init_type = INIT_SNAPSTART
+            telemetry.init_started(init_type, phase)
             outcome, init_ms = await self._run_init(deadline, request_id)
             telemetry.init_finished(outcome, init_ms, phase)
         if outcome is None and self._spec.snapstart:
@@ -321,9 +350,11 @@ class Environment:
         assert generation is not None and process is not None and exited is not None
         if generation.ready.done():  # the runtime polled /next without /restore/next
             return None
-        listener = self._restore_listener
+        listener, telemetry = self._restore_listener, self._telemetry
         if listener is not None:
             listener.restore_started(self.env_id)
+        if telemetry is not None:
+            telemetry.restore_started()
         restored = await restore.restore(generation, exited)
         if restored.failure is None:
             await process.flush_output()  # the after-restore hooks' output precedes the report
@@ -334,6 +365,9 @@ class Environment:
             await self._end_process(0)
         if listener is not None:
             listener.restore_finished(self.env_id, restored)
+        if telemetry is not None:
+            error_type = restored.failure.error_type if restored.failure is not None else None
+            telemetry.restore_finished(restored.duration_ms, error_type)
         return restored.failure
 
     async def _run_init(

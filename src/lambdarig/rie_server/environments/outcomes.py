@@ -74,10 +74,14 @@ class EnvironmentSpec:
     max_concurrency: int = 1
     runtime_api_address: str = "127.0.0.1:0"
     process_factory: ProcessFactory | None = None
-    # ``<opt>/extensions``: its executables start as external extensions (process mode only).
+    # ``<opt>/extensions``: its executables start as external extensions (process mode; in
+    # container mode the factory's ``open_sandbox`` names the image's).
     extensions_dir: str | None = None
     # SnapStart: init ends at ``/restore/next``, then a restore runs the after-restore hooks.
     snapstart: bool = False
+    # aws-lambda-rie's --enable-init-caching: credentials on the Runtime API socket
+    # (``runtime.credentials``).
+    init_caching: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """The extensions of one runtime generation, as processes: launch, init, invoke, shutdown.
 
-Process mode only: each executable in ``<opt>/extensions/`` (the layers laid out by the emulator)
-starts as a child process, in parallel, with the runtime's environment, before the runtime; the
-runtime starts once every one of them registered (RAPID's order). Each extension leads its own
-process group (``supervisor.spawn_local``), so signals reach what it spawned. A file
+Each executable in ``<opt>/extensions/`` (the layers laid out by the emulator, or lambdarig-rie's
+``/opt/extensions``) starts as a child process, in parallel, with the runtime's environment, before
+the runtime; the runtime starts once every one of them registered (RAPID's order). Each extension
+leads its own process group (``supervisor.spawn_local``), so signals reach what it spawned. A file
 ``<opt>/disable-extensions-jwigqn8j`` disables external extensions, as in aws-lambda-rie.
 
-Container mode launches none (the image's entrypoint would have to start them).
+In container mode a ``Sandbox`` (``environments.container_execs``: one container per generation)
+names the image's extensions and starts them, and then the runtime, inside it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Callable
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePath
+from typing import Callable, Protocol
 
 from lambdarig import extensions_api as ext
-from lambdarig.rie_server.environments.supervisor import RuntimeProcess, spawn_local
+from lambdarig.rie_server.environments.supervisor import ProcessFactory, RuntimeProcess, spawn_local
 from lambdarig.rie_server.errors import ProcessStartError
 from lambdarig.rie_server.extensions import protocol
 from lambdarig.rie_server.extensions.backend import ExtensionsApi
@@ -53,6 +54,27 @@ def find_extensions(extensions_dir: str | None) -> list[Path]:
     return found[: ext.MAX_EXTENSIONS]
 
 
+class Sandbox(Protocol):
+    """Where one generation's extensions and runtime run together (a container), instead of as
+    local processes."""
+
+    executables: Sequence[PurePath]  # the external extensions, as paths inside
+
+    @property
+    def spawn(self) -> ProcessFactory:
+        """Starts an extension inside."""
+        ...
+
+    @property
+    def spawn_runtime(self) -> ProcessFactory:
+        """Starts the runtime inside (the image's entrypoint with the given command)."""
+        ...
+
+    def close(self) -> None:
+        """Remove it and everything still running in it."""
+        ...
+
+
 class Failure(Exception):
     """An extension failed the init: ``error_type`` is ``Extension.*``."""
 
@@ -67,7 +89,7 @@ class ExtensionHost:
 
     def __init__(
         self,
-        executables: list[Path],
+        executables: Sequence[PurePath],
         info: Mapping[str, str],
         account_id: str,
         on_line: Callable[[str], None],
@@ -87,11 +109,13 @@ class ExtensionHost:
         """Some extension is launched or registered (else the environment runs as before)."""
         return bool(self._executables) or self.api.registry.any_registered
 
-    async def launch(self, env: Mapping[str, str], memory_mb: int) -> None:
-        """Start every external extension in parallel; raises ``Failure``
-        (``Extension.LaunchError``) when one cannot be executed."""
+    async def launch(
+        self, env: Mapping[str, str], memory_mb: int, spawn: ProcessFactory = spawn_local
+    ) -> None:
+        """Start every external extension in parallel (``spawn``: locally, or in a sandbox);
+        raises ``Failure`` (``Extension.LaunchError``) when one cannot be executed."""
         starts = [
-            spawn_local([str(path)], str(path.parent), env, self._on_line, memory_mb)
+            spawn([str(path)], str(path.parent), env, self._on_line, memory_mb)
             for path in self._executables
         ]
         results = await asyncio.gather(*starts, return_exceptions=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Awaitable, Mapping
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from lambdarig import runtime_api
 from lambdarig.rie_server.errors import InvalidTransition, ListenError
@@ -28,6 +28,9 @@ from lambdarig.rie_server.http.server import (
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.protocol import Reply, Route
 from lambdarig.rie_server.untrusted import printable
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.runtime.credentials import Credentials
 
 _log = logging.getLogger(__name__)
 
@@ -118,6 +121,8 @@ class RuntimeApiServer:
         self.address = ""
         # The Telemetry and Logs APIs; without one both answer 202 ``*.NotSupported``.
         self.subscriptions: SubscriptionEndpoint | None = None
+        # --enable-init-caching: ``GET /2021-04-23/credentials`` (else 404, as any unknown path)
+        self.credentials: Credentials | None = None
 
     async def start(self) -> str:
         """Bind and serve; returns the bound ``host:port``. Raises ``ListenError`` (an
@@ -157,6 +162,9 @@ class RuntimeApiServer:
                 refused = getattr(request.sink, "refusal", None)
                 return _render(refused if isinstance(refused, Reply) else protocol.accepted())
             match = protocol.route(request.method, request.path)
+            if match.route is Route.NOT_FOUND and self.credentials is not None:
+                if request.path == runtime_api.PATH_CREDENTIALS:
+                    return self._credentials(request, self.credentials)
             if match.route is Route.NEXT:
                 return self._next()
             if match.route in (Route.RESPONSE, Route.ERROR) and match.request_id is not None:
@@ -177,6 +185,13 @@ class RuntimeApiServer:
             path = printable(request.path)
             _log.exception("Runtime API handler failed for %s %s", printable(request.method), path)
             return _render(protocol.internal_error())
+
+    def _credentials(self, request: HttpRequest, credentials: Credentials) -> HttpReply:
+        import datetime
+
+        now = datetime.datetime.now(datetime.timezone.utc)
+        authorization = request.headers.get("Authorization")
+        return _render(credentials.answer(request.method, authorization, now))
 
     def _on_head(self, request: HttpRequest) -> BodySink | None:
         """A ``/response`` in response mode ``streaming`` goes to the backend as it arrives."""

@@ -21,11 +21,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
-from lambdarig.rie_server.platform_logs import init_report_record, report_record, report_status
+from lambdarig.rie_server.platform_logs import (
+    init_report_record,
+    report_record,
+    report_status,
+    restore_report_record,
+)
 from lambdarig.rie_server.telemetry.subscription import Api
 
 TRACE_TYPE = "X-Amzn-Trace-Id"
 _OBJECT_RECORDS_FROM = "2022-12-13"  # first Telemetry schema with JSON-object log records
+# SnapStart (November 2022) came after the 2022-07-01 schema: 2022-12-13 is the first with the
+# restore phase's events.
+_RESTORE_FROM = "2022-12-13"
+_RESTORE_TYPES = {"platform.restoreStart", "platform.restoreRuntimeDone", "platform.restoreReport"}
 _LOGS_ONLY = {"platform.end", "platform.fault", "platform.logsSubscription"}
 _LOGS_TYPES = {
     "platform.start",
@@ -69,7 +78,7 @@ def render(event: Event, api: Api, schema: str) -> dict[str, Any] | None:
         if api is Api.LOGS or schema < _OBJECT_RECORDS_FROM:
             record = event.line
     if api is Api.TELEMETRY:
-        if event.type in _LOGS_ONLY:
+        if event.type in _LOGS_ONLY or (event.type in _RESTORE_TYPES and schema < _RESTORE_FROM):
             return None
         return {"time": event.time, "type": event.type, "record": record}
     if event.type not in _LOGS_TYPES:
@@ -151,6 +160,41 @@ def _init_status(outcome: InvokeOutcome | None) -> str:
         "timeout"
         if outcome.kind is OutcomeKind.TIMEOUT or outcome.error_type == "Sandbox.Timedout"
         else "error"
+    )
+
+
+# --- Restore phase (SnapStart) ------------------------------------------------------------------
+
+
+def restore_start(
+    now: datetime.datetime, function_name: str, function_version: str, memory_mb: int
+) -> Event:
+    """``platform.restoreStart`` (no ``runtimeVersion``: not a managed runtime)."""
+    record = {
+        "functionName": function_name,
+        "functionVersion": function_version,
+        "instanceMaxMemory": memory_mb,
+    }
+    return Event(timestamp(now), "platform.restoreStart", record)
+
+
+def restore_runtime_done(
+    now: datetime.datetime, duration_ms: float, error_type: str | None
+) -> Event:
+    """``platform.restoreRuntimeDone``: the runtime's after-restore hooks are over (it polled
+    ``/next``), failed (``/restore/error``, exit) or timed out. Its optional ``spans`` are left
+    out, as aws-lambda-rie leaves them out."""
+    summary = restore_report_record(duration_ms, error_type)
+    record: dict[str, Any] = {"status": summary["status"]}
+    if "errorType" in summary:
+        record["errorType"] = summary["errorType"]
+    return Event(timestamp(now), "platform.restoreRuntimeDone", record)
+
+
+def restore_report(now: datetime.datetime, duration_ms: float, error_type: str | None) -> Event:
+    """``platform.restoreReport``: the ``RESTORE_REPORT`` line's record."""
+    return Event(
+        timestamp(now), "platform.restoreReport", restore_report_record(duration_ms, error_type)
     )
 
 

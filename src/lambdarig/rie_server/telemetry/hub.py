@@ -147,6 +147,17 @@ class TelemetryHub:
         self.publish(events.init_report(now, kind, phase, outcome, init_ms))
         self._in_init = False
 
+    def restore_started(self) -> None:
+        """SnapStart: the environment is being restored (``platform.restoreStart``)."""
+        now, facts = self._clock(), self._facts
+        self.publish(events.restore_start(now, facts.name, facts.version, facts.memory_mb))
+
+    def restore_finished(self, duration_ms: float, error_type: str | None) -> None:
+        """The restore ended (``error_type`` ``None``: restored)."""
+        now = self._clock()
+        self.publish(events.restore_runtime_done(now, duration_ms, error_type))
+        self.publish(events.restore_report(now, duration_ms, error_type))
+
     def invocation_started(self, request: InvokeRequest) -> None:
         now = self._clock()  # kept for a subscriber that arrives before the end (during an init)
         self._starts[request.request_id] = now
