@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from lambdarig.cli import build_parser
-from lambdarig.cli.serve import FUNCTION_FLAGS, TEMPLATE_FLAGS
+from lambdarig.cli.serve_flags import FUNCTION_FLAGS, TEMPLATE_FLAGS
 from tests.rie_server.emulator_process import ROOT, Running, emulator
 
 LAMBDARIG = str(Path(sys.executable).parent / "lambdarig")

@@ -18,14 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lambdarig.cli import CommandError
-from lambdarig.cli.hosting import (
-    CodeDirs,
-    default_region,
-    front_routes,
-    hosted_function,
-    streamed_urls,
-    url_cors,
-)
+from lambdarig.cli.hosting import CodeDirs, default_region, hosted_function
+from lambdarig.cli.template_settings import front_routes, streamed_urls, url_cors
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.project_emulator import HostedFunction

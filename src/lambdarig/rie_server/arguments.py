@@ -163,6 +163,18 @@ def _add_aws_lambda_rie_flags(add: Callable[..., Any]) -> None:
 
 
 def _add_our_flags(add: Callable[..., Any]) -> None:
+    """lambdarig-rie's own flags (read before the command only), in the order ``--help`` lists
+    them."""
+    _add_environment_flags(add)
+    _add_answer_flags(add)
+    _add_function_flags(add)
+    _add_tracing_flags(add)
+    _add_event_flags(add)
+
+
+def _add_environment_flags(add: Callable[..., Any]) -> None:
+    """The execution environments: how many at once, how many pre-warmed, when and how they
+    initialise."""
     add(
         "--max-concurrency",
         default=str(DEFAULT_MAX_CONCURRENCY),
@@ -177,6 +189,10 @@ def _add_our_flags(add: Callable[..., Any]) -> None:
         help="SnapStart: init with AWS_LAMBDA_INITIALIZATION_TYPE=snap-start, then restore "
         "(before-snapshot hooks, /restore/next, after-restore hooks)",
     )
+
+
+def _add_answer_flags(add: Callable[..., Any]) -> None:
+    """How invocations are answered: streaming speed, the service's shapes or aws-lambda-rie's."""
     add(
         "--no-stream-throttle",
         action="store_true",
@@ -188,6 +204,10 @@ def _add_our_flags(add: Callable[..., Any]) -> None:
         default=CompatMode.SERVICE.value,
         help="invoke answers shaped like the service (default) or like aws-lambda-rie",
     )
+
+
+def _add_function_flags(add: Callable[..., Any]) -> None:
+    """The function: its memory, timeout, layers and image."""
     add("--memory", metavar="MB", help=f"memory size, enforced (default ${MEMORY_VAR} or 3008)")
     add("--timeout", metavar="S", help=f"function timeout (default ${TIMEOUT_VAR} or 300)")
     add(
@@ -203,6 +223,10 @@ def _add_our_flags(add: Callable[..., Any]) -> None:
         help="run each environment as a container of IMAGE (Docker); "
         "CMD ARGS... is then the container's command",
     )
+
+
+def _add_tracing_flags(add: Callable[..., Any]) -> None:
+    """Active tracing (X-Ray)."""
     add(
         "--tracing",
         default="passthrough",
@@ -216,6 +240,10 @@ def _add_our_flags(add: Callable[..., Any]) -> None:
         metavar="HOST:PORT",
         help=f"where --tracing active sends segments (default {DEFAULT_XRAY_DAEMON_ADDRESS})",
     )
+
+
+def _add_event_flags(add: Callable[..., Any]) -> None:
+    """``Event`` invocations."""
     add(
         "--async-retry-delays",
         metavar="S,S",
