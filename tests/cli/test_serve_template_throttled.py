@@ -1,16 +1,19 @@
 """``lambdarig serve -t``: ``ReservedConcurrentExecutions: 0`` throttles the function as the service
 does (429 ``ReservedFunctionConcurrentInvocationLimitExceeded``; ``Event``: 202, then the
 on-failure destination without any attempt; the fronts' answers for a throttled integration), and
-nothing is started for it (real processes, real HTTP)."""
+nothing is started for it; with ``ReservedConcurrentExecutions: 1`` an invoke past it gets the
+same reason (real processes, real HTTP)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import httpx
@@ -60,6 +63,11 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       Handler: recorder.handler
+  Held:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: held.handler
+      ReservedConcurrentExecutions: 1
 """
 
 # Importing it at all (an environment's init) leaves a file behind: the test proves there is none.
@@ -80,6 +88,19 @@ def handler(event, context):
         json.dump(event, f)
 """
 
+# Runs until the test releases it (bounded: 30 s), so its one reserved environment is busy.
+HELD = """\
+import os, time
+
+def handler(event, context):
+    records = os.environ["RECORD_DIR"]
+    open(os.path.join(records, "held-running"), "w").close()
+    deadline = time.monotonic() + 30
+    while not os.path.exists(os.path.join(records, "release")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return {"held": True}
+"""
+
 THROTTLED_BODY = {
     "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
     "Type": "User",
@@ -91,6 +112,7 @@ def write_project(root: Path) -> Path:
     (root / "src").mkdir(parents=True)
     (root / "src" / "paused.py").write_text(PAUSED)
     (root / "src" / "recorder.py").write_text(RECORDER)
+    (root / "src" / "held.py").write_text(HELD)
     (root / "records").mkdir()
     template = root / "template.yaml"
     template.write_text(TEMPLATE)
@@ -125,6 +147,17 @@ def test_the_start_table_says_it_is_throttled(project: tuple[Running, Path]) -> 
     assert set(served(running)) == {"HTTP API GET", "Function URL ANY"}
 
 
+def lambda_client(running: Running) -> Any:
+    return boto3.client(
+        "lambda",
+        endpoint_url=running.url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 0}),
+    )
+
+
 def test_every_invoke_is_429_reserved_function_limit(project: tuple[Running, Path]) -> None:
     running, records = project
     for name in ("Paused", "arn:aws:lambda:us-east-1:123456789012:function:Paused"):
@@ -133,14 +166,7 @@ def test_every_invoke_is_429_reserved_function_limit(project: tuple[Running, Pat
         assert answer.headers["x-amzn-ErrorType"] == "TooManyRequestsException"
         assert answer.json() == THROTTLED_BODY
     assert invoke(running, "Paused", **{"X-Amz-Invocation-Type": "DryRun"}).status_code == 204
-    client = boto3.client(
-        "lambda",
-        endpoint_url=running.url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"max_attempts": 0}),
-    )
+    client = lambda_client(running)
     with pytest.raises(client.exceptions.TooManyRequestsException) as raised:
         client.invoke(FunctionName="Paused", Payload=b"{}")
     assert raised.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -148,6 +174,33 @@ def test_every_invoke_is_429_reserved_function_limit(project: tuple[Running, Pat
         "ReservedConcurrentExecutions": 0
     }
     assert not (records / "paused-started").exists()
+
+
+def test_past_a_reserved_concurrency_of_1_the_reason_is_the_functions_own(
+    project: tuple[Running, Path],
+) -> None:
+    """API_Invoke.html, Errors: TooManyRequestsException, Reason
+    ``ReservedFunctionConcurrentInvocationLimitExceeded`` (not the account's
+    ``ConcurrentInvocationLimitExceeded``) once the function's reserved concurrency is in use."""
+    running, records = project
+    client = lambda_client(running)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        held = pool.submit(invoke, running, "Held")
+        try:
+            wait_until(
+                lambda: (records / "held-running").exists() or held.done(),
+                "the held invocation to run",
+                timeout_s=30,
+            )
+            with pytest.raises(client.exceptions.TooManyRequestsException) as raised:
+                client.invoke(FunctionName="Held", Payload=b"{}")
+            assert raised.value.response["Reason"] == (
+                "ReservedFunctionConcurrentInvocationLimitExceeded"
+            )
+            assert raised.value.response["Error"]["Message"] == "Rate Exceeded."
+        finally:
+            (records / "release").touch()
+        assert (held.result().status_code, held.result().json()) == (200, {"held": True})
 
 
 def test_an_event_is_accepted_then_sent_to_on_failure_without_running(

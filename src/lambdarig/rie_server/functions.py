@@ -274,7 +274,8 @@ class FunctionHost:
     ``fast_start.prestart`` opened before the loop (for the configured Runtime API address);
     ``extension_lookup`` (an extension identifier -> its name), for tests, replaces the
     environments' own Extensions API as the judge of who may subscribe to the Telemetry and Logs
-    APIs.
+    APIs. ``throttle_reason`` is the ``Reason`` of its 429s past ``max_concurrency``
+    (``throttled.throttle_reason``: the function's reserved concurrency, or the account's limit).
     """
 
     def __init__(
@@ -288,8 +289,10 @@ class FunctionHost:
         label: str | None = None,
         extension_lookup: ExtensionLookup | None = None,
         on_event_done: EventDone | None = None,
+        throttle_reason: str = invoke_api.THROTTLE_REASON_CONCURRENT,
     ) -> None:
         self.config = config
+        self._throttle_reason = throttle_reason
         self._extension_lookup = extension_lookup
         self._clock = clock
         self._on_event_done = on_event_done
@@ -484,7 +487,7 @@ class FunctionHost:
         try:
             outcome = await buffered.outcome(await self._pool_invoke(request))
         except Throttled:
-            return proto.throttled(request.request_id)
+            return proto.throttled(request.request_id, self._throttle_reason)
         except (EmulatorError, OSError) as exc:
             # The emulator could not provide an environment (e.g. a Runtime API port in use).
             return proto.service_error(500, invoke_api.ERROR_SERVICE, str(exc), request.request_id)
@@ -514,7 +517,7 @@ class FunctionHost:
             outcome, stream = await streaming.start(self._pool_invoke, request)
         except Throttled:
             self._logs.wanted.discard(request.request_id)
-            return proto.throttled(request.request_id)
+            return proto.throttled(request.request_id, self._throttle_reason)
         except (EmulatorError, OSError) as exc:
             self._logs.wanted.discard(request.request_id)
             return proto.service_error(500, invoke_api.ERROR_SERVICE, str(exc), request.request_id)

@@ -42,7 +42,7 @@ from lambdarig.rie_server.invoke.names import (
 )
 from lambdarig.rie_server.invoke.server import InvokeApiServer
 from lambdarig.rie_server.runtime.streaming import ResponseStream
-from lambdarig.rie_server.throttled import host_class
+from lambdarig.rie_server.throttled import host_class, throttle_reason
 from lambdarig.rie_server.watch import CodeWatcher
 
 _log = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ class ProjectEmulator:
                 label=function.config.function.name if several else None,
                 clock=clock,
                 on_event_done=functools.partial(self._event_done, index),
+                throttle_reason=throttle_reason(function.record.reserved_concurrency),
             )
             for index, function in enumerate(functions)
         ]

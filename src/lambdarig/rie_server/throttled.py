@@ -13,7 +13,8 @@ concurrency set to zero). The service does not document that record's fields: it
 dead-letter message has ``ErrorCode`` 429 and ``ErrorMessage`` ``Rate Exceeded.``.
 
 ``ThrottledHost`` is the ``FunctionHost`` of such a function: it starts no environment, lays out
-no layer and builds no container.
+no layer and builds no container. ``throttle_reason`` names the limit a function's 429 says it
+reached: its own reserved concurrency, or the account's.
 """
 
 from __future__ import annotations
@@ -75,3 +76,14 @@ class ThrottledHost(FunctionHost):
 def host_class(reserved_concurrency: int | None) -> type[FunctionHost]:
     """``ThrottledHost`` for reserved concurrency 0, else ``FunctionHost``."""
     return ThrottledHost if reserved_concurrency == 0 else FunctionHost
+
+
+def throttle_reason(reserved_concurrency: int | None) -> str:
+    """The ``Reason`` of a function's 429 ``TooManyRequestsException``
+    (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html, Errors): a function with
+    ``ReservedConcurrentExecutions`` (0 or N, all N busy) reached its own reserved concurrency;
+    any other reached the account's concurrency limit, which is what ``--max-concurrency`` (and a
+    template function's default of 10 environments) stands for."""
+    if reserved_concurrency is None:
+        return invoke_api.THROTTLE_REASON_CONCURRENT
+    return invoke_api.THROTTLE_REASON_RESERVED

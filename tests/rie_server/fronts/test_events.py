@@ -197,6 +197,26 @@ def test_rest_bodies_follow_binary_media_types() -> None:
     assert event_for(plain, octets)["body"] == "abc"
 
 
+@pytest.mark.parametrize(
+    "route",
+    [
+        Route("http", "ANY", None, "fn", payload_version="1.0"),
+        Route("url", "ANY", None, "fn"),
+        Route("alb", "ANY", None, "fn"),
+        Route("alb", "ANY", None, "fn", multi_value_headers=True),
+    ],
+    ids=["http-1.0", "url", "alb", "alb-multi"],
+)
+def test_every_other_kind_sends_bodies_as_base64_unless_text(route: Route) -> None:
+    # BinaryMediaTypes are a REST API's: an HTTP API's payload 1.0 event follows the text rule.
+    png = request("POST", "/", [("Host", "h"), ("Content-Type", "image/png")], BINARY)
+    event = event_for(route, png)
+    assert (event["isBase64Encoded"], base64.b64decode(event["body"])) == (True, BINARY)
+    text = request("POST", "/", [("Host", "h"), ("Content-Type", "text/plain")], b"hi")
+    event = event_for(route, text)
+    assert (event["isBase64Encoded"], event["body"]) == (False, "hi")
+
+
 def test_media_type_helpers() -> None:
     assert matches_media_type("Image/PNG; q=1", ["image/png"])
     assert matches_media_type("image/gif", ["image/*"])

@@ -207,3 +207,103 @@ def test_alb_results() -> None:
     multi = result(ALB_MULTI, {"statusCode": 200, "multiValueHeaders": {"set-cookie": ["x", "y"]}})
     assert multi.headers == [("set-cookie", "x"), ("set-cookie", "y")]
     assert result(ALB, {"body": "no status"}) == gateway_error("alb", Failure.MALFORMED)
+
+
+# Every service's own answers, with their content types: a function error and a malformed result
+# are one answer per service. ALB's pages are its HTML error pages (load-balancer-troubleshooting).
+@pytest.mark.parametrize(
+    "kind, failure, status, content_type, body",
+    [
+        ("rest", Failure.TOO_LARGE, 413, "application/json", b'{"message":"Request Too Long"}'),
+        ("http", Failure.THROTTLED, 500, "application/json",
+         b'{"message":"Internal Server Error"}'),
+        ("http", Failure.TOO_LARGE, 413, "application/json",
+         b'{"message":"Request Entity Too Large"}'),
+        ("url", Failure.NO_ROUTE, 404, "application/json", b'{"message":"Not Found"}'),
+        ("url", Failure.MALFORMED, 502, "text/plain", b"Internal Server Error"),
+        ("url", Failure.TIMEOUT, 502, "text/plain", b"Internal Server Error"),
+        ("url", Failure.THROTTLED, 429, "application/json", b'{"Message":"Rate Exceeded."}'),
+        ("url", Failure.TOO_LARGE, 413, "application/json",
+         b'{"Message":"Request must be smaller than 6291456 bytes"}'),
+    ],
+)  # fmt: skip
+def test_every_service_answer_and_its_content_type(
+    kind: str, failure: Failure, status: int, content_type: str, body: bytes
+) -> None:
+    assert gateway_error(kind, failure) == Reply(status, [("Content-Type", content_type)], body)
+
+
+@pytest.mark.parametrize(
+    "failure, status, phrase",
+    [
+        (Failure.NO_ROUTE, 404, "Not Found"),
+        (Failure.FUNCTION_ERROR, 502, "Bad Gateway"),
+        (Failure.MALFORMED, 502, "Bad Gateway"),
+        (Failure.TIMEOUT, 504, "Gateway Time-out"),
+        (Failure.THROTTLED, 503, "Service Temporarily Unavailable"),
+        (Failure.TOO_LARGE, 413, "Error"),
+    ],
+)
+def test_alb_answers_are_its_html_pages(failure: Failure, status: int, phrase: str) -> None:
+    reply = gateway_error("alb", failure)
+    assert (reply.status, reply.headers) == (status, [("Content-Type", "text/html")])
+    assert (
+        reply.body
+        == (
+            f"<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
+            f"<center><h1>{status} {phrase}</h1></center>\r\n</body>\r\n</html>\r\n"
+        ).encode()
+    )
+
+
+def test_a_service_answer_is_a_fresh_value_each_time() -> None:
+    first = gateway_error("rest", Failure.NO_ROUTE)
+    first.headers.append(("X-Mine", "1"))
+    assert ("X-Mine", "1") not in gateway_error("rest", Failure.NO_ROUTE).headers
+
+
+# What each service reads from a structured result, and what it leaves.
+EVERY_FIELD = {
+    "statusCode": 200,
+    "headers": {"X-Single": "s", "X-Both": "single"},
+    "multiValueHeaders": {"X-Multi": ["m1", "m2"], "x-both": ["multi"]},
+    "cookies": ["c=1"],
+    "body": "b",
+}
+
+
+@pytest.mark.parametrize(
+    "route, headers",
+    [
+        # REST: headers and multiValueHeaders merged (a name in both, in any case, keeps the multi
+        # values); no cookies; application/json when the function names no content type.
+        (REST, [("X-Single", "s"), ("X-Multi", "m1"), ("X-Multi", "m2"), ("x-both", "multi"),
+                ("Content-Type", "application/json")]),
+        # HTTP API payload 1.0: merged as REST, no cookies, no content type added.
+        (HTTP_V1, [("X-Single", "s"), ("X-Multi", "m1"), ("X-Multi", "m2"), ("x-both", "multi")]),
+        # Payload 2.0 (HTTP API, Function URL): headers and cookies, no multiValueHeaders.
+        (HTTP, [("X-Single", "s"), ("X-Both", "single"), ("set-cookie", "c=1")]),
+        (URL, [("X-Single", "s"), ("X-Both", "single"), ("set-cookie", "c=1")]),
+        # ALB: headers or multiValueHeaders as the target group says, never both, no cookies.
+        (ALB, [("X-Single", "s"), ("X-Both", "single")]),
+        (ALB_MULTI, [("X-Multi", "m1"), ("X-Multi", "m2"), ("x-both", "multi")]),
+    ],
+)  # fmt: skip
+def test_what_each_service_reads_from_a_result(route: Route, headers: list[object]) -> None:
+    assert result(route, EVERY_FIELD) == Reply(200, headers, b"b")
+
+
+def test_only_payload_2_0_infers_a_result_without_status_code() -> None:
+    for route in (REST, HTTP_V1, ALB, ALB_MULTI):
+        assert result(route, {"body": "x"}) == gateway_error(route.kind, Failure.MALFORMED)
+    for route in (HTTP, URL):
+        inferred = Reply(200, [("content-type", "application/json")], b'{"body": "x"}')
+        assert result(route, {"body": "x"}) == inferred
+
+
+def test_only_rest_needs_binary_media_types_to_decode_base64() -> None:
+    encoded = base64.b64encode(b"\x00").decode()
+    answer = {"statusCode": 200, "body": encoded, "isBase64Encoded": True}
+    assert result(REST, answer).body == encoded.encode()
+    for route in (HTTP_V1, HTTP, URL, ALB, ALB_MULTI):
+        assert result(route, answer).body == b"\x00"

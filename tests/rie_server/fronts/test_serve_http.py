@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.rie_server.emulator_process import ROOT, Running, emulator
+from tests.rie_server.fronts.raw_http import raw_exchange
 
 SERVE = (sys.executable, "-m", "lambdarig.cli", "serve")
 FRONT = r"^lambdarig: HTTP front \((\w+)\) listening on (http://\S+)$"
@@ -120,6 +121,14 @@ def test_v2_inference(front: str) -> None:
     assert text.headers["content-type"] == "application/json"
     obj = httpx.get(f"{front}/object", timeout=30)
     assert (obj.status_code, obj.json()) == (200, {"answer": 42})
+
+
+def test_a_head_request_gets_the_head_and_no_body(front: str) -> None:
+    # RFC 9110 §9.3.2: the head a GET would get (its Content-Length too), no body.
+    request = b"HEAD /string HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    head, end, rest = raw_exchange(front, request).partition(b"\r\n\r\n")
+    assert (end, rest) == (b"\r\n\r\n", b"")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nContent-Length: 11\r\n" in head
 
 
 def test_malformed_and_raising_functions(front: str) -> None:

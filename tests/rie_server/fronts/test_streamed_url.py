@@ -4,7 +4,8 @@ The template is written as ``sam init`` writes one; the handler streams with lam
 client. httpx reads the answer as it arrives: the first chunk comes while the handler still waits
 for a file the test creates only after reading it; the prelude's status, headers and cookies
 open the answer; a hostile prelude is the Function URL's 502; a failure after the head ends the
-body incomplete; a caller that hangs up does not stop the function.
+body incomplete; a caller that hangs up does not stop the function; a ``HEAD`` request gets the
+head and no body.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
 
 from tests.probes import wait_until
 from tests.rie_server.emulator_process import ROOT, Running, emulator
+from tests.rie_server.fronts.raw_http import dechunked, raw_exchange
 
 SERVE = (str(Path(sys.executable).parent / "lambdarig"), "serve")
 RUNTIME = f"python3.{sys.version_info[1]}"
@@ -241,3 +244,37 @@ def test_a_caller_hanging_up_does_not_stop_the_function(
     assert marker.read_text() == "ran to the end"
     wait_until(lambda: running.stdout().count("REPORT RequestId") > reports, "its REPORT line")
     assert httpx.get(f"{url}/plain", timeout=30).status_code == 200  # the front serves on
+
+
+def test_a_head_request_gets_the_head_and_no_body(
+    url: str, running: Running, tmp_path: Path
+) -> None:
+    """RFC 9110 §9.3.2; the answer ends at the head, while the function still waits for the gate
+    (it is touched only after the front closed the connection), and the function runs on."""
+    gate = tmp_path / "gate"
+    reports = running.stdout().count("REPORT RequestId")
+    target = f"/gate?gate={quote(str(gate))}"
+    request = f"HEAD {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    head, end, rest = raw_exchange(url, request.encode()).partition(b"\r\n\r\n")
+    assert (end, rest) == (b"\r\n\r\n", b"")  # the head, then nothing before the close
+    status, *lines = head.decode().split("\r\n")
+    assert status == "HTTP/1.1 201 Created"
+    fields = [tuple(line.split(": ", 1)) for line in lines]
+    assert ("Transfer-Encoding", "chunked") in fields and ("X-Custom", "yes") in fields
+    assert [value for name, value in fields if name == "set-cookie"] == ["a=1; Path=/", "b=2"]
+    assert not gate.exists()
+    gate.touch()
+    wait_until(lambda: running.stdout().count("REPORT RequestId") > reports, "its REPORT line")
+
+
+def test_a_head_request_keeps_the_connection_for_the_next_one(url: str) -> None:
+    pipelined = (
+        b"HEAD /plain HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    first, _, second = raw_exchange(url, pipelined).partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 200 OK\r\n") and b"Content-Type: text/html" in first
+    assert second.startswith(b"HTTP/1.1 200 OK\r\n")  # no body bytes between the two
+    _, _, body = second.partition(b"\r\n\r\n")
+    assert dechunked(body) == b"<p>hi</p>"
+    assert httpx.head(f"{url}/plain", timeout=30).content == b""

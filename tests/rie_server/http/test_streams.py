@@ -236,3 +236,58 @@ def test_an_aborted_reply_closes_without_its_last_chunk() -> None:
 
     streams.clear()
     serve(handler, early)
+
+
+def test_a_head_request_gets_a_streamed_replys_head_alone() -> None:
+    """RFC 9110 §9.3.2: a HEAD answer has no body. As for a buffered reply (its head keeps the
+    ``Content-Length`` a GET would get), the head keeps ``Transfer-Encoding: chunked``; the
+    exchange ends at the head and the producer sees a hang-up: its writes go nowhere."""
+    streams: list[ReplyStream] = []
+    hung_up: list[str] = []
+
+    async def handler(request: HttpRequest) -> HttpReply | ReplyStream:
+        if request.path == "/plain":
+            return HttpReply(200, b"plain")
+        stream = ReplyStream(201, (("Content-Type", "text/x-test"),))
+        stream.write(b"written before the connection took it")
+        stream.on_hangup = lambda: hung_up.append(request.path)
+        streams.append(stream)
+        return stream
+
+    async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(
+            b"HEAD /s HTTP/1.1\r\nHost: h\r\n\r\n"
+            b"HEAD /plain HTTP/1.1\r\nHost: h\r\n\r\n"
+            b"GET /plain HTTP/1.1\r\nHost: h\r\n\r\n"
+            b"HEAD /last HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 201 Created\r\n")
+        assert b"Transfer-Encoding: chunked" in head and b"Content-Type: text/x-test" in head
+        await eventually(lambda: "/s" in hung_up, "the first stream's hang-up")
+        streams[0].write(b"nobody reads this")  # a no-op, no error
+        await streams[0].drain()
+        streams[0].end()
+        head = await reader.readuntil(b"\r\n\r\n")  # the next answer follows the head at once
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"Content-Length: 5" in head
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n") and await reader.readexactly(5) == b"plain"
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 201") and b"Connection: close" in head
+        assert await reader.read() == b""  # no body, then EOF
+        assert hung_up == ["/s", "/last"] and streams[1].hung_up
+
+    serve(handler, scenario)
+
+
+def test_a_failing_handler_answers_a_head_request_with_a_head() -> None:
+    async def handler(request: HttpRequest) -> HttpReply:
+        raise RuntimeError("a bug")
+
+    async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HEAD / HTTP/1.1\r\nHost: h\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 500 ") and b"Connection: close" in head
+        assert await reader.read() == b""
+
+    serve(handler, scenario)

@@ -4,6 +4,8 @@ One implementation: the shapes are ``lambdarig.events``'s builders, given what t
 fixes (``Wire``: caller address, domain, request id, protocol) and no invented headers. What the
 front adds is what the service adds: ``X-Forwarded-For`` (the caller appended),
 ``X-Forwarded-Port``, ``X-Forwarded-Proto`` and an ``X-Amzn-Trace-Id`` when the caller sent none.
+``event_dict`` hands the request to one builder per kind of event: ALB, Function URL, payload 2.0
+(HTTP API), payload 1.0 (REST API, or an HTTP API route that asks for it).
 
 Bodies: a REST API sends the body base64-encoded when its ``Content-Type`` matches one of the API's
 ``BinaryMediaTypes``
@@ -152,74 +154,117 @@ def event_dict(
 ) -> dict[str, Any]:
     """The event of ``build_event`` as a dict; ``version`` overrides an HTTP API route's payload
     version (a Lambda authorizer's event follows the authorizer's own version)."""
-    route = match.route
-    payload_version = version or route.payload_version
-    ids = Ids()
-    headers = _forwarded(request, ids)
-    content_type = request.header("content-type")
-    host = request.header("host") or f"localhost:{request.port}"
-    wire = Wire(
-        source_ip=request.source_ip,
-        domain_name=host,
-        request_id=request.request_id,
-        protocol=request.protocol,
-        default_headers=False,
-    )
-    method, target, now = request.method, request.target, request.now
-    if route.kind == "alb":
-        event = alb_event(
-            method=method,
-            path=target,
-            now=now,
-            headers=_grouped(headers, lower=True),
-            body=_body(request, not is_text_type(content_type)),
-            multi_value_headers=route.multi_value_headers,
+    parts = _Parts(match, request, _forwarded(request, Ids()), authorizer)
+    kind = match.route.kind
+    if kind == "alb":
+        return _alb_event(parts)
+    if kind == "url":
+        return _function_url_event(parts)
+    if (version or match.route.payload_version) == "2.0":
+        return _payload_2_0_event(parts)
+    return _payload_1_0_event(parts)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What every kind of event is built from: the route matched, the request, its headers as
+    the service forwards them and what a Lambda authorizer let through."""
+
+    match: Match
+    request: FrontRequest
+    headers: list[tuple[str, str]]
+    authorizer: Mapping[str, Any] | None
+
+    @property
+    def host(self) -> str:
+        return self.request.header("host") or f"localhost:{self.request.port}"
+
+    @property
+    def wire(self) -> Wire:
+        request = self.request
+        return Wire(
+            source_ip=request.source_ip,
+            domain_name=self.host,
+            request_id=request.request_id,
+            protocol=request.protocol,
             default_headers=False,
         )
-    elif route.kind == "url":
-        event = function_url_event(
-            method=method,
-            path=target,
-            now=now,
-            headers=_grouped(headers),
-            body=_body(request, not is_text_type(content_type)),
-            url_id=host.split(".", 1)[0].split(":", 1)[0],
-            wire=wire,
-        )
-    elif payload_version == "2.0":
-        event = http_api_event(
-            method=method,
-            path=target,
-            now=now,
-            headers=_grouped(headers),
-            body=_body(request, not is_text_type(content_type)),
-            route_key=route.route_key,
-            path_parameters=match.path_parameters,
-            stage=route.stage,
-            api_id=route.api_id or None,
-            authorizer=authorizer,
-            wire=wire,
-        )
-    else:
-        binary = (
-            matches_media_type(content_type, route.binary_media_types)
-            if route.kind == "rest"
-            else not is_text_type(content_type)
-        )
-        event = api_gateway_rest_event(
-            method=method,
-            path=target,
-            now=now,
-            headers=_grouped(headers),
-            body=_body(request, binary),
-            resource=match.resource,
-            path_parameters=match.path_parameters,
-            stage=route.stage,
-            api_id=route.api_id or None,
-            authorizer=authorizer,
-            wire=wire,
-        )
-        if route.kind == "http":  # payload 1.0 on an HTTP API
-            event["version"] = "1.0"
-            event["requestContext"]["routeKey"] = route.route_key
+
+    def body(self, binary: bool | None = None) -> str | bytes | None:
+        """The body, as text unless ``binary`` (default: unless a text content type)."""
+        if binary is None:
+            binary = not is_text_type(self.request.header("content-type"))
+        return _body(self.request, binary)
+
+
+def _alb_event(parts: _Parts) -> dict[str, Any]:
+    request = parts.request
+    return alb_event(
+        method=request.method,
+        path=request.target,
+        now=request.now,
+        headers=_grouped(parts.headers, lower=True),
+        body=parts.body(),
+        multi_value_headers=parts.match.route.multi_value_headers,
+        default_headers=False,
+    )
+
+
+def _function_url_event(parts: _Parts) -> dict[str, Any]:
+    request = parts.request
+    return function_url_event(
+        method=request.method,
+        path=request.target,
+        now=request.now,
+        headers=_grouped(parts.headers),
+        body=parts.body(),
+        url_id=parts.host.split(".", 1)[0].split(":", 1)[0],
+        wire=parts.wire,
+    )
+
+
+def _payload_2_0_event(parts: _Parts) -> dict[str, Any]:
+    """An HTTP API's event, payload 2.0."""
+    request, match = parts.request, parts.match
+    route = match.route
+    return http_api_event(
+        method=request.method,
+        path=request.target,
+        now=request.now,
+        headers=_grouped(parts.headers),
+        body=parts.body(),
+        route_key=route.route_key,
+        path_parameters=match.path_parameters,
+        stage=route.stage,
+        api_id=route.api_id or None,
+        authorizer=parts.authorizer,
+        wire=parts.wire,
+    )
+
+
+def _payload_1_0_event(parts: _Parts) -> dict[str, Any]:
+    """A REST API's event, or an HTTP API's with payload 1.0 (its ``version`` and
+    ``routeKey`` added). A REST API sends a body binary by its ``BinaryMediaTypes``."""
+    request, match = parts.request, parts.match
+    route = match.route
+    rest = route.kind == "rest"
+    content_type = request.header("content-type")
+    event = api_gateway_rest_event(
+        method=request.method,
+        path=request.target,
+        now=request.now,
+        headers=_grouped(parts.headers),
+        body=parts.body(
+            matches_media_type(content_type, route.binary_media_types) if rest else None
+        ),
+        resource=match.resource,
+        path_parameters=match.path_parameters,
+        stage=route.stage,
+        api_id=route.api_id or None,
+        authorizer=parts.authorizer,
+        wire=parts.wire,
+    )
+    if not rest:  # payload 1.0 on an HTTP API
+        event["version"] = "1.0"
+        event["requestContext"]["routeKey"] = route.route_key
     return event

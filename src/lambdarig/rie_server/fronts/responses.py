@@ -29,6 +29,10 @@ timed out, or Lambda throttled. Sources, per kind:
   is 502, throttling 503, with ALB's HTML error page
   (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html).
 
+One mapping serves every kind: where the services differ, a ``_Reading`` says how (payload 2.0's
+inference, ``multiValueHeaders``, ``cookies``, REST's default content type and binary media
+types), and an ``_Answers`` per kind holds its error answers.
+
 Header names and values from the function are validated: a control character (CR, LF, NUL...)
 or a non-token name makes the answer malformed, never a forwarded header.
 """
@@ -78,44 +82,83 @@ class Malformed(ValueError):
 
 
 _JSON = ("Content-Type", "application/json")
+_PLAIN = ("Content-Type", "text/plain")
+_HTML = ("Content-Type", "text/html")
 _ALB_PAGE = (
     "<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
     "<center><h1>{status} {phrase}</h1></center>\r\n</body>\r\n</html>\r\n"
 )
-_ALB_PHRASES = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
 
-# (status, body) per kind and failure.
-_REST = {
-    Failure.NO_ROUTE: (403, b'{"message":"Missing Authentication Token"}'),
-    Failure.FUNCTION_ERROR: (502, b'{"message": "Internal server error"}'),
-    Failure.MALFORMED: (502, b'{"message": "Internal server error"}'),
-    Failure.TIMEOUT: (504, b'{"message": "Endpoint request timed out"}'),
-    Failure.THROTTLED: (500, b'{"message": "Internal server error"}'),
-    Failure.TOO_LARGE: (413, b'{"message":"Request Too Long"}'),
-}
-_HTTP = {
-    Failure.NO_ROUTE: (404, b'{"message":"Not Found"}'),
-    Failure.FUNCTION_ERROR: (500, b'{"message":"Internal Server Error"}'),
-    Failure.MALFORMED: (500, b'{"message":"Internal Server Error"}'),
-    Failure.TIMEOUT: (503, b'{"message":"Service Unavailable"}'),
-    Failure.THROTTLED: (500, b'{"message":"Internal Server Error"}'),
-    Failure.TOO_LARGE: (413, b'{"message":"Request Entity Too Large"}'),
-}
-_URL = {
-    Failure.NO_ROUTE: (404, b'{"message":"Not Found"}'),
-    Failure.FUNCTION_ERROR: (502, b"Internal Server Error"),
-    Failure.MALFORMED: (502, b"Internal Server Error"),
-    Failure.TIMEOUT: (502, b"Internal Server Error"),
-    Failure.THROTTLED: (429, b'{"Message":"Rate Exceeded."}'),
-    Failure.TOO_LARGE: (413, b'{"Message":"Request must be smaller than 6291456 bytes"}'),
-}
-_ALB = {
-    Failure.NO_ROUTE: 404,
-    Failure.FUNCTION_ERROR: 502,
-    Failure.MALFORMED: 502,
-    Failure.TIMEOUT: 504,
-    Failure.THROTTLED: 503,
-    Failure.TOO_LARGE: 413,
+
+@dataclass(frozen=True)
+class _Answers:
+    """What one service answers in place of the function. A function error and a malformed
+    result get the same answer (``failed``) from every service."""
+
+    failed: Reply
+    no_route: Reply
+    timeout: Reply
+    throttled: Reply
+    too_large: Reply
+
+    def of(self, failure: Failure) -> Reply:
+        if failure is Failure.FUNCTION_ERROR or failure is Failure.MALFORMED:
+            return self.failed
+        if failure is Failure.NO_ROUTE:
+            return self.no_route
+        if failure is Failure.TIMEOUT:
+            return self.timeout
+        if failure is Failure.THROTTLED:
+            return self.throttled
+        return self.too_large
+
+
+def _json(status: int, body: bytes) -> Reply:
+    return Reply(status, [_JSON], body)
+
+
+def _alb_page(status: int, phrase: str) -> Reply:
+    return Reply(status, [_HTML], _ALB_PAGE.format(status=status, phrase=phrase).encode())
+
+
+_REST_FAILED = b'{"message": "Internal server error"}'
+_HTTP_FAILED = b'{"message":"Internal Server Error"}'
+_NOT_FOUND = b'{"message":"Not Found"}'
+_URL_FAILED = Reply(502, [_PLAIN], b"Internal Server Error")
+
+_ANSWERS = {
+    "rest": _Answers(
+        failed=_json(502, _REST_FAILED),
+        no_route=Reply(
+            403,
+            [_JSON, ("x-amzn-ErrorType", "MissingAuthenticationTokenException")],
+            b'{"message":"Missing Authentication Token"}',
+        ),
+        timeout=_json(504, b'{"message": "Endpoint request timed out"}'),
+        throttled=_json(500, _REST_FAILED),
+        too_large=_json(413, b'{"message":"Request Too Long"}'),
+    ),
+    "http": _Answers(
+        failed=_json(500, _HTTP_FAILED),
+        no_route=_json(404, _NOT_FOUND),
+        timeout=_json(503, b'{"message":"Service Unavailable"}'),
+        throttled=_json(500, _HTTP_FAILED),
+        too_large=_json(413, b'{"message":"Request Entity Too Large"}'),
+    ),
+    "url": _Answers(
+        failed=_URL_FAILED,
+        no_route=_json(404, _NOT_FOUND),
+        timeout=_URL_FAILED,
+        throttled=_json(429, b'{"Message":"Rate Exceeded."}'),
+        too_large=_json(413, b'{"Message":"Request must be smaller than 6291456 bytes"}'),
+    ),
+    "alb": _Answers(
+        failed=_alb_page(502, "Bad Gateway"),
+        no_route=_alb_page(404, "Not Found"),
+        timeout=_alb_page(504, "Gateway Time-out"),
+        throttled=_alb_page(503, "Service Temporarily Unavailable"),
+        too_large=_alb_page(413, "Error"),
+    ),
 }
 
 #: Integration timeouts: REST 29 s, HTTP API 30 s; Function URLs and ALB wait for the function.
@@ -124,29 +167,80 @@ INTEGRATION_TIMEOUT_S = {"rest": 29.0, "http": 30.0, "url": None, "alb": None}
 
 def gateway_error(kind: str, failure: Failure) -> Reply:
     """The service's own answer for ``failure``."""
-    if kind == "alb":
-        status = _ALB[failure]
-        phrase = _ALB_PHRASES.get(status, "Not Found" if status == 404 else "Error")
-        page = _ALB_PAGE.format(status=status, phrase=phrase).encode()
-        return Reply(status, [("Content-Type", "text/html")], page)
-    table = {"rest": _REST, "http": _HTTP, "url": _URL}[kind]
-    status, body = table[failure]
-    headers = [_JSON] if body.startswith(b"{") else [("Content-Type", "text/plain")]
-    if kind == "rest" and failure is Failure.NO_ROUTE:
-        headers.append(("x-amzn-ErrorType", "MissingAuthenticationTokenException"))
-    return Reply(status, headers, body)
+    answer = _ANSWERS[kind].of(failure)
+    return Reply(answer.status, list(answer.headers), answer.body)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How a service reads a function's result: which fields it takes and what it infers.
+
+    ``infers``: a result that is not an object with ``statusCode`` is the body of a 200 (payload
+    2.0); else such a result is malformed. ``single``/``multi``: it reads ``headers``
+    (``{name: value}``) / ``multiValueHeaders`` (``{name: [values]}``; with both, a name in
+    ``multiValueHeaders`` keeps only its values there). ``cookies``: ``cookies`` become
+    ``set-cookie`` headers. ``json_by_default``: without a ``Content-Type`` of the function's,
+    ``application/json``. ``binary_media_types``: a base64 body is decoded only when the API's
+    ``BinaryMediaTypes`` match the request's ``Accept`` (else always).
+    """
+
+    infers: bool = False
+    single: bool = True
+    multi: bool = False
+    cookies: bool = False
+    json_by_default: bool = False
+    binary_media_types: bool = False
+
+
+_REST_API = _Reading(multi=True, json_by_default=True, binary_media_types=True)
+_PAYLOAD_1_0 = _Reading(multi=True)  # an HTTP API route with payload 1.0
+_PAYLOAD_2_0 = _Reading(infers=True, cookies=True)  # HTTP API and Function URLs
+_ALB = _Reading()
+_ALB_MULTI = _Reading(single=False, multi=True)  # the target group's multi-value headers on
+
+
+def _reading(route: Route) -> _Reading:
+    if route.kind == "alb":
+        return _ALB_MULTI if route.multi_value_headers else _ALB
+    if route.payload_version == "2.0":
+        return _PAYLOAD_2_0
+    return _REST_API if route.kind == "rest" else _PAYLOAD_1_0
 
 
 def from_result(route: Route, payload: bytes, accept: str | None = None) -> Reply:
     """The answer for a successful invocation's ``payload``; malformed -> the service's error."""
+    reading = _reading(route)
     try:
-        if route.kind == "alb":
-            return _alb(route, _object(payload))
-        if route.payload_version == "2.0":
-            return _v2(payload)
-        return _v1(route, _object(payload), accept)
+        result = _load(payload)
+        if reading.infers and not (isinstance(result, dict) and "statusCode" in result):
+            body = result.encode("utf-8", "surrogatepass") if isinstance(result, str) else payload
+            return Reply(200, [("content-type", "application/json")], body)
+        if not isinstance(result, dict):
+            raise Malformed("expected a JSON object")
+        decode = not reading.binary_media_types or _binary(route, accept)
+        return Reply(_status(result), _headers(result, reading), _body(result, decode))
     except Malformed:
         return gateway_error(route.kind, Failure.MALFORMED)
+
+
+def _binary(route: Route, accept: str | None) -> bool:
+    """REST API: does the request's (first) ``Accept`` match the API's ``BinaryMediaTypes``?"""
+    first_accept = (accept or "").split(",", 1)[0]
+    return bool(route.binary_media_types) and (
+        matches_media_type(first_accept, route.binary_media_types)
+        or "*/*" in route.binary_media_types
+    )
+
+
+def _headers(result: Mapping[str, Any], reading: _Reading) -> Headers:
+    headers = _single(result.get("headers")) if reading.single else []
+    if reading.multi:
+        headers = _merged(headers, _multi(result.get("multiValueHeaders")))
+    if reading.cookies:
+        headers.extend(_cookies(result.get("cookies")))
+    if reading.json_by_default and not _has(headers, "content-type"):
+        headers.append(_JSON)
+    return headers
 
 
 def _load(payload: bytes) -> Any:
@@ -214,6 +308,14 @@ def _multi(headers: Any) -> Headers:
     return pairs
 
 
+def _cookies(cookies: Any) -> Headers:
+    if cookies is None:
+        return []
+    if not isinstance(cookies, list):
+        raise Malformed("expected cookies to be a list")
+    return [("set-cookie", _text(cookie)) for cookie in cookies]
+
+
 def _merged(single: Headers, multi: Headers) -> Headers:
     """REST: ``headers`` and ``multiValueHeaders`` merged; a name in both keeps the multi values."""
     in_multi = {name.lower() for name, _ in multi}
@@ -238,56 +340,11 @@ def _has(headers: Sequence[tuple[str, str]], name: str) -> bool:
     return any(key.lower() == name for key, _ in headers)
 
 
-def _v1(route: Route, result: dict[str, Any], accept: str | None) -> Reply:
-    status = _status(result)
-    headers = _merged(_single(result.get("headers")), _multi(result.get("multiValueHeaders")))
-    if route.kind == "rest":
-        first_accept = (accept or "").split(",", 1)[0]
-        decode = bool(route.binary_media_types) and (
-            matches_media_type(first_accept, route.binary_media_types)
-            or "*/*" in route.binary_media_types
-        )
-        if not _has(headers, "content-type"):
-            headers.append(_JSON)
-    else:
-        decode = True
-    return Reply(status, headers, _body(result, decode))
-
-
-def _v2(payload: bytes) -> Reply:
-    result = _load(payload)
-    if not isinstance(result, dict) or "statusCode" not in result:
-        body = result.encode("utf-8", "surrogatepass") if isinstance(result, str) else payload
-        return Reply(200, [("content-type", "application/json")], body)
-    status = _status(result)
-    headers = _single(result.get("headers"))
-    cookies = result.get("cookies")
-    if cookies is not None:
-        if not isinstance(cookies, list):
-            raise Malformed("expected cookies to be a list")
-        headers.extend(("set-cookie", _text(cookie)) for cookie in cookies)
-    return Reply(status, headers, _body(result, decode=True))
-
-
-def _alb(route: Route, result: dict[str, Any]) -> Reply:
-    status = _status(result)
-    if route.multi_value_headers:
-        headers = _multi(result.get("multiValueHeaders"))
-    else:
-        headers = _single(result.get("headers"))
-    return Reply(status, headers, _body(result, decode=True))
-
-
 def stream_head(prelude: bytes) -> Reply:
     """The status and headers a streamed Function URL answer starts with: the function's JSON
     prelude ``{"statusCode", "headers", "cookies"}`` (each optional; 200 without a status),
-    cookies as ``set-cookie`` headers; raises ``Malformed`` for any other shape."""
+    read as payload 2.0 reads a result (cookies as ``set-cookie`` headers); raises ``Malformed``
+    for any other shape."""
     result = _object(prelude)
     status = _status(result) if "statusCode" in result else 200
-    headers = _single(result.get("headers"))
-    cookies = result.get("cookies")
-    if cookies is not None:
-        if not isinstance(cookies, list):
-            raise Malformed("expected cookies to be a list")
-        headers.extend(("set-cookie", _text(cookie)) for cookie in cookies)
-    return Reply(status, headers)
+    return Reply(status, _headers(result, _PAYLOAD_2_0))

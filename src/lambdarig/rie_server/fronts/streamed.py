@@ -15,6 +15,9 @@ function's ``ResponseStream``, or ``None`` when the function answered without st
   the status is gone, so the caller sees an incomplete body;
 * a caller that hangs up does not stop the function: the rest of its stream is read and dropped
   and the invocation runs to its end (its REPORT line is printed as usual);
+* a ``HEAD`` request gets the head alone (status, headers, ``Transfer-Encoding: chunked`` as a
+  ``GET`` would), once the prelude is read; the function's body is then dropped as after a
+  hang-up (``http.streams``), as a buffered answer to ``HEAD`` has no body either;
 * a function that answered without streaming: its payload is the body, as sent, with its content
   type (no API Gateway 2.0 mapping in this mode).
 
@@ -120,6 +123,8 @@ async def _relay(
     pacer: Pacer,
 ) -> None:
     reply.on_hangup = stream.discard
+    if reply.hung_up:  # a HEAD request (its head is the whole answer), or a caller gone already
+        stream.discard()
     try:
         chunk: bytes | None = first or await stream.next_chunk()
         while chunk is not None:

@@ -7,7 +7,8 @@ the benchmark machine, ``benchmarks/rie_server.py``). Only what the Runtime and 
 
 * requests framed by ``Content-Length`` or ``Transfer-Encoding: chunked`` (trailers read and
   dropped); ``Expect: 100-continue`` answered before the body; keep-alive (HTTP/1.1 default,
-  ``Connection: close``, HTTP/1.0), pipelined requests answered in order;
+  ``Connection: close``, HTTP/1.0), pipelined requests answered in order; the reply to ``HEAD``
+  is its head alone, buffered or streamed (RFC 9110 §9.3.2);
 * bodies bounded: at most ``keep_bytes`` are kept, the rest is read and counted but dropped, so
   "too large" stays detectable without holding the bytes;
 * a malformed request gets its 4xx (``400``; ``431``/``414`` for oversized headers; ``505``) and
@@ -292,7 +293,7 @@ class _Connection(asyncio.BufferedProtocol):
     def _handler_failed(self, request: HttpRequest) -> None:
         """Call from an ``except`` block: log the handler's exception, answer 500 and close."""
         _log.exception("HTTP handler failed for %s %s", request.method, request.target)
-        self._write(_INTERNAL_ERROR, close=True)
+        self._write(_INTERNAL_ERROR, close=True, head_only=request.method == "HEAD")
 
     def _start(self, respond: Coroutine[Any, Any, None]) -> None:
         """Run ``respond`` at once up to its first wait (an invoke's event reaches the runtime in
@@ -343,7 +344,7 @@ class _Connection(asyncio.BufferedProtocol):
             data = render(reply, head_only, close)
         except LocalHttpError:  # a handler of ours built a bad header: 500, never the header
             _log.exception("refused to write an HTTP %s reply", reply.status)
-            data, close = render(_INTERNAL_ERROR, close=True), True
+            data, close = render(_INTERNAL_ERROR, head_only, close=True), True
         transport.write(data)
         if close:
             transport.close()
@@ -395,10 +396,10 @@ class _Connection(asyncio.BufferedProtocol):
         except LocalHttpError:
             _log.exception("refused to write an HTTP %s streamed reply", stream.status)
             stream._hang_up()
-            self._write(_INTERNAL_ERROR, close=True)
+            self._write(_INTERNAL_ERROR, close=True, head_only=request.method == "HEAD")
             return
         self._stream, self._stream_close = stream, close
-        stream._attach(transport, head, self._stream_ended)
+        stream._attach(transport, head, self._stream_ended, head_only=request.method == "HEAD")
 
     def _stream_ended(self) -> None:
         self._stream = None

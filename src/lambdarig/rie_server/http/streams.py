@@ -13,7 +13,8 @@
   buffer is over its high-water mark). A client that hangs up makes later writes no-ops and
   calls ``on_hangup``; the producer is never cancelled by the server. ``abort`` ends a reply
   that failed half-way: the connection is closed without the last chunk, so the client sees an
-  incomplete body rather than a complete one.
+  incomplete body rather than a complete one. The reply to a ``HEAD`` request is its head alone
+  (as a buffered reply's): the exchange ends there and the producer sees a hang-up.
 
 No sockets here: the connection binds both to its transport.
 """
@@ -131,10 +132,20 @@ class ReplyStream:
             finished()
 
     def _attach(
-        self, transport: asyncio.WriteTransport, head: bytes, finished: Callable[[], None]
+        self,
+        transport: asyncio.WriteTransport,
+        head: bytes,
+        finished: Callable[[], None],
+        head_only: bool = False,
     ) -> None:
-        """The connection writes the head and takes over; ``finished`` runs after ``end``."""
+        """The connection writes the head and takes over; ``finished`` runs after ``end``.
+        ``head_only`` (a ``HEAD`` request): the head is the whole reply, ``finished`` runs at
+        once and what the producer writes goes nowhere, as after a hang-up."""
         transport.write(head)
+        if head_only:
+            self._hang_up()
+            finished()
+            return
         pending, self._pending = self._pending, []
         if pending:
             transport.writelines(pending)

@@ -264,7 +264,7 @@ def snapstart_error(outcome: InvokeOutcome, request_id: str) -> HttpResponse:
 
 def throttled(request_id: str, reason: str = invoke_api.THROTTLE_REASON_CONCURRENT) -> HttpResponse:
     """429 ``TooManyRequestsException``: every environment is busy at the concurrency limit
-    (``reason``: ``THROTTLE_REASON_RESERVED`` for a function whose reserved concurrency is 0)."""
+    (``reason``: ``THROTTLE_REASON_RESERVED`` when it is the function's reserved concurrency)."""
     body = {
         "Reason": reason,
         "Type": invoke_api.ERROR_TYPE_USER,
