@@ -12,12 +12,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 
-from tests.cli.test_serve_template import served
+from tests.cli.serving import lambda_client, served
 from tests.probes import wait_until
 from tests.rie_server.emulator_process import Running, emulator
 
@@ -133,14 +131,7 @@ def test_every_invoke_is_429_reserved_function_limit(project: tuple[Running, Pat
         assert answer.headers["x-amzn-ErrorType"] == "TooManyRequestsException"
         assert answer.json() == THROTTLED_BODY
     assert invoke(running, "Paused", **{"X-Amz-Invocation-Type": "DryRun"}).status_code == 204
-    client = boto3.client(
-        "lambda",
-        endpoint_url=running.url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"max_attempts": 0}),
-    )
+    client = lambda_client(running)
     with pytest.raises(client.exceptions.TooManyRequestsException) as raised:
         client.invoke(FunctionName="Paused", Payload=b"{}")
     assert raised.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
