@@ -5,20 +5,17 @@ tox env, which fails rather than skips under CI=true)."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests import peers
+from tests.benchmarks.smoke import processes_under, run_quick
 from tests.images.conftest import engine_client, require_base
 
 pytestmark = pytest.mark.slow
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "http_front.py"
 PATHS = ("HTTP API front (GET /hello)", "Invoke API (POST .../invocations)")
 SAM_ROWS = (
     "sam local start-api (GET /hello)",
@@ -28,31 +25,11 @@ SAM = "sam.cli.container.type=lambda"
 FIGURES = r"\| ([\d,]+) \| ([\d.]+) \| ([\d.]+) \|$"
 
 
-def _processes_under(directory: str) -> list[str]:
-    """Live processes whose working directory is in ``directory`` (the function code)."""
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if os.readlink(f"/proc/{entry}/cwd").startswith(directory):
-                found.append(entry)
-        except OSError:
-            continue  # gone meanwhile, or not ours to read
-    return found
-
-
 def _run(*args: str, timeout: float) -> str:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith("machine: ")
-    assert re.search(r"load average at the start: \d+\.\d\d", done.stdout)
-    assert re.search(r"load average at the end: \d+\.\d\d", done.stdout)
-    return done.stdout
+    stdout = run_quick("http_front.py", *args, timeout=timeout)
+    assert re.search(r"load average at the start: \d+\.\d\d", stdout)
+    assert re.search(r"load average at the end: \d+\.\d\d", stdout)
+    return stdout
 
 
 def _assert_rows(stdout: str, labels: tuple[str, ...]) -> None:
@@ -68,7 +45,7 @@ def _assert_cleaned_up(stdout: str) -> None:
     tmp = re.search(r"^function code and server log: (\S+)$", stdout, re.MULTILINE)
     assert tmp is not None
     assert not Path(tmp.group(1)).exists()
-    assert _processes_under(tmp.group(1)) == []
+    assert processes_under(tmp.group(1)) == []
 
 
 def test_benchmark_runs_with_tiny_counts() -> None:  # ~4 s: one server, four short windows

@@ -3,16 +3,14 @@ proves it still runs end to end, prints every row, and leaves no process behind)
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.benchmarks.smoke import processes_under, run_quick
+
 pytestmark = [pytest.mark.peers, pytest.mark.slow]  # ~15 s: three stacks, every figure
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "rie_server.py"
 ROWS = (
     "sequential warm invokes/s",
     "sequential p50 latency (ms)",
@@ -47,30 +45,10 @@ def _cells(stdout: str, label: str) -> list[str]:
     raise AssertionError(f"no row {label!r} in:\n{stdout}")
 
 
-def _processes_in(directory: str) -> list[str]:
-    """Live processes whose working directory is ``directory`` (the benchmark's function code)."""
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if os.readlink(f"/proc/{entry}/cwd") == directory:
-                found.append(entry)
-        except OSError:
-            continue  # gone meanwhile, or not ours to read
-    return found
-
-
 def test_benchmark_runs_with_tiny_counts(rie_binary: Path, awslambdaric_python: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith("machine: ")
+    stdout = run_quick("rie_server.py", timeout=180)
     for label in ROWS:
-        cells = _cells(done.stdout, label)
+        cells = _cells(stdout, label)
         assert len(cells) == 6, cells
         # AWS's emulator panics on overlapping invokes, so it has no figures from 2 callers on
         overlapping = label.endswith("concurrent callers")
@@ -82,17 +60,17 @@ def test_benchmark_runs_with_tiny_counts(rie_binary: Path, awslambdaric_python: 
         for ours, ratio in ((cells[1], cells[2]), (cells[3], cells[4])):
             assert _number(ours), (label, cells)
             assert ratio == "—" if cells[0].startswith("n/a") else _number(ratio[:-1]), cells
-    assert "load average at the start: " in done.stdout
-    assert "load average at the end: " in done.stdout
+    assert "load average at the start: " in stdout
+    assert "load average at the end: " in stdout
     for target in ("≥ 1.5× (≥ 1.2× with awslambdaric)", "≤ 0.7×", "≤ 200 µs", "≤ 40 ms"):
-        assert f"| {target} |" in done.stdout, target
+        assert f"| {target} |" in stdout, target
     # On a busy machine (load > 1.0 at the start) the verdicts are withheld, with the reason.
-    judged = "target met" in done.stdout or "target NOT met" in done.stdout
-    assert judged != ("targets not judged: the load average was" in done.stdout), done.stdout
+    judged = "target met" in stdout or "target NOT met" in stdout
+    assert judged != ("targets not judged: the load average was" in stdout), stdout
     code = next(
         line.split(": ", 1)[1]
-        for line in done.stdout.splitlines()
+        for line in stdout.splitlines()
         if line.startswith("function code and emulator logs: ")
     )
     assert not Path(code).exists()
-    assert _processes_in(code) == []
+    assert processes_under(code) == []

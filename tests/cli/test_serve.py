@@ -19,7 +19,7 @@ from lambdarig.cli.serve import (
     runtime_command,
 )
 from tests import peers
-from tests.rie_server.emulator_process import HELLO, ROOT, emulator
+from tests.rie_server.emulator_process import HELLO, ROOT, emulator, run_without_docker_sdk
 
 SERVE = (sys.executable, "-m", "lambdarig.cli", "serve")
 
@@ -152,19 +152,10 @@ def test_serve_with_another_runtime(tmp_path: Path) -> None:
     assert [b"-m", b"awslambdaric", b"app.handler"] in [command[1:4] for command in commands]
 
 
-# A python that cannot import docker, as on a machine without lambdarig[docker].
-WITHOUT_DOCKER = (
-    sys.executable,
-    "-c",
-    "import sys; sys.modules['docker'] = None; from lambdarig.cli import main; sys.exit(main())",
-)
-
-
 def test_image_without_the_docker_sdk_is_a_one_line_error() -> None:
-    done = subprocess.run(
-        [*WITHOUT_DOCKER, "serve", "app.handler", "--code", str(HELLO), "--image", "fn:latest",
-         "--port", "0"],
-        capture_output=True, text=True, check=False, timeout=30,
+    done = run_without_docker_sdk(
+        "lambdarig.cli",
+        "serve", "app.handler", "--code", str(HELLO), "--image", "fn:latest", "--port", "0",
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr == (

@@ -11,12 +11,11 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 
 from lambdarig.cli.serve_template import parameter_overrides
+from tests.cli.serving import lambda_client, served
 from tests.probes import wait_until
 from tests.rie_server.emulator_process import Running, emulator
 
@@ -124,16 +123,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         yield running
 
 
-def served(running: Running) -> dict[str, str]:
-    """``KIND METHOD`` -> URL, from the start table."""
-    found = {}
-    for line in running.stderr_lines:
-        match = re.search(r"(REST API|HTTP API|Function URL)\s+(\S+)\s+(http://\S+)", line)
-        if match:
-            found[f"{match.group(1)} {match.group(2)}"] = match.group(3)
-    return found
-
-
 def invoke(running: Running, name: str, body: str = "{}", **params: str) -> httpx.Response:
     url = f"{running.url}/2015-03-31/functions/{name}/invocations"
     return httpx.post(url, content=body, params=params, timeout=30)
@@ -222,14 +211,7 @@ def test_http_routes_and_the_function_url(project: Running) -> None:
 
 
 def test_the_control_plane_answers_boto3(project: Running) -> None:
-    client = boto3.client(
-        "lambda",
-        endpoint_url=project.url,
-        region_name="eu-west-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"max_attempts": 0}),
-    )
+    client = lambda_client(project, region="eu-west-1")
     names = [function["FunctionName"] for function in client.list_functions()["Functions"]]
     assert names == ["shop-items", "SleepyFunction"]
     got = client.get_function(FunctionName="ItemsFunction")

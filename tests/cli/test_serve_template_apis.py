@@ -17,12 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.cli.serving import lambda_client
 from tests.rie_server.emulator_process import Running, emulator
 
 SERVE = (sys.executable, "-m", "lambdarig.cli", "serve")
@@ -83,14 +82,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 @pytest.fixture(scope="module")
 def client(project: Running) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=project.url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"max_attempts": 0}),
-    )
+    return lambda_client(project)
 
 
 def function_url(project: Running) -> str:

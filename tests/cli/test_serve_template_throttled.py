@@ -15,12 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 
-from tests.cli.test_serve_template import served
+from tests.cli.serving import lambda_client, served
 from tests.probes import wait_until
 from tests.rie_server.emulator_process import Running, emulator
 

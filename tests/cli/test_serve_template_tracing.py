@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 
+from tests.cli.serving import lambda_client
 from tests.rie_server.emulator_process import Running, emulator
 from tests.rie_server.tracing.fake_daemon import FakeDaemon, by_origin
 
@@ -72,14 +71,7 @@ def invoke(running: Running, name: str, trace: str) -> dict[str, Any]:
 
 
 def tracing_modes(running: Running) -> dict[str, str]:
-    client = boto3.client(
-        "lambda",
-        endpoint_url=running.url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"max_attempts": 0}),
-    )
+    client = lambda_client(running)
     return {
         name: client.get_function_configuration(FunctionName=name)["TracingConfig"]["Mode"]
         for name in ("TracedFunction", "PlainFunction")

@@ -151,6 +151,10 @@ Resources:
   Table:
     Type: AWS::Serverless::SimpleTable
 """
+# FULL without the one value that cannot resolve locally (an !ImportValue).
+RESOLVABLE = FULL.replace(
+    "      Environment:\n        Variables:\n          IMPORTED: !ImportValue Nope\n", ""
+)
 
 
 def write(tmp_path: Path, text: str, *dirs: str) -> Path:
@@ -175,14 +179,7 @@ def test_sam_init_template(tmp_path: Path) -> None:
 
 
 def test_globals_parameters_layers_alias_and_events(tmp_path: Path) -> None:
-    template = write(
-        tmp_path,
-        FULL.replace(
-            "      Environment:\n        Variables:\n          IMPORTED: !ImportValue Nope\n", ""
-        ),
-        "src",
-        "layers/deps",
-    )
+    template = write(tmp_path, RESOLVABLE, "src", "layers/deps")
     project = load_project(
         template,
         region="eu-west-1",
@@ -225,14 +222,7 @@ def test_globals_parameters_layers_alias_and_events(tmp_path: Path) -> None:
 
 
 def test_condition_includes_a_function_and_if_picks_a_value(tmp_path: Path) -> None:
-    template = write(
-        tmp_path,
-        FULL.replace(
-            "      Environment:\n        Variables:\n          IMPORTED: !ImportValue Nope\n", ""
-        ),
-        "src",
-        "layers/deps",
-    )
+    template = write(tmp_path, RESOLVABLE, "src", "layers/deps")
     project = load_project(
         template, region="us-east-1", parameter_overrides={"Stage": "prod", "Shared": "s"}
     )

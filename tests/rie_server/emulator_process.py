@@ -183,3 +183,16 @@ def emulator(
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         assert not leaked, f"processes outlived the emulator: {leaked}"
+
+
+def run_without_docker_sdk(main_module: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``main_module``'s ``main()`` on ``argv`` in a python that cannot import docker (as on a
+    machine without lambdarig[docker])."""
+    hide_docker = (
+        "import sys; sys.modules['docker'] = None; "
+        f"from {main_module} import main; sys.exit(main())"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", hide_docker, *argv],
+        capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip

@@ -7,13 +7,25 @@ many are in flight; the payload ``b'"crash"'`` or ``b'"error"'`` picks the outco
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 
+from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.environments.environment import (
     EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,
     OutcomeKind,
+)
+
+# An emulator whose environments are fakes: the command is never run.
+CONFIG = EmulatorConfig(
+    command=(sys.executable,),
+    invoke_host="127.0.0.1",
+    invoke_port=0,
+    runtime_api_address="127.0.0.1:0",
+    timeout_s=3.0,
+    memory_mb=128,
 )
 
 

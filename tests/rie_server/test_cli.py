@@ -13,7 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.rie_server.emulator_process import HELLO, OUR_RUNTIME, emulator
+from tests.rie_server.emulator_process import (
+    HELLO,
+    OUR_RUNTIME,
+    emulator,
+    run_without_docker_sdk,
+)
 
 LOCAL = [
     "--runtime-interface-emulator-address",
@@ -154,14 +159,9 @@ def test_a_runtime_api_address_in_use_names_its_flag(tmp_path: Path) -> None:
 
 
 def test_image_without_the_docker_sdk_is_a_one_line_error() -> None:
-    hide_docker = (
-        "import sys; sys.modules['docker'] = None; "
-        "from lambdarig.rie_server.cli import main; sys.exit(main())"
+    done = run_without_docker_sdk(
+        "lambdarig.rie_server.cli", *LOCAL, "--image", "fn:latest", "app.handler"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", hide_docker, *LOCAL, "--image", "fn:latest", "app.handler"],
-        capture_output=True, text=True, check=False, timeout=30,
-    )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr == (
         "lambdarig-rie: error: expected the docker SDK to run containers of 'fn:latest' "

@@ -7,7 +7,6 @@ import base64
 import dataclasses
 import io
 import os
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -19,16 +18,14 @@ from lambdarig.rie_server.choices import CompatMode
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator, new_trace_id
 from tests.probes import eventually
-from tests.rie_server.fake_environment import FakeEnvironment, FakeFactory, OutcomeKind, outcome
-
-CONFIG = EmulatorConfig(
-    command=(sys.executable,),
-    invoke_host="127.0.0.1",
-    invoke_port=0,
-    runtime_api_address="127.0.0.1:0",
-    timeout_s=3.0,
-    memory_mb=128,
+from tests.rie_server.fake_environment import (
+    CONFIG,
+    FakeEnvironment,
+    FakeFactory,
+    OutcomeKind,
+    outcome,
 )
+
 URL = "/2015-03-31/functions/{}/invocations"
 
 Scenario = Callable[[httpx.AsyncClient, Emulator, FakeFactory], Awaitable[None]]

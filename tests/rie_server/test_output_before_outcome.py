@@ -17,20 +17,29 @@ import os
 import sys
 from pathlib import Path
 
-from lambdarig.rie_server.environments.environment import Environment, OutcomeKind
+from lambdarig.rie_server.environments.environment import (
+    Environment,
+    EnvironmentSpec,
+    OutcomeKind,
+)
 from tests.rie_server.environments.test_environment import request, spec
 
 HANDLERS = Path(__file__).resolve().parents[1] / "integration" / "handlers"
 
 
-def test_lines_printed_before_the_post_arrive_before_the_outcome() -> None:
-    lines: list[str] = []
-    env_spec = dataclasses.replace(
+def runtime_spec() -> EnvironmentSpec:
+    """Our runtime client on the integration handlers' ``app.handler``."""
+    return dataclasses.replace(
         spec("unused"),
         command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
         cwd=str(HANDLERS),
         env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(HANDLERS)},
     )
+
+
+def test_lines_printed_before_the_post_arrive_before_the_outcome() -> None:
+    lines: list[str] = []
+    env_spec = runtime_spec()
 
     async def main() -> None:
         env = Environment(env_spec, "env-1", lambda env_id, line: lines.append(line))
@@ -54,12 +63,7 @@ def test_a_partial_last_line_ends_with_its_invocation() -> None:
     runtime client's log sink) is handed on as a line of its own before the outcome, not held
     back and glued onto the next invocation's first line."""
     lines: list[str] = []
-    env_spec = dataclasses.replace(
-        spec("unused"),
-        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
-        cwd=str(HANDLERS),
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(HANDLERS)},
-    )
+    env_spec = runtime_spec()
 
     async def main() -> list[list[str]]:
         env = Environment(env_spec, "env-1", lambda env_id, line: lines.append(line))

@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import sys
 import time
 import urllib.error
@@ -25,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.rie_server.emulator_process import Running, emulator
+from tests.stand_ins import SNAPSHOT_RESTORE_PY
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = """
@@ -51,25 +53,6 @@ def handler(event, context):
     return {"calls": calls, "type": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"],
             "log_group": os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")}
 """
-# A stand-in with snapshot_restore_py's API (the PyPI package awslambdaric depends on), for our
-# client, which imports it only when present.
-STAND_IN = """
-_before, _after = [], []
-
-def register_before_snapshot(func, *args, **kwargs):
-    _before.append((func, args, kwargs))
-    return func
-
-def register_after_restore(func, *args, **kwargs):
-    _after.append((func, args, kwargs))
-    return func
-
-def get_before_snapshot():
-    return _before
-
-def get_after_restore():
-    return _after
-"""
 LOCAL = [
     "--runtime-interface-emulator-address",
     "127.0.0.1:0",
@@ -83,7 +66,7 @@ INVOKE = "/2015-03-31/functions/function/invocations"
 def _ours(code: Path) -> tuple[list[str], str]:
     shim = code / "shim"
     shim.mkdir(exist_ok=True)
-    (shim / "snapshot_restore_py.py").write_text(STAND_IN)
+    shutil.copy(SNAPSHOT_RESTORE_PY, shim)
     path = os.pathsep.join([str(code), str(shim), str(ROOT / "src")])
     return [sys.executable, "-m", "lambdarig.runtime_client", "snap_app.handler"], path
 

@@ -1,11 +1,13 @@
 """SnapStart hooks: order, /restore/next, and both failure exits (64, 65) in real subprocesses.
 
-A tiny fake ``snapshot_restore_py`` (same API as AWS's package) sits next to the handler.
+A stand-in ``snapshot_restore_py`` (``tests/stand_ins``, same API as AWS's package) sits next
+to the handler.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import textwrap
 import types
@@ -21,24 +23,7 @@ from lambdarig.runtime_client.errors import RuntimeAPIError
 from tests.runtime_client.conftest import Spawn, runtime_env
 from tests.runtime_client.fake_runtime_api import FakeRuntimeAPI, Reply
 from tests.runtime_client.test_loop import RecordingSink
-
-FAKE_SNAPSHOT_RESTORE_PY = """
-_before, _after = [], []
-
-def register_before_snapshot(func, *args, **kwargs):
-    _before.append((func, args, kwargs))
-    return func
-
-def register_after_restore(func, *args, **kwargs):
-    _after.append((func, args, kwargs))
-    return func
-
-def get_before_snapshot():
-    return _before
-
-def get_after_restore():
-    return _after
-"""
+from tests.stand_ins import SNAPSHOT_RESTORE_PY
 
 APP = """
 import os
@@ -68,7 +53,7 @@ TIMEOUT = 20
 def write_function(directory: Path, with_package: bool = True) -> None:
     (directory / "app.py").write_text(textwrap.dedent(APP))
     if with_package:
-        (directory / "snapshot_restore_py.py").write_text(textwrap.dedent(FAKE_SNAPSHOT_RESTORE_PY))
+        shutil.copy(SNAPSHOT_RESTORE_PY, directory)
 
 
 def snap_env(api: str, fail: str = "") -> dict[str, str]:

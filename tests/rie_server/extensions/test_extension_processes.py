@@ -5,137 +5,52 @@ emulator with ``--layer``. Each extension writes what it got to a file the test 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
-import os
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from lambdarig.rie_server.environments.environment import (
-    Environment,
-    EnvironmentSpec,
-    InvokeRequest,
-    OutcomeKind,
-)
+from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.emulator import Emulator
+from lambdarig.rie_server.environments.environment import Environment, EnvironmentSpec, OutcomeKind
 from tests.probes import eventually
-
-ARN = "arn:aws:lambda:us-east-1:012345678912:function:test_function"
-
-EXTENSION = r"""#!/usr/bin/env python3
-import json, os, sys, time, urllib.request
-BASE = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2020-01-01/extension"
-NAME = os.path.basename(__file__)
-LOG = os.environ["EXT_LOG_DIR"] + "/" + NAME + ".jsonl"
-EVENTS = {events!r}
-MODE = {mode!r}
-
-def log(record):
-    with open(LOG, "a") as f:
-        f.write(json.dumps(record) + "\n")
-
-def call(path, body=None, headers=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(BASE + path, data=data, headers=headers or {{}})
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return resp.status, dict(resp.headers), json.loads(resp.read() or b"null")
-
-if MODE == "crash":
-    sys.exit(3)
-if MODE == "ignore_shutdown":
-    import signal
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-status, headers, body = call("/register", {{"events": EVENTS}}, {{"Lambda-Extension-Name": NAME}})
-ident = headers["Lambda-Extension-Identifier"]
-log({{"registered": body, "status": status}})
-if MODE == "init_error":
-    req = urllib.request.Request(BASE + "/init/error", data=b"{{}}", headers={{
-        "Lambda-Extension-Identifier": ident,
-        "Lambda-Extension-Function-Error-Type": "Extension.ConfigInvalid"}})
-    urllib.request.urlopen(req, timeout=10).read()
-    sys.exit(1)
-while True:
-    status, headers, event = call("/event/next", headers={{"Lambda-Extension-Identifier": ident}})
-    log({{"event": event, "event_id": headers.get("Lambda-Extension-Event-Identifier"),
-         "at": time.time()}})
-    if event["eventType"] == "SHUTDOWN":
-        if MODE == "ignore_shutdown":
-            time.sleep(60)
-        sys.exit(0)
-    if MODE == "exit_on_invoke":
-        # a test that wants the runtime to answer first holds this invoke until it releases it
-        hold = os.environ["EXT_LOG_DIR"] + "/hold-" + event["requestId"]
-        waited = 0.0
-        while os.path.exists(hold) and not os.path.exists(hold + ".released") and waited < 30:
-            time.sleep(0.01)
-            waited += 0.01
-        sys.exit(7)
-    if MODE == "slow":
-        time.sleep(0.5)
-        log({{"done": event["requestId"], "at": time.time()}})
-"""
-
-HANDLER = "def handler(event, context):\n    return {'echo': event}\n"
+from tests.rie_server.extensions.harness import (
+    ARN,
+    emulator_config,
+    function_dirs,
+    records,
+    request,
+    run,
+    write_extension,
+)
 
 
-def write_extension(opt: Path, name: str, events: list[str], mode: str = "normal") -> None:
-    directory = opt / "extensions"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / name
-    path.write_text(EXTENSION.format(events=events, mode=mode))
-    path.chmod(0o755)
+def init_failure(spec: EnvironmentSpec) -> str | None:
+    """The error type of an init that fails (it must)."""
+
+    async def body(env: Environment) -> str | None:
+        outcome = await env.start()
+        assert outcome is not None and outcome.kind is OutcomeKind.INIT_ERROR
+        return outcome.error_type
+
+    result: str | None = run(spec, body)
+    return result
 
 
-def records(logs: Path, name: str) -> list[dict[str, Any]]:
-    path = logs / f"{name}.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
+def invoke_once(config: EmulatorConfig) -> None:
+    """An emulator of ``config`` answers one invoke with success, then stops."""
 
-
-@pytest.fixture
-def setup(tmp_path: Path) -> Iterator[tuple[Path, Path, EnvironmentSpec]]:
-    task, opt, logs = tmp_path / "task", tmp_path / "opt", tmp_path / "logs"
-    for directory in (task, opt, logs):
-        directory.mkdir()
-    (task / "app.py").write_text(HANDLER)
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join([str(task), str(Path(__file__).parents[3] / "src")]),
-        "LAMBDA_TASK_ROOT": str(task),
-        "_HANDLER": "app.handler",
-        "AWS_LAMBDA_FUNCTION_NAME": "test_function",
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "EXT_LOG_DIR": str(logs),
-    }
-    spec = EnvironmentSpec(
-        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
-        cwd=str(task),
-        env=env,
-        function_arn=ARN,
-        timeout_s=5.0,
-        memory_mb=512,
-        extensions_dir=str(opt / "extensions"),
-    )
-    yield opt, logs, spec
-
-
-def run(spec: EnvironmentSpec, body: Any) -> Any:
-    async def main() -> Any:
-        env = Environment(spec, "env-1", lambda _env, line: None)
+    async def main() -> None:
+        emulator = Emulator(config, output=io.StringIO())
+        await emulator.start()
         try:
-            return await body(env)
+            outcome = await emulator.invoke(b"{}")
+            assert outcome.kind is OutcomeKind.SUCCESS
         finally:
-            await env.stop()
+            await emulator.stop()
 
-    return asyncio.run(main())
-
-
-def request(request_id: str, trace: str | None = None) -> InvokeRequest:
-    return InvokeRequest(request_id=request_id, payload=b'{"a": 1}', trace_id=trace)
+    asyncio.run(main())
 
 
 def test_registration_invoke_and_shutdown_events(setup: tuple[Path, Path, EnvironmentSpec]) -> None:
@@ -212,13 +127,7 @@ def test_crash_during_init_fails_init_with_extension_crash(
 ) -> None:
     opt, _, spec = setup
     write_extension(opt, "crasher", ["INVOKE"], mode="crash")
-
-    async def body(env: Environment) -> None:
-        outcome = await env.start()
-        assert outcome is not None and outcome.kind is OutcomeKind.INIT_ERROR
-        assert outcome.error_type == "Extension.Crash"
-
-    run(spec, body)
+    assert init_failure(spec) == "Extension.Crash"
 
 
 def test_init_error_fails_init_with_extension_init_error(
@@ -226,13 +135,7 @@ def test_init_error_fails_init_with_extension_init_error(
 ) -> None:
     opt, _, spec = setup
     write_extension(opt, "broken", ["INVOKE"], mode="init_error")
-
-    async def body(env: Environment) -> None:
-        outcome = await env.start()
-        assert outcome is not None and outcome.kind is OutcomeKind.INIT_ERROR
-        assert outcome.error_type == "Extension.InitError"
-
-    run(spec, body)
+    assert init_failure(spec) == "Extension.InitError"
 
 
 def test_the_disable_file_disables_external_extensions(
@@ -336,90 +239,24 @@ def test_an_extension_past_the_deadline_times_the_invoke_out_with_shutdown_timeo
 
 
 def test_emulator_with_a_layer_delivers_shutdown_on_stop(tmp_path: Path) -> None:
-    from lambdarig.rie_server.config import EmulatorConfig
-    from lambdarig.rie_server.emulator import Emulator
-
-    task, layer, logs = tmp_path / "task", tmp_path / "layer", tmp_path / "logs"
-    task.mkdir(), logs.mkdir()
-    (task / "app.py").write_text(HANDLER)
-    write_extension(layer, "layer-ext", ["INVOKE", "SHUTDOWN"])
-    src = str(Path(__file__).parents[3] / "src")
-    config = EmulatorConfig(
-        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
-        cwd=str(task),
-        invoke_host="127.0.0.1",
-        invoke_port=0,
-        runtime_api_address="127.0.0.1:0",
-        layers=(str(layer),),
-        runtime_env={
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": os.pathsep.join([str(task), src]),
-            "_HANDLER": "app.handler",
-            "EXT_LOG_DIR": str(logs),
-        },
-    )
-
-    async def main() -> None:
-        import io
-
-        emulator = Emulator(config, output=io.StringIO())
-        await emulator.start()
-        try:
-            outcome = await emulator.invoke(b"{}")
-            assert outcome.kind is OutcomeKind.SUCCESS
-        finally:
-            await emulator.stop()
-
-    asyncio.run(main())
+    task, logs = function_dirs(tmp_path)
+    write_extension(tmp_path / "layer", "layer-ext", ["INVOKE", "SHUTDOWN"])
+    invoke_once(emulator_config(task, logs, layer=tmp_path / "layer"))
     kinds = [r["event"]["eventType"] for r in records(logs, "layer-ext") if "event" in r]
     assert kinds == ["INVOKE", "SHUTDOWN"]
 
 
 def test_without_layers_the_configured_extensions_directory_is_used(tmp_path: Path) -> None:
     """lambdarig-rie's /opt/extensions (``cli.drop_in``) as a directory of the test's."""
-    from lambdarig.rie_server.config import EmulatorConfig
-    from lambdarig.rie_server.emulator import Emulator
-
-    task, opt, logs = tmp_path / "task", tmp_path / "opt", tmp_path / "logs"
-    task.mkdir(), logs.mkdir()
-    (task / "app.py").write_text(HANDLER)
-    write_extension(opt, "image-ext", ["INVOKE", "SHUTDOWN"])
-    config = EmulatorConfig(
-        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
-        cwd=str(task),
-        invoke_host="127.0.0.1",
-        invoke_port=0,
-        runtime_api_address="127.0.0.1:0",
-        extensions_dir=str(opt / "extensions"),
-        runtime_env={
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": os.pathsep.join([str(task), str(Path(__file__).parents[3] / "src")]),
-            "_HANDLER": "app.handler",
-            "EXT_LOG_DIR": str(logs),
-        },
-    )
-
-    async def main() -> str:
-        import io
-
-        output = io.StringIO()
-        emulator = Emulator(config, output=output)
-        await emulator.start()
-        try:
-            outcome = await emulator.invoke(b"{}")
-            assert outcome.kind is OutcomeKind.SUCCESS
-        finally:
-            await emulator.stop()
-        return output.getvalue()
-
-    asyncio.run(main())
+    task, logs = function_dirs(tmp_path)
+    write_extension(tmp_path / "opt", "image-ext", ["INVOKE", "SHUTDOWN"])
+    invoke_once(emulator_config(task, logs, extensions_dir=tmp_path / "opt" / "extensions"))
     kinds = [r["event"]["eventType"] for r in records(logs, "image-ext") if "event" in r]
     assert kinds == ["INVOKE", "SHUTDOWN"]
 
 
 def test_lambdarig_rie_launches_opt_extensions_unless_layers_or_an_image_give_them() -> None:
     from lambdarig.rie_server.cli import OPT_EXTENSIONS, drop_in
-    from lambdarig.rie_server.config import EmulatorConfig
 
     def config(*argv: str) -> EmulatorConfig:
         return drop_in(EmulatorConfig.from_environ_and_args({}, [*argv, "/bin/true", "x.y"]))

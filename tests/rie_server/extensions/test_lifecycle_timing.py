@@ -10,25 +10,21 @@ import asyncio
 import dataclasses
 import io
 import json
-import os
 import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from lambdarig.rie_server.environments.environment import Environment, EnvironmentSpec, OutcomeKind
 from tests.probes import eventually
-from tests.rie_server.extensions.test_extension_processes import (
-    HANDLER,
+from tests.rie_server.extensions.harness import (
+    emulator_config,
+    function_dirs,
     records,
     request,
     run,
-    setup,  # noqa: F401 (the fixture)
     write_extension,
 )
-
-SRC = str(Path(__file__).parents[3] / "src")
 
 # A runtime module that notes when it gets SIGTERM and then ignores it (a laggard runtime).
 SIGTERM_HANDLER = r"""import os, signal, time
@@ -79,31 +75,11 @@ polling.wait()
 )
 
 
-def _emulator_config(task: Path, layer: Path, logs: Path) -> Any:
-    from lambdarig.rie_server.config import EmulatorConfig
-
-    return EmulatorConfig(
-        command=(sys.executable, "-m", "lambdarig.runtime_client", "app.handler"),
-        cwd=str(task),
-        invoke_host="127.0.0.1",
-        invoke_port=0,
-        runtime_api_address="127.0.0.1:0",
-        layers=(str(layer),),
-        runtime_env={
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": os.pathsep.join([str(task), SRC]),
-            "_HANDLER": "app.handler",
-            "EXT_LOG_DIR": str(logs),
-        },
-    )
-
-
 def test_report_waits_for_the_extension_and_counts_its_time(tmp_path: Path) -> None:
     from lambdarig.rie_server.emulator import Emulator
 
-    task, layer, logs = tmp_path / "task", tmp_path / "layer", tmp_path / "logs"
-    task.mkdir(), logs.mkdir()
-    (task / "app.py").write_text(HANDLER)
+    task, logs = function_dirs(tmp_path)
+    layer = tmp_path / "layer"
     write_extension(layer, "slow-ext", ["INVOKE"], mode="slow")  # 0.5 s after each INVOKE
     output = io.StringIO()
 
@@ -111,7 +87,7 @@ def test_report_waits_for_the_extension_and_counts_its_time(tmp_path: Path) -> N
         return [line for line in output.getvalue().splitlines() if line.startswith("REPORT")]
 
     async def main() -> None:
-        emulator = Emulator(_emulator_config(task, layer, logs), output=output)
+        emulator = Emulator(emulator_config(task, logs, layer=layer), output=output)
         await emulator.start()
         try:
             outcome = await emulator.invoke(b"{}")
@@ -130,7 +106,7 @@ def test_report_waits_for_the_extension_and_counts_its_time(tmp_path: Path) -> N
 
 
 def test_an_extension_exiting_mid_invoke_is_an_extension_crash(
-    setup: tuple[Path, Path, EnvironmentSpec],  # noqa: F811
+    setup: tuple[Path, Path, EnvironmentSpec],
 ) -> None:
     opt, logs, spec = setup
     (Path(spec.cwd) / "app.py").write_text(SIGTERM_HANDLER)
@@ -140,9 +116,7 @@ def test_an_extension_exiting_mid_invoke_is_an_extension_crash(
         assert await env.start() is None
         started = time.monotonic()
         first = await env.invoke(
-            dataclasses.replace(
-                request("11111111-2222-4333-8444-0000000000c1"), payload=b'{"sleep": 3}'
-            )
+            request("11111111-2222-4333-8444-0000000000c1", payload=b'{"sleep": 3}')
         )
         assert time.monotonic() - started < 2.5  # ended by the exit, not by the handler
         assert first.kind is OutcomeKind.CRASH
@@ -169,7 +143,7 @@ def test_an_extension_exiting_mid_invoke_is_an_extension_crash(
 
 
 def test_shutdown_order_runtime_sigterm_first_then_shutdown_for_the_rest_of_2_s(
-    setup: tuple[Path, Path, EnvironmentSpec],  # noqa: F811
+    setup: tuple[Path, Path, EnvironmentSpec],
 ) -> None:
     opt, logs, spec = setup
     (Path(spec.cwd) / "app.py").write_text(SIGTERM_HANDLER)  # ignores SIGTERM: killed at 300 ms
@@ -196,7 +170,7 @@ def test_shutdown_order_runtime_sigterm_first_then_shutdown_for_the_rest_of_2_s(
 
 
 def test_a_runtime_without_extensions_gets_no_sigterm_on_reset(
-    setup: tuple[Path, Path, EnvironmentSpec],  # noqa: F811
+    setup: tuple[Path, Path, EnvironmentSpec],
 ) -> None:
     _, logs, spec = setup
     (Path(spec.cwd) / "app.py").write_text(SIGTERM_HANDLER)
@@ -205,9 +179,7 @@ def test_a_runtime_without_extensions_gets_no_sigterm_on_reset(
     async def body(env: Environment) -> None:
         assert await env.start() is None
         timed_out = await env.invoke(
-            dataclasses.replace(
-                request("11111111-2222-4333-8444-0000000000d1"), payload=b'{"sleep": 5}'
-            )
+            request("11111111-2222-4333-8444-0000000000d1", payload=b'{"sleep": 5}')
         )
         assert timed_out.kind is OutcomeKind.TIMEOUT
         assert not env.initialized
@@ -217,7 +189,7 @@ def test_a_runtime_without_extensions_gets_no_sigterm_on_reset(
 
 
 def test_internal_extension_registers_from_the_runtime_gets_invoke_and_500_ms(
-    setup: tuple[Path, Path, EnvironmentSpec],  # noqa: F811
+    setup: tuple[Path, Path, EnvironmentSpec],
 ) -> None:
     _, logs, spec = setup
     (Path(spec.cwd) / "app.py").write_text(INTERNAL)
@@ -277,7 +249,7 @@ os.execv(sys.executable, [sys.executable, "-m", "lambdarig.runtime_client", "app
 
 
 def test_bad_registrations_over_http_and_the_eleventh_extension(
-    setup: tuple[Path, Path, EnvironmentSpec],  # noqa: F811
+    setup: tuple[Path, Path, EnvironmentSpec],
 ) -> None:
     opt, logs, spec = setup
     for index in range(10):  # the limit: the runtime starts once all ten registered

@@ -36,26 +36,40 @@ class Output:
         return False
 
 
-async def run(
-    sample: str, *, snapstart: bool = False, schema: str = "2022-07-01"
-) -> tuple[HttpListener, Output]:
-    listener = HttpListener()
-    port = await listener.start()
-    config = EmulatorConfig(
+def emulator_config(
+    port: int, sample: str, *, memory_mb: int, snapstart: bool = False, **env: str
+) -> EmulatorConfig:
+    """The subscribing runtime, subscribing as ``sample`` to the listener on ``port``, the
+    identifier it sends ``EXTENSION_ID``; ``env`` adds to its environment."""
+    return EmulatorConfig(
         command=(sys.executable, str(RUNTIME)),
         invoke_host="127.0.0.1",
         invoke_port=0,
         runtime_api_address="127.0.0.1:0",
         timeout_s=5.0,
-        memory_mb=256,
+        memory_mb=memory_mb,
         runtime_env={
             "LISTENER_PORT": str(port),
             "TELEMETRY_SAMPLE": sample,
             "EXTENSION_ID": EXTENSION_ID,
-            "TELEMETRY_SCHEMA": schema,
-            "PATH": "/usr/bin:/bin",
+            **env,
         },
         snapstart=snapstart,
+    )
+
+
+async def run(
+    sample: str, *, snapstart: bool = False, schema: str = "2022-07-01"
+) -> tuple[HttpListener, Output]:
+    listener = HttpListener()
+    port = await listener.start()
+    config = emulator_config(
+        port,
+        sample,
+        memory_mb=256,
+        snapstart=snapstart,
+        TELEMETRY_SCHEMA=schema,
+        PATH="/usr/bin:/bin",
     )
     output = Output()
     lookup = {EXTENSION_ID: "sample-extension"}.get
@@ -184,19 +198,7 @@ async def test_only_a_registered_extension_may_subscribe() -> None:
     # runtime below sends an identifier it never registered
     listener = HttpListener()
     port = await listener.start()
-    config = EmulatorConfig(
-        command=(sys.executable, str(RUNTIME)),
-        invoke_host="127.0.0.1",
-        invoke_port=0,
-        runtime_api_address="127.0.0.1:0",
-        timeout_s=5.0,
-        memory_mb=128,
-        runtime_env={
-            "LISTENER_PORT": str(port),
-            "TELEMETRY_SAMPLE": "telemetry",
-            "EXTENSION_ID": EXTENSION_ID,
-        },
-    )
+    config = emulator_config(port, "telemetry", memory_mb=128)
     output = Output()
     emulator = Emulator(config, output=output)  # type: ignore[arg-type]
     await emulator.start()

@@ -16,7 +16,7 @@ from lambdarig.rie_server.choices import Tracing
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator
 from tests.probes import eventually
-from tests.rie_server.fake_environment import FakeFactory
+from tests.rie_server.fake_environment import CONFIG, FakeFactory
 from tests.rie_server.tracing.fake_daemon import FakeDaemon, by_origin
 
 URL = "/2015-03-31/functions/function/invocations"
@@ -27,16 +27,7 @@ Scenario = Callable[[httpx.AsyncClient, Emulator], Awaitable[None]]
 
 
 def run(daemon: FakeDaemon, scenario: Scenario) -> FakeFactory:
-    config = EmulatorConfig(
-        command=(sys.executable,),
-        invoke_host="127.0.0.1",
-        invoke_port=0,
-        runtime_api_address="127.0.0.1:0",
-        timeout_s=3.0,
-        memory_mb=128,
-        tracing=Tracing.ACTIVE,
-        xray_daemon_address=daemon.address,
-    )
+    config = dataclasses.replace(CONFIG, tracing=Tracing.ACTIVE, xray_daemon_address=daemon.address)
     factory = FakeFactory()
 
     async def main() -> None:
