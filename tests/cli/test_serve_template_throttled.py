@@ -13,7 +13,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -143,17 +142,6 @@ def test_the_start_table_says_it_is_throttled(project: tuple[Running, Path]) -> 
         re.MULTILINE,
     ), table
     assert set(served(running)) == {"HTTP API GET", "Function URL ANY"}
-
-
-def lambda_client(running: Running) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=running.url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"max_attempts": 0}),
-    )
 
 
 def test_every_invoke_is_429_reserved_function_limit(project: tuple[Running, Path]) -> None:
