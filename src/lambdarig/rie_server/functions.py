@@ -41,7 +41,6 @@ from lambdarig.rie_server.errors import EmulatorError, LayoutCancelled, Throttle
 from lambdarig.rie_server.http.streams import ReplyStream
 from lambdarig.rie_server.invoke import protocol as proto
 from lambdarig.rie_server.invoke import streaming
-from lambdarig.rie_server.invoke.async_invocations import EventResult, run_event
 from lambdarig.rie_server.invoke.event_stream import CONTENT_TYPE_EVENT_STREAM
 from lambdarig.rie_server.invoke.names import executed_version
 from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
@@ -53,6 +52,7 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import Restored
     from lambdarig.rie_server.environments.spawn import PrestartedRuntime
     from lambdarig.rie_server.environments.supervisor import ProcessFactory
+    from lambdarig.rie_server.invoke.async_invocations import EventResult
     from lambdarig.rie_server.runtime.streaming import ResponseStream
     from lambdarig.rie_server.telemetry.hub import TelemetryHub
     from lambdarig.rie_server.telemetry.subscription import ExtensionLookup
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime.datetime]
 # Told how each Event invocation ended (the project's destinations).
-EventDone = Callable[[InvokeRequest, EventResult], Awaitable[None]]
+EventDone = Callable[[InvokeRequest, "EventResult"], Awaitable[None]]
 # A START line waits in the buffer for the invocation's END and REPORT (one write for the three)
 # or for its first output line, but never longer than this.
 START_FLUSH_S = 0.02
@@ -572,6 +572,9 @@ class FunctionHost:
         task.add_done_callback(self._background_done)
 
     async def _run_event(self, request: InvokeRequest) -> EventResult:
+        # Only Event invocations need it: an emulator that never gets one never loads it.
+        from lambdarig.rie_server.invoke.async_invocations import run_event
+
         config = self.config
         delays = config.async_retry_delays[: config.async_max_retries]
         clock = self._clock

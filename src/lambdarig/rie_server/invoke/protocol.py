@@ -42,6 +42,13 @@ from lambdarig.runtime_api import (
 
 _TENANT_ID = re.compile(invoke_api.TENANT_ID_PATTERN)
 _REQUEST_ID = re.compile(invoke_api.REQUEST_ID_PATTERN)
+# The headers ``parse_invoke`` reads, as keys of its lower-cased copy (lowered once, here).
+_KEY_CLIENT_CONTEXT = invoke_api.HEADER_CLIENT_CONTEXT.lower()
+_KEY_TENANT_ID = invoke_api.HEADER_TENANT_ID.lower()
+_KEY_LOG_TYPE = invoke_api.HEADER_LOG_TYPE.lower()
+_KEY_TRACE_ID = invoke_api.HEADER_TRACE_ID.lower()
+_KEY_REQUEST_ID = invoke_api.HEADER_REQUEST_ID_IN.lower()
+_KEY_INVOCATION_TYPE = invoke_api.HEADER_INVOCATION_TYPE.lower()
 
 
 class InvocationType(enum.Enum):
@@ -127,10 +134,10 @@ def parse_invoke(
     invalid = _check_json(payload, request_id)
     if invalid is not None:
         return invalid
-    context = client_context(headers.get(invoke_api.HEADER_CLIENT_CONTEXT.lower()), service=True)
+    context = client_context(headers.get(_KEY_CLIENT_CONTEXT), service=True)
     if context is None:
         return _invalid_content(invoke_api.MESSAGE_BAD_CLIENT_CONTEXT, request_id)
-    tenant_id = headers.get(invoke_api.HEADER_TENANT_ID.lower())
+    tenant_id = headers.get(_KEY_TENANT_ID)
     if tenant_id is not None and not _TENANT_ID.fullmatch(tenant_id):
         return service_error(
             400,
@@ -141,11 +148,10 @@ def parse_invoke(
     return InvokeCall(
         request_id=request_id,
         invocation_type=type_or_error,
-        tail=headers.get(invoke_api.HEADER_LOG_TYPE.lower()) == invoke_api.LOG_TYPE_TAIL,
+        tail=headers.get(_KEY_LOG_TYPE) == invoke_api.LOG_TYPE_TAIL,
         payload=payload,
         invoked_function_arn=arn_or_error,
-        trace_id=trace_header(headers.get(invoke_api.HEADER_TRACE_ID.lower()))
-        or generated_trace_id,
+        trace_id=trace_header(headers.get(_KEY_TRACE_ID)) or generated_trace_id,
         client_context=context or None,
         tenant_id=tenant_id,
     )
@@ -153,7 +159,7 @@ def parse_invoke(
 
 def _request_id(headers: Mapping[str, str], generated: str) -> str | HttpResponse:
     """The caller's ``X-Amzn-RequestId`` when it is a UUID, else ``generated``; 400 otherwise."""
-    supplied = headers.get(invoke_api.HEADER_REQUEST_ID_IN.lower())
+    supplied = headers.get(_KEY_REQUEST_ID)
     if supplied is None:
         return generated
     if not _REQUEST_ID.fullmatch(supplied):
@@ -171,7 +177,7 @@ def _parse_rie(
             (("Content-Type", invoke_api.RIE_TEXT_CONTENT_TYPE),),
             invoke_api.RIE_NOT_FOUND_BODY,
         )
-    context = client_context(headers.get(invoke_api.HEADER_CLIENT_CONTEXT.lower()), service=False)
+    context = client_context(headers.get(_KEY_CLIENT_CONTEXT), service=False)
     if context is None:
         return HttpResponse(500, ())
     return InvokeCall(
@@ -180,9 +186,9 @@ def _parse_rie(
         tail=False,
         payload=raw.body[:MAX_PAYLOAD_SIZE],
         invoked_function_arn=function.arn,
-        trace_id=trace_header(headers.get(invoke_api.HEADER_TRACE_ID.lower())),
+        trace_id=trace_header(headers.get(_KEY_TRACE_ID)),
         client_context=context or None,
-        tenant_id=headers.get(invoke_api.HEADER_TENANT_ID.lower()),
+        tenant_id=headers.get(_KEY_TENANT_ID),
     )
 
 
@@ -200,9 +206,7 @@ def _resolve_target(
 
 
 def _invocation_type(headers: Mapping[str, str], request_id: str) -> InvocationType | HttpResponse:
-    value = headers.get(
-        invoke_api.HEADER_INVOCATION_TYPE.lower(), invoke_api.INVOCATION_TYPE_REQUEST_RESPONSE
-    )
+    value = headers.get(_KEY_INVOCATION_TYPE, invoke_api.INVOCATION_TYPE_REQUEST_RESPONSE)
     try:
         return InvocationType(value)
     except ValueError:

@@ -21,14 +21,16 @@ import base64
 import dataclasses
 import logging
 from collections.abc import Awaitable
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, InvokeRequest, OutcomeKind
 from lambdarig.rie_server.http.streams import ReplyStream
 from lambdarig.rie_server.invoke.event_stream import invoke_complete, payload_chunks
 from lambdarig.rie_server.invoke.protocol import HttpResponse, outcome_body
-from lambdarig.rie_server.runtime.streaming import ResponseStream
 from lambdarig.runtime_api import FUNCTION_RESPONSE_SIZE_TOO_LARGE, MAX_PAYLOAD_SIZE
+
+if TYPE_CHECKING:  # a runtime's stream (runtime.streaming loads with the first one)
+    from lambdarig.rie_server.runtime.streaming import ResponseStream
 
 BURST_BYTES = 6 * 1024 * 1024  # sent at full speed
 RATE_BYTES_PER_S = 2 * 1024 * 1024  # then at most this fast

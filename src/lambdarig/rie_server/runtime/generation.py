@@ -22,7 +22,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Mapping
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from lambdarig import runtime_api
 from lambdarig.rie_server.environments.outcomes import Finish, Posted
@@ -30,10 +30,12 @@ from lambdarig.rie_server.errors import InvalidTransition
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.lifecycle import Event, RuntimeState, Verdict
 from lambdarig.rie_server.runtime.protocol import Reply, Route
-from lambdarig.rie_server.runtime.streaming import ResponseStream
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.runtime.streaming import ResponseStream
 
 Deliver = Callable[[runtime_api.Invocation], None]  # answers one /next poll with an event
-OnStream = Callable[[ResponseStream], None]  # takes an invocation's streamed response
+OnStream = Callable[["ResponseStream"], None]  # takes an invocation's streamed response
 
 
 def now_ms() -> int:
@@ -189,6 +191,9 @@ class Generation:
         judged = self._judge(Route.RESPONSE, request_id, headers)
         if isinstance(judged, Reply):
             return judged
+        # Loaded by the first streamed response: a runtime that never streams never loads it.
+        from lambdarig.rie_server.runtime.streaming import ResponseStream
+
         content_type = headers.get("Content-Type") or runtime_api.CONTENT_TYPE_OCTET_STREAM
         stream = ResponseStream(content_type, lambda posted: self._finish(judged, posted))
         on_stream = self.on_stream.pop(judged, None)

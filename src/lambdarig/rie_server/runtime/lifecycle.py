@@ -69,6 +69,10 @@ class State(enum.Enum):
     RESTORING = "Restoring"
     RESTORE_ERROR = "RuntimeRestoreErrorState"
 
+    # Members are singletons compared by identity: hash them by identity too, in C. (Enum's own
+    # ``__hash__`` is Python code; every ``TRANSITIONS`` lookup hashes a state and an event.)
+    __hash__ = object.__hash__
+
 
 class Event(enum.Enum):
     """What the runtime (or the platform, for ``DELIVER``/``RESPONSE_SENT``) did."""
@@ -82,6 +86,8 @@ class Event(enum.Enum):
     RESTORE_NEXT = "restore_next"  # GET /runtime/restore/next (SnapStart: init is done)
     RESTORE = "restore"  # platform answered /restore/next: the snapshot was restored
     RESTORE_ERROR = "restore_error"  # POST /runtime/restore/error
+
+    __hash__ = object.__hash__  # as ``State``'s
 
 
 EVENT_TARGET: dict[Event, State] = {
