@@ -105,6 +105,25 @@ def test_help_shows_aws_flags_ours_and_an_example() -> None:
     assert "example: lambdarig-rie" in done.stdout
 
 
+def test_python_m_from_a_function_directory_keeps_the_emulators_own_modules(
+    tmp_path: Path,
+) -> None:
+    # A function directory may hold modules named like the standard library's: ``python -m``
+    # puts the current directory first on the import path, the emulator must not import them.
+    (tmp_path / "argparse.py").write_text("raise SystemExit('the function directory argparse')\n")
+    (tmp_path / "json.py").write_text("raise SystemExit('the function directory json')\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "lambdarig.rie_server", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: lambdarig-rie ")
+
+
 def test_console_script_is_installed() -> None:
     assert shutil.which("lambdarig-rie", path=str(Path(sys.executable).parent)) is not None
 
