@@ -17,7 +17,6 @@ import functools
 import shutil
 import sys
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -68,13 +67,6 @@ START_FLUSH_S = 0.02
 
 def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
-
-
-def new_trace_id(epoch_s: float | None = None) -> str:
-    """A fresh X-Ray trace header for an invoke that arrived without one."""
-    epoch = int(time.time() if epoch_s is None else epoch_s)
-    random = ids.random_hex(20)
-    return invoke_api.TRACE_ID_FORMAT.format(epoch=epoch, root=random[:24], parent=random[24:])
 
 
 class LabelledWriter(LogWriter):
@@ -402,7 +394,7 @@ class FunctionHost:
         fresh ``Root`` left for the tracer to sample, else ``Sampled=0`` (not traced)."""
         if self._tracer is not None:
             return self._tracer.new_trace_id()
-        return new_trace_id()
+        return ids.new_trace_id()
 
     def _pool_invoke(
         self, request: InvokeRequest, *, wait: bool = False
@@ -558,7 +550,9 @@ class FunctionHost:
         """One synchronous invocation with ``payload`` whose function may stream (a
         ``RESPONSE_STREAM`` Function URL): returns once it streams (the outcome and the stream)
         or ends (the outcome and ``None``). Raises as ``invoke``."""
-        request = InvokeRequest(request_id=ids.uuid4(), payload=payload, trace_id=new_trace_id())
+        request = InvokeRequest(
+            request_id=ids.uuid4(), payload=payload, trace_id=ids.new_trace_id()
+        )
         return await streaming.start(self.pool.invoke, request)
 
     def _queue(self, request: InvokeRequest) -> None:
