@@ -2,7 +2,8 @@
 
 ``Environment`` is the contract used by the invoke front end (see ``InvokeOutcome`` for every way
 an invoke can end). Orchestration only: the Runtime API rules live in ``lifecycle``/``protocol``,
-HTTP in ``runtime.server``, processes in ``supervisor``.
+HTTP in ``runtime.server``, processes in ``supervisor``, the delivery of one invocation and how it
+ended in ``delivery``.
 
 Lifecycle of the process (a *generation*): spawn -> init (until its first ``/next``) -> invokes ->
 exit or kill. Every failure that ends a generation (init error, crash, timeout, out-of-memory)
@@ -19,11 +20,13 @@ import asyncio
 import dataclasses
 import socket
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, Callable
 
 from lambdarig import extensions_api as ext_api
 from lambdarig import runtime_api
 from lambdarig.rie_server import ids
+from lambdarig.rie_server.environments.delivery import Delivery
 from lambdarig.rie_server.environments.outcomes import (
     ENV_INITIALIZATION_TYPE,
     INIT_ON_DEMAND,
@@ -33,15 +36,14 @@ from lambdarig.rie_server.environments.outcomes import (
     InvokeOutcome,
     InvokeRequest,
     OutcomeKind,
-    Posted,
+    crashed,
     failure,
-    from_posted,
 )
 from lambdarig.rie_server.environments.spawn import PrestartedRuntime, StartedProcess
 from lambdarig.rie_server.environments.supervisor import RuntimeProcess, adopt, spawn_local
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
 from lambdarig.rie_server.extensions import host as extensions
-from lambdarig.rie_server.extensions.phases import Settling, shutdown_phase
+from lambdarig.rie_server.extensions.phases import shutdown_phase
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.generation import Generation, OnStream, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
@@ -102,7 +104,7 @@ class Environment:
         self._init_lock: asyncio.Lock | None = None
         self._extensions: extensions.ExtensionHost | None = None  # the current generation's
         self._sandbox: extensions.Sandbox | None = None  # ... container, when it has extensions
-        self._settling: asyncio.Future[None] | None = None  # extensions finishing an invoke
+        self._delivery = Delivery(spec, self._reset)  # ... and the settling of its invokes
         self._telemetry = telemetry  # the Telemetry/Logs APIs on this environment's socket
         self._restore_listener = restore_listener  # SnapStart: RESTORE_START / RESTORE_REPORT
         self._pending_restore_ms: float | None = None  # reported by the next invoke's REPORT
@@ -150,8 +152,9 @@ class Environment:
         """Run one invocation to its end (result, error, crash, timeout); initialises first if
         needed. Raises ``EnvironmentBusy`` beyond ``max_concurrency`` concurrent calls."""
         self._check_live()
-        if self._settling is not None:  # extensions still busy with the previous invoke
-            await asyncio.wait({self._settling})
+        settling = self._delivery.settling
+        if settling is not None:  # extensions still busy with the previous invoke
+            await asyncio.wait({settling})
         if self._in_flight >= self._spec.max_concurrency:
             raise EnvironmentBusy(
                 f"environment {self.env_id} serves at most {self._spec.max_concurrency} "
@@ -170,8 +173,8 @@ class Environment:
         prestarted, self._prestarted = self._prestarted, None
         if prestarted is not None:
             prestarted.discard()
-        if self._settling is not None:
-            self._settling.cancel()
+        if self._delivery.settling is not None:
+            self._delivery.settling.cancel()
         await self._end_process(grace_s, ext_api.SHUTDOWN_SPINDOWN)
         if self._server is not None:
             await self._server.close()
@@ -421,32 +424,13 @@ class Environment:
                 memory=process.peak_memory_mb(),
             ), init_ms
         if exited.done():
-            return self._crashed(OutcomeKind.INIT_ERROR, request_id, process, exited, 0.0), init_ms
+            return crashed(OutcomeKind.INIT_ERROR, request_id, process, exited, 0.0), init_ms
         await self._end_process(0, ext_api.SHUTDOWN_TIMEOUT)
         if request_id is None:
             message = protocol.timeout_message(None, self._spec.init_timeout_s)
             return failure(OutcomeKind.INIT_ERROR, runtime_api.SANDBOX_TIMEDOUT, message), init_ms
         message = protocol.timeout_message(request_id, self._spec.timeout_s)
         return failure(OutcomeKind.TIMEOUT, runtime_api.SANDBOX_TIMEDOUT, message), init_ms
-
-    def _crashed(
-        self,
-        kind: OutcomeKind,
-        request_id: str | None,
-        process: RuntimeProcess,
-        exited: asyncio.Future[int],
-        duration_ms: float,
-    ) -> InvokeOutcome:
-        code = exited.result()
-        return failure(
-            kind,
-            runtime_api.RUNTIME_EXIT_ERROR,
-            protocol.exit_message(request_id, code),
-            duration_ms=duration_ms,
-            memory=process.peak_memory_mb(),
-            out_of_memory=process.out_of_memory,
-            exit_status=code,
-        )
 
     async def _invoke(self, request: InvokeRequest) -> InvokeOutcome:
         deadline = time.monotonic() + self._spec.timeout_s
@@ -486,129 +470,39 @@ class Environment:
                 return outcome
         raise AssertionError("unreachable: the last round always yields an outcome")
 
-    async def _deliver(
+    def _deliver(
         self,
         invocation: runtime_api.Invocation,
         deadline: float,
         init_ms: float | None,
         may_retry: bool,
         on_stream: OnStream | None = None,
-    ) -> InvokeOutcome | None:
-        """Hand ``invocation`` to the runtime and wait for its end; ``None`` = the runtime was
-        already gone before taking it (retry after a re-init)."""
+    ) -> Awaitable[InvokeOutcome | None]:
+        """``Delivery.deliver`` to the current generation."""
         generation, process, exited = self._generation, self._process, self._exited
         assert generation is not None and process is not None and exited is not None
-        started = time.monotonic()
-        host = self._extensions
-        if host is not None and host.active:
-            host.invoke(
-                invocation.request_id,
-                invocation.deadline_ms,
-                invocation.invoked_function_arn,
-                invocation.trace_id,
-            )
-        result = generation.submit(invocation, on_stream)
-        # The hot path: the post, the process's exit and the deadline all complete ``result``
-        # itself (``None`` for the last two), so the invoke wakes one loop iteration after the
-        # post, with one timer and no extra task or waiter.
-        wake = _completer(result)
-        timer = result.get_loop().call_at(deadline, wake)  # no get_running_loop(): a getpid()
-        exited.add_done_callback(wake)
-        if host is not None:
-            host.crashed.add_done_callback(wake)
-        try:
-            posted = await result
-        finally:
-            timer.cancel()
-            exited.remove_done_callback(wake)
-            if host is not None:
-                host.crashed.remove_done_callback(wake)
-            delivered = generation.withdraw(invocation)
-        duration_ms = (time.monotonic() - started) * 1000
-        request_id = invocation.request_id
-        if posted is not None:
-            await process.flush_output()  # what the function printed before returning precedes END
-            outcome = from_posted(posted, duration_ms, init_ms, process.peak_memory_mb())
-            if host is not None and host.active and self._spec.max_concurrency == 1:
-                outcome = self._settle(host, outcome, request_id, deadline)
-            return outcome
-        if exited.done():
-            if may_retry and not delivered:
-                return None
-            crashed = self._crashed(OutcomeKind.CRASH, request_id, process, exited, duration_ms)
-            if host is not None and host.active:
-                self._initialized = False
-                await self._end_process(0, ext_api.SHUTDOWN_FAILURE)
-            return dataclasses.replace(crashed, init_duration_ms=init_ms)
-        memory = process.peak_memory_mb()
-        if host is not None and host.crashed.done():  # an extension exited mid-invoke
-            self._initialized = False
-            await self._end_process(0, ext_api.SHUTDOWN_FAILURE)
-            message = host.crash_message(request_id)
-            return failure(
-                OutcomeKind.CRASH,
-                ext_api.EXTENSION_CRASH,
-                message,
-                duration_ms=duration_ms,
-                init_ms=init_ms,
-                memory=memory,
-            )
-        if self._spec.max_concurrency > 1:
-            # Managed Instances: the other invocations in this environment carry on; the
-            # timed-out one's late post is answered 410 (RAPID-LMI's Runtime.InvokeTimeout).
-            generation.expire(invocation)
-        else:
-            self._initialized = False
-            await self._end_process(0, ext_api.SHUTDOWN_TIMEOUT)
-        message = protocol.timeout_message(request_id, self._spec.timeout_s)
-        return failure(
-            OutcomeKind.TIMEOUT,
-            runtime_api.SANDBOX_TIMEDOUT,
-            message,
-            duration_ms=duration_ms,
-            init_ms=init_ms,
-            memory=memory,
+        return self._delivery.deliver(
+            generation,
+            process,
+            exited,
+            self._extensions,
+            invocation,
+            deadline,
+            init_ms,
+            may_retry,
+            on_stream,
         )
 
-    def _settle(
-        self,
-        host: extensions.ExtensionHost,
-        outcome: InvokeOutcome,
-        request_id: str,
-        deadline: float,
-    ) -> InvokeOutcome:
-        """The caller has its response; the environment stays busy until every ``INVOKE``
-        subscriber called ``/event/next`` again, and REPORT waits for that (``outcome.settled``).
-        Past the invoke's deadline (or when an extension exits) the environment is reset."""
-
-        async def reset(reason: str) -> None:
-            if host is self._extensions:
-                self._initialized = False
-                await self._end_process(0, reason)
-
-        message = protocol.timeout_message(request_id, self._spec.timeout_s)
-        settling = Settling(host, outcome, request_id, deadline, message, reset)
-        task = self._settling = settling.task
-
-        def settled(_: object) -> None:
-            if self._settling is task:
-                self._settling = None
-
-        task.add_done_callback(settled)
-        return dataclasses.replace(outcome, settled=settling.report)
+    async def _reset(self, reason: str, host: extensions.ExtensionHost | None = None) -> None:
+        """End the current generation for ``reason`` (an invocation failed it): no longer
+        initialised, its processes ended; with ``host``, only while that is still the current
+        generation's (an invoke's settling may outlast it)."""
+        if host is None or host is self._extensions:
+            self._initialized = False
+            await self._end_process(0, reason)
 
 
 async def _first(*futures: asyncio.Future[Any], until: float) -> None:
     """Wait until one of ``futures`` is done or the monotonic time ``until`` passes."""
     timeout = max(0.0, until - time.monotonic())
     await asyncio.wait(set(futures), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-
-
-def _completer(result: asyncio.Future[Posted | None]) -> Callable[..., None]:
-    """A callback that ends the wait on ``result`` with ``None`` (if nothing else ended it)."""
-
-    def wake(*_: object) -> None:
-        if not result.done():
-            result.set_result(None)
-
-    return wake
