@@ -2,8 +2,8 @@
 
 ``Environment`` is the contract used by the invoke front end (see ``InvokeOutcome`` for every way
 an invoke can end). Orchestration only: the Runtime API rules live in ``lifecycle``/``protocol``,
-HTTP in ``runtime.server``, processes in ``supervisor``, the delivery of one invocation and how it
-ended in ``delivery``.
+HTTP in ``runtime.server``, processes in ``supervisor``, the init of a process and its restore in
+``init_phase``, the delivery of one invocation and how it ended in ``delivery``.
 
 Lifecycle of the process (a *generation*): spawn -> init (until its first ``/next``) -> invokes ->
 exit or kill. Every failure that ends a generation (init error, crash, timeout, out-of-memory)
@@ -18,25 +18,25 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import socket
 import time
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from lambdarig import extensions_api as ext_api
 from lambdarig import runtime_api
 from lambdarig.rie_server import ids
 from lambdarig.rie_server.environments.delivery import Delivery
+from lambdarig.rie_server.environments.init_phase import InitPhase, InitResult
 from lambdarig.rie_server.environments.outcomes import (
     ENV_INITIALIZATION_TYPE,
-    INIT_ON_DEMAND,
     INIT_SNAPSTART,
     RUNTIME_API_ENV,
     EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,
     OutcomeKind,
-    crashed,
     failure,
 )
 from lambdarig.rie_server.environments.spawn import PrestartedRuntime, StartedProcess
@@ -44,7 +44,6 @@ from lambdarig.rie_server.environments.supervisor import RuntimeProcess, adopt, 
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
 from lambdarig.rie_server.extensions import host as extensions
 from lambdarig.rie_server.extensions.phases import shutdown_phase
-from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.generation import Generation, OnStream, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
 
@@ -64,7 +63,6 @@ __all__ = [
 
 
 _KILL_WAIT_S = 5.0  # how long to wait for a SIGKILLed group to be reaped
-_EXIT_AFTER_INIT_ERROR_S = 0.5  # a runtime that posted /init/error should exit on its own
 
 
 class Environment:
@@ -106,7 +104,9 @@ class Environment:
         self._sandbox: extensions.Sandbox | None = None  # ... container, when it has extensions
         self._delivery = Delivery(spec, self._reset)  # ... and the settling of its invokes
         self._telemetry = telemetry  # the Telemetry/Logs APIs on this environment's socket
-        self._restore_listener = restore_listener  # SnapStart: RESTORE_START / RESTORE_REPORT
+        self._init_phase = InitPhase(
+            spec, env_id, telemetry, restore_listener, self._end_process, self._uninitialise
+        )
         self._pending_restore_ms: float | None = None  # reported by the next invoke's REPORT
 
     @property
@@ -324,58 +324,28 @@ class Environment:
         if host is not None:
             await host.kill()
 
-    async def _init(
-        self, deadline: float, request_id: str | None
-    ) -> tuple[InvokeOutcome | None, float]:
-        """``_run_init``, reported to the Telemetry API (``platform.initStart`` ...); then, for
+    async def _init(self, deadline: float, request_id: str | None) -> InitResult:
+        """``_run_init``, reported to the Telemetry API (``InitPhase.reported``); then, for
         SnapStart, the restore."""
-        telemetry = self._telemetry
-        if telemetry is None:
-            outcome, init_ms = await self._run_init(deadline, request_id)
-        else:
-            phase = "init" if request_id is None else "invoke"
-            init_type = self._spec.env.get(ENV_INITIALIZATION_TYPE, INIT_ON_DEMAND)
-            if self._spec.snapstart:  # as the runtime's variable says (``_spawn``)
-                init_type = INIT_SNAPSTART
-            telemetry.init_started(init_type, phase)
-            outcome, init_ms = await self._run_init(deadline, request_id)
-            telemetry.init_finished(outcome, init_ms, phase)
+        run = functools.partial(self._run_init, deadline, request_id)
+        outcome, init_ms = await self._init_phase.reported(request_id, run)
         if outcome is None and self._spec.snapstart:
             outcome = await self._restore()
         return outcome, init_ms
 
     async def _restore(self) -> InvokeOutcome | None:
-        """SnapStart: restore the environment the runtime's ``/restore/next`` snapshotted
-        (``restore``); ``None`` when restored, else the failure (the process is ended)."""
-        from lambdarig.rie_server.environments import restore
-
+        """SnapStart: ``InitPhase.restore``; ``None`` when restored, else the failure (the process
+        is ended)."""
         generation, process, exited = self._generation, self._process, self._exited
         assert generation is not None and process is not None and exited is not None
-        if generation.ready.done():  # the runtime polled /next without /restore/next
+        restored = await self._init_phase.restore(generation, process, exited)
+        if restored is None:
             return None
-        listener, telemetry = self._restore_listener, self._telemetry
-        if listener is not None:
-            listener.restore_started(self.env_id)
-        if telemetry is not None:
-            telemetry.restore_started()
-        restored = await restore.restore(generation, exited)
         if restored.failure is None:
-            await process.flush_output()  # the after-restore hooks' output precedes the report
             self._pending_restore_ms = restored.duration_ms
-        else:
-            self._initialized = False
-            await asyncio.wait({exited}, timeout=_EXIT_AFTER_INIT_ERROR_S)
-            await self._end_process(0)
-        if listener is not None:
-            listener.restore_finished(self.env_id, restored)
-        if telemetry is not None:
-            error_type = restored.failure.error_type if restored.failure is not None else None
-            telemetry.restore_finished(restored.duration_ms, error_type)
         return restored.failure
 
-    async def _run_init(
-        self, deadline: float, request_id: str | None
-    ) -> tuple[InvokeOutcome | None, float]:
+    async def _run_init(self, deadline: float, request_id: str | None) -> InitResult:
         """Spawn and wait for the first ``/next`` until ``deadline`` (monotonic). Returns
         ``(None, init_ms)`` when ready, else the failure outcome and the time spent."""
         started = time.monotonic()
@@ -395,42 +365,15 @@ class Environment:
             started = min(started, self._spawned_at)
         process, exited, host = self._process, self._exited, self._extensions
         assert process is not None and exited is not None and host is not None
-        init_over = (generation.ready, generation.snapshot)  # SnapStart's init ends at the second
-        await _first(*init_over, generation.init_error, exited, host.crashed, until=deadline)
-        ready = any(future.done() for future in init_over)
-        try:
-            if ready:  # the runtime is done; init ends when every extension is, too
-                ready = await host.ready(deadline)
-            host.check()
-        except extensions.Failure as exc:
-            await self._end_process(0, ext_api.SHUTDOWN_FAILURE)
-            init_ms = (time.monotonic() - started) * 1000
-            return failure(OutcomeKind.INIT_ERROR, exc.error_type, exc.message), init_ms
-        init_ms = (time.monotonic() - started) * 1000
-        if ready:
-            await process.flush_output()  # init's output precedes the first START
+        outcome, init_ms = await self._init_phase.wait_ready(
+            generation, process, exited, host, started, deadline, request_id
+        )
+        if outcome is None:
             self._initialized = not exited.done()
-            return None, init_ms
-        if generation.init_error.done():
-            posted = generation.init_error.result()
-            await asyncio.wait({exited}, timeout=_EXIT_AFTER_INIT_ERROR_S)
-            await self._end_process(0)
-            return failure(
-                OutcomeKind.INIT_ERROR,
-                posted.error_type,
-                None,
-                body=posted.body,
-                content_type=posted.content_type,
-                memory=process.peak_memory_mb(),
-            ), init_ms
-        if exited.done():
-            return crashed(OutcomeKind.INIT_ERROR, request_id, process, exited, 0.0), init_ms
-        await self._end_process(0, ext_api.SHUTDOWN_TIMEOUT)
-        if request_id is None:
-            message = protocol.timeout_message(None, self._spec.init_timeout_s)
-            return failure(OutcomeKind.INIT_ERROR, runtime_api.SANDBOX_TIMEDOUT, message), init_ms
-        message = protocol.timeout_message(request_id, self._spec.timeout_s)
-        return failure(OutcomeKind.TIMEOUT, runtime_api.SANDBOX_TIMEDOUT, message), init_ms
+        return outcome, init_ms
+
+    def _uninitialise(self) -> None:
+        self._initialized = False
 
     async def _invoke(self, request: InvokeRequest) -> InvokeOutcome:
         deadline = time.monotonic() + self._spec.timeout_s
@@ -500,9 +443,3 @@ class Environment:
         if host is None or host is self._extensions:
             self._initialized = False
             await self._end_process(0, reason)
-
-
-async def _first(*futures: asyncio.Future[Any], until: float) -> None:
-    """Wait until one of ``futures`` is done or the monotonic time ``until`` passes."""
-    timeout = max(0.0, until - time.monotonic())
-    await asyncio.wait(set(futures), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
