@@ -2,8 +2,9 @@
 
 ``Environment`` is the contract used by the invoke front end (see ``InvokeOutcome`` for every way
 an invoke can end). Orchestration only: the Runtime API rules live in ``lifecycle``/``protocol``,
-HTTP in ``runtime.server``, processes in ``supervisor``, the init of a process and its restore in
-``init_phase``, the delivery of one invocation and how it ended in ``delivery``.
+HTTP in ``runtime.server``, processes in ``supervisor``, what starting and ending them takes in
+``launch``, the init of a process and its restore in ``init_phase``, the delivery of one
+invocation and how it ended in ``delivery``.
 
 Lifecycle of the process (a *generation*): spawn -> init (until its first ``/next``) -> invokes ->
 exit or kill. Every failure that ends a generation (init error, crash, timeout, out-of-memory)
@@ -27,11 +28,10 @@ from typing import TYPE_CHECKING, Callable
 from lambdarig import extensions_api as ext_api
 from lambdarig import runtime_api
 from lambdarig.rie_server import ids
+from lambdarig.rie_server.environments import launch
 from lambdarig.rie_server.environments.delivery import Delivery
 from lambdarig.rie_server.environments.init_phase import InitPhase, InitResult
 from lambdarig.rie_server.environments.outcomes import (
-    ENV_INITIALIZATION_TYPE,
-    INIT_SNAPSTART,
     RUNTIME_API_ENV,
     EnvironmentSpec,
     InvokeOutcome,
@@ -39,17 +39,15 @@ from lambdarig.rie_server.environments.outcomes import (
     OutcomeKind,
     failure,
 )
-from lambdarig.rie_server.environments.spawn import PrestartedRuntime, StartedProcess
-from lambdarig.rie_server.environments.supervisor import RuntimeProcess, adopt, spawn_local
+from lambdarig.rie_server.environments.spawn import PrestartedRuntime
+from lambdarig.rie_server.environments.supervisor import RuntimeProcess
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
 from lambdarig.rie_server.extensions import host as extensions
-from lambdarig.rie_server.extensions.phases import shutdown_phase
 from lambdarig.rie_server.runtime.generation import Generation, OnStream, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import RestoreListener
-    from lambdarig.rie_server.runtime.credentials import Credentials
     from lambdarig.rie_server.telemetry.hub import TelemetryHub
 
 __all__ = [
@@ -60,9 +58,6 @@ __all__ = [
     "InvokeRequest",
     "OutcomeKind",
 ]
-
-
-_KILL_WAIT_S = 5.0  # how long to wait for a SIGKILLed group to be reaped
 
 
 class Environment:
@@ -209,18 +204,16 @@ class Environment:
         # From here the listener answers for the new process: nothing a dead one left behind
         # can finish a newer invocation.
         self._server.backend = self._generation = generation
-        env = dict(self._spec.env)
-        env[RUNTIME_API_ENV] = self._server.address
-        if self._spec.init_caching:
-            env.update(self._credentials().variables(self._server.address))
-        if self._spec.snapstart:
-            env[ENV_INITIALIZATION_TYPE] = INIT_SNAPSTART
+        env = launch.runtime_variables(self._spec, self._server)
         opener = getattr(self._spec.process_factory, "open_sandbox", None)  # container mode
         self._sandbox = None if opener is None else await opener(env, self._spec.memory_mb)
         if await self._launch_extensions(env, deadline) and early is not None:
             early.discard()  # the runtime starts after the extensions registered
             early = None
-        process = await self._start_runtime(env, early)
+        on_line = functools.partial(self._on_output, self.env_id)
+        process, self._spawned_at = await launch.start_runtime(
+            self._spec, env, early, self._sandbox, on_line
+        )
         exited = asyncio.ensure_future(process.wait())
         exited.add_done_callback(lambda _: self._on_exit(process))
         self._process, self._exited = process, exited
@@ -229,16 +222,6 @@ class Environment:
             self._check_live()
         return generation
 
-    def _credentials(self) -> Credentials:
-        """--enable-init-caching: this environment's token, served on its socket."""
-        from lambdarig.rie_server.runtime.credentials import Credentials
-
-        assert self._server is not None
-        if self._server.credentials is None:
-            token = ids.uuid4()
-            self._server.credentials = Credentials.from_environment(token, self._spec.env)
-        return self._server.credentials
-
     async def _launch_extensions(self, env: dict[str, str], deadline: float) -> bool:
         """Serve the Extensions API for the new process; start ``/opt/extensions/*`` and wait
         (until ``deadline``) for them to register. Returns whether any was launched; raises
@@ -246,16 +229,9 @@ class Environment:
         assert self._server is not None
         spec = self._spec
         sandbox = self._sandbox
-        host = extensions.ExtensionHost(
-            sandbox.executables if sandbox else extensions.find_extensions(spec.extensions_dir),
-            extensions.register_info(env),
-            extensions.account_of(spec.function_arn),
-            lambda line: self._on_output(self.env_id, line),
-        )
+        on_line = functools.partial(self._on_output, self.env_id)
+        host = launch.extension_host(spec, sandbox, env, self._telemetry, on_line)
         self._extensions, self._server.extensions = host, host.api
-        if self._telemetry is not None:  # only this process's extensions may subscribe
-            self._telemetry.use_extensions(host.api.lookup)
-            host.api.on_registered = self._telemetry.extension_registered
         if not host.active:
             return False
         await host.launch(env, spec.memory_mb, *([sandbox.spawn] if sandbox else []))
@@ -272,57 +248,21 @@ class Environment:
             self._check_live()
         self._server = server
 
-    async def _start_runtime(
-        self, env: dict[str, str], early: StartedProcess | None
-    ) -> RuntimeProcess:
-        """Spawn the runtime, or adopt ``early`` when it is exactly that process (started by the
-        command line before the event loop ran: its init then counts from its own start)."""
-        spec, env_id, on_output = self._spec, self.env_id, self._on_output
-        if early is not None:
-            if spec.process_factory is None and early.matches(
-                spec.command, spec.cwd, env, spec.memory_mb
-            ):
-                self._spawned_at = early.started
-                return await adopt(early, lambda line: on_output(env_id, line))
-            early.discard()
-        factory = spec.process_factory or spawn_local
-        if self._sandbox is not None:  # the container its extensions run in
-            factory = self._sandbox.spawn_runtime
-        return await factory(
-            spec.command, spec.cwd, env, lambda line: on_output(env_id, line), spec.memory_mb
-        )
-
     def _on_exit(self, process: RuntimeProcess) -> None:
         if process is self._process:
             self._initialized = False
 
     async def _end_process(self, grace_s: float, reason: str | None = None) -> None:
-        """Terminate (then kill) the current process group and wait until it is reaped. With
-        registered extensions and a shutdown ``reason``, the shutdown phase replaces
-        ``grace_s`` (``extensions.phases.shutdown_phase``)."""
+        """End the current generation's processes (``launch.end_processes``) and its
+        container."""
         try:
-            await self._end_processes(grace_s, reason)
+            await launch.end_processes(
+                self._process, self._exited, self._extensions, grace_s, reason
+            )
         finally:
             sandbox, self._sandbox = self._sandbox, None
             if sandbox is not None:
                 sandbox.close()
-
-    async def _end_processes(self, grace_s: float, reason: str | None) -> None:
-        process, exited, host = self._process, self._exited, self._extensions
-        budget = host.shutdown_budget() if host is not None and reason is not None else None
-        if host is not None and (process is None or exited is None):
-            await host.kill()
-        if process is None or exited is None:
-            return
-        if host is not None and budget is not None and reason is not None:
-            await shutdown_phase(host, process, exited, reason)
-        elif not exited.done() and grace_s > 0:
-            process.terminate()
-            await asyncio.wait({exited}, timeout=grace_s)
-        process.kill()  # also reaches group members that outlived the leader
-        await asyncio.wait({exited}, timeout=_KILL_WAIT_S)
-        if host is not None:
-            await host.kill()
 
     async def _init(self, deadline: float, request_id: str | None) -> InitResult:
         """``_run_init``, reported to the Telemetry API (``InitPhase.reported``); then, for
