@@ -313,6 +313,7 @@ class Environment:
         return outcome, init_ms
 
     def _uninitialise(self) -> None:
+        """The process failed its restore: the next invoke initialises anew."""
         self._initialized = False
 
     async def _invoke(self, request: InvokeRequest) -> InvokeOutcome:
