@@ -16,7 +16,7 @@ import pytest
 
 from lambdarig.rie_server.choices import CompatMode
 from lambdarig.rie_server.config import EmulatorConfig
-from lambdarig.rie_server.emulator import Emulator, new_trace_id
+from lambdarig.rie_server.emulator import Emulator
 from tests.probes import eventually
 from tests.rie_server.fake_environment import (
     CONFIG,
@@ -183,14 +183,6 @@ def test_trace_id_is_passed_or_generated() -> None:
         assert generated.startswith("Root=1-") and generated.endswith(";Sampled=0")
 
     serve(scenario)
-
-
-def test_new_trace_id_format() -> None:
-    trace = new_trace_id(0x5759E988)
-    root, parent, sampled = trace.split(";")
-    assert root.startswith("Root=1-5759e988-") and len(root) == len("Root=1-") + 8 + 1 + 24
-    assert parent.startswith("Parent=") and len(parent) == len("Parent=") + 16
-    assert sampled == "Sampled=0"
 
 
 def test_init_failure_at_start_is_logged_and_returned_on_invoke() -> None:

@@ -38,7 +38,6 @@ async def invoke_once(hosted: HostedFunction, event: bytes) -> tuple[int, dict[s
     """Start ``hosted`` (logs to stderr), invoke it with ``event``, stop; the Invoke API answer."""
     from lambdarig.rie_server import ids
     from lambdarig.rie_server.errors import EmulatorError
-    from lambdarig.rie_server.functions import new_trace_id
     from lambdarig.rie_server.invoke import protocol as proto
     from lambdarig.rie_server.throttled import host_class
 
@@ -49,7 +48,7 @@ async def invoke_once(hosted: HostedFunction, event: bytes) -> tuple[int, dict[s
         path = invoke_api.PATH_INVOKE.format(name=identity.name)
         raw = proto.RawRequest("POST", path, {}, {}, event)
         call = proto.parse_invoke(
-            raw, identity, proto.CompatMode.SERVICE, ids.uuid4(), new_trace_id()
+            raw, identity, proto.CompatMode.SERVICE, ids.uuid4(), ids.new_trace_id()
         )
         answer = call if isinstance(call, proto.HttpResponse) else await host.run(call)
     except (EmulatorError, OSError) as exc:

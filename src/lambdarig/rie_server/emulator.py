@@ -15,7 +15,8 @@ from lambdarig.rie_server import ids
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.environments.environment import InvokeOutcome
 from lambdarig.rie_server.environments.pool import EnvironmentFactory, EnvironmentPool
-from lambdarig.rie_server.functions import Clock, FunctionHost, new_trace_id, utc_now
+from lambdarig.rie_server.function_logs import Clock, utc_now
+from lambdarig.rie_server.functions import FunctionHost
 from lambdarig.rie_server.invoke import protocol as proto
 from lambdarig.rie_server.invoke.names import is_stream_path
 from lambdarig.rie_server.invoke.server import InvokeApiServer
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.runtime.streaming import ResponseStream
     from lambdarig.rie_server.telemetry.subscription import ExtensionLookup
 
-__all__ = ["Emulator", "new_trace_id"]
+__all__ = ["Emulator"]
 
 
 class Emulator:

@@ -12,25 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime
 import functools
-import shutil
 import sys
-import threading
-import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from lambdarig import invoke_api
 from lambdarig.rie_server import ids
+from lambdarig.rie_server.artifacts import Artifacts
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.environments.environment import (
     Environment,
     EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,
-    OutcomeKind,
 )
 from lambdarig.rie_server.environments.pool import (
     EnvironmentFactory,
@@ -38,231 +34,26 @@ from lambdarig.rie_server.environments.pool import (
     PooledEnvironment,
 )
 from lambdarig.rie_server.errors import EmulatorError, LayoutCancelled, Throttled
+from lambdarig.rie_server.function_logs import Clock, FunctionLogs, LabelledWriter, utc_now
 from lambdarig.rie_server.http.streams import ReplyStream
 from lambdarig.rie_server.invoke import protocol as proto
 from lambdarig.rie_server.invoke import streaming
 from lambdarig.rie_server.invoke.event_stream import CONTENT_TYPE_EVENT_STREAM
 from lambdarig.rie_server.invoke.names import executed_version
-from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, PlatformLogFormatter
+from lambdarig.rie_server.platform_logs import LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.untrusted import printable
 from lambdarig.rie_server.watch import change_notice, reinitialise, warm_plan
 
 if TYPE_CHECKING:
-    from lambdarig.rie_server.environments.containers import ContainerFactory
-    from lambdarig.rie_server.environments.restore import Restored
     from lambdarig.rie_server.environments.spawn import PrestartedRuntime
-    from lambdarig.rie_server.environments.supervisor import ProcessFactory
     from lambdarig.rie_server.invoke.async_invocations import EventResult
     from lambdarig.rie_server.runtime.streaming import ResponseStream
     from lambdarig.rie_server.telemetry.hub import TelemetryHub
     from lambdarig.rie_server.telemetry.subscription import ExtensionLookup
     from lambdarig.rie_server.tracing.daemon import Tracer
 
-Clock = Callable[[], datetime.datetime]
 # Told how each Event invocation ended (the project's destinations).
 EventDone = Callable[[InvokeRequest, "EventResult"], Awaitable[None]]
-# A START line waits in the buffer for the invocation's END and REPORT (one write for the three)
-# or for its first output line, but never longer than this.
-START_FLUSH_S = 0.02
-
-
-def utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def new_trace_id(epoch_s: float | None = None) -> str:
-    """A fresh X-Ray trace header for an invoke that arrived without one."""
-    epoch = int(time.time() if epoch_s is None else epoch_s)
-    random = ids.random_hex(20)
-    return invoke_api.TRACE_ID_FORMAT.format(epoch=epoch, root=random[:24], parent=random[24:])
-
-
-class LabelledWriter(LogWriter):
-    """A ``LogWriter`` whose every line starts with ``[label] `` (several functions, one stdout)."""
-
-    def __init__(self, label: str, stream: TextIO | None = None) -> None:
-        super().__init__(stream)
-        self._label = f"[{printable(label)}] "
-
-    def write(self, lines: Iterable[str], env_id: str | None = None, flush: bool = True) -> None:
-        super().write([self._label + line for line in lines], env_id, flush)
-
-
-class _Logs:
-    """The pool's listener: prints platform lines and output, keeps per-invocation captures.
-
-    An output line belongs to every invocation open in its environment: exact with one invoke per
-    environment; in Managed Instances mode concurrent invocations' Tails share their lines.
-    """
-
-    def __init__(self, formatter: PlatformLogFormatter, writer: LogWriter, clock: Clock) -> None:
-        self._formatter = formatter
-        self._writer = writer
-        self._clock = clock
-        self._open: dict[str, dict[str, InvocationLog]] = {}
-        self.tails: dict[str, bytes] = {}
-        self.wanted: set[str] = set()
-        self._flush_timer: asyncio.TimerHandle | None = None
-        self.telemetry: dict[str, TelemetryHub] = {}  # env id -> its Telemetry/Logs APIs
-        self.function_name = ""  # for platform.restoreStart
-
-    def output(self, env_id: str, line: str) -> None:
-        self._writer.write([line], env_id)
-        hub = self.telemetry.get(env_id)
-        if hub is not None:
-            hub.output(line)
-        for capture in self._open.get(env_id, {}).values():
-            capture.add(line)
-
-    def _emit(
-        self, env_id: str, lines: list[str], request_id: str | None = None, flush: bool = True
-    ) -> None:
-        self._writer.write(lines, env_id, flush)
-        capture = self._open.get(env_id, {}).get(request_id or "")
-        if capture is not None:
-            for line in lines:
-                capture.add(line)
-
-    def invocation_started(self, env_id: str, request: InvokeRequest) -> None:
-        if request.request_id in self.wanted:  # captured only for Tail (off the common path)
-            captures = self._open.setdefault(env_id, {})
-            captures[request.request_id] = InvocationLog(invoke_api.LOG_TAIL_BYTES)
-        line = self._formatter.start(request.request_id, self._clock(), request.tenant_id)
-        # Buffered: written with the next flushing write (the invocation's first output line or
-        # its END and REPORT: same buffer, so START still comes first), at the latest after
-        # START_FLUSH_S. A warm invoke's three platform lines then cost one write system call.
-        self._emit(env_id, [line], request.request_id, flush=False)
-        hub = self.telemetry.get(env_id)
-        if hub is not None:
-            hub.invocation_started(request)
-        if self._flush_timer is None:  # one timer at a time, never cancelled: no per-invoke cost
-            loop = asyncio.get_running_loop()
-            self._flush_timer = loop.call_later(START_FLUSH_S, self._timed_flush)
-
-    def _timed_flush(self) -> None:
-        self._flush_timer = None
-        self._writer.flush()  # no system call when END already wrote everything
-
-    def invocation_finished(
-        self, env_id: str, request: InvokeRequest, outcome: InvokeOutcome
-    ) -> None:
-        request_id = request.request_id
-        lines = self._formatter.failure(request_id, outcome)
-        if outcome.kind is OutcomeKind.INIT_ERROR and not outcome.restore_error:
-            lines.append(self._formatter.init_report(outcome, "invoke", self._clock()))
-        lines += self._formatter.end(request_id)
-        lines.append(self._formatter.report(request_id, outcome, self._clock()))
-        self._emit(env_id, lines, request_id)
-        hub = self.telemetry.get(env_id)
-        if hub is not None:
-            hub.invocation_finished(request, outcome)
-        capture = self._open.get(env_id, {}).pop(request_id, None)
-        if capture is not None and request_id in self.wanted:
-            self.wanted.discard(request_id)
-            self.tails[request_id] = capture.tail()
-
-    def init_failed(self, env_id: str, outcome: InvokeOutcome) -> None:
-        if not outcome.restore_error:  # RESTORE_REPORT said it already
-            self._emit(env_id, [self._formatter.init_report(outcome, "init", self._clock())])
-
-    def restore_started(self, env_id: str) -> None:
-        self._emit(env_id, [self._formatter.restore_start(self.function_name, self._clock())])
-
-    def restore_finished(self, env_id: str, restored: Restored) -> None:
-        error_type = restored.failure.error_type if restored.failure is not None else None
-        line = self._formatter.restore_report(restored.duration_ms, error_type, self._clock())
-        self._emit(env_id, [line])
-
-
-class _Artifacts:
-    """What ``--layer`` and ``--image`` add around the environments: an ``/opt`` laid out from the
-    layers (under ``scratch.make_scratch``, removed by ``close``; a killed emulator's is swept at
-    the next start) and, for images, the container factory. Layers are laid out in a worker
-    thread, so the event loop keeps answering, and ``cancel`` stops a layout half-way."""
-
-    def __init__(self, config: EmulatorConfig) -> None:
-        self._config = config
-        self._tmp: Path | None = None
-        self._layouts = 0
-        self._cancel = threading.Event()
-        self._layout: asyncio.Future[Path] | None = None
-        self.opt_dir: Path | None = None
-        self.process_factory: ProcessFactory | None = None
-        self._containers: ContainerFactory | None = None
-
-    async def prepare(self) -> None:
-        """Lay out the layers and connect to Docker; raises ``EmulatorError`` subclasses."""
-        from lambdarig.rie_server.environments.scratch import (  # loads tempfile
-            make_scratch,
-            sweep_stale,
-        )
-
-        sweep_stale()
-        if self._config.layers:
-            self._tmp = make_scratch()
-            await self.relayout()
-        if self._config.image is not None:
-            from lambdarig.rie_server.environments.containers import ContainerFactory
-
-            self._containers = ContainerFactory(self._config.image, opt_dir=self.opt_dir)
-            self.process_factory = self._containers
-
-    def runtime_env(self) -> dict[str, str]:
-        """The configured runtime environment plus, for local processes, the layers' paths
-        (``python3.X/site-packages`` for ``layer_python``, else the emulator's own version)."""
-        env = dict(self._config.runtime_env)
-        if self.opt_dir is not None and self._config.image is None:
-            own = f"{sys.version_info[0]}.{sys.version_info[1]}"
-            version = self._config.layer_python or own
-            from lambdarig.rie_server.environments.layers import layer_environment
-
-            env.update(layer_environment(self.opt_dir, version, base=env))
-        return env
-
-    def extensions_dir(self) -> str | None:
-        """``<opt>/extensions`` of the laid-out layers, else the configured directory (process
-        mode; in container mode ``ContainerFactory.open_sandbox`` finds the image's)."""
-        if self._config.image is not None:
-            return None
-        if self.opt_dir is None:
-            return self._config.extensions_dir
-        return str(self.opt_dir / "extensions")
-
-    async def relayout(self) -> None:
-        """Lay the layers out (again, for ``--watch``) into a new directory: environments still
-        running keep the ``/opt`` they started with until ``close``. Raises ``LayerError``, or
-        ``LayoutCancelled`` after ``cancel``."""
-        if self._tmp is None:
-            return
-        self._layouts += 1
-        layers = [Path(layer) for layer in self._config.layers]
-        name = "opt" if self._layouts == 1 else f"opt-{self._layouts}"
-        from lambdarig.rie_server.environments.layers import (
-            prepare_opt,  # only with layers: loads zipfile
-        )
-
-        work = functools.partial(prepare_opt, layers, self._tmp / name, cancel=self._cancel)
-        self._layout = asyncio.get_running_loop().run_in_executor(None, work)
-        # Shielded: a cancelled caller leaves the thread running; close() waits for it to stop.
-        self.opt_dir = await asyncio.shield(self._layout)
-
-    def cancel(self) -> None:
-        """Stop a layout in progress (within one chunk) and refuse new ones."""
-        self._cancel.set()
-
-    async def close(self) -> None:
-        """Stop any layout, remove leftover containers and the laid-out ``/opt`` (idempotent)."""
-        self.cancel()
-        if self._layout is not None:
-            await asyncio.wait({self._layout})  # the thread removes what it wrote, then ends
-            if not self._layout.cancelled():
-                self._layout.exception()  # retrieved: its caller has reported it, or is gone
-        if self._containers is not None:
-            self._containers.close()
-            self._containers = None
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
 
 
 class FunctionHost:
@@ -300,10 +91,10 @@ class FunctionHost:
             config.log_format, config.memory_mb, config.function.version
         )
         writer = LogWriter(output) if label is None else LabelledWriter(label, output)
-        self._logs = _Logs(formatter, writer, clock)
+        self._logs = FunctionLogs(formatter, writer, clock)
         self._logs.function_name = config.function.name
         self._factory = environment_factory or self._local_environment
-        self._artifacts = _Artifacts(config)
+        self._artifacts = Artifacts(config)
         self._pool_or_none: EnvironmentPool | None = None
         self._early_runtime = early_runtime
         self._background: set[asyncio.Future[EventResult]] = set()
@@ -405,7 +196,7 @@ class FunctionHost:
         fresh ``Root`` left for the tracer to sample, else ``Sampled=0`` (not traced)."""
         if self._tracer is not None:
             return self._tracer.new_trace_id()
-        return new_trace_id()
+        return ids.new_trace_id()
 
     def _pool_invoke(
         self, request: InvokeRequest, *, wait: bool = False
@@ -561,7 +352,9 @@ class FunctionHost:
         """One synchronous invocation with ``payload`` whose function may stream (a
         ``RESPONSE_STREAM`` Function URL): returns once it streams (the outcome and the stream)
         or ends (the outcome and ``None``). Raises as ``invoke``."""
-        request = InvokeRequest(request_id=ids.uuid4(), payload=payload, trace_id=new_trace_id())
+        request = InvokeRequest(
+            request_id=ids.uuid4(), payload=payload, trace_id=ids.new_trace_id()
+        )
         return await streaming.start(self.pool.invoke, request)
 
     def _queue(self, request: InvokeRequest) -> None:

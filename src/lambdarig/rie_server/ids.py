@@ -9,6 +9,9 @@ per process and a child process never inherits one in use (runtimes are exec'd).
 from __future__ import annotations
 
 import os
+import time
+
+from lambdarig import invoke_api
 
 _REFILL_BYTES = 4096
 _pool = b""
@@ -38,3 +41,10 @@ def uuid4() -> str:
     raw[8] = (raw[8] & 0x3F) | 0x80
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def new_trace_id(epoch_s: float | None = None) -> str:
+    """A fresh X-Ray trace header for an invoke that arrived without one."""
+    epoch = int(time.time() if epoch_s is None else epoch_s)
+    random = random_hex(20)
+    return invoke_api.TRACE_ID_FORMAT.format(epoch=epoch, root=random[:24], parent=random[24:])

@@ -27,7 +27,8 @@ from lambdarig.rie_server import ids
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.environments.environment import InvokeOutcome, InvokeRequest
 from lambdarig.rie_server.errors import EmulatorError
-from lambdarig.rie_server.functions import Clock, FunctionHost, utc_now
+from lambdarig.rie_server.function_logs import Clock, utc_now
+from lambdarig.rie_server.functions import FunctionHost
 from lambdarig.rie_server.http.streams import ReplyStream
 from lambdarig.rie_server.invoke import control
 from lambdarig.rie_server.invoke import protocol as proto

@@ -2,7 +2,9 @@
 
 ``Environment`` is the contract used by the invoke front end (see ``InvokeOutcome`` for every way
 an invoke can end). Orchestration only: the Runtime API rules live in ``lifecycle``/``protocol``,
-HTTP in ``runtime.server``, processes in ``supervisor``.
+HTTP in ``runtime.server``, processes in ``supervisor``, what starting and ending them takes in
+``launch``, the init of a process and its restore in ``init_phase``, the delivery of one
+invocation and how it ended in ``delivery``.
 
 Lifecycle of the process (a *generation*): spawn -> init (until its first ``/next``) -> invokes ->
 exit or kill. Every failure that ends a generation (init error, crash, timeout, out-of-memory)
@@ -17,38 +19,35 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import socket
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Callable
 
 from lambdarig import extensions_api as ext_api
 from lambdarig import runtime_api
 from lambdarig.rie_server import ids
+from lambdarig.rie_server.environments import launch
+from lambdarig.rie_server.environments.delivery import Delivery
+from lambdarig.rie_server.environments.init_phase import InitPhase, InitResult
 from lambdarig.rie_server.environments.outcomes import (
-    ENV_INITIALIZATION_TYPE,
-    INIT_ON_DEMAND,
-    INIT_SNAPSTART,
     RUNTIME_API_ENV,
     EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,
     OutcomeKind,
-    Posted,
     failure,
-    from_posted,
 )
-from lambdarig.rie_server.environments.spawn import PrestartedRuntime, StartedProcess
-from lambdarig.rie_server.environments.supervisor import RuntimeProcess, adopt, spawn_local
+from lambdarig.rie_server.environments.spawn import PrestartedRuntime
+from lambdarig.rie_server.environments.supervisor import RuntimeProcess
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
 from lambdarig.rie_server.extensions import host as extensions
-from lambdarig.rie_server.extensions.phases import Settling, shutdown_phase
-from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.generation import Generation, OnStream, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import RestoreListener
-    from lambdarig.rie_server.runtime.credentials import Credentials
     from lambdarig.rie_server.telemetry.hub import TelemetryHub
 
 __all__ = [
@@ -59,10 +58,6 @@ __all__ = [
     "InvokeRequest",
     "OutcomeKind",
 ]
-
-
-_KILL_WAIT_S = 5.0  # how long to wait for a SIGKILLed group to be reaped
-_EXIT_AFTER_INIT_ERROR_S = 0.5  # a runtime that posted /init/error should exit on its own
 
 
 class Environment:
@@ -102,9 +97,11 @@ class Environment:
         self._init_lock: asyncio.Lock | None = None
         self._extensions: extensions.ExtensionHost | None = None  # the current generation's
         self._sandbox: extensions.Sandbox | None = None  # ... container, when it has extensions
-        self._settling: asyncio.Future[None] | None = None  # extensions finishing an invoke
+        self._delivery = Delivery(spec, self._reset)  # ... and the settling of its invokes
         self._telemetry = telemetry  # the Telemetry/Logs APIs on this environment's socket
-        self._restore_listener = restore_listener  # SnapStart: RESTORE_START / RESTORE_REPORT
+        self._init_phase = InitPhase(
+            spec, env_id, telemetry, restore_listener, self._end_process, self._uninitialise
+        )
         self._pending_restore_ms: float | None = None  # reported by the next invoke's REPORT
 
     @property
@@ -150,8 +147,9 @@ class Environment:
         """Run one invocation to its end (result, error, crash, timeout); initialises first if
         needed. Raises ``EnvironmentBusy`` beyond ``max_concurrency`` concurrent calls."""
         self._check_live()
-        if self._settling is not None:  # extensions still busy with the previous invoke
-            await asyncio.wait({self._settling})
+        settling = self._delivery.settling
+        if settling is not None:  # extensions still busy with the previous invoke
+            await asyncio.wait({settling})
         if self._in_flight >= self._spec.max_concurrency:
             raise EnvironmentBusy(
                 f"environment {self.env_id} serves at most {self._spec.max_concurrency} "
@@ -170,8 +168,8 @@ class Environment:
         prestarted, self._prestarted = self._prestarted, None
         if prestarted is not None:
             prestarted.discard()
-        if self._settling is not None:
-            self._settling.cancel()
+        if self._delivery.settling is not None:
+            self._delivery.settling.cancel()
         await self._end_process(grace_s, ext_api.SHUTDOWN_SPINDOWN)
         if self._server is not None:
             await self._server.close()
@@ -206,18 +204,16 @@ class Environment:
         # From here the listener answers for the new process: nothing a dead one left behind
         # can finish a newer invocation.
         self._server.backend = self._generation = generation
-        env = dict(self._spec.env)
-        env[RUNTIME_API_ENV] = self._server.address
-        if self._spec.init_caching:
-            env.update(self._credentials().variables(self._server.address))
-        if self._spec.snapstart:
-            env[ENV_INITIALIZATION_TYPE] = INIT_SNAPSTART
+        env = launch.runtime_variables(self._spec, self._server)
         opener = getattr(self._spec.process_factory, "open_sandbox", None)  # container mode
         self._sandbox = None if opener is None else await opener(env, self._spec.memory_mb)
         if await self._launch_extensions(env, deadline) and early is not None:
             early.discard()  # the runtime starts after the extensions registered
             early = None
-        process = await self._start_runtime(env, early)
+        on_line = functools.partial(self._on_output, self.env_id)
+        process, self._spawned_at = await launch.start_runtime(
+            self._spec, env, early, self._sandbox, on_line
+        )
         exited = asyncio.ensure_future(process.wait())
         exited.add_done_callback(lambda _: self._on_exit(process))
         self._process, self._exited = process, exited
@@ -226,16 +222,6 @@ class Environment:
             self._check_live()
         return generation
 
-    def _credentials(self) -> Credentials:
-        """--enable-init-caching: this environment's token, served on its socket."""
-        from lambdarig.rie_server.runtime.credentials import Credentials
-
-        assert self._server is not None
-        if self._server.credentials is None:
-            token = ids.uuid4()
-            self._server.credentials = Credentials.from_environment(token, self._spec.env)
-        return self._server.credentials
-
     async def _launch_extensions(self, env: dict[str, str], deadline: float) -> bool:
         """Serve the Extensions API for the new process; start ``/opt/extensions/*`` and wait
         (until ``deadline``) for them to register. Returns whether any was launched; raises
@@ -243,16 +229,9 @@ class Environment:
         assert self._server is not None
         spec = self._spec
         sandbox = self._sandbox
-        host = extensions.ExtensionHost(
-            sandbox.executables if sandbox else extensions.find_extensions(spec.extensions_dir),
-            extensions.register_info(env),
-            extensions.account_of(spec.function_arn),
-            lambda line: self._on_output(self.env_id, line),
-        )
+        on_line = functools.partial(self._on_output, self.env_id)
+        host = launch.extension_host(spec, sandbox, env, self._telemetry, on_line)
         self._extensions, self._server.extensions = host, host.api
-        if self._telemetry is not None:  # only this process's extensions may subscribe
-            self._telemetry.use_extensions(host.api.lookup)
-            host.api.on_registered = self._telemetry.extension_registered
         if not host.active:
             return False
         await host.launch(env, spec.memory_mb, *([sandbox.spawn] if sandbox else []))
@@ -269,110 +248,44 @@ class Environment:
             self._check_live()
         self._server = server
 
-    async def _start_runtime(
-        self, env: dict[str, str], early: StartedProcess | None
-    ) -> RuntimeProcess:
-        """Spawn the runtime, or adopt ``early`` when it is exactly that process (started by the
-        command line before the event loop ran: its init then counts from its own start)."""
-        spec, env_id, on_output = self._spec, self.env_id, self._on_output
-        if early is not None:
-            if spec.process_factory is None and early.matches(
-                spec.command, spec.cwd, env, spec.memory_mb
-            ):
-                self._spawned_at = early.started
-                return await adopt(early, lambda line: on_output(env_id, line))
-            early.discard()
-        factory = spec.process_factory or spawn_local
-        if self._sandbox is not None:  # the container its extensions run in
-            factory = self._sandbox.spawn_runtime
-        return await factory(
-            spec.command, spec.cwd, env, lambda line: on_output(env_id, line), spec.memory_mb
-        )
-
     def _on_exit(self, process: RuntimeProcess) -> None:
         if process is self._process:
             self._initialized = False
 
     async def _end_process(self, grace_s: float, reason: str | None = None) -> None:
-        """Terminate (then kill) the current process group and wait until it is reaped. With
-        registered extensions and a shutdown ``reason``, the shutdown phase replaces
-        ``grace_s`` (``extensions.phases.shutdown_phase``)."""
+        """End the current generation's processes (``launch.end_processes``) and its
+        container."""
         try:
-            await self._end_processes(grace_s, reason)
+            await launch.end_processes(
+                self._process, self._exited, self._extensions, grace_s, reason
+            )
         finally:
             sandbox, self._sandbox = self._sandbox, None
             if sandbox is not None:
                 sandbox.close()
 
-    async def _end_processes(self, grace_s: float, reason: str | None) -> None:
-        process, exited, host = self._process, self._exited, self._extensions
-        budget = host.shutdown_budget() if host is not None and reason is not None else None
-        if host is not None and (process is None or exited is None):
-            await host.kill()
-        if process is None or exited is None:
-            return
-        if host is not None and budget is not None and reason is not None:
-            await shutdown_phase(host, process, exited, reason)
-        elif not exited.done() and grace_s > 0:
-            process.terminate()
-            await asyncio.wait({exited}, timeout=grace_s)
-        process.kill()  # also reaches group members that outlived the leader
-        await asyncio.wait({exited}, timeout=_KILL_WAIT_S)
-        if host is not None:
-            await host.kill()
-
-    async def _init(
-        self, deadline: float, request_id: str | None
-    ) -> tuple[InvokeOutcome | None, float]:
-        """``_run_init``, reported to the Telemetry API (``platform.initStart`` ...); then, for
+    async def _init(self, deadline: float, request_id: str | None) -> InitResult:
+        """``_run_init``, reported to the Telemetry API (``InitPhase.reported``); then, for
         SnapStart, the restore."""
-        telemetry = self._telemetry
-        if telemetry is None:
-            outcome, init_ms = await self._run_init(deadline, request_id)
-        else:
-            phase = "init" if request_id is None else "invoke"
-            init_type = self._spec.env.get(ENV_INITIALIZATION_TYPE, INIT_ON_DEMAND)
-            if self._spec.snapstart:  # as the runtime's variable says (``_spawn``)
-                init_type = INIT_SNAPSTART
-            telemetry.init_started(init_type, phase)
-            outcome, init_ms = await self._run_init(deadline, request_id)
-            telemetry.init_finished(outcome, init_ms, phase)
+        run = functools.partial(self._run_init, deadline, request_id)
+        outcome, init_ms = await self._init_phase.reported(request_id, run)
         if outcome is None and self._spec.snapstart:
             outcome = await self._restore()
         return outcome, init_ms
 
     async def _restore(self) -> InvokeOutcome | None:
-        """SnapStart: restore the environment the runtime's ``/restore/next`` snapshotted
-        (``restore``); ``None`` when restored, else the failure (the process is ended)."""
-        from lambdarig.rie_server.environments import restore
-
+        """SnapStart: ``InitPhase.restore``; ``None`` when restored, else the failure (the process
+        is ended)."""
         generation, process, exited = self._generation, self._process, self._exited
         assert generation is not None and process is not None and exited is not None
-        if generation.ready.done():  # the runtime polled /next without /restore/next
+        restored = await self._init_phase.restore(generation, process, exited)
+        if restored is None:
             return None
-        listener, telemetry = self._restore_listener, self._telemetry
-        if listener is not None:
-            listener.restore_started(self.env_id)
-        if telemetry is not None:
-            telemetry.restore_started()
-        restored = await restore.restore(generation, exited)
         if restored.failure is None:
-            await process.flush_output()  # the after-restore hooks' output precedes the report
             self._pending_restore_ms = restored.duration_ms
-        else:
-            self._initialized = False
-            await asyncio.wait({exited}, timeout=_EXIT_AFTER_INIT_ERROR_S)
-            await self._end_process(0)
-        if listener is not None:
-            listener.restore_finished(self.env_id, restored)
-        if telemetry is not None:
-            error_type = restored.failure.error_type if restored.failure is not None else None
-            telemetry.restore_finished(restored.duration_ms, error_type)
         return restored.failure
 
-    async def _run_init(
-        self, deadline: float, request_id: str | None
-    ) -> tuple[InvokeOutcome | None, float]:
+    async def _run_init(self, deadline: float, request_id: str | None) -> InitResult:
         """Spawn and wait for the first ``/next`` until ``deadline`` (monotonic). Returns
         ``(None, init_ms)`` when ready, else the failure outcome and the time spent."""
         started = time.monotonic()
@@ -392,61 +305,16 @@ class Environment:
             started = min(started, self._spawned_at)
         process, exited, host = self._process, self._exited, self._extensions
         assert process is not None and exited is not None and host is not None
-        init_over = (generation.ready, generation.snapshot)  # SnapStart's init ends at the second
-        await _first(*init_over, generation.init_error, exited, host.crashed, until=deadline)
-        ready = any(future.done() for future in init_over)
-        try:
-            if ready:  # the runtime is done; init ends when every extension is, too
-                ready = await host.ready(deadline)
-            host.check()
-        except extensions.Failure as exc:
-            await self._end_process(0, ext_api.SHUTDOWN_FAILURE)
-            init_ms = (time.monotonic() - started) * 1000
-            return failure(OutcomeKind.INIT_ERROR, exc.error_type, exc.message), init_ms
-        init_ms = (time.monotonic() - started) * 1000
-        if ready:
-            await process.flush_output()  # init's output precedes the first START
-            self._initialized = not exited.done()
-            return None, init_ms
-        if generation.init_error.done():
-            posted = generation.init_error.result()
-            await asyncio.wait({exited}, timeout=_EXIT_AFTER_INIT_ERROR_S)
-            await self._end_process(0)
-            return failure(
-                OutcomeKind.INIT_ERROR,
-                posted.error_type,
-                None,
-                body=posted.body,
-                content_type=posted.content_type,
-                memory=process.peak_memory_mb(),
-            ), init_ms
-        if exited.done():
-            return self._crashed(OutcomeKind.INIT_ERROR, request_id, process, exited, 0.0), init_ms
-        await self._end_process(0, ext_api.SHUTDOWN_TIMEOUT)
-        if request_id is None:
-            message = protocol.timeout_message(None, self._spec.init_timeout_s)
-            return failure(OutcomeKind.INIT_ERROR, runtime_api.SANDBOX_TIMEDOUT, message), init_ms
-        message = protocol.timeout_message(request_id, self._spec.timeout_s)
-        return failure(OutcomeKind.TIMEOUT, runtime_api.SANDBOX_TIMEDOUT, message), init_ms
-
-    def _crashed(
-        self,
-        kind: OutcomeKind,
-        request_id: str | None,
-        process: RuntimeProcess,
-        exited: asyncio.Future[int],
-        duration_ms: float,
-    ) -> InvokeOutcome:
-        code = exited.result()
-        return failure(
-            kind,
-            runtime_api.RUNTIME_EXIT_ERROR,
-            protocol.exit_message(request_id, code),
-            duration_ms=duration_ms,
-            memory=process.peak_memory_mb(),
-            out_of_memory=process.out_of_memory,
-            exit_status=code,
+        outcome, init_ms = await self._init_phase.wait_ready(
+            generation, process, exited, host, started, deadline, request_id
         )
+        if outcome is None:
+            self._initialized = not exited.done()
+        return outcome, init_ms
+
+    def _uninitialise(self) -> None:
+        """The process failed its restore: the next invoke initialises anew."""
+        self._initialized = False
 
     async def _invoke(self, request: InvokeRequest) -> InvokeOutcome:
         deadline = time.monotonic() + self._spec.timeout_s
@@ -486,129 +354,33 @@ class Environment:
                 return outcome
         raise AssertionError("unreachable: the last round always yields an outcome")
 
-    async def _deliver(
+    def _deliver(
         self,
         invocation: runtime_api.Invocation,
         deadline: float,
         init_ms: float | None,
         may_retry: bool,
         on_stream: OnStream | None = None,
-    ) -> InvokeOutcome | None:
-        """Hand ``invocation`` to the runtime and wait for its end; ``None`` = the runtime was
-        already gone before taking it (retry after a re-init)."""
+    ) -> Awaitable[InvokeOutcome | None]:
+        """``Delivery.deliver`` to the current generation."""
         generation, process, exited = self._generation, self._process, self._exited
         assert generation is not None and process is not None and exited is not None
-        started = time.monotonic()
-        host = self._extensions
-        if host is not None and host.active:
-            host.invoke(
-                invocation.request_id,
-                invocation.deadline_ms,
-                invocation.invoked_function_arn,
-                invocation.trace_id,
-            )
-        result = generation.submit(invocation, on_stream)
-        # The hot path: the post, the process's exit and the deadline all complete ``result``
-        # itself (``None`` for the last two), so the invoke wakes one loop iteration after the
-        # post, with one timer and no extra task or waiter.
-        wake = _completer(result)
-        timer = result.get_loop().call_at(deadline, wake)  # no get_running_loop(): a getpid()
-        exited.add_done_callback(wake)
-        if host is not None:
-            host.crashed.add_done_callback(wake)
-        try:
-            posted = await result
-        finally:
-            timer.cancel()
-            exited.remove_done_callback(wake)
-            if host is not None:
-                host.crashed.remove_done_callback(wake)
-            delivered = generation.withdraw(invocation)
-        duration_ms = (time.monotonic() - started) * 1000
-        request_id = invocation.request_id
-        if posted is not None:
-            await process.flush_output()  # what the function printed before returning precedes END
-            outcome = from_posted(posted, duration_ms, init_ms, process.peak_memory_mb())
-            if host is not None and host.active and self._spec.max_concurrency == 1:
-                outcome = self._settle(host, outcome, request_id, deadline)
-            return outcome
-        if exited.done():
-            if may_retry and not delivered:
-                return None
-            crashed = self._crashed(OutcomeKind.CRASH, request_id, process, exited, duration_ms)
-            if host is not None and host.active:
-                self._initialized = False
-                await self._end_process(0, ext_api.SHUTDOWN_FAILURE)
-            return dataclasses.replace(crashed, init_duration_ms=init_ms)
-        memory = process.peak_memory_mb()
-        if host is not None and host.crashed.done():  # an extension exited mid-invoke
-            self._initialized = False
-            await self._end_process(0, ext_api.SHUTDOWN_FAILURE)
-            message = host.crash_message(request_id)
-            return failure(
-                OutcomeKind.CRASH,
-                ext_api.EXTENSION_CRASH,
-                message,
-                duration_ms=duration_ms,
-                init_ms=init_ms,
-                memory=memory,
-            )
-        if self._spec.max_concurrency > 1:
-            # Managed Instances: the other invocations in this environment carry on; the
-            # timed-out one's late post is answered 410 (RAPID-LMI's Runtime.InvokeTimeout).
-            generation.expire(invocation)
-        else:
-            self._initialized = False
-            await self._end_process(0, ext_api.SHUTDOWN_TIMEOUT)
-        message = protocol.timeout_message(request_id, self._spec.timeout_s)
-        return failure(
-            OutcomeKind.TIMEOUT,
-            runtime_api.SANDBOX_TIMEDOUT,
-            message,
-            duration_ms=duration_ms,
-            init_ms=init_ms,
-            memory=memory,
+        return self._delivery.deliver(
+            generation,
+            process,
+            exited,
+            self._extensions,
+            invocation,
+            deadline,
+            init_ms,
+            may_retry,
+            on_stream,
         )
 
-    def _settle(
-        self,
-        host: extensions.ExtensionHost,
-        outcome: InvokeOutcome,
-        request_id: str,
-        deadline: float,
-    ) -> InvokeOutcome:
-        """The caller has its response; the environment stays busy until every ``INVOKE``
-        subscriber called ``/event/next`` again, and REPORT waits for that (``outcome.settled``).
-        Past the invoke's deadline (or when an extension exits) the environment is reset."""
-
-        async def reset(reason: str) -> None:
-            if host is self._extensions:
-                self._initialized = False
-                await self._end_process(0, reason)
-
-        message = protocol.timeout_message(request_id, self._spec.timeout_s)
-        settling = Settling(host, outcome, request_id, deadline, message, reset)
-        task = self._settling = settling.task
-
-        def settled(_: object) -> None:
-            if self._settling is task:
-                self._settling = None
-
-        task.add_done_callback(settled)
-        return dataclasses.replace(outcome, settled=settling.report)
-
-
-async def _first(*futures: asyncio.Future[Any], until: float) -> None:
-    """Wait until one of ``futures`` is done or the monotonic time ``until`` passes."""
-    timeout = max(0.0, until - time.monotonic())
-    await asyncio.wait(set(futures), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-
-
-def _completer(result: asyncio.Future[Posted | None]) -> Callable[..., None]:
-    """A callback that ends the wait on ``result`` with ``None`` (if nothing else ended it)."""
-
-    def wake(*_: object) -> None:
-        if not result.done():
-            result.set_result(None)
-
-    return wake
+    async def _reset(self, reason: str, host: extensions.ExtensionHost | None = None) -> None:
+        """End the current generation for ``reason`` (an invocation failed it): no longer
+        initialised, its processes ended; with ``host``, only while that is still the current
+        generation's (an invoke's settling may outlast it)."""
+        if host is None or host is self._extensions:
+            self._initialized = False
+            await self._end_process(0, reason)

@@ -1,7 +1,7 @@
 """The values an execution environment works with: its spec, an invoke request, and how it ended.
 
-Plain frozen data plus two pure builders (no I/O); ``environment`` re-exports the types, which
-are the contract the invoke front end codes against.
+Plain frozen data plus the builders of outcomes (no I/O of their own); ``environment`` re-exports
+the types, which are the contract the invoke front end codes against.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from lambdarig.rie_server.runtime import protocol
 if TYPE_CHECKING:
     import asyncio
 
-    from lambdarig.rie_server.environments.supervisor import ProcessFactory
+    from lambdarig.rie_server.environments.supervisor import ProcessFactory, RuntimeProcess
     from lambdarig.rie_server.runtime.streaming import ResponseStream
 
 # The variables an execution environment sets for its runtime, besides the function's own.
@@ -181,4 +181,25 @@ def from_posted(
         duration_ms=duration_ms,
         init_ms=init_ms,
         memory=memory,
+    )
+
+
+def crashed(
+    kind: OutcomeKind,
+    request_id: str | None,
+    process: RuntimeProcess,
+    exited: asyncio.Future[int],
+    duration_ms: float,
+) -> InvokeOutcome:
+    """The outcome of a runtime process that exited (``exited`` is done) during an init or an
+    invocation: ``Runtime.ExitError`` with its exit status, memory and out-of-memory kill."""
+    code = exited.result()
+    return failure(
+        kind,
+        runtime_api.RUNTIME_EXIT_ERROR,
+        protocol.exit_message(request_id, code),
+        duration_ms=duration_ms,
+        memory=process.peak_memory_mb(),
+        out_of_memory=process.out_of_memory,
+        exit_status=code,
     )
