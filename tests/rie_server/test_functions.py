@@ -5,8 +5,14 @@ it stops. A long ``lambdarig serve --watch`` session must not grow with invocati
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
+import gc
 import io
+import json
+import os
 import sys
+import tracemalloc
 from pathlib import Path
 
 import httpx
@@ -16,6 +22,7 @@ from lambdarig.rie_server.emulator import Emulator
 from lambdarig.rie_server.environments.environment import EnvironmentSpec
 from lambdarig.rie_server.environments.pool import PooledEnvironment
 from lambdarig.rie_server.watch import reinitialise, warm_plan
+from tests.probes import eventually
 from tests.rie_server.fake_environment import FakeFactory
 
 HANDLERS = Path(__file__).resolve().parents[1] / "integration" / "handlers"
@@ -90,3 +97,96 @@ def test_an_invocation_the_emulator_could_not_run_leaves_no_records() -> None:
             await emulator.stop()
 
     asyncio.run(main())
+
+
+# One cycle of the bounded soak: what a developer's calls look like (a sync echo, an error, a
+# Tail, a DryRun, an Event, a malformed call), with rarer crashes, timeouts and hang-ups.
+CYCLE = ("echo", "raise", "echo", "tail", "dry_run", "event", "echo", "raise", "bad", "echo")
+WARM_UP = 250  # past every bounded record's plateau (64 runtime-state entries per process)
+MEASURED = 1200
+GROWTH_BOUND = 64 * 1024  # bytes still held after MEASURED more invocations
+SOAK = dataclasses.replace(REAL, timeout_s=1.0, max_concurrency=4, async_retry_delays=(0.01,))
+KIND_HEADERS = {
+    "tail": TAIL,
+    "dry_run": {"X-Amz-Invocation-Type": "DryRun"},
+    "event": {"X-Amz-Invocation-Type": "Event"},
+    "bad": {"X-Amz-Invocation-Type": "Nonsense"},
+}
+KIND_EVENTS: dict[str, object] = {
+    "raise": {"action": "error"},
+    "crash": {"action": "crash", "code": 3},
+    "timeout": {"action": "sleep", "seconds": 3},
+    "hang_up": {"action": "sleep", "seconds": 0.2},
+}
+KIND_STATUS = {"dry_run": 204, "event": 202, "bad": 400}
+
+
+async def _call(client: httpx.AsyncClient, number: int) -> None:
+    kind = CYCLE[number % len(CYCLE)]
+    if number % 500 == 499:
+        kind = "timeout"
+    elif number % 250 == 124:
+        kind = "crash"
+    elif number % 100 == 49:
+        kind = "hang_up"
+    headers = dict(KIND_HEADERS.get(kind, {}))
+    event = KIND_EVENTS.get(kind, {"action": "echo", "n": number})
+    if kind == "hang_up":
+        with contextlib.suppress(httpx.TimeoutException):
+            await client.post(URL, json=event, timeout=0.05)
+        return
+    body = b"{" if kind == "bad" else json.dumps(event).encode()
+    response = await client.post(URL, content=body, headers=headers)
+    assert response.status_code == KIND_STATUS.get(kind, 200), (kind, response.content)
+
+
+def _small_blocks(snapshot: tracemalloc.Snapshot) -> tuple[int, int]:
+    """Bytes and count of the blocks below 16 KiB: a record per invocation is one of those; the
+    64 KiB read buffer of a connection open at one snapshot but not the other is not."""
+    sizes = [trace.size for trace in snapshot.traces if trace.size < 16 * 1024]
+    return sum(sizes), len(sizes)
+
+
+def _snapshot() -> tracemalloc.Snapshot:
+    gc.collect()
+    return tracemalloc.take_snapshot()
+
+
+def test_thousands_of_invocations_of_every_kind_leave_memory_where_it_was() -> None:
+    # A fixed count (not a fixed time): what the process still holds after WARM_UP invocations
+    # and again after MEASURED more (one frame per allocation: deeper tracing costs 15x).
+    async def settled(emulator: Emulator) -> None:
+        await eventually(
+            lambda: emulator.pending_events == 0 and emulator.pool.in_flight == 0,
+            "the Event invocations and hung-up calls to end",
+            timeout_s=30,
+        )
+
+    async def main() -> tuple[tracemalloc.Snapshot, tracemalloc.Snapshot]:
+        emulator = Emulator(SOAK, output=devnull)  # a StringIO would hold every line
+        await emulator.start()
+        try:
+            async with httpx.AsyncClient(base_url=emulator.invoke_url, timeout=30) as client:
+                for number in range(WARM_UP):
+                    await _call(client, number)
+                await settled(emulator)
+                before = _snapshot()
+                for number in range(WARM_UP, WARM_UP + MEASURED):
+                    await _call(client, number)
+                await settled(emulator)
+                after = _snapshot()
+        finally:
+            await emulator.stop()
+        return before, after
+
+    tracemalloc.start(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            before, after = asyncio.run(main())
+    finally:
+        tracemalloc.stop()
+    grown = after.compare_to(before, "lineno")
+    small = [_small_blocks(snapshot) for snapshot in (before, after)]
+    growth = small[1][0] - small[0][0], small[1][1] - small[0][1]
+    print(f"held after {MEASURED} more invocations: {growth[0]:+} bytes in {growth[1]:+} blocks")
+    assert growth[0] < GROWTH_BOUND, "\n".join(str(stat) for stat in grown[:10])
