@@ -102,7 +102,7 @@ def test_an_invocation_the_emulator_could_not_run_leaves_no_records() -> None:
 # One cycle of the bounded soak: what a developer's calls look like (a sync echo, an error, a
 # Tail, a DryRun, an Event, a malformed call), with rarer crashes, timeouts and hang-ups.
 CYCLE = ("echo", "raise", "echo", "tail", "dry_run", "event", "echo", "raise", "bad", "echo")
-WARM_UP = 250  # past every bounded record's plateau (64 runtime-state entries per process)
+WARM_UP = 500  # past every bounded record's plateau (64 runtime-state entries per process)
 MEASURED = 1000  # a multiple of 500: both snapshots follow the same stretch of _call's schedule
 GROWTH_BOUND = 64 * 1024  # bytes still held after MEASURED more invocations
 # Two environments at most: each holds its process's last 64 invocations, whose count at either
@@ -123,7 +123,7 @@ KIND_EVENTS: dict[str, object] = {
 KIND_STATUS = {"dry_run": 204, "event": 202, "bad": 400}
 
 
-async def _call(client: httpx.AsyncClient, number: int) -> None:
+async def _call(client: httpx.AsyncClient, emulator: Emulator, number: int) -> None:
     kind = CYCLE[number % len(CYCLE)]
     if number % 500 == 499:
         kind = "timeout"
@@ -136,6 +136,9 @@ async def _call(client: httpx.AsyncClient, number: int) -> None:
     if kind == "hang_up":
         with contextlib.suppress(httpx.TimeoutException):
             await client.post(URL, json=event, timeout=0.05)
+        # Its invocation runs on: with both environments busy (an Event in the other) the next
+        # call would get 429.
+        await eventually(lambda: emulator.pool.in_flight == 0, "the hung-up invocation to end")
         return
     body = b"{" if kind == "bad" else json.dumps(event).encode()
     response = await client.post(URL, content=body, headers=headers)
@@ -173,11 +176,11 @@ def test_thousands_of_invocations_of_every_kind_leave_memory_where_it_was() -> N
         try:
             async with httpx.AsyncClient(base_url=emulator.invoke_url, timeout=30) as client:
                 for number in range(WARM_UP):
-                    await _call(client, number)
+                    await _call(client, emulator, number)
                 await settled(emulator)
                 before = _snapshot()
                 for number in range(WARM_UP, WARM_UP + MEASURED):
-                    await _call(client, number)
+                    await _call(client, emulator, number)
                 await settled(emulator)
                 after = _snapshot()
         finally:
