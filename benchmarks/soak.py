@@ -3,8 +3,9 @@
 The same run as ``tests/rie_server/test_soak.py`` (logic in ``tests/rie_server/soak.py``), for
 longer: callers on threads run a seeded mix of echo, 5 MiB echo, raise, exit, timeout, OOM, Event
 and DryRun invocations against one emulator, then it prints the totals (invocations by kind,
-wrong answers, lost and duplicated invocations, the emulator's RSS at start and end, processes
-left, fds) and the machine. Exit status 1 if anything was wrong, lost, duplicated or left over.
+wrong answers, lost and duplicated invocations, the emulator's RSS at start, at the end and every
+1000 invocations, processes left, fds) and the machine. Exit status 1 if anything was wrong, lost,
+duplicated or left over.
 """
 
 from __future__ import annotations

@@ -90,6 +90,8 @@ class FakeEnvironment:
             self.on_output(self.env_id, f"handling {request.request_id}")
             if self.hold:
                 await self._gate.wait()
+            if request.payload == b'"emulator-failure"':  # e.g. a re-init that cannot spawn
+                raise OSError("expected a runtime process, got none")
             return self._outcome(request, first)
         finally:
             self.in_flight -= 1

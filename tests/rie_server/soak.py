@@ -57,6 +57,7 @@ TIMEOUT_S = 5
 MEMORY_MB = 128
 MAX_CONCURRENCY = 16  # 8 callers plus Event invocations in the background: no 429
 BIG = 5 * 1024 * 1024
+RSS_EVERY = 1000  # invocations between two samples of the emulator's RSS
 # How often each kind comes up (timeouts and OOMs cost seconds and a re-init each).
 WEIGHTS = {
     "echo": 30,
@@ -144,6 +145,8 @@ class Totals:
     duplicates: list[str] = field(default_factory=list)  # answered or run more than once
     rss_kib_start: int = 0
     rss_kib_end: int = 0
+    # (invocations answered, emulator RSS) each time another RSS_EVERY invocations were answered
+    rss_kib_by_invocations: list[tuple[int, int]] = field(default_factory=list)
     fds_before: int = 0
     fds_after: int = 0
     pids_seen: set[int] = field(default_factory=set)
@@ -158,6 +161,11 @@ class Totals:
             f"duplicates {len(self.duplicates)}",
             f"emulator RSS {self.rss_kib_start / 1024:.1f} MiB at start, "
             f"{self.rss_kib_end / 1024:.1f} MiB at the end",
+            "emulator RSS by invocations answered: "
+            + (
+                ", ".join(f"{n} {kib / 1024:.1f} MiB" for n, kib in self.rss_kib_by_invocations)
+                or f"none (fewer than {RSS_EVERY})"
+            ),
             f"processes below the emulator seen {len(self.pids_seen)}, "
             f"alive after stop {len(self.pids_left)}",
             f"caller fds {self.fds_before} before, {self.fds_after} after",
@@ -256,13 +264,21 @@ def _rss_kib(pid: int) -> int:
 
 
 @contextlib.contextmanager
-def _sampling(running: Running, seen: set[int]) -> Iterator[None]:
-    """Collect the pids below the emulator every 0.2 s while the block runs."""
+def _sampling(running: Running, totals: Totals) -> Iterator[None]:
+    """Collect the pids below the emulator every 0.2 s while the block runs, and its RSS each
+    time another ``RSS_EVERY`` invocations were answered (a leak grows with that count; a
+    plateau levels off)."""
     stop = threading.Event()
+    seen = totals.pids_seen
 
     def sample() -> None:
+        due = RSS_EVERY
         while not stop.wait(0.2):
             seen.update(running.descendants())
+            if totals.invocations >= due:
+                rss = _rss_kib(running.process.pid)
+                totals.rss_kib_by_invocations.append((totals.invocations, rss))
+                due = (totals.invocations // RSS_EVERY + 1) * RSS_EVERY
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -299,7 +315,7 @@ def soak(seconds: float, workdir: Path, *, callers: int = 8, seed: int = 8) -> T
         group = _Callers(running, seed, callers, started + seconds)
         totals = group.totals
         totals.rss_kib_start = _rss_kib(running.process.pid)
-        with drained_stderr(running), _sampling(running, totals.pids_seen):
+        with drained_stderr(running), _sampling(running, totals):
             group.run()
             totals.seconds = time.monotonic() - started
             _check_reports(group, running)

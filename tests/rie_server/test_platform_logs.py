@@ -196,3 +196,18 @@ def test_held_lines_leave_in_the_same_write_as_the_next_flushing_one() -> None:
     assert (stream.getvalue(), stream.writes) == ("START\nEND\nREPORT\n", 1)
     writer.flush()  # nothing held: no write
     assert stream.writes == 1
+
+
+def test_log_writer_forgets_stopped_environments_and_never_reuses_a_live_colour() -> None:
+    # One colour per environment id ever seen was kept: a day of --watch reloads (new ids each
+    # time) grew the map without bound.
+    stream = io.StringIO()
+    writer = LogWriter(stream, decorate=True)
+    for n in range(1, 101):
+        writer.write(["x"], f"env-{n}")
+        if n < 100:
+            writer.forget(f"env-{n}")
+    assert writer._colours.keys() == {"env-100"}  # the live one only
+    writer.write(["y"], "env-101")
+    last, new = stream.getvalue().splitlines()[-2:]
+    assert last.split("m")[0] != new.split("m")[0]  # the next colour, not the live one's

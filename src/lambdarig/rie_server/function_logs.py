@@ -113,6 +113,20 @@ class FunctionLogs:
             self.wanted.discard(request_id)
             self.tails[request_id] = capture.tail()
 
+    def invocation_abandoned(self, env_id: str, request: InvokeRequest) -> None:
+        self._open.get(env_id, {}).pop(request.request_id, None)
+        hub = self.telemetry.get(env_id)
+        if hub is not None:
+            hub.invocation_abandoned(request)
+
+    async def environment_stopped(self, env_id: str) -> None:
+        """A retired environment (``--watch``) stopped: drop what was kept under its id."""
+        self._open.pop(env_id, None)
+        self._writer.forget(env_id)
+        hub = self.telemetry.pop(env_id, None)
+        if hub is not None:
+            await hub.close()
+
     def init_failed(self, env_id: str, outcome: InvokeOutcome) -> None:
         if not outcome.restore_error:  # RESTORE_REPORT said it already
             self._emit(env_id, [self._formatter.init_report(outcome, "init", self._clock())])

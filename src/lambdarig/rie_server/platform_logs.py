@@ -234,7 +234,8 @@ class LogWriter:
     def __init__(self, stream: TextIO | None = None, decorate: bool | None = None) -> None:
         self._stream = stream if stream is not None else sys.stdout
         self._decorate = self._stream.isatty() if decorate is None else decorate
-        self._colours: dict[str, str] = {}
+        self._colours: dict[str, str] = {}  # env id -> its colour, while it may write
+        self._coloured = 0  # how many environments got a colour so far
         self._held = ""  # written with the next flushing write (whatever the stream buffers)
 
     def write(self, lines: Iterable[str], env_id: str | None = None, flush: bool = True) -> None:
@@ -256,6 +257,13 @@ class LogWriter:
             self._stream.write(held)
             self._stream.flush()
 
+    def forget(self, env_id: str) -> None:
+        """Environment ``env_id`` writes no more lines (it stopped for good)."""
+        self._colours.pop(env_id, None)
+
     def _prefix(self, env_id: str) -> str:
-        colour = self._colours.setdefault(env_id, _COLOURS[len(self._colours) % len(_COLOURS)])
+        colour = self._colours.get(env_id)
+        if colour is None:
+            colour = self._colours[env_id] = _COLOURS[self._coloured % len(_COLOURS)]
+            self._coloured += 1
         return f"\x1b[{colour}m{env_id} |\x1b[0m "

@@ -43,6 +43,12 @@ class Recorder:
     def init_failed(self, env_id: str, outcome: InvokeOutcome) -> None:
         self.events.append(("init_failed", env_id, outcome.kind.value))
 
+    def invocation_abandoned(self, env_id: str, request: InvokeRequest) -> None:
+        self.events.append(("abandoned", env_id, request.request_id))
+
+    async def environment_stopped(self, env_id: str) -> None:
+        self.events.append(("stopped", env_id, ""))
+
 
 def request(n: int, payload: bytes = b"{}") -> InvokeRequest:
     return InvokeRequest(request_id=f"req-{n}", payload=payload)
@@ -243,3 +249,46 @@ def test_use_spec_applies_to_environments_created_afterwards_only() -> None:
     run(scenario)
     assert [env.spec.env["A"] for env in factory.created] == ["1", "2"]
     assert [env.env_id for env in factory.created] == ["env-1", "env-2"]
+
+
+def test_an_invocation_its_environment_raised_on_is_reported_abandoned() -> None:
+    # The listener keeps records from invocation_started on (Tail captures, telemetry start
+    # times): an invoke that never finishes must say so, or one record leaks per such invoke.
+    factory, recorder = FakeFactory(), Recorder()
+
+    async def scenario() -> None:
+        pool = EnvironmentPool(SPEC, factory, recorder)
+        with pytest.raises(OSError):
+            await pool.invoke(request(1, b'"emulator-failure"'))
+        await pool.invoke(request(2))
+        await pool.stop()
+
+    run(scenario)
+    assert recorder.events[:3] == [
+        ("start", "env-1", "req-1"),
+        ("abandoned", "env-1", "req-1"),
+        ("start", "env-1", "req-2"),
+    ]
+
+
+def test_retired_environments_are_reported_once_stopped_idle_or_busy() -> None:
+    # The listener keeps records per environment id: a retired environment's must go when it
+    # stops, or every --watch reload leaks one set.
+    factory, recorder = FakeFactory(hold=True), Recorder()
+
+    async def scenario() -> None:
+        pool = EnvironmentPool(SPEC, factory, recorder, max_environments=2)
+        await pool.prewarm(2)
+        busy = asyncio.ensure_future(pool.invoke(request(1)))
+        await until(lambda: factory.created[0].in_flight == 1)
+        await pool.retire()
+        assert ("stopped", "env-2", "") in recorder.events  # the idle one, at once
+        assert ("stopped", "env-1", "") not in recorder.events  # still busy
+        factory.release_all()
+        await busy
+        await until(lambda: ("stopped", "env-1", "") in recorder.events)
+        await pool.stop()
+
+    run(scenario)
+    stopped = [event for event in recorder.events if event[0] == "stopped"]
+    assert sorted(stopped) == [("stopped", "env-1", ""), ("stopped", "env-2", "")]

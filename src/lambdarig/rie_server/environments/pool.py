@@ -66,6 +66,13 @@ class PoolListener(Protocol):
 
     def init_failed(self, env_id: str, outcome: InvokeOutcome) -> None: ...
 
+    def invocation_abandoned(self, env_id: str, request: InvokeRequest) -> None:
+        """The invocation ended without an outcome (the environment raised: the emulator could
+        not run it); nothing follows for it."""
+
+    async def environment_stopped(self, env_id: str) -> None:
+        """A retired environment has stopped; ``env_id`` is never used again."""
+
 
 @dataclasses.dataclass
 class _Slot:
@@ -172,7 +179,11 @@ class EnvironmentPool:
         try:
             await self._ensure_started(slot)
             self._listener.invocation_started(slot.env_id, request)
-            outcome = await slot.environment.invoke(request)
+            try:
+                outcome = await slot.environment.invoke(request)
+            except BaseException:
+                self._listener.invocation_abandoned(slot.env_id, request)
+                raise
             if slot.init_unreported:
                 slot.init_unreported = False
                 outcome = dataclasses.replace(outcome, init_duration_ms=None)
@@ -264,6 +275,7 @@ class EnvironmentPool:
             await slot.environment.stop(grace_s)
         finally:
             self._retiring.remove(slot)
+            await self._listener.environment_stopped(slot.env_id)
 
     def _drained(self, task: asyncio.Future[None]) -> None:
         self._draining.discard(task)

@@ -183,6 +183,10 @@ class TelemetryHub:
         memory = self._facts.memory_mb
         self.publish(events.report(now, request_id, outcome, memory, request.trace_id))
 
+    def invocation_abandoned(self, request: InvokeRequest) -> None:
+        """The invocation ended without an outcome (the emulator could not run it): no events."""
+        self._starts.pop(request.request_id, None)
+
     def output(self, line: str, category: str = "function") -> None:
         """One line the function (or an extension) wrote."""
         if not self.listening:
