@@ -8,7 +8,8 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from lambdarig.rie_server.environments.containers import ContainerProcess, _owner_alive, _returncode
+from lambdarig.rie_server.environments.container_labels import _owner_alive
+from lambdarig.rie_server.environments.container_process import ContainerProcess, _returncode
 
 
 def test_container_exit_status_maps_to_subprocess_return_codes() -> None:

@@ -307,7 +307,7 @@ def test_a_handler_runs_at_once_up_to_its_first_wait_then_in_a_task() -> None:
 
 
 def test_a_task_taking_over_a_started_handler_cancels_the_handler_itself() -> None:
-    from lambdarig.rie_server.http.server import _Started
+    from lambdarig.rie_server.http.handlers import Started
 
     outcome: list[str] = []
 
@@ -320,7 +320,7 @@ def test_a_task_taking_over_a_started_handler_cancels_the_handler_itself() -> No
 
     async def main() -> None:
         coroutine = handler()
-        task = asyncio.ensure_future(_Started(coroutine, coroutine.send(None)))
+        task = asyncio.ensure_future(Started(coroutine, coroutine.send(None)))
         task.cancel()  # before the task's first step
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-from lambdarig.rie_server.environments.containers import ContainerProcess
+from lambdarig.rie_server.environments.container_process import ContainerProcess
 from lambdarig.rie_server.errors import ProcessStartError
 
 # PID 1 of a sandbox: sleeps until the container is removed (SIGTERM also ends it).
