@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from http import HTTPStatus
+from functools import lru_cache
 
 from lambdarig.rie_server.http.grammar import check_reply_field
 
@@ -26,12 +26,49 @@ class HttpReply:
 
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-_STATUS_LINES = {
-    status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n" for status in HTTPStatus
+# The reason phrases (RFC 9110 §15) of the statuses the emulator's own APIs answer with; others
+# (an HTTP front relays a function's statusCode) come from ``http.HTTPStatus``, imported on first
+# need: importing it costs more than the rest of this module at start-up. 413 and 414 are left to
+# ``HTTPStatus`` too: their phrases changed in Python 3.13 (RFC 9110's), and the emulator keeps
+# writing what the running Python's ``HTTPStatus`` says.
+REASONS = {
+    200: "OK",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    410: "Gone",
+    429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+    505: "HTTP Version Not Supported",
 }
 _date_cache: tuple[int, str] = (0, "")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@lru_cache(maxsize=128)
+def _status_line(status: int) -> str:
+    """``HTTP/1.1 <status> <reason phrase>`` and its CRLF; ``Unknown`` for a status that has
+    no registered phrase."""
+    reason = REASONS.get(status)
+    if reason is None:
+        from http import HTTPStatus
+
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Unknown"
+    return f"HTTP/1.1 {status} {reason}\r\n"
 
 
 def http_date(epoch_s: int) -> str:
@@ -58,7 +95,7 @@ def render(reply: HttpReply, head_only: bool = False, close: bool = False) -> by
     than write a header carrying a control character (RFC 9110 §5.5)."""
     status = reply.status
     headers = reply.headers
-    parts = [_STATUS_LINES.get(status) or f"HTTP/1.1 {int(status)} Unknown\r\n"]
+    parts = [_status_line(int(status))]
     for name, value in headers:
         parts += (name, ": ", value, "\r\n")
         if not (value.isprintable() and name.isprintable()):
@@ -75,7 +112,7 @@ def render_stream_head(
     """The head of a streamed reply: as ``render``'s, with ``Transfer-Encoding: chunked`` in
     place of ``Content-Length``. Raises ``LocalHttpError`` for a header with a control
     character."""
-    parts = [_STATUS_LINES.get(status) or f"HTTP/1.1 {int(status)} Unknown\r\n"]
+    parts = [_status_line(int(status))]
     for name, value in headers:
         check_reply_field(name, value)
         parts += (name, ": ", value, "\r\n")
