@@ -10,7 +10,7 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from lambdarig import runtime_api
 from lambdarig.rie_server.runtime import protocol
@@ -39,8 +39,7 @@ class Finish(enum.Enum):
     INIT_ERROR = "init_error"
 
 
-@dataclass(frozen=True)
-class Posted:
+class Posted(NamedTuple):
     """What the runtime posted to finish an init or an invocation."""
 
     kind: Finish
@@ -169,9 +168,7 @@ def from_posted(
     message = None
     if posted.kind is Finish.TOO_LARGE:
         message = protocol.response_too_large_message()
-        posted = dataclasses.replace(
-            posted, error_type=runtime_api.FUNCTION_RESPONSE_SIZE_TOO_LARGE
-        )
+        posted = posted._replace(error_type=runtime_api.FUNCTION_RESPONSE_SIZE_TOO_LARGE)
     return failure(
         _FINISH_KINDS[posted.kind],
         posted.error_type,

@@ -24,7 +24,7 @@ import enum
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lambdarig import invoke_api
 from lambdarig.rie_server.choices import CompatMode as CompatMode  # re-exported
@@ -57,8 +57,7 @@ class InvocationType(enum.Enum):
     DRY_RUN = invoke_api.INVOCATION_TYPE_DRY_RUN
 
 
-@dataclass(frozen=True)
-class HttpResponse:
+class HttpResponse(NamedTuple):
     """An answer ready for the wire."""
 
     status: int
@@ -73,8 +72,7 @@ class HttpResponse:
         return None
 
 
-@dataclass(frozen=True)
-class InvokeCall:
+class InvokeCall(NamedTuple):
     """A valid invoke request, ready to be run by an execution environment."""
 
     request_id: str
@@ -87,8 +85,7 @@ class InvokeCall:
     tenant_id: str | None = None
 
 
-@dataclass(frozen=True)
-class RawRequest:
+class RawRequest(NamedTuple):
     """What the I/O layer read: ``path`` undecoded, ``headers`` with any key casing."""
 
     method: str

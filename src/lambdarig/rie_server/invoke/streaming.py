@@ -112,7 +112,7 @@ class Buffered:
             return answer
         content_type = ("Content-Type", self._stream.content_type)
         headers = [h for h in answer.headers if h[0].lower() != "content-type"]
-        return dataclasses.replace(answer, headers=(content_type, *headers))
+        return answer._replace(headers=(content_type, *headers))
 
 
 async def _read_all(stream: ResponseStream) -> list[bytes] | None:

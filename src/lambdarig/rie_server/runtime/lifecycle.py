@@ -50,6 +50,7 @@ from __future__ import annotations
 import enum
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lambdarig import runtime_api
 from lambdarig.rie_server.errors import InvalidTransition
@@ -158,8 +159,7 @@ class Verdict(enum.Enum):
     INVALID_TRANSITION = "invalid_transition"  # 403 InvalidStateTransition
 
 
-@dataclass(frozen=True)
-class PostResult:
+class PostResult(NamedTuple):
     """A verdict and, for ``INVALID_TRANSITION``, the refused move."""
 
     verdict: Verdict

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from lambdarig import invoke_api, runtime_api
 
@@ -32,8 +33,7 @@ class Route(enum.Enum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """A routed request: the route and, for per-invocation posts, the request id in the path."""
 
     route: Route
