@@ -8,16 +8,15 @@ carrying a control character (CR, LF, NUL, ...) is refused with ``LocalHttpError
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from lambdarig.rie_server.http.grammar import check_reply_field
 
 __all__ = ["CONTINUE", "HttpReply", "http_date", "render", "render_stream_head"]
 
 
-@dataclass(frozen=True)
-class HttpReply:
+class HttpReply(NamedTuple):
     """A complete answer; ``Content-Length`` and ``Date`` are added when written."""
 
     status: int
