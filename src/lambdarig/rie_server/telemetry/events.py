@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.platform_logs import (
@@ -50,8 +49,7 @@ _LOGS_TYPES = {
 }
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """One event in the newest Telemetry API shape; ``line`` is a log record's original text."""
 
     time: str

@@ -15,8 +15,7 @@ from __future__ import annotations
 import datetime
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable, NamedTuple, Protocol
 
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, InvokeRequest, OutcomeKind
 from lambdarig.rie_server.runtime.protocol import Reply, Route, not_supported
@@ -32,8 +31,7 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-@dataclass(frozen=True)
-class FunctionFacts:
+class FunctionFacts(NamedTuple):
     """What the events say about the function."""
 
     name: str

@@ -23,8 +23,7 @@ import enum
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from lambdarig.rie_server.extensions import protocol as extensions_protocol
 from lambdarig.rie_server.runtime.protocol import Reply
@@ -59,15 +58,13 @@ BUFFERING_RANGES = (
 )
 
 
-@dataclass(frozen=True)
-class Buffering:
+class Buffering(NamedTuple):
     max_items: int = 10000
     max_bytes: int = 262144
     timeout_ms: int = 1000
 
 
-@dataclass(frozen=True)
-class Destination:
+class Destination(NamedTuple):
     """Where batches go: ``HTTP`` POSTs to ``http://<host>:<port><path>``, or ``TCP`` NDJSON to
     ``<host>:<port>`` (host: the sandbox name the subscriber used; the dispatcher resolves it)."""
 
@@ -77,14 +74,13 @@ class Destination:
     path: str = "/"
 
 
-@dataclass(frozen=True)
-class Subscription:
+class Subscription(NamedTuple):
     api: Api
     extension: str  # the subscribing extension's name
     schema_version: str
     types: frozenset[str]
     destination: Destination
-    buffering: Buffering = field(default_factory=Buffering)
+    buffering: Buffering = Buffering()
 
 
 def subscribed() -> Reply:
