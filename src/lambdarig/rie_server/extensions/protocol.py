@@ -11,7 +11,7 @@ import enum
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lambdarig import extensions_api as ext
 from lambdarig import runtime_api
@@ -138,8 +138,7 @@ def identifier(headers: Mapping[str, str]) -> str | Reply:
     return value.lower()
 
 
-@dataclass(frozen=True)
-class Register:
+class Register(NamedTuple):
     """A valid ``/register`` request."""
 
     name: str

@@ -11,7 +11,7 @@ import enum
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import NamedTuple
 
 from lambdarig import invoke_api, runtime_api
@@ -40,15 +40,15 @@ class Match(NamedTuple):
     request_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Reply:
+_JSON: Mapping[str, str] = MappingProxyType({"Content-Type": runtime_api.CONTENT_TYPE_JSON})
+
+
+class Reply(NamedTuple):
     """A complete answer to the runtime: status, body and headers."""
 
     status: int
     body: bytes
-    headers: Mapping[str, str] = field(
-        default_factory=lambda: {"Content-Type": runtime_api.CONTENT_TYPE_JSON}
-    )
+    headers: Mapping[str, str] = _JSON
 
 
 _INVOCATION_PREFIX = runtime_api.PREFIX + "/runtime/invocation/"
