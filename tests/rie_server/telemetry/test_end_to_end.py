@@ -1,7 +1,8 @@
 """A real emulator and runtime process; the runtime subscribes during init as AWS's Python
 telemetry and logs sample extensions do, and an OpenTelemetry-style listener receives the run's
-full event sequence with real figures. The Extensions API is not on this branch: the emulator's
-``extension_lookup`` is a stub that knows one identifier."""
+full event sequence with real figures. Here the emulator's ``extension_lookup`` is a stub that
+knows one identifier, so the runtime itself can subscribe; test_with_extensions.py runs the same
+subscription from a real external extension registered through the Extensions API."""
 
 from __future__ import annotations
 
