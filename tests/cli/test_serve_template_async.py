@@ -85,8 +85,10 @@ def worker(event, context):
 
 def recorder(event, context):
     name = event["requestContext"]["requestId"] + ".json"
-    with open(os.path.join(os.environ["RECORD_DIR"], name), "w") as f:
+    path = os.path.join(os.environ["RECORD_DIR"], name)
+    with open(path + ".part", "w") as f:  # the test waits for the name: appear only when whole
         json.dump(event, f)
+    os.replace(path + ".part", path)
 """
 
 

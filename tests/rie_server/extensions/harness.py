@@ -95,7 +95,8 @@ def records(logs: Path, name: str) -> list[dict[str, Any]]:
     path = logs / f"{name}.jsonl"
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    complete = path.read_text().split("\n")[:-1]  # a line still being written is not read
+    return [json.loads(line) for line in complete]
 
 
 def function_dirs(tmp_path: Path) -> tuple[Path, Path]:

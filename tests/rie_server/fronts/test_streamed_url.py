@@ -121,8 +121,9 @@ def lambda_handler(event, context):
             wait_for(query["gate"])
             for _ in range(20):
                 yield "y" * 100_000
-            with open(query["marker"], "w") as f:
+            with open(query["marker"] + ".part", "w") as f:  # the test waits for the name
                 f.write("ran to the end")
+            os.replace(query["marker"] + ".part", query["marker"])
         return http_response_stream(long(), status_code=200)
     return {"statusCode": 200, "body": "buffered"}
 """
