@@ -11,6 +11,18 @@ from botocore.config import Config
 
 from tests.rie_server.emulator_process import Running
 
+# A destination function, ``recorder``: writes each record it gets to $RECORD_DIR/<request id>.json.
+RECORDER = """\
+import json, os
+
+def recorder(event, context):
+    name = event["requestContext"]["requestId"] + ".json"
+    path = os.path.join(os.environ["RECORD_DIR"], name)
+    with open(path + ".part", "w") as f:  # the test waits for the name: appear only when whole
+        json.dump(event, f)
+    os.replace(path + ".part", path)
+"""
+
 
 def served(running: Running) -> dict[str, str]:
     """``KIND METHOD`` -> URL, from the start table."""

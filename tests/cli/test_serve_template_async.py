@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.build.moto import moto_server
+from tests.cli.serving import RECORDER
 from tests.probes import wait_until
 from tests.rie_server.emulator_process import Running, emulator
 
@@ -74,22 +75,16 @@ Resources:
       Handler: app.recorder
 """
 
-APP = """\
-import json, os
-
+APP = (
+    RECORDER
+    + """
 def worker(event, context):
     print("attempt", context.aws_request_id)
     if event.get("fail"):
         raise ValueError("asked to fail")
     return {"done": event}
-
-def recorder(event, context):
-    name = event["requestContext"]["requestId"] + ".json"
-    path = os.path.join(os.environ["RECORD_DIR"], name)
-    with open(path + ".part", "w") as f:  # the test waits for the name: appear only when whole
-        json.dump(event, f)
-    os.replace(path + ".part", path)
 """
+)
 
 
 def write_project(root: Path) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.serving import lambda_client, served
+from tests.cli.serving import RECORDER, lambda_client, served
 from tests.probes import wait_until
 from tests.rie_server.emulator_process import Running, emulator
 
@@ -59,7 +59,7 @@ Resources:
   Recorder:
     Type: AWS::Serverless::Function
     Properties:
-      Handler: recorder.handler
+      Handler: recorder.recorder
   Held:
     Type: AWS::Serverless::Function
     Properties:
@@ -76,16 +76,6 @@ def handler(event, context):
     return {"ran": True}
 """
 
-RECORDER = """\
-import json, os
-
-def handler(event, context):
-    name = event["requestContext"]["requestId"] + ".json"
-    path = os.path.join(os.environ["RECORD_DIR"], name)
-    with open(path + ".part", "w") as f:  # the test waits for the name: appear only when whole
-        json.dump(event, f)
-    os.replace(path + ".part", path)
-"""
 
 # Runs until the test releases it (bounded: 30 s), so its one reserved environment is busy.
 HELD = """\
