@@ -17,7 +17,7 @@ from lambdarig.rie_server.untrusted import printable
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import Restored
-    from lambdarig.rie_server.telemetry.hub import TelemetryHub
+    from lambdarig.rie_server.telemetry.on_demand import OnDemandTelemetry
 
 Clock = Callable[[], datetime.datetime]
 # A START line waits in the buffer for the invocation's END and REPORT (one write for the three)
@@ -55,7 +55,7 @@ class FunctionLogs:
         self.tails: dict[str, bytes] = {}
         self.wanted: set[str] = set()
         self._flush_timer: asyncio.TimerHandle | None = None
-        self.telemetry: dict[str, TelemetryHub] = {}  # env id -> its Telemetry/Logs APIs
+        self.telemetry: dict[str, OnDemandTelemetry] = {}  # env id -> its Telemetry/Logs APIs
         self.function_name = ""  # for platform.restoreStart
 
     def output(self, env_id: str, line: str) -> None:

@@ -41,6 +41,7 @@ from lambdarig.rie_server.invoke import streaming
 from lambdarig.rie_server.invoke.event_stream import CONTENT_TYPE_EVENT_STREAM
 from lambdarig.rie_server.invoke.names import executed_version
 from lambdarig.rie_server.platform_logs import LogWriter, PlatformLogFormatter
+from lambdarig.rie_server.telemetry.on_demand import OnDemandTelemetry
 from lambdarig.rie_server.untrusted import printable
 from lambdarig.rie_server.watch import change_notice, reinitialise, warm_plan
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.environments.spawn import PrestartedRuntime
     from lambdarig.rie_server.invoke.async_invocations import EventResult
     from lambdarig.rie_server.runtime.streaming import ResponseStream
+    from lambdarig.rie_server.telemetry.hub import Clock as HubClock
     from lambdarig.rie_server.telemetry.hub import TelemetryHub
     from lambdarig.rie_server.telemetry.subscription import ExtensionLookup
     from lambdarig.rie_server.tracing.daemon import Tracer
@@ -133,9 +135,16 @@ class FunctionHost:
             restore_listener=self._logs,
         )
 
-    def _telemetry_hub(self, env_id: str) -> TelemetryHub:
-        """The Telemetry/Logs APIs of environment ``env_id``: its registered extensions subscribe
-        (``extension_lookup``, when given, replaces that for tests)."""
+    def _telemetry_hub(self, env_id: str) -> OnDemandTelemetry:
+        """The Telemetry/Logs APIs of environment ``env_id``, its hub made on first need
+        (``telemetry.on_demand``): its registered extensions subscribe (``extension_lookup``,
+        when given, replaces that for tests)."""
+        telemetry = OnDemandTelemetry(self._new_hub, utc_now)
+        self._logs.telemetry[env_id] = telemetry
+        return telemetry
+
+    def _new_hub(self, clock: HubClock) -> TelemetryHub:
+        """A ``TelemetryHub`` for this function (``OnDemandTelemetry``'s ``create``)."""
         from lambdarig.rie_server.choices import LogFormat
         from lambdarig.rie_server.telemetry.hub import FunctionFacts, TelemetryHub
 
@@ -143,9 +152,7 @@ class FunctionHost:
         json_format = config.log_format is LogFormat.JSON
         function = config.function
         facts = FunctionFacts(function.name, function.version, config.memory_mb, json_format)
-        hub = TelemetryHub(facts, self._extension_lookup)
-        self._logs.telemetry[env_id] = hub
-        return hub
+        return TelemetryHub(facts, self._extension_lookup, clock)
 
     def on_output(self, env_id: str, line: str) -> None:
         """One line of an environment's stdout/stderr: printed, and kept for Tail."""

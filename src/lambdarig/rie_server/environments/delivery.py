@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from lambdarig import extensions_api as ext_api
 from lambdarig import runtime_api
@@ -24,10 +24,11 @@ from lambdarig.rie_server.environments.outcomes import (
     from_posted,
 )
 from lambdarig.rie_server.environments.supervisor import RuntimeProcess
-from lambdarig.rie_server.extensions import host as extensions
-from lambdarig.rie_server.extensions.phases import Settling
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.generation import Generation, OnStream
+
+if TYPE_CHECKING:  # a host exists only when extensions may (``extensions.on_demand``)
+    from lambdarig.rie_server.extensions import host as extensions
 
 
 class Reset(Protocol):
@@ -131,6 +132,8 @@ class Delivery:
         """The caller has its response; the environment stays busy until every ``INVOKE``
         subscriber called ``/event/next`` again, and REPORT waits for that (``outcome.settled``).
         Past the invoke's deadline (or when an extension exits) the environment is reset."""
+
+        from lambdarig.rie_server.extensions.phases import Settling  # only with extensions
 
         async def reset(reason: str) -> None:
             await self._reset(reason, host)

@@ -42,13 +42,14 @@ from lambdarig.rie_server.environments.outcomes import (
 from lambdarig.rie_server.environments.spawn import PrestartedRuntime
 from lambdarig.rie_server.environments.supervisor import RuntimeProcess
 from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, ProcessStartError
-from lambdarig.rie_server.extensions import host as extensions
+from lambdarig.rie_server.extensions.on_demand import Failure, OnDemandExtensions
 from lambdarig.rie_server.runtime.generation import Generation, OnStream, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import RestoreListener
-    from lambdarig.rie_server.telemetry.hub import TelemetryHub
+    from lambdarig.rie_server.extensions.host import ExtensionHost, Sandbox
+    from lambdarig.rie_server.telemetry.on_demand import OnDemandTelemetry
 
 __all__ = [
     "RUNTIME_API_ENV",
@@ -76,7 +77,7 @@ class Environment:
         on_output: Callable[[str, str], None],
         *,
         prestarted: PrestartedRuntime | None = None,
-        telemetry: TelemetryHub | None = None,
+        telemetry: OnDemandTelemetry | None = None,
         restore_listener: RestoreListener | None = None,
     ):
         self._spec = spec
@@ -95,8 +96,8 @@ class Environment:
         self._in_flight = 0
         self._stopped = False
         self._init_lock: asyncio.Lock | None = None
-        self._extensions: extensions.ExtensionHost | None = None  # the current generation's
-        self._sandbox: extensions.Sandbox | None = None  # ... container, when it has extensions
+        self._extensions: OnDemandExtensions | None = None  # the current generation's
+        self._sandbox: Sandbox | None = None  # ... container, when it has extensions
         self._delivery = Delivery(spec, self._reset)  # ... and the settling of its invokes
         self._telemetry = telemetry  # the Telemetry/Logs APIs on this environment's socket
         self._init_phase = InitPhase(
@@ -207,10 +208,10 @@ class Environment:
         env = launch.runtime_variables(self._spec, self._server)
         opener = getattr(self._spec.process_factory, "open_sandbox", None)  # container mode
         self._sandbox = None if opener is None else await opener(env, self._spec.memory_mb)
-        if await self._launch_extensions(env, deadline) and early is not None:
+        on_line = functools.partial(self._on_output, self.env_id)
+        if await self._launch_extensions(env, deadline, on_line) and early is not None:
             early.discard()  # the runtime starts after the extensions registered
             early = None
-        on_line = functools.partial(self._on_output, self.env_id)
         process, self._spawned_at = await launch.start_runtime(
             self._spec, env, early, self._sandbox, on_line
         )
@@ -222,16 +223,24 @@ class Environment:
             self._check_live()
         return generation
 
-    async def _launch_extensions(self, env: dict[str, str], deadline: float) -> bool:
-        """Serve the Extensions API for the new process; start ``/opt/extensions/*`` and wait
-        (until ``deadline``) for them to register. Returns whether any was launched; raises
-        ``extensions.Failure`` when one could not start, exited or reported an error."""
+    async def _launch_extensions(
+        self, env: dict[str, str], deadline: float, on_line: Callable[[str], None]
+    ) -> bool:
+        """Serve the Extensions API for the new process (made on first need:
+        ``OnDemandExtensions``); start ``/opt/extensions/*`` and wait (until ``deadline``) for
+        them to register. Returns whether any was launched; raises ``Failure`` when one could
+        not start, exited or reported an error."""
         assert self._server is not None
-        spec = self._spec
-        sandbox = self._sandbox
-        on_line = functools.partial(self._on_output, self.env_id)
-        host = launch.extension_host(spec, sandbox, env, self._telemetry, on_line)
-        self._extensions, self._server.extensions = host, host.api
+        spec, sandbox, telemetry = self._spec, self._sandbox, self._telemetry
+        extensions = OnDemandExtensions(
+            spec.extensions_dir, sandbox, env, spec.function_arn, on_line, telemetry
+        )
+        self._extensions = self._server.extensions = extensions
+        if telemetry is not None:  # only this process's extensions may subscribe
+            telemetry.use_extensions(extensions.lookup)
+        if not extensions.present:
+            return False
+        host = extensions.get()
         if not host.active:
             return False
         await host.launch(env, spec.memory_mb, *([sandbox.spawn] if sandbox else []))
@@ -256,9 +265,7 @@ class Environment:
         """End the current generation's processes (``launch.end_processes``) and its
         container."""
         try:
-            await launch.end_processes(
-                self._process, self._exited, self._extensions, grace_s, reason
-            )
+            await launch.end_processes(self._process, self._exited, self._host(), grace_s, reason)
         finally:
             sandbox, self._sandbox = self._sandbox, None
             if sandbox is not None:
@@ -297,16 +304,16 @@ class Environment:
                 OutcomeKind.INIT_ERROR, runtime_api.RUNTIME_INVALID_ENTRYPOINT, str(exc)
             )
             return failed, 0.0
-        except extensions.Failure as exc:
+        except Failure as exc:
             await self._end_process(0, ext_api.SHUTDOWN_FAILURE)
             failed = failure(OutcomeKind.INIT_ERROR, exc.error_type, exc.message)
             return failed, (time.monotonic() - started) * 1000
         if self._spawned_at is not None:  # started ahead of the loop: its init began then
             started = min(started, self._spawned_at)
-        process, exited, host = self._process, self._exited, self._extensions
-        assert process is not None and exited is not None and host is not None
+        process, exited, extensions = self._process, self._exited, self._extensions
+        assert process is not None and exited is not None and extensions is not None
         outcome, init_ms = await self._init_phase.wait_ready(
-            generation, process, exited, host, started, deadline, request_id
+            generation, process, exited, extensions, started, deadline, request_id
         )
         if outcome is None:
             self._initialized = not exited.done()
@@ -369,7 +376,7 @@ class Environment:
             generation,
             process,
             exited,
-            self._extensions,
+            self._host(),
             invocation,
             deadline,
             init_ms,
@@ -377,10 +384,15 @@ class Environment:
             on_stream,
         )
 
-    async def _reset(self, reason: str, host: extensions.ExtensionHost | None = None) -> None:
+    def _host(self) -> ExtensionHost | None:
+        """The current generation's extension host, if it was made (``OnDemandExtensions``)."""
+        extensions = self._extensions
+        return None if extensions is None else extensions.host
+
+    async def _reset(self, reason: str, host: ExtensionHost | None = None) -> None:
         """End the current generation for ``reason`` (an invocation failed it): no longer
         initialised, its processes ended; with ``host``, only while that is still the current
         generation's (an invoke's settling may outlast it)."""
-        if host is None or host is self._extensions:
+        if host is None or host is self._host():
             self._initialized = False
             await self._end_process(0, reason)

@@ -27,13 +27,13 @@ from lambdarig.rie_server.environments.outcomes import (
     failure,
 )
 from lambdarig.rie_server.environments.supervisor import RuntimeProcess
-from lambdarig.rie_server.extensions import host as extensions
+from lambdarig.rie_server.extensions.on_demand import Failure, OnDemandExtensions
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.generation import Generation
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import Restored, RestoreListener
-    from lambdarig.rie_server.telemetry.hub import TelemetryHub
+    from lambdarig.rie_server.telemetry.on_demand import OnDemandTelemetry
 
 _EXIT_AFTER_INIT_ERROR_S = 0.5  # a runtime that posted /init/error should exit on its own
 
@@ -56,7 +56,7 @@ class InitPhase:
         self,
         spec: EnvironmentSpec,
         env_id: str,
-        telemetry: TelemetryHub | None,
+        telemetry: OnDemandTelemetry | None,
         restore_listener: RestoreListener | None,
         end_process: EndProcess,
         uninitialise: Callable[[], None],
@@ -89,22 +89,28 @@ class InitPhase:
         generation: Generation,
         process: RuntimeProcess,
         exited: asyncio.Future[int],
-        host: extensions.ExtensionHost,
+        extensions: OnDemandExtensions,
         started: float,
         deadline: float,
         request_id: str | None,
     ) -> InitResult:
         """Wait for the spawned runtime's first ``/next`` (SnapStart: ``/restore/next``) and for
         every extension, until ``deadline`` (monotonic; the init began at ``started``). Returns
-        ``(None, init_ms)`` when ready, else the failure outcome and the time spent."""
+        ``(None, init_ms)`` when ready, else the failure outcome and the time spent. Without
+        launched extensions the host may be made meanwhile (an internal extension registers):
+        the wait for the extensions then concerns it, too."""
         init_over = (generation.ready, generation.snapshot)  # SnapStart's init ends at the second
-        await _first(*init_over, generation.init_error, exited, host.crashed, until=deadline)
+        launched = extensions.host  # made before the wait when extensions were launched
+        crashed = () if launched is None else (launched.crashed,)
+        await _first(*init_over, generation.init_error, exited, *crashed, until=deadline)
         ready = any(future.done() for future in init_over)
+        host = extensions.host
         try:
-            if ready:  # the runtime is done; init ends when every extension is, too
-                ready = await host.ready(deadline)
-            host.check()
-        except extensions.Failure as exc:
+            if host is not None and ready:  # the runtime is done; init ends when every
+                ready = await host.ready(deadline)  # extension is, too
+            if host is not None:
+                host.check()
+        except Failure as exc:
             await self._end_process(0, ext_api.SHUTDOWN_FAILURE)
             init_ms = (time.monotonic() - started) * 1000
             return failure(OutcomeKind.INIT_ERROR, exc.error_type, exc.message), init_ms

@@ -1,5 +1,5 @@
 """What starting and ending one generation of an execution environment takes: the runtime's
-variables, the extension host, the runtime process (spawned, or the one the command line started
+variables, the runtime process (spawned, or the one the command line started
 before the event loop, adopted), and the end of them all (terminate then kill, or with extensions
 the shutdown phase). Functions of what they are given: the ``Environment`` keeps what they return.
 """
@@ -18,13 +18,11 @@ from lambdarig.rie_server.environments.outcomes import (
 )
 from lambdarig.rie_server.environments.spawn import StartedProcess
 from lambdarig.rie_server.environments.supervisor import RuntimeProcess, adopt, spawn_local
-from lambdarig.rie_server.extensions import host as extensions
-from lambdarig.rie_server.extensions.phases import shutdown_phase
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
 
 if TYPE_CHECKING:
+    from lambdarig.rie_server.extensions.host import ExtensionHost, Sandbox
     from lambdarig.rie_server.runtime.credentials import Credentials
-    from lambdarig.rie_server.telemetry.hub import TelemetryHub
 
 _KILL_WAIT_S = 5.0  # how long to wait for a SIGKILLed group to be reaped
 
@@ -51,32 +49,11 @@ def _credentials(spec: EnvironmentSpec, server: RuntimeApiServer) -> Credentials
     return server.credentials
 
 
-def extension_host(
-    spec: EnvironmentSpec,
-    sandbox: extensions.Sandbox | None,
-    env: dict[str, str],
-    telemetry: TelemetryHub | None,
-    on_line: Callable[[str], None],
-) -> extensions.ExtensionHost:
-    """The Extensions API of a new process, and its extensions (``/opt/extensions/*``, or the
-    container's): not launched yet. Only they may subscribe to ``telemetry``."""
-    host = extensions.ExtensionHost(
-        sandbox.executables if sandbox else extensions.find_extensions(spec.extensions_dir),
-        extensions.register_info(env),
-        extensions.account_of(spec.function_arn),
-        on_line,
-    )
-    if telemetry is not None:  # only this process's extensions may subscribe
-        telemetry.use_extensions(host.api.lookup)
-        host.api.on_registered = telemetry.extension_registered
-    return host
-
-
 async def start_runtime(
     spec: EnvironmentSpec,
     env: dict[str, str],
     early: StartedProcess | None,
-    sandbox: extensions.Sandbox | None,
+    sandbox: Sandbox | None,
     on_line: Callable[[str], None],
 ) -> tuple[RuntimeProcess, float | None]:
     """Spawn the runtime, or adopt ``early`` when it is exactly that process (started by the
@@ -97,7 +74,7 @@ async def start_runtime(
 async def end_processes(
     process: RuntimeProcess | None,
     exited: asyncio.Future[int] | None,
-    host: extensions.ExtensionHost | None,
+    host: ExtensionHost | None,
     grace_s: float,
     reason: str | None,
 ) -> None:
@@ -110,6 +87,9 @@ async def end_processes(
     if process is None or exited is None:
         return
     if host is not None and budget is not None and reason is not None:
+        # Only a host with registered extensions gets here: only then is the phase loaded.
+        from lambdarig.rie_server.extensions.phases import shutdown_phase
+
         await shutdown_phase(host, process, exited, reason)
     elif not exited.done() and grace_s > 0:
         process.terminate()

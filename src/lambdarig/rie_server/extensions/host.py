@@ -25,6 +25,7 @@ from lambdarig.rie_server.environments.supervisor import ProcessFactory, Runtime
 from lambdarig.rie_server.errors import ProcessStartError
 from lambdarig.rie_server.extensions import protocol
 from lambdarig.rie_server.extensions.backend import ExtensionsApi
+from lambdarig.rie_server.extensions.on_demand import Failure as Failure  # defined there
 
 _log = logging.getLogger(__name__)
 
@@ -73,15 +74,6 @@ class Sandbox(Protocol):
     def close(self) -> None:
         """Remove it and everything still running in it."""
         ...
-
-
-class Failure(Exception):
-    """An extension failed the init: ``error_type`` is ``Extension.*``."""
-
-    def __init__(self, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-        self.message = message
 
 
 class ExtensionHost:
