@@ -433,3 +433,42 @@ def test_bootstrap_is_looked_for_where_aws_lambda_rie_looks() -> None:
         "/opt/bootstrap",
         "/var/runtime/bootstrap",
     )
+
+
+def test_the_runtime_command_is_found_as_shutil_which_finds_it(tmp_path: Path) -> None:
+    # The check runs before the bind without loading shutil: same answer as shutil.which.
+    import shutil
+
+    runnable, plain, folder = tmp_path / "runnable", tmp_path / "plain", tmp_path / "folder"
+    runnable.write_text("#!/bin/sh\n")
+    runnable.chmod(0o755)
+    plain.write_text("")
+    folder.mkdir()
+    folder.chmod(0o755)
+    searches = [str(tmp_path), "", f"/no/such/dir{os.pathsep}{tmp_path}", os.defpath]
+    names = ["runnable", "plain", "folder", "missing", str(runnable), str(plain), str(folder)]
+    names += ["sh", f"{tmp_path.name}/runnable", "./runnable"]
+    for search in searches:
+        for name in names:
+            expected = shutil.which(name, path=search) is not None
+            try:
+                EmulatorConfig.from_environ_and_args({"PATH": search}, [name])
+                found = True
+            except ConfigError:
+                found = False
+            assert found == expected, (name, search)
+
+
+def test_help_is_sized_for_the_terminal_as_argparse_sizes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import argparse
+
+    from lambdarig.rie_server.arguments import build_parser
+
+    for columns in ("50", "100", "160"):
+        monkeypatch.setenv("COLUMNS", columns)
+        ours, plain = build_parser(), build_parser()
+        plain.formatter_class = argparse.RawDescriptionHelpFormatter
+        assert ours.format_help() == plain.format_help()
+        assert ours.format_usage() == plain.format_usage()

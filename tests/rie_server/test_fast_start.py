@@ -19,6 +19,7 @@ import pytest
 from lambdarig.rie_server import fast_start
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator
+from tests.rie_server.emulator_process import NEVER, OUR_RUNTIME, emulator
 
 FAKE = str(Path(__file__).parent / "fixtures" / "fake_runtime.py")
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -68,6 +69,7 @@ def test_reading_the_command_line_loads_no_protocol_module_nor_logging() -> None
         "subprocess",
         "urllib.parse",
         "datetime",
+        "shutil",
     }
     assert later.isdisjoint(loaded)
 
@@ -82,6 +84,67 @@ def test_the_emulator_process_loads_no_ssl_nor_email() -> None:
     )
     assert {"ssl", "_ssl", "email", "http.client"}.isdisjoint(loaded)
     assert "asyncio" in loaded
+
+
+# What only an optional feature needs, never loaded by a plain start and invoke (issue 9: idle
+# RSS and spawn -> listening): ``--watch``, ``--layer`` scratch space (tempfile, its shutil and
+# random), a ClientContext (base64), the runtime command check (shutil.which: shutil, bz2, lzma),
+# argparse's help width (shutil).
+OFF_THE_PLAIN_PATH = {
+    "shutil",
+    "tempfile",
+    "random",
+    "base64",
+    "bz2",
+    "lzma",
+    "lambdarig.rie_server.watch",
+    "lambdarig.rie_server.environments.scratch",
+    "lambdarig.rie_server.environments.layers",
+}
+# Loaded only by the extension and telemetry modules (made lazy on their own): these may still
+# bring them in, no other module may (pathlib: --watch, --layer, a delegated memory cgroup;
+# datetime: JSON platform lines, Event invocations).
+ONLY_FOR_EXTENSIONS = {"pathlib", "urllib.parse", "datetime"}
+EXTENSION_MODULES = ("lambdarig.rie_server.extensions.", "lambdarig.rie_server.telemetry.")
+
+
+def imports_with_importer(importtime_lines: list[str]) -> dict[str, set[str]]:
+    """Each module in ``-X importtime`` lines -> the lambdarig modules whose own imports brought
+    it in (the nearest one up the chain; ``""``: none, e.g. imported from a function). A module's
+    line follows those of the modules it imported, which are one indentation level deeper."""
+    rows: list[tuple[int, str]] = []
+    for line in importtime_lines:
+        if line.startswith("import time:") and "|" in line and "cumulative" not in line:
+            field = line.rsplit("|", 1)[1]
+            rows.append((len(field) - len(field.lstrip()), field.strip()))
+    parents: list[int | None] = []
+    for index, (depth, _) in enumerate(rows):
+        later = (up for up in range(index + 1, len(rows)) if rows[up][0] < depth)
+        parents.append(next(later, None))
+    importers: dict[str, set[str]] = {}
+    for index, (_, name) in enumerate(rows):
+        up = parents[index]
+        while up is not None and not rows[up][1].startswith("lambdarig"):
+            up = parents[up]
+        importers.setdefault(name, set()).add("" if up is None else rows[up][1])
+    return importers
+
+
+def test_a_plain_start_and_invoke_load_none_of_the_optional_modules(tmp_path: Path) -> None:
+    # A real emulator serving our runtime client, up to its first plain invoke answered.
+    argv = ["--runtime-interface-emulator-address", "127.0.0.1:0"]
+    argv += ["--runtime-api-address", "127.0.0.1:0", *OUR_RUNTIME, "app.handler"]
+    entry = (sys.executable, "-X", "importtime", "-m", "lambdarig.rie_server")
+    with emulator(argv, tmp_path, entry=entry) as running:
+        url = f"{running.url}/2015-03-31/functions/function/invocations"
+        assert httpx.post(url, content=b'{"a": 1}', timeout=30).status_code == 200
+        # Every import before the answer is in the pipe already (importtime writes unbuffered).
+        running.stderr.wait_for(NEVER, 0.5)
+        importers = imports_with_importer(running.stderr_lines)
+    assert "lambdarig.rie_server.functions" in importers  # the lines were read
+    assert OFF_THE_PLAIN_PATH & importers.keys() == set()
+    for name in ONLY_FOR_EXTENSIONS & importers.keys():
+        assert all(by.startswith(EXTENSION_MODULES) for by in importers[name]), (name, importers)
 
 
 def test_listen_refuses_a_taken_address_in_asyncio_words() -> None:

@@ -211,3 +211,24 @@ def test_log_writer_forgets_stopped_environments_and_never_reuses_a_live_colour(
     writer.write(["y"], "env-101")
     last, new = stream.getvalue().splitlines()[-2:]
     assert last.split("m")[0] != new.split("m")[0]  # the next colour, not the live one's
+
+
+def test_only_json_lines_read_the_clock() -> None:
+    # A text-format function never reads the clock (nor loads datetime for it).
+    from lambdarig.rie_server.function_logs import FunctionLogs
+
+    reads: list[datetime.datetime] = []
+
+    def clock() -> datetime.datetime:
+        reads.append(NOW)
+        return NOW
+
+    crash = outcome(OutcomeKind.INIT_ERROR, error_type="Runtime.ExitError")
+    for formatter, expected_reads in ((TEXT, 0), (JSON, 2)):
+        out = io.StringIO()
+        logs = FunctionLogs(formatter, LogWriter(out), clock)
+        logs.restore_started("env-1")
+        logs.init_failed("env-1", crash)
+        assert len(reads) == expected_reads
+        reads.clear()
+        assert out.getvalue().count("\n") == 2

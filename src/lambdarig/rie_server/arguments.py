@@ -107,6 +107,32 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(message)
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """``RawDescriptionHelpFormatter``, sized for the terminal only when it formats: argparse
+    builds one for every ``add_argument`` (to check the metavar), and sizing one imports
+    ``shutil`` (with bz2, lzma, fnmatch), which the emulator's start does not otherwise need."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(prog, indent_increment, max_help_position, 1 if width is None else width)
+        self._sized = width is not None
+        self._wanted_position = max_help_position
+
+    def format_help(self) -> str:
+        if not self._sized:  # argparse's own sizing, as a formatter made without a width has it
+            sized = argparse.RawDescriptionHelpFormatter(
+                self._prog, self._indent_increment, self._wanted_position
+            )
+            self._width, self._max_help_position = sized._width, sized._max_help_position
+            self._sized = True
+        return super().format_help()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """aws-lambda-rie's flags plus ours; ``CMD ARGS...`` after the flags is the runtime command
     (``parse_args`` then takes aws-lambda-rie's flags out of it).
@@ -118,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lambdarig-rie",
         description="Run a Lambda runtime behind an Invoke API that behaves like the service.",
         epilog=EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
         allow_abbrev=False,  # go-flags knows no abbreviations: --log is not --log-level
     )
     _add_aws_lambda_rie_flags(parser.add_argument)

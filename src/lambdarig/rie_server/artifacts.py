@@ -7,24 +7,26 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import shutil
 import sys
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lambdarig.rie_server.config import EmulatorConfig
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lambdarig.rie_server.environments.containers import ContainerFactory
     from lambdarig.rie_server.environments.supervisor import ProcessFactory
 
 
 class Artifacts:
     """What ``--layer`` and ``--image`` add around the environments: an ``/opt`` laid out from the
-    layers (under ``scratch.make_scratch``, removed by ``close``; a killed emulator's is swept at
-    the next start) and, for images, the container factory. Layers are laid out in a worker
-    thread, so the event loop keeps answering, and ``cancel`` stops a layout half-way."""
+    layers (under ``scratch.make_scratch``, removed by ``close``; a killed emulator's is swept by
+    the next emulator: at its start when it lays layers out, else when it stops, so that a start
+    without layers loads no ``tempfile``) and, for images, the container factory. Layers are laid
+    out in a worker thread, so the event loop keeps answering, and ``cancel`` stops a layout
+    half-way."""
 
     def __init__(self, config: EmulatorConfig) -> None:
         self._config = config
@@ -38,13 +40,11 @@ class Artifacts:
 
     async def prepare(self) -> None:
         """Lay out the layers and connect to Docker; raises ``EmulatorError`` subclasses."""
-        from lambdarig.rie_server.environments.scratch import (  # loads tempfile
-            make_scratch,
-            sweep_stale,
-        )
-
-        sweep_stale()
         if self._config.layers:
+            # Only layers need scratch space (``scratch`` loads tempfile, shutil, pathlib).
+            from lambdarig.rie_server.environments.scratch import make_scratch, sweep_stale
+
+            sweep_stale()
             self._tmp = make_scratch()
             await self.relayout()
         if self._config.image is not None:
@@ -80,6 +80,8 @@ class Artifacts:
         ``LayoutCancelled`` after ``cancel``."""
         if self._tmp is None:
             return
+        from pathlib import Path  # layers only (``self._tmp`` is set): off the common path
+
         self._layouts += 1
         layers = [Path(layer) for layer in self._config.layers]
         name = "opt" if self._layouts == 1 else f"opt-{self._layouts}"
@@ -106,6 +108,12 @@ class Artifacts:
         if self._containers is not None:
             self._containers.close()
             self._containers = None
+        if not self._config.layers:  # the sweep (see the class): with layers, ``prepare`` did it
+            from lambdarig.rie_server.environments.scratch import sweep_stale
+
+            sweep_stale()
         if self._tmp is not None:
+            import shutil  # loaded by ``scratch`` already
+
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -238,13 +237,29 @@ def parse_address(value: str, flag: str) -> tuple[str, int]:
     return host.strip("[]"), int(port_text)
 
 
+def _executable_on_path(program: str, search_path: str) -> bool:
+    """Whether ``shutil.which(program, path=search_path)`` finds it (its POSIX rules: a name with
+    a directory part is checked as is, else each ``search_path`` entry in order; an executable
+    file, not a directory). Not ``shutil`` itself: it loads bz2, lzma and fnmatch before the bind
+    for this one lookup."""
+    if os.path.dirname(program):
+        candidates = [program]
+    elif not search_path:
+        return False
+    else:
+        candidates = [os.path.join(entry, program) for entry in search_path.split(os.pathsep)]
+    return any(
+        os.path.exists(name) and os.access(name, os.X_OK) and not os.path.isdir(name)
+        for name in candidates
+    )
+
+
 def _resolve_command(
     command: list[str], environ: Mapping[str, str], candidates: Sequence[str]
 ) -> tuple[tuple[str, ...], str | None]:
     if command:
         program = command[0]
-        found = shutil.which(program, path=environ.get("PATH", os.defpath))
-        if found is None:
+        if not _executable_on_path(program, environ.get("PATH", os.defpath)):
             raise ConfigError(
                 f"expected an executable runtime command, got {program!r} "
                 "(not found or not executable)"

@@ -8,7 +8,6 @@ the grace period). Both must run on one event loop; ``stop()`` is idempotent.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from lambdarig.rie_server import ids
@@ -20,7 +19,6 @@ from lambdarig.rie_server.functions import FunctionHost
 from lambdarig.rie_server.invoke import protocol as proto
 from lambdarig.rie_server.invoke.names import is_stream_path
 from lambdarig.rie_server.invoke.server import InvokeApiServer
-from lambdarig.rie_server.watch import CodeWatcher
 
 if TYPE_CHECKING:
     import asyncio
@@ -29,6 +27,7 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.http.streams import ReplyStream
     from lambdarig.rie_server.runtime.streaming import ResponseStream
     from lambdarig.rie_server.telemetry.subscription import ExtensionLookup
+    from lambdarig.rie_server.watch import CodeWatcher
 
 __all__ = ["Emulator"]
 
@@ -92,6 +91,11 @@ class Emulator:
             await self.host.start()
             await self._server.start()
             if self.config.watch_paths:
+                # Only ``--watch`` loads the watcher (and pathlib): off the common start path.
+                from pathlib import Path
+
+                from lambdarig.rie_server.watch import CodeWatcher
+
                 paths = [Path(path) for path in self.config.watch_paths]
                 self._watcher = CodeWatcher(paths, self.host.code_changed)
                 await self._watcher.start()

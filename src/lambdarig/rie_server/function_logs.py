@@ -6,7 +6,6 @@ RESTORE_REPORT) and its environments' output, printed in order and kept per invo
 from __future__ import annotations
 
 import asyncio
-import datetime
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Callable, TextIO
 
@@ -16,16 +15,20 @@ from lambdarig.rie_server.platform_logs import InvocationLog, LogWriter, Platfor
 from lambdarig.rie_server.untrusted import printable
 
 if TYPE_CHECKING:
+    import datetime
+
     from lambdarig.rie_server.environments.restore import Restored
     from lambdarig.rie_server.telemetry.on_demand import OnDemandTelemetry
 
-Clock = Callable[[], datetime.datetime]
+Clock = Callable[[], "datetime.datetime"]
 # A START line waits in the buffer for the invocation's END and REPORT (one write for the three)
 # or for its first output line, but never longer than this.
 START_FLUSH_S = 0.02
 
 
 def utc_now() -> datetime.datetime:
+    import datetime  # only JSON platform lines and Event invocations read the clock
+
     return datetime.datetime.now(datetime.timezone.utc)
 
 
@@ -58,6 +61,10 @@ class FunctionLogs:
         self.telemetry: dict[str, OnDemandTelemetry] = {}  # env id -> its Telemetry/Logs APIs
         self.function_name = ""  # for platform.restoreStart
 
+    def _now(self) -> datetime.datetime | None:
+        """The time a platform line carries: JSON lines only (``PlatformLogFormatter.timed``)."""
+        return self._clock() if self._formatter.timed else None
+
     def output(self, env_id: str, line: str) -> None:
         self._writer.write([line], env_id)
         hub = self.telemetry.get(env_id)
@@ -79,7 +86,7 @@ class FunctionLogs:
         if request.request_id in self.wanted:  # captured only for Tail (off the common path)
             captures = self._open.setdefault(env_id, {})
             captures[request.request_id] = InvocationLog(invoke_api.LOG_TAIL_BYTES)
-        line = self._formatter.start(request.request_id, self._clock(), request.tenant_id)
+        line = self._formatter.start(request.request_id, self._now(), request.tenant_id)
         # Buffered: written with the next flushing write (the invocation's first output line or
         # its END and REPORT: same buffer, so START still comes first), at the latest after
         # START_FLUSH_S. A warm invoke's three platform lines then cost one write system call.
@@ -101,9 +108,9 @@ class FunctionLogs:
         request_id = request.request_id
         lines = self._formatter.failure(request_id, outcome)
         if outcome.kind is OutcomeKind.INIT_ERROR and not outcome.restore_error:
-            lines.append(self._formatter.init_report(outcome, "invoke", self._clock()))
+            lines.append(self._formatter.init_report(outcome, "invoke", self._now()))
         lines += self._formatter.end(request_id)
-        lines.append(self._formatter.report(request_id, outcome, self._clock()))
+        lines.append(self._formatter.report(request_id, outcome, self._now()))
         self._emit(env_id, lines, request_id)
         hub = self.telemetry.get(env_id)
         if hub is not None:
@@ -129,12 +136,12 @@ class FunctionLogs:
 
     def init_failed(self, env_id: str, outcome: InvokeOutcome) -> None:
         if not outcome.restore_error:  # RESTORE_REPORT said it already
-            self._emit(env_id, [self._formatter.init_report(outcome, "init", self._clock())])
+            self._emit(env_id, [self._formatter.init_report(outcome, "init", self._now())])
 
     def restore_started(self, env_id: str) -> None:
-        self._emit(env_id, [self._formatter.restore_start(self.function_name, self._clock())])
+        self._emit(env_id, [self._formatter.restore_start(self.function_name, self._now())])
 
     def restore_finished(self, env_id: str, restored: Restored) -> None:
         error_type = restored.failure.error_type if restored.failure is not None else None
-        line = self._formatter.restore_report(restored.duration_ms, error_type, self._clock())
+        line = self._formatter.restore_report(restored.duration_ms, error_type, self._now())
         self._emit(env_id, [line])

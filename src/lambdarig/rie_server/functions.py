@@ -15,7 +15,6 @@ import dataclasses
 import functools
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from lambdarig import invoke_api
@@ -32,6 +31,7 @@ from lambdarig.rie_server.environments.pool import (
     EnvironmentFactory,
     EnvironmentPool,
     PooledEnvironment,
+    warm_plan,
 )
 from lambdarig.rie_server.errors import EmulatorError, LayoutCancelled, Throttled
 from lambdarig.rie_server.function_logs import Clock, FunctionLogs, LabelledWriter, utc_now
@@ -43,9 +43,10 @@ from lambdarig.rie_server.invoke.names import executed_version
 from lambdarig.rie_server.platform_logs import LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.telemetry.on_demand import OnDemandTelemetry
 from lambdarig.rie_server.untrusted import printable
-from lambdarig.rie_server.watch import change_notice, reinitialise, warm_plan
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lambdarig.rie_server.environments.spawn import PrestartedRuntime
     from lambdarig.rie_server.invoke.async_invocations import EventResult
     from lambdarig.rie_server.runtime.streaming import ResponseStream
@@ -241,6 +242,11 @@ class FunctionHost:
     async def code_changed(self, changed: list[Path]) -> None:
         """``--watch``: print the notice, lay the layers out again if one changed, then retire
         every environment and pre-warm new ones from the new code (``watch.reinitialise``)."""
+        # Only ``--watch`` calls this: the watcher (and ``pathlib``) stay off the common path.
+        from pathlib import Path
+
+        from lambdarig.rie_server.watch import change_notice, reinitialise
+
         print(change_notice(changed), file=sys.stderr, flush=True)
         layers = [Path(layer).resolve() for layer in self.config.layers]
         if any(path == layer or layer in path.parents for path in changed for layer in layers):

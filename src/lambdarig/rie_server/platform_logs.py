@@ -13,26 +13,30 @@ TAB-separated, a single space before ``Version:``)::
 
 With ``AWS_LAMBDA_LOG_FORMAT=JSON`` the platform lines are Telemetry-API-shaped JSON objects
 (``platform.start`` / ``platform.report`` / ``platform.initReport``,
-telemetry-schema-reference.html). Formatting is pure: callers pass the wall-clock time in. An error
+telemetry-schema-reference.html). Formatting is pure: callers pass the wall-clock time in (only JSON
+lines carry it: ``timed``; a text line takes ``None``, so a text-format function's platform lines
+never read the clock nor load ``datetime``). An error
 type (a runtime's ``Lambda-Runtime-Function-Error-Type``) is printed through ``untrusted.printable``
 in text lines (JSON escapes it itself), so it cannot add a line or a field.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
 import math
 import sys
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lambdarig.rie_server.choices import LogFormat as LogFormat  # re-exported
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.untrusted import printable
 from lambdarig.runtime_api import RUNTIME_EXIT_ERROR, RUNTIME_OUT_OF_MEMORY
+
+if TYPE_CHECKING:
+    import datetime
 
 _COLOURS = ("36", "33", "35", "32", "34", "91", "96", "93", "95", "92")
 
@@ -45,7 +49,14 @@ class PlatformLogFormatter:
     memory_size_mb: int
     version: str
 
-    def start(self, request_id: str, now: datetime.datetime, tenant_id: str | None = None) -> str:
+    @property
+    def timed(self) -> bool:
+        """Whether the lines carry the time (JSON): the others take ``now=None``."""
+        return self.log_format is LogFormat.JSON
+
+    def start(
+        self, request_id: str, now: datetime.datetime | None, tenant_id: str | None = None
+    ) -> str:
         if self.log_format is LogFormat.TEXT:
             return f"START RequestId: {request_id} Version: {self.version}"
         record: dict[str, Any] = {"requestId": request_id, "version": self.version}
@@ -68,7 +79,7 @@ class PlatformLogFormatter:
             return [printable(outcome.error_message)]
         return []
 
-    def report(self, request_id: str, outcome: InvokeOutcome, now: datetime.datetime) -> str:
+    def report(self, request_id: str, outcome: InvokeOutcome, now: datetime.datetime | None) -> str:
         status, error_type = report_status(outcome)
         if self.log_format is LogFormat.JSON:
             record = report_record(request_id, outcome, self.memory_size_mb)
@@ -91,7 +102,7 @@ class PlatformLogFormatter:
             fields.append(f"Error Type: {printable(error_type)}")
         return "\t".join(fields) + "\t"
 
-    def restore_start(self, function_name: str, now: datetime.datetime) -> str:
+    def restore_start(self, function_name: str, now: datetime.datetime | None) -> str:
         """``RESTORE_START`` (snapstart-monitoring.html; no runtime version: not a managed
         runtime)."""
         if self.log_format is LogFormat.TEXT:
@@ -100,7 +111,7 @@ class PlatformLogFormatter:
         return _event(now, "platform.restoreStart", record)
 
     def restore_report(
-        self, duration_ms: float, error_type: str | None, now: datetime.datetime
+        self, duration_ms: float, error_type: str | None, now: datetime.datetime | None
     ) -> str:
         """``RESTORE_REPORT Restore Duration: 12.34 ms`` (+ status and error type on failure)."""
         record = restore_report_record(duration_ms, error_type)
@@ -113,7 +124,7 @@ class PlatformLogFormatter:
             fields.append(f"Error Type: {printable(record['errorType'])}")
         return "\t".join(fields)
 
-    def init_report(self, outcome: InvokeOutcome, phase: str, now: datetime.datetime) -> str:
+    def init_report(self, outcome: InvokeOutcome, phase: str, now: datetime.datetime | None) -> str:
         """``INIT_REPORT`` for an init that failed (``phase`` is ``init`` or ``invoke``)."""
         duration = outcome.init_duration_ms or outcome.duration_ms
         status = "timeout" if outcome.error_type == "Sandbox.Timedout" else "error"
@@ -198,7 +209,11 @@ def billed_ms(duration_ms: float) -> int:
     return max(1, math.ceil(duration_ms))
 
 
-def _event(now: datetime.datetime, kind: str, record: dict[str, Any]) -> str:
+def _event(now: datetime.datetime | None, kind: str, record: dict[str, Any]) -> str:
+    import datetime  # JSON lines only: a text-format function does not load it
+
+    if now is None:
+        raise ValueError(f"expected the time of a JSON {kind} line, got None")
     moment = now.astimezone(datetime.timezone.utc).isoformat(timespec="milliseconds")
     payload = {"time": moment.replace("+00:00", "Z"), "type": kind, "record": record}
     return json.dumps(payload, separators=(",", ":"))

@@ -20,16 +20,12 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from lambdarig.rie_server.config import EmulatorConfig
-from lambdarig.rie_server.environments.outcomes import (
-    INIT_MANAGED,
-    INIT_ON_DEMAND,
-    INIT_PROVISIONED,
-)
+from lambdarig.rie_server.environments.outcomes import INIT_ON_DEMAND
+from lambdarig.rie_server.environments.pool import WarmPlan as WarmPlan  # re-exported
+from lambdarig.rie_server.environments.pool import warm_plan as warm_plan  # re-exported
 
 NOTICE = "lambdarig: {count} file(s) changed ({first}{more}), re-initialising environments"
 IGNORED_DIRS = frozenset({"__pycache__"})
@@ -191,24 +187,6 @@ class CodeWatcher:
             )
         finally:
             self._delivering = False
-
-
-@dataclass(frozen=True)
-class WarmPlan:
-    """Which environments the emulator creates up front: ``count`` of ``initialization_type``."""
-
-    count: int
-    initialization_type: str
-
-
-def warm_plan(config: EmulatorConfig) -> WarmPlan:
-    """The environments pre-warmed at start-up and again after a code change: one Managed
-    Instances environment, else ``provisioned`` ones, else one on-demand unless ``lazy_init``."""
-    if config.managed_concurrency is not None:
-        return WarmPlan(1, INIT_MANAGED)
-    if config.provisioned:
-        return WarmPlan(config.provisioned, INIT_PROVISIONED)
-    return WarmPlan(0 if config.lazy_init else 1, INIT_ON_DEMAND)
 
 
 class Reinitialisable(Protocol):

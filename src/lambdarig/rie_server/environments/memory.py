@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _log = logging.getLogger(__name__)
-_PROC = Path("/proc")
 _MIB = 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _FULL_SCAN_EVERY = 200  # samples between full /proc scans when no member vanished meanwhile
@@ -36,10 +37,17 @@ _HWM_EVERY = (
 )
 
 
+def _read_text(path: str) -> str:
+    """A ``/proc`` file's text (``Path.read_text`` without ``pathlib``, which the plain start
+    path does not load)."""
+    with open(path, encoding="utf-8") as file:
+        return file.read()
+
+
 def _stat_fields(pid: int) -> tuple[int, int] | None:
     """(ppid, pgid) of ``pid``, or ``None`` if it is gone or unreadable."""
     try:
-        raw = (_PROC / str(pid) / "stat").read_text()
+        raw = _read_text(f"/proc/{pid}/stat")
     except OSError:
         return None
     # The command name (field 2) may contain spaces and parentheses: split after its last ")".
@@ -49,15 +57,13 @@ def _stat_fields(pid: int) -> tuple[int, int] | None:
 
 def _children(pid: int) -> list[int]:
     try:
-        tasks = os.listdir(_PROC / str(pid) / "task")
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return []
     found: list[int] = []
     for tid in tasks:
         try:
-            found.extend(
-                int(c) for c in (_PROC / str(pid) / "task" / tid / "children").read_text().split()
-            )
+            found.extend(int(c) for c in _read_text(f"/proc/{pid}/task/{tid}/children").split())
         except OSError:
             continue
     return found
@@ -66,7 +72,7 @@ def _children(pid: int) -> list[int]:
 def descendants(roots: set[int]) -> set[int]:
     """``roots`` (those still alive) and all their descendants."""
     seen: set[int] = set()
-    todo = [pid for pid in roots if (_PROC / str(pid)).exists()]
+    todo = [pid for pid in roots if os.path.exists(f"/proc/{pid}")]
     while todo:
         pid = todo.pop()
         if pid not in seen:
@@ -78,7 +84,7 @@ def descendants(roots: set[int]) -> set[int]:
 def group_members(pgid: int) -> set[int]:
     """Every live process whose process group is ``pgid`` (full ``/proc`` scan)."""
     members: set[int] = set()
-    for name in os.listdir(_PROC):
+    for name in os.listdir("/proc"):
         if name.isdigit():
             fields = _stat_fields(int(name))
             if fields is not None and fields[1] == pgid:
@@ -96,7 +102,7 @@ def rss_bytes(pids: set[int]) -> int:
     total = 0
     for pid in pids:
         try:
-            total += int((_PROC / str(pid) / "statm").read_text().split()[1])
+            total += int(_read_text(f"/proc/{pid}/statm").split()[1])
         except (OSError, IndexError, ValueError):
             continue
     return total * _PAGE
@@ -107,7 +113,7 @@ def hwm_bytes(pids: set[int]) -> int:
     total = 0
     for pid in pids:
         try:
-            text = (_PROC / str(pid) / "status").read_text()
+            text = _read_text(f"/proc/{pid}/status")
         except OSError:
             continue
         for line in text.splitlines():
@@ -279,21 +285,24 @@ class CgroupLimit:
         cls,
         name: str,
         limit_mb: int,
-        root: Path = Path("/sys/fs/cgroup"),
+        root: str | Path = "/sys/fs/cgroup",
         own_cgroup: str | None = None,
     ) -> CgroupLimit | None:
         """Make ``<own cgroup>/<name>`` with the limit (no swap, whole-group OOM kill), or
         ``None`` when this host does not allow it. Never raises."""
         try:
             if own_cgroup is None:
-                lines = (_PROC / "self" / "cgroup").read_text().splitlines()
+                lines = _read_text("/proc/self/cgroup").splitlines()
                 own_cgroup = next((line[3:] for line in lines if line.startswith("0::")), None)
-            if own_cgroup is None or not (root / "cgroup.controllers").exists():
+            if own_cgroup is None or not os.path.exists(os.path.join(root, "cgroup.controllers")):
                 return None
-            parent = root / own_cgroup.lstrip("/")
-            if "memory" not in (parent / "cgroup.subtree_control").read_text().split():
+            parent = os.path.join(root, own_cgroup.lstrip("/"))
+            if "memory" not in _read_text(os.path.join(parent, "cgroup.subtree_control")).split():
                 return None
-            path = parent / name
+            # Only a host that delegates the memory controller gets here (and loads pathlib).
+            from pathlib import Path
+
+            path = Path(parent, name)
             path.mkdir()
         except (OSError, StopIteration):
             return None
@@ -315,7 +324,7 @@ class CgroupLimit:
     def holds(self, pid: int) -> bool:
         """Whether ``pid`` is in this cgroup (the parent's check that ``join`` worked)."""
         try:
-            lines = (_PROC / str(pid) / "cgroup").read_text().splitlines()
+            lines = _read_text(f"/proc/{pid}/cgroup").splitlines()
         except OSError:
             return False
         return f"0::{self.relative}" in lines

@@ -10,7 +10,8 @@ Two shapes, as the service has them:
 
 Slots are reserved synchronously (no ``await`` between the check and the reservation), so two
 concurrent invokes never share an environment. The pool knows nothing about HTTP or log formats;
-it reports what happens through a ``PoolListener``.
+it reports what happens through a ``PoolListener``. ``warm_plan``: which environments a function
+pre-warms (at start-up, and again after a ``--watch`` code change).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lambdarig.rie_server.environments.environment import (
     EnvironmentSpec,
@@ -36,7 +37,28 @@ from lambdarig.rie_server.environments.outcomes import (
 )
 from lambdarig.rie_server.errors import EnvironmentStopped, Throttled
 
+if TYPE_CHECKING:
+    from lambdarig.rie_server.config import EmulatorConfig
+
 _log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class WarmPlan:
+    """Which environments the emulator creates up front: ``count`` of ``initialization_type``."""
+
+    count: int
+    initialization_type: str
+
+
+def warm_plan(config: EmulatorConfig) -> WarmPlan:
+    """The environments pre-warmed at start-up and again after a code change: one Managed
+    Instances environment, else ``provisioned`` ones, else one on-demand unless ``lazy_init``."""
+    if config.managed_concurrency is not None:
+        return WarmPlan(1, INIT_MANAGED)
+    if config.provisioned:
+        return WarmPlan(config.provisioned, INIT_PROVISIONED)
+    return WarmPlan(0 if config.lazy_init else 1, INIT_ON_DEMAND)
 
 
 class PooledEnvironment(Protocol):

@@ -1,10 +1,11 @@
 """Temporary directories owned by one emulator process, and the sweep of those a killed one left.
 
 An emulator lays its layers out under ``$TMPDIR/lambdarig-opt-<pid>-<random>``. ``stop`` removes
-it; an emulator killed with SIGKILL cannot, so every emulator start removes the directories of that
-prefix whose owner process is gone. Only directories matching the exact name pattern, owned by this
-user and whose process no longer exists are removed: never a link, never another user's, never one
-whose process (or a process reusing its id) is alive.
+it; an emulator killed with SIGKILL cannot, so every emulator removes the directories of that
+prefix whose owner process is gone: at its start when it lays layers out, else when it stops
+(``artifacts.Artifacts``: a start without layers loads no ``tempfile``). Only directories matching
+the exact name pattern, owned by this user and whose process no longer exists are removed: never a
+link, never another user's, never one whose process (or a process reusing its id) is alive.
 """
 
 from __future__ import annotations

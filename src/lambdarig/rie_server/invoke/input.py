@@ -16,7 +16,6 @@ The rules (``invoke.protocol`` renders the refusals):
 
 from __future__ import annotations
 
-import base64
 import binascii
 import itertools
 import json
@@ -75,6 +74,8 @@ def client_context(header: str | None, *, service: bool) -> str | None:
         return ""
     if service and len(header) > invoke_api.MAX_CLIENT_CONTEXT_SIZE:
         return None
+    import base64  # only for a ClientContext: a plain invoke never loads it
+
     try:
         text = base64.b64decode(header, validate=True).decode("utf-8")
     except (binascii.Error, ValueError):

@@ -19,7 +19,7 @@ response too large    200 + Unhandled + ``Function.ResponseSize…``  502, error
 
 from __future__ import annotations
 
-import base64
+import binascii
 import enum
 import json
 import re
@@ -316,8 +316,14 @@ def render_outcome(
     if outcome.kind is not OutcomeKind.SUCCESS:
         headers.append((invoke_api.HEADER_FUNCTION_ERROR, invoke_api.FUNCTION_ERROR_UNHANDLED))
     if call.tail and log_tail is not None:
-        headers.append((invoke_api.HEADER_LOG_RESULT, base64.b64encode(log_tail).decode("ascii")))
+        headers.append((invoke_api.HEADER_LOG_RESULT, base64_text(log_tail)))
     return HttpResponse(invoke_api.STATUS_REQUEST_RESPONSE, tuple(headers), body)
+
+
+def base64_text(data: bytes) -> str:
+    """``base64.b64encode(data)`` as text (a Tail's ``LogResult``): its own primitive, so that a
+    plain invoke does not load ``base64`` (and ``struct``)."""
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def _render_rie(outcome: InvokeOutcome, body: bytes, timeout_s: float) -> HttpResponse:

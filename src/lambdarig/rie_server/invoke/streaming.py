@@ -17,7 +17,6 @@ https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.ht
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 import logging
 from collections.abc import Awaitable
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, InvokeRequest, OutcomeKind
 from lambdarig.rie_server.http.streams import ReplyStream
 from lambdarig.rie_server.invoke.event_stream import invoke_complete, payload_chunks
-from lambdarig.rie_server.invoke.protocol import HttpResponse, outcome_body
+from lambdarig.rie_server.invoke.protocol import HttpResponse, base64_text, outcome_body
 from lambdarig.runtime_api import FUNCTION_RESPONSE_SIZE_TOO_LARGE, MAX_PAYLOAD_SIZE
 
 if TYPE_CHECKING:  # a runtime's stream (runtime.streaming loads with the first one)
@@ -180,7 +179,7 @@ async def relay(
 def complete_event(outcome: InvokeOutcome, tail: bytes | None) -> bytes:
     """``InvokeComplete`` for ``outcome``: ``ErrorCode``/``ErrorDetails`` when the function
     failed (its error type and error JSON), ``LogResult`` when the Tail was asked for."""
-    log_result = None if tail is None else base64.b64encode(tail).decode("ascii")
+    log_result = None if tail is None else base64_text(tail)
     if outcome.kind is OutcomeKind.SUCCESS:
         return invoke_complete(log_result=log_result)
     details = outcome_body(outcome).decode("utf-8", "replace")
