@@ -100,12 +100,28 @@ OFF_THE_PLAIN_PATH = {
     "lambdarig.rie_server.watch",
     "lambdarig.rie_server.environments.scratch",
     "lambdarig.rie_server.environments.layers",
+    # pathlib: --watch, --layer, a delegated memory cgroup; urllib.parse (and its ipaddress): a
+    # query string, a percent-encoded function name; datetime: JSON platform lines, Event
+    # invocations, the Telemetry API
+    "pathlib",
+    "urllib.parse",
+    "ipaddress",
+    "datetime",
 }
-# Loaded only by the extension and telemetry modules (made lazy on their own): these may still
-# bring them in, no other module may (pathlib: --watch, --layer, a delegated memory cgroup;
-# datetime: JSON platform lines, Event invocations).
-ONLY_FOR_EXTENSIONS = {"pathlib", "urllib.parse", "datetime"}
-EXTENSION_MODULES = ("lambdarig.rie_server.extensions.", "lambdarig.rie_server.telemetry.")
+# The Extensions API and the Telemetry/Logs APIs: made when an extension or a subscription
+# needs them (``extensions.on_demand``, ``telemetry.on_demand``). Not ``lambdarig.extensions_api``:
+# wire strings only, among them the shutdown reasons every environment ends its processes with.
+EXTENSIONS_AND_TELEMETRY = {
+    "lambdarig.rie_server.extensions.backend",
+    "lambdarig.rie_server.extensions.host",
+    "lambdarig.rie_server.extensions.phases",
+    "lambdarig.rie_server.extensions.protocol",
+    "lambdarig.rie_server.extensions.state",
+    "lambdarig.rie_server.telemetry.dispatch",
+    "lambdarig.rie_server.telemetry.events",
+    "lambdarig.rie_server.telemetry.hub",
+    "lambdarig.rie_server.telemetry.subscription",
+}
 
 
 def imports_with_importer(importtime_lines: list[str]) -> dict[str, set[str]]:
@@ -130,9 +146,10 @@ def imports_with_importer(importtime_lines: list[str]) -> dict[str, set[str]]:
     return importers
 
 
-def test_a_plain_start_and_invoke_load_none_of_the_optional_modules(tmp_path: Path) -> None:
-    # A real emulator serving our runtime client, up to its first plain invoke answered.
-    argv = ["--runtime-interface-emulator-address", "127.0.0.1:0"]
+def _imports_up_to_one_invoke(tmp_path: Path, *flags: str) -> dict[str, set[str]]:
+    """A real emulator serving our runtime client, up to its first plain invoke answered: what it
+    imported (``imports_with_importer``)."""
+    argv = ["--runtime-interface-emulator-address", "127.0.0.1:0", *flags]
     argv += ["--runtime-api-address", "127.0.0.1:0", *OUR_RUNTIME, "app.handler"]
     entry = (sys.executable, "-X", "importtime", "-m", "lambdarig.rie_server")
     with emulator(argv, tmp_path, entry=entry) as running:
@@ -142,9 +159,27 @@ def test_a_plain_start_and_invoke_load_none_of_the_optional_modules(tmp_path: Pa
         running.stderr.wait_for(NEVER, 0.5)
         importers = imports_with_importer(running.stderr_lines)
     assert "lambdarig.rie_server.functions" in importers  # the lines were read
-    assert OFF_THE_PLAIN_PATH & importers.keys() == set()
-    for name in ONLY_FOR_EXTENSIONS & importers.keys():
-        assert all(by.startswith(EXTENSION_MODULES) for by in importers[name]), (name, importers)
+    return importers
+
+
+def test_a_plain_start_and_invoke_load_none_of_the_optional_modules(tmp_path: Path) -> None:
+    importers = _imports_up_to_one_invoke(tmp_path)
+    optional = set(OFF_THE_PLAIN_PATH)
+    if not os.path.isdir("/opt/extensions"):  # else: served, as aws-lambda-rie serves them
+        optional |= EXTENSIONS_AND_TELEMETRY
+    loaded = optional & importers.keys()
+    assert not loaded, {name: importers[name] for name in loaded}  # and who imported each
+
+
+def test_the_extensions_api_is_loaded_once_an_extensions_directory_exists(
+    tmp_path: Path,
+) -> None:
+    # The control of the test above: an empty extensions directory in a layer, and the
+    # Extensions API is served (its host is made at spawn).
+    layer = tmp_path / "layer"
+    (layer / "extensions").mkdir(parents=True)
+    importers = _imports_up_to_one_invoke(tmp_path, "--layer", str(layer))
+    assert "lambdarig.rie_server.extensions.host" in importers
 
 
 def test_listen_refuses_a_taken_address_in_asyncio_words() -> None:

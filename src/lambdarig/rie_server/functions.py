@@ -140,7 +140,7 @@ class FunctionHost:
         """The Telemetry/Logs APIs of environment ``env_id``, its hub made on first need
         (``telemetry.on_demand``): its registered extensions subscribe (``extension_lookup``,
         when given, replaces that for tests)."""
-        telemetry = OnDemandTelemetry(self._new_hub, utc_now)
+        telemetry = OnDemandTelemetry(self._new_hub)
         self._logs.telemetry[env_id] = telemetry
         return telemetry
 

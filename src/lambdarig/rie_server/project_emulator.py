@@ -24,6 +24,7 @@ from typing import TextIO
 
 from lambdarig import invoke_api
 from lambdarig.rie_server import ids
+from lambdarig.rie_server.choices import FunctionIdentity
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.environments.environment import InvokeOutcome, InvokeRequest
 from lambdarig.rie_server.errors import EmulatorError
@@ -35,7 +36,6 @@ from lambdarig.rie_server.invoke import protocol as proto
 from lambdarig.rie_server.invoke.async_invocations import EventResult
 from lambdarig.rie_server.invoke.destinations import Delivery, EventDestinations, Sender, deliveries
 from lambdarig.rie_server.invoke.names import (
-    FunctionIdentity,
     Resolved,
     find_function,
     is_stream_path,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+from typing import Callable
 
 from lambdarig.rie_server.environments.outcomes import InvokeRequest, OutcomeKind, failure
 from lambdarig.rie_server.telemetry import hub as hub_module
@@ -23,6 +24,12 @@ DONE = InvokeRequest(request_id="33333333-e9f4-11e8-9739-2dfe598c3fcd", payload=
 def _ticking() -> Clock:
     seconds = itertools.count()
     return lambda: START + datetime.timedelta(seconds=next(seconds))
+
+
+def _ticking_seconds() -> Callable[[], float]:
+    """``_ticking`` in seconds since the epoch (``OnDemandTelemetry``'s clock)."""
+    seconds = itertools.count()
+    return lambda: START.timestamp() + next(seconds)
 
 
 def _hub(clock: Clock) -> TelemetryHub:
@@ -46,7 +53,7 @@ def _compare(lines: int) -> None:
     _tell(eager, lines)
     eager.extension_registered("ext", ["INVOKE"])
 
-    clock = _ticking()
+    clock = _ticking_seconds()
     clock()  # the tick the eager hub's construction took
     late = OnDemandTelemetry(_hub, clock)
     _tell(late, lines)
@@ -68,7 +75,7 @@ def test_a_hub_made_during_the_init_gets_the_backlog_a_hub_made_before_has() -> 
 
 def test_the_kept_backlog_is_bounded_as_the_hubs() -> None:
     _compare(on_demand.MAX_BACKLOG + 5)
-    late = OnDemandTelemetry(_hub, _ticking())
+    late = OnDemandTelemetry(_hub, _ticking_seconds())
     late.init_started("on-demand")
     for number in range(3 * on_demand.MAX_BACKLOG):
         late.output(f"line {number}")
@@ -83,7 +90,7 @@ def test_without_a_hub_an_ended_init_and_ended_invocations_keep_nothing() -> Non
         made.append(_hub(clock))
         return made[-1]
 
-    late = OnDemandTelemetry(create, _ticking())
+    late = OnDemandTelemetry(create, _ticking_seconds())
     late.init_started("on-demand")
     late.output("a line")
     late.init_finished(None, 12.0)

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import ItemsView, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
-from urllib.parse import parse_qsl
 
 from lambdarig.rie_server.http.grammar import (
     CHUNK_LINE_MAX,
@@ -102,7 +101,13 @@ class HttpRequest:
     def query(self) -> dict[str, str]:
         """The query string's parameters (a repeated one: the last value; ``+``/``%XX`` decoded)."""
         query = self.target.partition("?")[2]
-        return dict(parse_qsl(query, keep_blank_values=True)) if query else {}
+        if not query:
+            return {}
+        # Imported here: urllib.parse loads ipaddress, and the Invoke and Runtime APIs never
+        # read a query string (only the HTTP front and the control plane do).
+        from urllib.parse import parse_qsl
+
+        return dict(parse_qsl(query, keep_blank_values=True))
 
     @property
     def keep_alive(self) -> bool:

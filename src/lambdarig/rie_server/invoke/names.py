@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from lambdarig import invoke_api
-from lambdarig.rie_server.choices import FunctionIdentity as FunctionIdentity  # re-exported
+from lambdarig.rie_server.choices import FunctionIdentity
 
 _STREAM_PREFIX, _, _STREAM_SUFFIX = invoke_api.PATH_INVOKE_STREAM.partition("{name}")
 
@@ -77,7 +76,11 @@ def resolve_among(
     if method != "POST" or not (path.startswith(prefix) and path.endswith(suffix)):
         message = invoke_api.MESSAGE_UNKNOWN_OPERATION.format(method=method, path=path)
         return 404, invoke_api.ERROR_UNKNOWN_OPERATION, message
-    name = unquote(path[len(prefix) : len(path) - len(suffix)])
+    name = path[len(prefix) : len(path) - len(suffix)]
+    if "%" in name:  # imported only then: urllib.parse loads ipaddress
+        from urllib.parse import unquote
+
+        name = unquote(name)
     return find_function(name, query_qualifier, functions, rie_name=rie_name)
 
 

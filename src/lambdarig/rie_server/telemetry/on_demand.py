@@ -12,11 +12,13 @@ the lines written since (its backlog for a subscriber that subscribes during the
 by ``hub.MAX_BACKLOG``), and the start times of the invocations in flight. Until the hub exists
 these are kept here, as they were told, and replayed to the new hub with their own times (the
 hub's clock gives the replayed time while replaying). Nothing else can reach a subscriber, since
-none exists before the hub. This module imports no part of the Telemetry API at run time.
+none exists before the hub. This module imports no part of the Telemetry API at run time, and
+keeps times as seconds since the epoch: ``datetime`` is loaded with the hub, not before.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
@@ -36,7 +38,7 @@ class _Told(NamedTuple):
     """One call made while no hub existed, kept to be replayed: an output line (``request`` is
     ``None``) or an invocation's start."""
 
-    at: datetime.datetime
+    at: float  # seconds since the epoch
     line: str
     category: str
     request: InvokeRequest | None
@@ -46,17 +48,20 @@ class OnDemandTelemetry:
     """The Telemetry/Logs APIs of one environment; the ``TelemetryHub`` is made by ``create``
     (given the clock it must use) on first need (``hub``). Every method is the hub's: delegated
     once it exists, kept (or dropped, when no subscriber could ever see it) before.
-    ``clock``: the time of what is kept (the hub's own clock otherwise). Runs on the event loop.
+    ``clock``: seconds since the epoch, the time of what is kept and of the hub's clock (UTC).
+    Runs on the event loop.
     """
 
-    def __init__(self, create: Callable[[Clock], TelemetryHub], clock: Clock) -> None:
+    def __init__(
+        self, create: Callable[[Clock], TelemetryHub], clock: Callable[[], float] = time.time
+    ) -> None:
         self._create = create
         self._clock = clock
         self._hub: TelemetryHub | None = None
         self._lookup: Callable[[str], Named | None] | None = None
-        self._replaying: datetime.datetime | None = None  # the time the hub's clock gives
+        self._replaying: float | None = None  # the time the hub's clock gives
         # Kept until the hub exists: the current init's (time, type, phase) and what followed it
-        self._init: tuple[datetime.datetime, str, str] | None = None
+        self._init: tuple[float, str, str] | None = None
         self._since_init: deque[_Told] = deque(maxlen=MAX_BACKLOG)
         self._starts: dict[str, _Told] = {}  # the invocations in flight, by request id
 
@@ -88,8 +93,11 @@ class OnDemandTelemetry:
         return hub
 
     def _now(self) -> datetime.datetime:
+        import datetime  # the hub exists: it loaded datetime already
+
         replaying = self._replaying
-        return self._clock() if replaying is None else replaying
+        at = self._clock() if replaying is None else replaying
+        return datetime.datetime.fromtimestamp(at, datetime.timezone.utc)
 
     def _replay(self, told: _Told, hub: TelemetryHub) -> None:
         self._replaying = told.at
