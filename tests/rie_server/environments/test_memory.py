@@ -57,6 +57,33 @@ def test_tree_includes_descendants_outside_the_group(holder: tuple[int, int]) ->
     assert os.getpid() not in memory.tree_pids(root)
 
 
+def test_a_process_named_in_bytes_that_are_not_utf8_is_still_read() -> None:
+    # A process chooses its own name (``/proc/self/comm``), and every process on the machine is
+    # scanned for the group members: a name that is not UTF-8 (with a ")" in it) must not stop it.
+    naming = (
+        "import sys; open('/proc/self/comm', 'wb').write(b'\\xff) (\\xfe');"
+        "b = bytearray(8 * 1024 * 1024); print('named', flush=True); sys.stdin.read()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", naming],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        assert proc.stdout.readline() == b"named\n"
+        with open(f"/proc/{proc.pid}/comm", "rb") as comm:
+            assert comm.read() == b"\xff) (\xfe\n"  # the name the sampler reads
+        assert memory.tree_pids(proc.pid) == {proc.pid}
+        assert memory.hwm_bytes({proc.pid}) >= 8 * 1024 * 1024
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdin.close()
+        proc.stdout.close()
+
+
 def test_usage_counts_the_whole_tree(holder: tuple[int, int]) -> None:
     root, _ = holder
     pids = memory.tree_pids(root)

@@ -39,8 +39,10 @@ _HWM_EVERY = (
 
 def _read_text(path: str) -> str:
     """A ``/proc`` file's text (``Path.read_text`` without ``pathlib``, which the plain start
-    path does not load)."""
-    with open(path, encoding="utf-8") as file:
+    path does not load). A process names itself (``stat``, ``status``: any bytes but NUL and
+    newline, e.g. through ``/proc/self/comm``): undecodable bytes are kept as surrogates, so the
+    numbers around the name still read."""
+    with open(path, encoding="utf-8", errors="surrogateescape") as file:
         return file.read()
 
 
