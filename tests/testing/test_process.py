@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,6 +110,30 @@ def test_registry_reports_a_live_process_group() -> None:
     finally:
         child.kill()
         child.wait()
+    registry.check()
+
+
+def test_registry_reads_a_process_named_in_bytes_that_are_not_utf8() -> None:
+    # Every process on the machine is scanned for the group's members, and a process chooses
+    # its own name (``/proc/self/comm``): one that is not UTF-8 must not break the check.
+    registry = ProcessRegistry()
+    naming = "import sys; open('/proc/self/comm', 'wb').write(b'\\xff) (\\xfe'); sys.stdin.read()"
+    child = subprocess.Popen(
+        [sys.executable, "-c", naming], stdin=subprocess.PIPE, start_new_session=True
+    )
+    registry.processes.append(child)
+    assert child.stdin is not None
+    try:
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{child.pid}/comm").read_bytes() != b"\xff) (\xfe\n":
+            assert time.monotonic() < deadline, "the child did not name itself"
+            time.sleep(0.01)  # probing the child's name
+        with pytest.raises(LeakError, match=f"process group {child.pid}"):
+            registry.check()
+    finally:
+        child.kill()
+        child.wait()
+        child.stdin.close()
     registry.check()
 
 

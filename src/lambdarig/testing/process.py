@@ -105,7 +105,7 @@ def _group_members(pgid: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
+            stat = (entry / "stat").read_text("utf-8", "surrogateescape")  # names: any bytes
         except OSError:
             continue  # exited while we looked
         fields = stat[stat.rfind(")") + 2 :].split()

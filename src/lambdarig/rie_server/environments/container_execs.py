@@ -87,7 +87,9 @@ def executables_in_archive(chunks: Iterable[bytes], valid: Callable[[str], bool]
 def _namespace_pid(host_pid: int) -> int | None:
     """The pid of host process ``host_pid`` inside its own pid namespace (``NSpid``)."""
     with contextlib.suppress(OSError, ValueError):
-        for line in Path(f"/proc/{host_pid}/status").read_text().splitlines():
+        for line in (
+            Path(f"/proc/{host_pid}/status").read_text("utf-8", "surrogateescape").splitlines()
+        ):
             if line.startswith("NSpid:"):
                 return int(line.split()[-1])
     return None
