@@ -23,6 +23,7 @@ Clock = Callable[[], datetime.datetime]
 # A START line waits in the buffer for the invocation's END and REPORT (one write for the three)
 # or for its first output line, but never longer than this.
 START_FLUSH_S = 0.02
+_INIT_ERROR = OutcomeKind.INIT_ERROR  # read per invoke: bound once (an Enum member read is slow)
 
 
 def utc_now() -> datetime.datetime:
@@ -100,7 +101,7 @@ class FunctionLogs:
     ) -> None:
         request_id = request.request_id
         lines = self._formatter.failure(request_id, outcome)
-        if outcome.kind is OutcomeKind.INIT_ERROR and not outcome.restore_error:
+        if outcome.kind is _INIT_ERROR and not outcome.restore_error:
             lines.append(self._formatter.init_report(outcome, "invoke", self._clock()))
         lines += self._formatter.end(request_id)
         lines.append(self._formatter.report(request_id, outcome, self._clock()))

@@ -34,6 +34,11 @@ from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKin
 from lambdarig.rie_server.untrusted import printable
 from lambdarig.runtime_api import RUNTIME_EXIT_ERROR, RUNTIME_OUT_OF_MEMORY
 
+# Enum members read on every invoke, bound once: a member read off its class goes through the
+# metaclass's attribute hook (``EnumType.__getattr__``), about five times a module global.
+_TEXT, _JSON = LogFormat.TEXT, LogFormat.JSON
+_SUCCESS, _FUNCTION_ERROR = OutcomeKind.SUCCESS, OutcomeKind.FUNCTION_ERROR
+_CRASH, _TIMEOUT = OutcomeKind.CRASH, OutcomeKind.TIMEOUT
 _COLOURS = ("36", "33", "35", "32", "34", "91", "96", "93", "95", "92")
 
 
@@ -46,7 +51,7 @@ class PlatformLogFormatter:
     version: str
 
     def start(self, request_id: str, now: datetime.datetime, tenant_id: str | None = None) -> str:
-        if self.log_format is LogFormat.TEXT:
+        if self.log_format is _TEXT:
             return f"START RequestId: {request_id} Version: {self.version}"
         record: dict[str, Any] = {"requestId": request_id, "version": self.version}
         if tenant_id:
@@ -55,22 +60,22 @@ class PlatformLogFormatter:
 
     def end(self, request_id: str) -> list[str]:
         """``END`` exists only in the text format."""
-        return [f"END RequestId: {request_id}"] if self.log_format is LogFormat.TEXT else []
+        return [f"END RequestId: {request_id}"] if self.log_format is _TEXT else []
 
     def failure(self, request_id: str, outcome: InvokeOutcome) -> list[str]:
         """The lines the service logs for a crash or a timeout before END (text format only)."""
-        if self.log_format is LogFormat.JSON:
+        if self.log_format is _JSON:
             return []
-        if outcome.kind is OutcomeKind.CRASH and outcome.error_message:
+        if outcome.kind is _CRASH and outcome.error_message:
             error_type = outcome.error_type or RUNTIME_EXIT_ERROR
             return [printable(outcome.error_message), printable(error_type)]
-        if outcome.kind is OutcomeKind.TIMEOUT and outcome.error_message:
+        if outcome.kind is _TIMEOUT and outcome.error_message:
             return [printable(outcome.error_message)]
         return []
 
     def report(self, request_id: str, outcome: InvokeOutcome, now: datetime.datetime) -> str:
         status, error_type = report_status(outcome)
-        if self.log_format is LogFormat.JSON:
+        if self.log_format is _JSON:
             record = report_record(request_id, outcome, self.memory_size_mb)
             return _event(now, "platform.report", record)
         fields = [
@@ -133,7 +138,7 @@ def report_status(outcome: InvokeOutcome) -> tuple[str, str | None]:
     prints no status for it); crashes, init failures and oversized responses are ``error``s.
     """
     kind = outcome.kind
-    if kind in (OutcomeKind.SUCCESS, OutcomeKind.FUNCTION_ERROR):
+    if kind is _SUCCESS or kind is _FUNCTION_ERROR:
         return "success", None
     if kind is OutcomeKind.TIMEOUT:
         return "timeout", None
