@@ -71,7 +71,8 @@ class FunctionLogs:
         self, env_id: str, lines: list[str], request_id: str | None = None, flush: bool = True
     ) -> None:
         self._writer.write(lines, env_id, flush)
-        capture = self._open.get(env_id, {}).get(request_id or "")
+        captures = self._open.get(env_id)  # only Tail captures: usually none
+        capture = None if captures is None else captures.get(request_id or "")
         if capture is not None:
             for line in lines:
                 capture.add(line)
@@ -109,7 +110,8 @@ class FunctionLogs:
         hub = self.telemetry.get(env_id)
         if hub is not None:
             hub.invocation_finished(request, outcome)
-        capture = self._open.get(env_id, {}).pop(request_id, None)
+        captures = self._open.get(env_id)
+        capture = None if captures is None else captures.pop(request_id, None)
         if capture is not None and request_id in self.wanted:
             self.wanted.discard(request_id)
             self.tails[request_id] = capture.tail()

@@ -106,7 +106,7 @@ class HttpRequest:
 
     @property
     def keep_alive(self) -> bool:
-        connection = (self.headers.get("Connection") or "").lower()
+        connection = (self.headers._raw("connection") or "").lower()  # lower-case key: no .lower()
         if self.version == "HTTP/1.0":
             return "keep-alive" in connection
         return "close" not in connection
