@@ -24,6 +24,7 @@ Clock = Callable[[], "datetime.datetime"]
 # A START line waits in the buffer for the invocation's END and REPORT (one write for the three)
 # or for its first output line, but never longer than this.
 START_FLUSH_S = 0.02
+_INIT_ERROR = OutcomeKind.INIT_ERROR  # read per invoke: bound once (an Enum member read is slow)
 
 
 def utc_now() -> datetime.datetime:
@@ -77,7 +78,8 @@ class FunctionLogs:
         self, env_id: str, lines: list[str], request_id: str | None = None, flush: bool = True
     ) -> None:
         self._writer.write(lines, env_id, flush)
-        capture = self._open.get(env_id, {}).get(request_id or "")
+        captures = self._open.get(env_id)  # only Tail captures: usually none
+        capture = None if captures is None else captures.get(request_id or "")
         if capture is not None:
             for line in lines:
                 capture.add(line)
@@ -107,7 +109,7 @@ class FunctionLogs:
     ) -> None:
         request_id = request.request_id
         lines = self._formatter.failure(request_id, outcome)
-        if outcome.kind is OutcomeKind.INIT_ERROR and not outcome.restore_error:
+        if outcome.kind is _INIT_ERROR and not outcome.restore_error:
             lines.append(self._formatter.init_report(outcome, "invoke", self._now()))
         lines += self._formatter.end(request_id)
         lines.append(self._formatter.report(request_id, outcome, self._now()))
@@ -115,7 +117,8 @@ class FunctionLogs:
         hub = self.telemetry.get(env_id)
         if hub is not None:
             hub.invocation_finished(request, outcome)
-        capture = self._open.get(env_id, {}).pop(request_id, None)
+        captures = self._open.get(env_id)
+        capture = None if captures is None else captures.pop(request_id, None)
         if capture is not None and request_id in self.wanted:
             self.wanted.discard(request_id)
             self.tails[request_id] = capture.tail()

@@ -289,7 +289,9 @@ class FunctionHost:
         if call.tail:
             self._logs.wanted.add(request.request_id)
         try:
-            outcome = await buffered.outcome(await self._pool_invoke(request))
+            outcome = await self._pool_invoke(request)
+            if buffered.streamed:  # else no coroutine to make and run for nothing
+                outcome = await buffered.outcome(outcome)
         except Throttled:
             return proto.throttled(request.request_id, self._throttle_reason)
         except (EmulatorError, OSError) as exc:

@@ -38,6 +38,11 @@ from lambdarig.runtime_api import RUNTIME_EXIT_ERROR, RUNTIME_OUT_OF_MEMORY
 if TYPE_CHECKING:
     import datetime
 
+# Enum members read on every invoke, bound once: a member read off its class goes through the
+# metaclass's attribute hook (``EnumType.__getattr__``), about five times a module global.
+_TEXT, _JSON = LogFormat.TEXT, LogFormat.JSON
+_SUCCESS, _FUNCTION_ERROR = OutcomeKind.SUCCESS, OutcomeKind.FUNCTION_ERROR
+_CRASH, _TIMEOUT = OutcomeKind.CRASH, OutcomeKind.TIMEOUT
 _COLOURS = ("36", "33", "35", "32", "34", "91", "96", "93", "95", "92")
 
 
@@ -52,12 +57,12 @@ class PlatformLogFormatter:
     @property
     def timed(self) -> bool:
         """Whether the lines carry the time (JSON): the others take ``now=None``."""
-        return self.log_format is LogFormat.JSON
+        return self.log_format is _JSON
 
     def start(
         self, request_id: str, now: datetime.datetime | None, tenant_id: str | None = None
     ) -> str:
-        if self.log_format is LogFormat.TEXT:
+        if self.log_format is _TEXT:
             return f"START RequestId: {request_id} Version: {self.version}"
         record: dict[str, Any] = {"requestId": request_id, "version": self.version}
         if tenant_id:
@@ -66,22 +71,22 @@ class PlatformLogFormatter:
 
     def end(self, request_id: str) -> list[str]:
         """``END`` exists only in the text format."""
-        return [f"END RequestId: {request_id}"] if self.log_format is LogFormat.TEXT else []
+        return [f"END RequestId: {request_id}"] if self.log_format is _TEXT else []
 
     def failure(self, request_id: str, outcome: InvokeOutcome) -> list[str]:
         """The lines the service logs for a crash or a timeout before END (text format only)."""
-        if self.log_format is LogFormat.JSON:
+        if self.log_format is _JSON:
             return []
-        if outcome.kind is OutcomeKind.CRASH and outcome.error_message:
+        if outcome.kind is _CRASH and outcome.error_message:
             error_type = outcome.error_type or RUNTIME_EXIT_ERROR
             return [printable(outcome.error_message), printable(error_type)]
-        if outcome.kind is OutcomeKind.TIMEOUT and outcome.error_message:
+        if outcome.kind is _TIMEOUT and outcome.error_message:
             return [printable(outcome.error_message)]
         return []
 
     def report(self, request_id: str, outcome: InvokeOutcome, now: datetime.datetime | None) -> str:
         status, error_type = report_status(outcome)
-        if self.log_format is LogFormat.JSON:
+        if self.log_format is _JSON:
             record = report_record(request_id, outcome, self.memory_size_mb)
             return _event(now, "platform.report", record)
         fields = [
@@ -144,7 +149,7 @@ def report_status(outcome: InvokeOutcome) -> tuple[str, str | None]:
     prints no status for it); crashes, init failures and oversized responses are ``error``s.
     """
     kind = outcome.kind
-    if kind in (OutcomeKind.SUCCESS, OutcomeKind.FUNCTION_ERROR):
+    if kind is _SUCCESS or kind is _FUNCTION_ERROR:
         return "success", None
     if kind is OutcomeKind.TIMEOUT:
         return "timeout", None
@@ -258,7 +263,7 @@ class LogWriter:
         ``flush()``, then go out in the same ``write`` (one system call even on an unbuffered
         stream, e.g. with ``PYTHONUNBUFFERED``; order is kept)."""
         prefix = self._prefix(env_id) if self._decorate and env_id else ""
-        text = "".join(f"{prefix}{line}\n" for line in lines)
+        text = "".join([f"{prefix}{line}\n" for line in lines])  # a list: joins faster
         if not flush:
             self._held += text
             return

@@ -108,3 +108,16 @@ def test_obs_fold_is_unfolded_to_one_space() -> None:
     (request,) = parse(b"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n \t b\r\n\r\n")
     assert request.headers["x"] == "a b"
     assert refusal(b"GET / HTTP/1.1\r\n X: a\r\nHost: x\r\n\r\n").status == 400
+
+
+def test_a_repeated_head_means_the_same_each_time_and_a_changed_one_is_checked_anew() -> None:
+    # The parser reuses the meaning of a head repeated byte for byte (a runtime's /next): the
+    # repeat is framed and checked as the first was, and one byte more is parsed (and refused).
+    head = b"POST /r HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n"
+    first, second = parse(head + b"ok" + head + b"no")
+    assert (first.body, second.body) == (b"ok", b"no")
+    assert first.headers == second.headers and second.headers["Content-Length"] == "2"
+    assert (second.method, second.target, second.version) == ("POST", "/r", "HTTP/1.1")
+    bad = head.replace(b"Host: x", b"Host: x\x01")
+    assert refusal(head + b"ok" + bad + b"no").status == 400
+    assert refusal(head + b"ok" + head.replace(b"Host: x\r\n", b"")).status == 400  # no Host

@@ -46,6 +46,7 @@ class Delivery:
         self._spec = spec
         self._reset = reset
         self.settling: asyncio.Future[None] | None = None  # extensions finishing an invoke
+        self._deadlines = _Deadlines()
 
     async def deliver(
         self,
@@ -63,7 +64,7 @@ class Delivery:
         already gone before taking it (retry after a re-init)."""
         started = time.monotonic()
         posted, delivered = await _hand_over(
-            generation, exited, host, invocation, deadline, on_stream
+            generation, exited, host, invocation, deadline, on_stream, self._deadlines
         )
         duration_ms = (time.monotonic() - started) * 1000
         request_id = invocation.request_id
@@ -157,6 +158,7 @@ async def _hand_over(
     invocation: runtime_api.Invocation,
     deadline: float,
     on_stream: OnStream | None,
+    deadlines: _Deadlines,
 ) -> tuple[Posted | None, bool]:
     """Submit ``invocation`` (and tell the ``INVOKE`` subscribers), then wait until the runtime
     posts its end, exits, an extension exits or ``deadline`` passes. Returns what was posted
@@ -171,16 +173,16 @@ async def _hand_over(
     result = generation.submit(invocation, on_stream)
     # The hot path: the post, the process's exit and the deadline all complete ``result``
     # itself (``None`` for the last two), so the invoke wakes one loop iteration after the
-    # post, with one timer and no extra task or waiter.
+    # post, with no extra task, waiter or timer of its own (``_Deadlines``).
     wake = _completer(result)
-    timer = result.get_loop().call_at(deadline, wake)  # no get_running_loop(): a getpid()
+    deadlines.add(result, deadline)
     exited.add_done_callback(wake)
     if host is not None:
         host.crashed.add_done_callback(wake)
     try:
         posted = await result
     finally:
-        timer.cancel()
+        deadlines.discard(result)
         exited.remove_done_callback(wake)
         if host is not None:
             host.crashed.remove_done_callback(wake)
@@ -196,3 +198,45 @@ def _completer(result: asyncio.Future[Posted | None]) -> Callable[..., None]:
             result.set_result(None)
 
     return wake
+
+
+class _Deadlines:
+    """Ends the waits of an environment's invocations at their deadlines (``None`` results) with
+    one timer, re-armed lazily as ``http.connection`` does: a new deadline arms it only if it
+    would fire too late, an ended invocation leaves it armed, and when it fires it ends the
+    waits that are due and re-arms for the earliest one left. Sequential invokes then share one
+    timer per timeout instead of scheduling and cancelling one each."""
+
+    __slots__ = ("_due", "_timer")
+
+    def __init__(self) -> None:
+        self._due: dict[asyncio.Future[Posted | None], float] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, result: asyncio.Future[Posted | None], deadline: float) -> None:
+        self._due[result] = deadline
+        timer = self._timer
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            # no get_running_loop(): a getpid()
+            self._timer = result.get_loop().call_at(deadline, self._fire, deadline)
+
+    def discard(self, result: asyncio.Future[Posted | None]) -> None:
+        self._due.pop(result, None)
+
+    def _fire(self, armed: float) -> None:
+        """The timer armed for ``armed`` ran: what is due by then (or by now) ends."""
+        self._timer = None
+        if not self._due:
+            return
+        loop = next(iter(self._due)).get_loop()
+        now = max(armed, loop.time())
+        for result, deadline in list(self._due.items()):
+            if deadline <= now:
+                del self._due[result]
+                if not result.done():
+                    result.set_result(None)
+        if self._due:
+            earliest = min(self._due.values())
+            self._timer = loop.call_at(earliest, self._fire, earliest)

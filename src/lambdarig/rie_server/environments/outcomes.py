@@ -132,6 +132,8 @@ _FINISH_KINDS = {
     Finish.INIT_ERROR: OutcomeKind.INIT_ERROR,
 }
 
+_TOO_LARGE = Finish.TOO_LARGE  # read per invoke: bound once (an Enum member read is slow)
+
 
 def failure(
     kind: OutcomeKind,
@@ -166,7 +168,7 @@ def from_posted(
 ) -> InvokeOutcome:
     """The outcome of what the runtime posted (``/response``, ``/error``, ``/init/error``)."""
     message = None
-    if posted.kind is Finish.TOO_LARGE:
+    if posted.kind is _TOO_LARGE:
         message = protocol.response_too_large_message()
         posted = posted._replace(error_type=runtime_api.FUNCTION_RESPONSE_SIZE_TOO_LARGE)
     return failure(

@@ -28,6 +28,10 @@ class Deferred:
         self._sink: Callable[[HttpReply], None] | None = None
 
     def resolve(self, reply: HttpReply) -> None:
+        # Answered: nothing is left to withdraw on a hang-up. Dropping the callback also breaks
+        # the cycle a poll makes (this -> on_hangup -> its deliver closure -> this), which
+        # would otherwise leave every answered ``/next`` to the cyclic garbage collector.
+        self.on_hangup = None
         sink, self._sink = self._sink, None
         if sink is not None:
             sink(reply)

@@ -30,6 +30,8 @@ from lambdarig.rie_server.http.grammar import (
 if TYPE_CHECKING:
     from lambdarig.rie_server.http.streams import BodySink
 
+_REMEMBERED_HEAD_MAX = 4096  # a longer head is parsed each time (not kept per connection)
+
 __all__ = ["MAX_HEADER_BYTES", "MAX_LINE", "BadRequest", "Headers", "HttpRequest", "RequestParser"]
 
 
@@ -111,7 +113,7 @@ class HttpRequest:
 
     @property
     def keep_alive(self) -> bool:
-        connection = (self.headers.get("Connection") or "").lower()
+        connection = (self.headers._raw("connection") or "").lower()  # lower-case key: no .lower()
         if self.version == "HTTP/1.0":
             return "keep-alive" in connection
         return "close" not in connection
@@ -137,6 +139,10 @@ class RequestParser:
         self._chunk_left = -1  # chunked: bytes left in the current chunk (-1 = size line next)
         self._in_trailers = False
         self._trailers: dict[str, tuple[str, str]] = {}
+        # The last head parsed and what it meant: a client repeating it byte for byte (a
+        # runtime's ``/next``, a caller's invoke) gets the same meaning without parsing it again.
+        self._last_head = b""
+        self._last_parsed: tuple[tuple[str, str, str], dict[str, tuple[str, str]]] | None = None
         self.expects_continue = False
         # Offered each head as soon as it is parsed; a sink it returns takes that body.
         self.on_head: Callable[[HttpRequest], BodySink | None] | None = None
@@ -192,11 +198,19 @@ class RequestParser:
             if buf and buf[0] < 0x21 and buf[0] != 0x0D:  # as h11: not a request line (TLS?)
                 raise BadRequest(f"expected a request line, got {bytes(buf[:16])!r}")
             return False
-        first, _, rest = bytes(buf[:end]).partition(b"\r\n")
+        block = bytes(buf[:end])
         del buf[: end + 4]
         self._scanned = 0
-        method, target, version = request_line(first)
-        items = header_items(rest)
+        last = self._last_parsed
+        if last is not None and block == self._last_head:
+            (method, target, version), fields = last
+            items = dict(fields)  # a copy: ``body_length`` may store a field back
+        else:
+            first, _, rest = block.partition(b"\r\n")
+            method, target, version = request_line(first)
+            items = header_items(rest)
+            if len(block) <= _REMEMBERED_HEAD_MAX:
+                self._last_head, self._last_parsed = block, ((method, target, version), dict(items))
         self._length = body_length(items, version)
         self._head = (method, target, version, Headers._of(items))
         if "expect" in items:

@@ -57,6 +57,13 @@ class InvocationType(enum.Enum):
     DRY_RUN = invoke_api.INVOCATION_TYPE_DRY_RUN
 
 
+_INVOCATION_TYPES = {member.value: member for member in InvocationType}  # by header value
+# Enum members read on every invoke, bound once: a member read off its class goes through the
+# metaclass's attribute hook (``EnumType.__getattr__``), about five times a module global.
+_RIE, _EVENT = CompatMode.RIE, InvocationType.EVENT
+_SUCCESS, _FUNCTION_ERROR = OutcomeKind.SUCCESS, OutcomeKind.FUNCTION_ERROR
+
+
 class HttpResponse(NamedTuple):
     """An answer ready for the wire."""
 
@@ -112,7 +119,7 @@ def parse_invoke(
     ``invoked_arn``: the target, already resolved by the caller (``names.resolve_among``).
     """
     headers = {key.lower(): value for key, value in raw.headers.items()}
-    if mode is CompatMode.RIE:
+    if mode is _RIE:
         return _parse_rie(raw, headers, function, request_id)
     arn_or_error = invoked_arn or _resolve_target(raw, function, request_id)
     if isinstance(arn_or_error, HttpResponse):
@@ -204,16 +211,16 @@ def _resolve_target(
 
 def _invocation_type(headers: Mapping[str, str], request_id: str) -> InvocationType | HttpResponse:
     value = headers.get(_KEY_INVOCATION_TYPE, invoke_api.INVOCATION_TYPE_REQUEST_RESPONSE)
-    try:
-        return InvocationType(value)
-    except ValueError:
-        message = invoke_api.MESSAGE_BAD_INVOCATION_TYPE.format(value=value)
-        return service_error(400, invoke_api.ERROR_INVALID_PARAMETER_VALUE, message, request_id)
+    found = _INVOCATION_TYPES.get(value)
+    if found is not None:
+        return found
+    message = invoke_api.MESSAGE_BAD_INVOCATION_TYPE.format(value=value)
+    return service_error(400, invoke_api.ERROR_INVALID_PARAMETER_VALUE, message, request_id)
 
 
 def payload_limit(invocation_type: InvocationType) -> int:
     """The largest request body the service accepts for ``invocation_type``."""
-    if invocation_type is InvocationType.EVENT:
+    if invocation_type is _EVENT:
         return invoke_api.MAX_ASYNC_REQUEST_SIZE
     return invoke_api.MAX_SYNC_REQUEST_SIZE
 
@@ -304,7 +311,7 @@ def render_outcome(
 ) -> HttpResponse:
     """The caller's answer to a synchronous invoke that ran; ``log_tail`` feeds Tail."""
     body = outcome_body(outcome)
-    if mode is CompatMode.RIE:
+    if mode is _RIE:
         return _render_rie(outcome, body, timeout_s)
     if outcome.restore_error:
         return snapstart_error(outcome, call.request_id)
@@ -313,7 +320,7 @@ def render_outcome(
         (invoke_api.HEADER_REQUEST_ID, call.request_id),
         (invoke_api.HEADER_EXECUTED_VERSION, executed_version(call.invoked_function_arn, function)),
     ]
-    if outcome.kind is not OutcomeKind.SUCCESS:
+    if outcome.kind is not _SUCCESS:
         headers.append((invoke_api.HEADER_FUNCTION_ERROR, invoke_api.FUNCTION_ERROR_UNHANDLED))
     if call.tail and log_tail is not None:
         headers.append((invoke_api.HEADER_LOG_RESULT, base64_text(log_tail)))
@@ -345,7 +352,7 @@ def _render_rie(outcome: InvokeOutcome, body: bytes, timeout_s: float) -> HttpRe
 def outcome_body(outcome: InvokeOutcome) -> bytes:
     """The body the caller sees: what the runtime posted, or the platform's error JSON."""
     kind = outcome.kind
-    if kind in (OutcomeKind.SUCCESS, OutcomeKind.FUNCTION_ERROR):
+    if kind is _SUCCESS or kind is _FUNCTION_ERROR:
         return outcome.body
     if kind is OutcomeKind.INIT_ERROR and outcome.body:
         return outcome.body

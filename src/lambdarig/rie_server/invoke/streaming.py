@@ -88,6 +88,11 @@ class Buffered:
         self._stream = stream
         self._reading = asyncio.ensure_future(_read_all(stream))
 
+    @property
+    def streamed(self) -> bool:
+        """Whether the function streamed its response (only then has ``outcome`` work to do)."""
+        return self._stream is not None
+
     async def outcome(self, result: InvokeOutcome) -> InvokeOutcome:
         stream, reading = self._stream, self._reading
         if stream is None or reading is None:

@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 Deliver = Callable[[runtime_api.Invocation], None]  # answers one /next poll with an event
 OnStream = Callable[["ResponseStream"], None]  # takes an invocation's streamed response
 
+# Enum members read on every invoke, bound once: a member read off its class goes through the
+# metaclass's attribute hook (``EnumType.__getattr__``), about five times a module global.
+_ROUTE_RESPONSE, _RESPONSE, _ERROR = Route.RESPONSE, Event.RESPONSE, Event.ERROR
+_ACCEPTED, _FINISH_RESPONSE = Verdict.ACCEPTED, Finish.RESPONSE
+
 
 def now_ms() -> int:
     """Wall-clock time in Unix epoch milliseconds."""
@@ -150,10 +155,13 @@ class Generation:
         deliver(invocation)
 
     def _judge(self, route: Route, request_id: str, headers: Mapping[str, str]) -> Reply | str:
-        event = Event.RESPONSE if route is Route.RESPONSE else Event.ERROR
+        event = _RESPONSE if route is _ROUTE_RESPONSE else _ERROR
         result = self.state.post(
             request_id, headers.get(runtime_api.HEADER_INVOCATION_ID), event, now_ms()
         )
+        if result.verdict is _ACCEPTED:
+            assert result.invocation_id is not None
+            return result.invocation_id
         if result.verdict is Verdict.UNKNOWN_REQUEST_ID:
             return protocol.invalid_request_id()
         if result.verdict is Verdict.STALE_INVOCATION:
@@ -175,8 +183,8 @@ class Generation:
         if isinstance(judged, Reply):
             return judged
         content_type = headers.get("Content-Type")
-        if route is Route.RESPONSE:
-            self._finish(judged, Posted(Finish.RESPONSE, body, content_type))
+        if route is _ROUTE_RESPONSE:
+            self._finish(judged, Posted(_FINISH_RESPONSE, body, content_type))
         else:
             body, content_type = protocol.error_body(body, content_type)
             error_type = protocol.sanitize_error_type(

@@ -121,6 +121,11 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     (State.RESTORING, Event.RESTORE_ERROR): State.RESTORE_ERROR,
 }
 
+# Enum members read on every invoke, bound once: a member read off its class goes through the
+# metaclass's attribute hook (``EnumType.__getattr__``), about five times a module global.
+_READY, _RUNNING = State.READY, State.RUNNING
+_NEXT, _DELIVER, _RESPONSE_SENT = Event.NEXT, Event.DELIVER, Event.RESPONSE_SENT
+
 
 @dataclass
 class Lifecycle:
@@ -137,7 +142,7 @@ class Lifecycle:
     @classmethod
     def for_invocation(cls, now_ms: int) -> Lifecycle:
         """An invocation about to be delivered to a polling runtime."""
-        return cls(State.READY, now_ms)
+        return cls(_READY, now_ms)
 
     def apply(self, event: Event, now_ms: int) -> State:
         """Move on ``event``; raises ``InvalidTransition`` (state unchanged) when illegal."""
@@ -157,6 +162,9 @@ class Verdict(enum.Enum):
     UNKNOWN_REQUEST_ID = "unknown_request_id"  # 400 InvalidRequestID
     STALE_INVOCATION = "stale_invocation"  # 410 InvokeTimeout
     INVALID_TRANSITION = "invalid_transition"  # 403 InvalidStateTransition
+
+
+_ACCEPTED = Verdict.ACCEPTED  # as _READY above
 
 
 class PostResult(NamedTuple):
@@ -195,10 +203,10 @@ class RuntimeState:
         """A ``/next``: ends init on the first one (raises ``InvalidTransition`` when polling is
         illegal). Returns the invocation to hand over again, when a single-concurrency runtime
         polls before posting (RAPID's ``Running.Ready()`` re-delivers the same event)."""
-        self.runtime.apply(Event.NEXT, now_ms)
+        self.runtime.apply(_NEXT, now_ms)
         running = self._running
         if self.max_concurrency == 1 and running is not None:
-            if self.state_of(running.request_id) is State.RUNNING:
+            if self.state_of(running.request_id) is _RUNNING:
                 return running
         return None
 
@@ -224,7 +232,7 @@ class RuntimeState:
         request_id, invocation_id = invocation.request_id, invocation.invocation_id
         assert invocation_id is not None
         lifecycle = Lifecycle.for_invocation(now_ms)
-        lifecycle.apply(Event.DELIVER, now_ms)
+        lifecycle.apply(_DELIVER, now_ms)
         self._entries.pop(request_id, None)
         self._entries[request_id] = _Entry(invocation_id, lifecycle)
         while len(self._entries) > self.keep:
@@ -260,8 +268,8 @@ class RuntimeState:
             entry.lifecycle.apply(event, now_ms)
         except InvalidTransition as exc:
             return PostResult(Verdict.INVALID_TRANSITION, exc)
-        entry.lifecycle.apply(Event.RESPONSE_SENT, now_ms)
-        return PostResult(Verdict.ACCEPTED, invocation_id=entry.invocation_id)
+        entry.lifecycle.apply(_RESPONSE_SENT, now_ms)
+        return PostResult(_ACCEPTED, None, entry.invocation_id)
 
     def expire(self, request_id: str, invocation_id: str) -> None:
         """The invocation timed out but its runtime lives on (Managed Instances): a late post for

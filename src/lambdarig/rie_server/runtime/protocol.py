@@ -63,6 +63,10 @@ _FIXED: dict[str, tuple[str, Route]] = {
 }
 _ERROR_TYPE_PATTERN = re.compile(r"(Runtime|Function)\.[A-Z][a-zA-Z]+")
 _TEXT: Mapping[str, str] = {"Content-Type": invoke_api.RIE_TEXT_CONTENT_TYPE}
+_ACTIONS = {"response": Route.RESPONSE, "error": Route.ERROR}  # .../invocation/{id}/<action>
+# Read on every post, bound once: a member read off its Enum class goes through the
+# metaclass's attribute hook (``EnumType.__getattr__``), about five times a module global.
+_RESPONSE = Route.RESPONSE
 
 
 def route(method: str, path: str) -> Match:
@@ -73,11 +77,11 @@ def route(method: str, path: str) -> Match:
         return Match(found) if method == wanted else Match(Route.METHOD_NOT_ALLOWED)
     if path.startswith(_INVOCATION_PREFIX):
         request_id, _, action = path[len(_INVOCATION_PREFIX) :].partition("/")
-        kinds = {"response": Route.RESPONSE, "error": Route.ERROR}
-        if request_id and action in kinds:
+        kind = _ACTIONS.get(action)
+        if request_id and kind is not None:
             if method != "POST":
                 return Match(Route.METHOD_NOT_ALLOWED)
-            return Match(kinds[action], request_id)
+            return Match(kind, request_id)
     return Match(Route.NOT_FOUND)
 
 
@@ -168,7 +172,7 @@ def check_post(
     (reading stops just past ``MAX_PAYLOAD_SIZE``).
     """
     if (
-        route_ is Route.RESPONSE
+        route_ is _RESPONSE
         and response_mode
         and response_mode != runtime_api.RESPONSE_MODE_STREAMING
     ):

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
+# Enum members read on every invoke, bound once: a member read off its class goes through the
+# metaclass's attribute hook (``EnumType.__getattr__``), about five times a module global.
+_NEXT, _RESPONSE, _ERROR, _NOT_FOUND = Route.NEXT, Route.RESPONSE, Route.ERROR, Route.NOT_FOUND
+
 
 class RuntimeApiBackend(Protocol):
     """What the server needs from the environment behind it."""
@@ -162,13 +166,14 @@ class RuntimeApiServer:
                 refused = getattr(request.sink, "refusal", None)
                 return _render(refused if isinstance(refused, Reply) else protocol.accepted())
             match = protocol.route(request.method, request.path)
-            if match.route is Route.NOT_FOUND and self.credentials is not None:
+            route = match.route
+            if route is _NOT_FOUND and self.credentials is not None:
                 if request.path == runtime_api.PATH_CREDENTIALS:
                     return self._credentials(request, self.credentials)
-            if match.route is Route.NEXT:
+            if route is _NEXT:
                 return self._next()
-            if match.route in (Route.RESPONSE, Route.ERROR) and match.request_id is not None:
-                return self._post(request, match.route, match.request_id)
+            if (route is _RESPONSE or route is _ERROR) and match.request_id is not None:
+                return self._post(request, route, match.request_id)
             if match.route is Route.INIT_ERROR:
                 if request.received > runtime_api.MAX_PAYLOAD_SIZE:
                     return _render(protocol.payload_too_large())
