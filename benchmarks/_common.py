@@ -48,7 +48,7 @@ def write_handler(directory: Path) -> str:
 
 def rss_kib(pid: int) -> int:
     """Resident set size of ``pid`` from /proc (KiB)."""
-    with open(f"/proc/{pid}/status") as status:
+    with open(f"/proc/{pid}/status", encoding="utf-8", errors="surrogateescape") as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])

@@ -120,7 +120,7 @@ STACKS = (REFERENCE, OURS_WITH_RIC, OURS_OWN)
 
 def _stat(pid: int | str) -> list[str]:
     """Fields of /proc/PID/stat after the command name: [0] state, [1] ppid, [19] start time."""
-    with open(f"/proc/{pid}/stat") as stat:
+    with open(f"/proc/{pid}/stat", encoding="utf-8", errors="surrogateescape") as stat:
         return stat.read().rsplit(")", 1)[1].split()
 
 

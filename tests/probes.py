@@ -50,7 +50,7 @@ def process_gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     try:
-        with open(f"/proc/{pid}/stat") as stat:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="surrogateescape") as stat:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True

@@ -112,7 +112,9 @@ def descendants(pid: int) -> set[int]:
         if not entry.name.isdigit():
             continue
         try:
-            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            fields = (
+                (entry / "stat").read_text("utf-8", "surrogateescape").rpartition(")")[2].split()
+            )
         except OSError:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry.name))
@@ -127,7 +129,7 @@ def descendants(pid: int) -> set[int]:
 
 def alive(pid: int) -> bool:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text("utf-8", "surrogateescape")
     except OSError:
         return False
     return stat.rpartition(")")[2].split()[0] != "Z"

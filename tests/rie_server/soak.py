@@ -256,7 +256,7 @@ def _fds() -> int:
 
 
 def _rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
+    with open(f"/proc/{pid}/status", encoding="utf-8", errors="surrogateescape") as status:
         for line in status:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])

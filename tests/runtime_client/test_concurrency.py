@@ -41,7 +41,7 @@ def invocation(request_id: str, body: bytes = b"{}") -> wire.Invocation:
 def alive(pid: int) -> bool:
     """True while ``pid`` exists and is not a zombie."""
     try:
-        with open(f"/proc/{pid}/stat") as stat:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="surrogateescape") as stat:
             state = stat.read().rsplit(")", 1)[1].split()[0]
     except FileNotFoundError:
         return False
