@@ -85,15 +85,40 @@ def test_a_signal_while_laying_out_at_start_ends_the_emulator_at_once(tmp_path: 
         process.stderr.close()
 
 
-def test_a_killed_emulators_directory_is_swept_at_the_next_start(tmp_path: Path) -> None:
-    tmp = tmp_path / "tmp"
+def _killed_and_alive_scratch(tmp: Path) -> tuple[Path, Path]:
+    """A scratch directory of a killed emulator, and one of a live process (this test's)."""
     stale = tmp / f"lambdarig-opt-{dead_pid()}-k1ll3d"
     (stale / "opt" / "python").mkdir(parents=True)
-    alive = tmp / f"lambdarig-opt-{os.getpid()}-l1ve"  # this test's process: alive
+    alive = tmp / f"lambdarig-opt-{os.getpid()}-l1ve"
     alive.mkdir()
-    with emulator([*LOCAL, *RUNTIME], tmp_path, env={"TMPDIR": str(tmp)}):
-        assert not stale.exists()
+    return stale, alive
+
+
+def test_a_killed_emulators_directory_is_swept_at_the_next_start_with_layers(
+    tmp_path: Path,
+) -> None:
+    tmp = tmp_path / "tmp"
+    stale, alive = _killed_and_alive_scratch(tmp)
+    layer = many_files_zip(tmp_path / "layer.zip", 2)
+    flags = [*LOCAL, "--layer", str(layer), *RUNTIME]
+    with emulator(flags, tmp_path, env={"TMPDIR": str(tmp)}):
+        assert not stale.exists()  # swept before this emulator laid out its own
         assert alive.is_dir()
+    assert alive.is_dir()
+
+
+def test_a_killed_emulators_directory_is_swept_when_the_next_one_without_layers_stops(
+    tmp_path: Path,
+) -> None:
+    # Without layers the start does not load the scratch code (tempfile, shutil): the sweep
+    # runs at the stop instead.
+    tmp = tmp_path / "tmp"
+    stale, alive = _killed_and_alive_scratch(tmp)
+    with emulator([*LOCAL, *RUNTIME], tmp_path, env={"TMPDIR": str(tmp)}) as running:
+        assert stale.is_dir()
+    assert running.process.returncode == 0
+    assert not stale.exists()
+    assert alive.is_dir()
 
 
 def _python_dir(env: FakeEnvironment) -> Path:
