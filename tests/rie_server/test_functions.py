@@ -20,8 +20,8 @@ import httpx
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.emulator import Emulator
 from lambdarig.rie_server.environments.environment import EnvironmentSpec
-from lambdarig.rie_server.environments.pool import PooledEnvironment
-from lambdarig.rie_server.watch import reinitialise, warm_plan
+from lambdarig.rie_server.environments.pool import PooledEnvironment, warm_plan
+from lambdarig.rie_server.watch import reinitialise
 from tests.probes import eventually
 from tests.rie_server.fake_environment import FakeFactory
 
@@ -72,7 +72,7 @@ def test_an_invocation_the_emulator_could_not_run_leaves_no_records() -> None:
 
     def with_telemetry(spec: EnvironmentSpec, env_id: str) -> PooledEnvironment:
         assert emulator is not None
-        emulator.host._telemetry_hub(env_id)  # what the default environments get
+        emulator.host._telemetry(env_id)  # what the default environments get
         return factory(spec, env_id)
 
     async def main() -> None:

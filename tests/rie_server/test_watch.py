@@ -20,17 +20,17 @@ from lambdarig.rie_server.environments.pool import (
     INIT_ON_DEMAND,
     INIT_PROVISIONED,
     EnvironmentPool,
+    WarmPlan,
+    warm_plan,
 )
 from lambdarig.rie_server.watch import (
     CodeWatcher,
-    WarmPlan,
     change_notice,
     changed_paths,
     ignored_dir,
     ignored_file,
     reinitialise,
     snapshot,
-    warm_plan,
 )
 from tests.rie_server.environments.test_pool import SPEC, Recorder, until
 from tests.rie_server.fake_environment import FakeFactory

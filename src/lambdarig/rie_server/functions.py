@@ -126,7 +126,7 @@ class FunctionHost:
         early = None
         if spec.runtime_api_address == self.config.runtime_api_address:  # the configured port
             early, self._early_runtime = self._early_runtime, None
-        telemetry = self._telemetry_hub(env_id)
+        telemetry = self._telemetry(env_id)
         return Environment(
             spec,
             env_id,
@@ -136,7 +136,7 @@ class FunctionHost:
             restore_listener=self._logs,
         )
 
-    def _telemetry_hub(self, env_id: str) -> OnDemandTelemetry:
+    def _telemetry(self, env_id: str) -> OnDemandTelemetry:
         """The Telemetry/Logs APIs of environment ``env_id``, its hub made on first need
         (``telemetry.on_demand``): its registered extensions subscribe (``extension_lookup``,
         when given, replaces that for tests)."""

@@ -11,7 +11,7 @@ the filesystem's timestamp granularity (a few milliseconds) look like one.
 code is updated: no new invocation reaches an environment running the old code; an idle one stops
 now, a busy one after its current invocation (``retire``), then the environments the emulator
 pre-warms at start-up (provisioned, Managed Instances, or the eager on-demand one) are created again
-from the new code (``warm_plan``).
+from the new code (``environments.pool.warm_plan``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from lambdarig.rie_server.environments.outcomes import INIT_ON_DEMAND
-from lambdarig.rie_server.environments.pool import WarmPlan as WarmPlan  # re-exported
-from lambdarig.rie_server.environments.pool import warm_plan as warm_plan  # re-exported
+from lambdarig.rie_server.environments.pool import WarmPlan
 
 NOTICE = "lambdarig: {count} file(s) changed ({first}{more}), re-initialising environments"
 IGNORED_DIRS = frozenset({"__pycache__"})
