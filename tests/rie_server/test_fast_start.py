@@ -8,7 +8,6 @@ import dataclasses
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -180,14 +179,6 @@ def test_the_extensions_api_is_loaded_once_an_extensions_directory_exists(
     (layer / "extensions").mkdir(parents=True)
     importers = _imports_up_to_one_invoke(tmp_path, "--layer", str(layer))
     assert "lambdarig.rie_server.extensions.host" in importers
-
-
-def test_listen_refuses_a_taken_address_in_asyncio_words() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as taken:
-        port = taken.getsockname()[1]
-        with pytest.raises(OSError, match="error while attempting to bind on address"):
-            fast_start.listen("127.0.0.1", port)
-    assert fast_start.listen("localhost", 0) is None  # names are left to asyncio
 
 
 def invoke_twice(config: EmulatorConfig, prestarted: fast_start.Prestarted) -> list[int]:

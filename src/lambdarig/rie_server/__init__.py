@@ -12,7 +12,8 @@ loads no asyncio, so the command line can bind its sockets and spawn the runtime
 from __future__ import annotations
 
 import importlib as _importlib
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (see cli)
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.config import EmulatorConfig

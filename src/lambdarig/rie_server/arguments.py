@@ -21,10 +21,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from lambdarig.rie_server.choices import CompatMode
+from lambdarig.rie_server.early_bind import (
+    DEFAULT_INVOKE_ADDRESS,
+    END_OF_OPTIONS,
+    INVOKE_ADDRESS_FLAG,
+)
 from lambdarig.rie_server.errors import ConfigError
 
 BOOTSTRAP_CANDIDATES = ("/var/task/bootstrap", "/opt/bootstrap", "/var/runtime/bootstrap")
-DEFAULT_INVOKE_ADDRESS = "0.0.0.0:8080"
 DEFAULT_RUNTIME_API_ADDRESS = "127.0.0.1:9001"
 DEFAULT_MAX_CONCURRENCY = 10
 DEFAULT_XRAY_DAEMON_ADDRESS = "127.0.0.1:2000"  # the X-Ray daemon's default
@@ -44,12 +48,11 @@ LOG_LEVELS = {
 }
 # aws-lambda-rie's flags, read anywhere in argv: flag → whether it takes a value.
 AWS_LAMBDA_RIE_FLAGS = {
-    "--runtime-interface-emulator-address": True,
+    INVOKE_ADDRESS_FLAG: True,
     "--runtime-api-address": True,
     "--log-level": True,
     "--enable-init-caching": False,
 }
-END_OF_OPTIONS = "--"
 
 EXAMPLE = """\
 example: lambdarig-rie --runtime-interface-emulator-address 127.0.0.1:8080 \\
@@ -161,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_aws_lambda_rie_flags(add: Callable[..., Any]) -> None:
     address, api_address = DEFAULT_INVOKE_ADDRESS, DEFAULT_RUNTIME_API_ADDRESS
     add(
-        "--runtime-interface-emulator-address",
+        INVOKE_ADDRESS_FLAG,
         default=address,
         metavar="HOST:PORT",
         help=f"Invoke API listen address (default {address}; port 0 = ephemeral)",

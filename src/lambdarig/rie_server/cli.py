@@ -17,40 +17,57 @@ the function's logs and are never filtered.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import signal
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
 
-from lambdarig.rie_server import fast_start
-from lambdarig.rie_server.config import LOG_LEVELS, EmulatorConfig
-from lambdarig.rie_server.errors import ConfigError, EmulatorError, ListenError, ProcessStartError
-from lambdarig.rie_server.untrusted import printable
+# Only this before the Invoke API socket listens (``early_bind``): the rest of the command line's
+# imports (argparse, dataclasses, typing...) are tens of milliseconds, and come after it.
+from lambdarig.rie_server import early_bind
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing before the bind
 if TYPE_CHECKING:
     import asyncio
     import logging
+    from collections.abc import Sequence
+    from typing import TextIO
 
+    from lambdarig.rie_server.config import EmulatorConfig
+    from lambdarig.rie_server.early_bind import EarlySocket
     from lambdarig.rie_server.emulator import Emulator
+    from lambdarig.rie_server.errors import EmulatorError
     from lambdarig.rie_server.fast_start import Prestarted
 
 PROG = "lambdarig-rie"
 OPT_EXTENSIONS = "/opt/extensions"
 READY_LINE = PROG + ": listening on {url}"
-INVOKE_ADDRESS_FLAG = "--runtime-interface-emulator-address HOST:PORT"
+INVOKE_ADDRESS_FLAG = early_bind.INVOKE_ADDRESS_FLAG + " HOST:PORT"
 RUNTIME_API_ADDRESS_FLAG = "--runtime-api-address HOST:PORT"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
+    early = early_bind.listen_early(args)
+    config = None
     try:
-        config = EmulatorConfig.from_environ_and_args(os.environ, args)
+        config = _read_config(args)
+    finally:  # a bad command line, or --help's SystemExit: nothing listens any more
+        if config is None and early is not None:
+            early.close()
+    if config is None:
+        return 2
+    return serve(drop_in(config), early)
+
+
+def _read_config(args: list[str]) -> EmulatorConfig | None:
+    """The configuration; ``None`` once a user mistake is reported on stderr (one line)."""
+    from lambdarig.rie_server.config import EmulatorConfig
+    from lambdarig.rie_server.errors import ConfigError
+
+    try:
+        return EmulatorConfig.from_environ_and_args(os.environ, args)
     except ConfigError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    return serve(drop_in(config))
+        return None
 
 
 def drop_in(config: EmulatorConfig) -> EmulatorConfig:
@@ -59,13 +76,19 @@ def drop_in(config: EmulatorConfig) -> EmulatorConfig:
     image's own extensions when lambdarig-rie is an image's entrypoint."""
     if config.layers or config.image is not None or config.extensions_dir is not None:
         return config
+    import dataclasses
+
     return dataclasses.replace(config, extensions_dir=OPT_EXTENSIONS)
 
 
-def serve(config: EmulatorConfig) -> int:
-    """Bind and spawn first, then load asyncio and run (``fast_start``); the exit status."""
+def serve(config: EmulatorConfig, early: EarlySocket | None = None) -> int:
+    """Bind (or take ``early``, the socket ``early_bind`` opened) and spawn first, then load
+    asyncio and run (``fast_start``); the exit status."""
+    from lambdarig.rie_server import fast_start
+    from lambdarig.rie_server.errors import ListenError
+
     try:
-        prestarted = fast_start.prestart(config)
+        prestarted = fast_start.prestart(config, early)
     except OSError as exc:
         failure = ListenError("invoke", config.invoke_host, config.invoke_port, exc)
         message, exit_status = start_failure(failure, INVOKE_ADDRESS_FLAG)
@@ -89,8 +112,10 @@ async def run(
     """Serve ``config`` until SIGINT or SIGTERM; returns the exit status. A failure to start is
     one line on ``status`` prefixed by ``prog`` (see ``start_failure``)."""
     import asyncio
+    import signal
 
     from lambdarig.rie_server.emulator import Emulator
+    from lambdarig.rie_server.errors import EmulatorError
 
     status = status if status is not None else sys.stderr
     configure_logging(config.log_level, status)
@@ -139,6 +164,8 @@ def start_failure(exc: OSError | EmulatorError, invoke_address_flag: str) -> tup
     user can fix (an address, the image, Docker, the runtime command), 1 otherwise.
     ``invoke_address_flag`` is the flag that moves the Invoke API (``lambdarig serve``: ``--port``).
     """
+    from lambdarig.rie_server.errors import ConfigError, ListenError, ProcessStartError
+
     if isinstance(exc, ListenError):
         flag = invoke_address_flag if exc.api == "invoke" else RUNTIME_API_ADDRESS_FLAG
         what = "Invoke API" if exc.api == "invoke" else "Runtime API"
@@ -153,6 +180,8 @@ def configure_logging(level: str, stream: TextIO) -> None:
     to ``stream``, one ``lambdarig-rie: LEVEL: message`` line each (replacing earlier handlers)."""
     import logging  # not before the bind (``fast_start``); asyncio imports it anyway
 
+    from lambdarig.rie_server.config import LOG_LEVELS
+
     handler = logging.StreamHandler(stream)
     handler.setFormatter(_one_line_formatter(PROG + ": %(levelname)s: %(message)s"))
     logger = logging.getLogger("lambdarig.rie_server")
@@ -165,6 +194,8 @@ def _one_line_formatter(fmt: str) -> logging.Formatter:
     """A formatter whose messages are ``untrusted.printable``: a value from a request cannot
     forge a line."""
     import logging
+
+    from lambdarig.rie_server.untrusted import printable
 
     class OneLineFormatter(logging.Formatter):
         def formatMessage(self, record: logging.LogRecord) -> str:

@@ -35,6 +35,7 @@ from lambdarig.rie_server.choices import (  # not from their modules: light befo
     LogFormat,
     Tracing,
 )
+from lambdarig.rie_server.early_bind import INVOKE_ADDRESS_FLAG, split_address
 from lambdarig.rie_server.errors import ConfigError
 
 TASK_ROOT = "/var/task"
@@ -108,9 +109,7 @@ class EmulatorConfig:
         else:
             command_t, cwd = _resolve_command(command, environ, bootstrap_candidates)
         _check_layers(args.layer)
-        host, port = parse_address(
-            args.runtime_interface_emulator_address, "--runtime-interface-emulator-address"
-        )
+        host, port = parse_address(args.runtime_interface_emulator_address, INVOKE_ADDRESS_FLAG)
         parse_address(args.runtime_api_address, "--runtime-api-address")
         parse_address(args.xray_daemon_address, "--xray-daemon-address")
         managed = _managed_concurrency(environ)
@@ -231,10 +230,10 @@ def task_root(config: EmulatorConfig, environ: Mapping[str, str]) -> str:
 
 def parse_address(value: str, flag: str) -> tuple[str, int]:
     """``HOST:PORT`` → (host, port); raises ``ConfigError`` naming ``flag``."""
-    host, sep, port_text = value.rpartition(":")
-    if not sep or not host or not port_text.isdigit() or int(port_text) > 65535:
+    address = split_address(value)
+    if address is None:
         raise ConfigError(f"expected {flag} as HOST:PORT with PORT in 0-65535, got {value!r}")
-    return host.strip("[]"), int(port_text)
+    return address
 
 
 def _executable_on_path(program: str, search_path: str) -> bool:

@@ -8,8 +8,9 @@ overlaps the emulator's instead of following it. The ``Emulator`` then serves th
 adopts that process (``environment.Environment`` adopts it only if it is exactly the process it
 would have started; otherwise it is killed and a new one started: no behaviour depends on this).
 
-Before the bind, only what reading the command line needs is imported (``config``, ``choices``);
-the protocol and process modules follow it.
+The Invoke API socket is usually open already: ``early_bind`` binds it before the command line
+is read in full, and ``prestart`` takes it when the configuration names the same address. The
+protocol and process modules are imported after the bind.
 
 ``import_asyncio_without_ssl`` loads asyncio without ``ssl`` (the emulator never speaks TLS;
 asyncio supports running without it): ~4 ms and ~3 MiB less.
@@ -25,12 +26,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lambdarig.rie_server.config import EmulatorConfig
+from lambdarig.rie_server.early_bind import EarlySocket, listen
 from lambdarig.rie_server.errors import ProcessStartError
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.spawn import PrestartedRuntime
-
-_BACKLOG = 100  # as asyncio's create_server
 
 
 @dataclass
@@ -46,33 +46,6 @@ class Prestarted:
             self.runtime.discard()
         if self.invoke_sock is not None:
             self.invoke_sock.close()
-
-
-def listen(host: str, port: int) -> socket.socket | None:
-    """A listening, non-blocking socket on ``host:port`` as asyncio's ``create_server`` opens it
-    (``SO_REUSEADDR``, IPv6 only for an IPv6 address); ``None`` for a host name, which asyncio
-    resolves itself (maybe to several addresses). Raises ``OSError`` as asyncio words it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        socket.inet_pton(family, host)
-    except OSError:
-        return None
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            message = f"error while attempting to bind on address {(host, port)!r}: "
-            raise OSError(exc.errno, message + str(exc.strerror).lower()) from None
-        sock.listen(_BACKLOG)
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
 
 
 def _one_local_runtime_at_start(config: EmulatorConfig) -> bool:
@@ -116,10 +89,14 @@ def _start_runtime(config: EmulatorConfig) -> PrestartedRuntime | None:
     return PrestartedRuntime(sock, process)
 
 
-def prestart(config: EmulatorConfig) -> Prestarted:
-    """Bind the Invoke API and, in the common case, start the first runtime behind its own
-    Runtime API socket. Raises ``OSError`` when the Invoke API address cannot be bound."""
-    invoke_sock = listen(config.invoke_host, config.invoke_port)
+def prestart(config: EmulatorConfig, early: EarlySocket | None = None) -> Prestarted:
+    """Bind the Invoke API (or take ``early``, the socket ``early_bind`` opened, if it is bound
+    to the configured address; it is closed otherwise) and, in the common case, start the first
+    runtime behind its own Runtime API socket. Raises ``OSError`` when the Invoke API address
+    cannot be bound."""
+    invoke_sock = early.take(config.invoke_host, config.invoke_port) if early else None
+    if invoke_sock is None:
+        invoke_sock = listen(config.invoke_host, config.invoke_port)
     try:
         runtime = _start_runtime(config) if _one_local_runtime_at_start(config) else None
     except BaseException:

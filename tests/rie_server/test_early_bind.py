@@ -1,0 +1,160 @@
+"""The Invoke API socket bound before the command line is read in full: the address it finds is
+the full parse's, nothing heavy is imported before it, and it never outlives a bad command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lambdarig.rie_server import cli, early_bind, fast_start
+from lambdarig.rie_server.arguments import parse_args
+from lambdarig.rie_server.config import EmulatorConfig
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+FLAG = "--runtime-interface-emulator-address"
+CMD = ["python", "-m", "awslambdaric", "app.handler"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        CMD,
+        [FLAG, "127.0.0.1:9000", *CMD],
+        [f"{FLAG}=127.0.0.1:9000", *CMD],
+        [*CMD, FLAG, "0.0.0.0:9000"],  # aws-lambda-rie's flags also follow the command
+        [*CMD, f"{FLAG}=0.0.0.0:9000"],
+        [FLAG, "127.0.0.1:1", *CMD, FLAG, "127.0.0.1:2"],  # the later one wins
+        [FLAG, "127.0.0.1:1", FLAG, "127.0.0.1:2", *CMD],
+        ["--log-level", "debug", FLAG, "[::1]:0", "--max-concurrency", "3", *CMD],
+        ["--timeout", "3", *CMD, "--timeout", "9"],
+        ["--", *CMD, FLAG, "127.0.0.1:1"],  # after '--': the command's own words
+        [*CMD, "--", FLAG, "127.0.0.1:1"],
+        [FLAG, "localhost:9000", *CMD],
+    ],
+)
+def test_the_address_found_early_is_the_one_the_full_parse_finds(argv: list[str]) -> None:
+    assert early_bind.invoke_address(argv) == parse_args(argv).runtime_interface_emulator_address
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h", *CMD], [*CMD, FLAG], [FLAG, "--help"]])
+def test_nothing_is_found_for_help_or_a_flag_without_a_value(argv: list[str]) -> None:
+    assert early_bind.invoke_address(argv) is None
+
+
+@pytest.mark.parametrize("value", ["localhost:0", "nonsense", "127.0.0.1:70000", "127.0.0.1:"])
+def test_names_and_bad_values_are_left_to_the_full_parse(value: str) -> None:
+    assert early_bind.listen_early([FLAG, value, *CMD]) is None
+
+
+def test_a_taken_address_is_left_to_the_full_parse_to_report() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert early_bind.listen_early([FLAG, f"127.0.0.1:{port}"]) is None
+        with pytest.raises(OSError, match="error while attempting to bind on address"):
+            early_bind.listen("127.0.0.1", port)  # asyncio's words, as the full parse reports
+    assert early_bind.listen("localhost", 0) is None  # names are left to asyncio
+
+
+def test_the_early_socket_is_handed_over_only_for_its_own_address() -> None:
+    early = early_bind.listen_early([FLAG, "127.0.0.1:0"])
+    assert early is not None
+    sock = early.take("127.0.0.1", 0)
+    assert sock is not None and sock.getsockname()[0] == "127.0.0.1"
+    sock.close()
+    other = early_bind.listen_early([FLAG, "127.0.0.1:0"])
+    assert other is not None and other._sock is not None
+    held = other._sock
+    assert other.take("0.0.0.0", 0) is None
+    assert held.fileno() == -1  # closed, not left listening
+
+
+def _config(port: int) -> EmulatorConfig:
+    fake = str(Path(__file__).parent / "fixtures" / "fake_runtime.py")
+    return EmulatorConfig(
+        command=(sys.executable, fake, "echo"),
+        invoke_host="127.0.0.1",
+        invoke_port=port,
+        runtime_api_address="127.0.0.1:0",
+        lazy_init=True,  # no runtime started: only the Invoke API socket matters here
+    )
+
+
+def test_prestart_serves_the_early_socket_when_the_configuration_names_its_address() -> None:
+    early = early_bind.listen_early([FLAG, "127.0.0.1:0"])
+    assert early is not None and early._sock is not None
+    held = early._sock
+    prestarted = fast_start.prestart(_config(0), early)
+    try:
+        assert prestarted.invoke_sock is held
+    finally:
+        prestarted.discard()
+
+
+def test_prestart_closes_an_early_socket_for_another_address_and_binds_its_own() -> None:
+    early = early_bind.listen_early([FLAG, "127.0.0.1:0"])
+    assert early is not None and early._sock is not None
+    held = early._sock
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    prestarted = fast_start.prestart(_config(port), early)
+    try:
+        assert held.fileno() == -1
+        assert prestarted.invoke_sock is not None
+        assert prestarted.invoke_sock.getsockname()[1] == port
+    finally:
+        prestarted.discard()
+
+
+def _free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])
+
+
+def test_a_bad_command_line_leaves_nothing_listening(capsys: pytest.CaptureFixture[str]) -> None:
+    port = _free_port()
+    assert cli.main([FLAG, f"127.0.0.1:{port}", "--no-such-flag", *CMD]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("lambdarig-rie: error: ")
+    socket.create_server(("127.0.0.1", port)).close()  # free again: nobody holds it
+
+
+def test_help_leaves_nothing_listening(capsys: pytest.CaptureFixture[str]) -> None:
+    port = _free_port()
+    with pytest.raises(SystemExit) as exited:
+        cli.main([FLAG, f"127.0.0.1:{port}", "--help"])
+    assert exited.value.code == 0
+    assert "usage: lambdarig-rie" in capsys.readouterr().out
+    socket.create_server(("127.0.0.1", port)).close()
+
+
+def test_the_socket_listens_before_the_command_line_is_read_in_full() -> None:
+    # In a fresh interpreter, as ``lambdarig-rie`` starts: what is loaded when the bind happens.
+    script = """
+import json, sys
+from lambdarig.rie_server import early_bind
+bind = early_bind.listen
+seen = []
+def listen(host, port):
+    seen.append(sorted(sys.modules))
+    return bind(host, port)
+early_bind.listen = listen
+from lambdarig.rie_server import cli
+status = cli.main(["--runtime-interface-emulator-address", "127.0.0.1:0", "--no-such-flag"])
+print(json.dumps([status, seen[0] if seen else None]))
+"""
+    env = dict(os.environ, PYTHONPATH=SRC)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    status, loaded = json.loads(out.stdout.splitlines()[-1])
+    assert status == 2 and loaded is not None  # bound, then refused the flag
+    heavy = {"argparse", "dataclasses", "typing", "inspect", "ast", "asyncio", "subprocess"}
+    assert heavy.isdisjoint(loaded), heavy & set(loaded)
+    assert "lambdarig.rie_server.config" not in loaded
