@@ -38,11 +38,11 @@ from lambdarig.rie_server.function_logs import Clock, FunctionLogs, LabelledWrit
 from lambdarig.rie_server.http.streams import ReplyStream
 from lambdarig.rie_server.invoke import protocol as proto
 from lambdarig.rie_server.invoke import streaming
+from lambdarig.rie_server.invoke.event_queue import EventQueue
 from lambdarig.rie_server.invoke.event_stream import CONTENT_TYPE_EVENT_STREAM
 from lambdarig.rie_server.invoke.names import executed_version
 from lambdarig.rie_server.platform_logs import LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.telemetry.on_demand import OnDemandTelemetry
-from lambdarig.rie_server.untrusted import printable
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -100,7 +100,7 @@ class FunctionHost:
         self._artifacts = Artifacts(config)
         self._pool_or_none: EnvironmentPool | None = None
         self._early_runtime = early_runtime
-        self._background: set[asyncio.Future[EventResult]] = set()
+        self._events = EventQueue(self._run_event, functools.partial(self.on_output, "emulator"))
         self._relays: set[asyncio.Future[None]] = set()  # streamed answers being sent
         self._tracer: Tracer | None = None  # active tracing (X-Ray), set up by start()
 
@@ -222,10 +222,7 @@ class FunctionHost:
         """Drop queued Event invocations (and their pending retries), stop every environment,
         remove the artifacts. Idempotent."""
         self._artifacts.cancel()
-        for task in list(self._background):
-            task.cancel()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        await self._events.cancel()
         if self._pool_or_none is not None:
             await self._pool_or_none.stop(grace_s)
         hubs, self._logs.telemetry = list(self._logs.telemetry.values()), {}
@@ -279,7 +276,7 @@ class FunctionHost:
         if call.invocation_type is proto.InvocationType.DRY_RUN:
             return proto.accepted(call, function)
         if call.invocation_type is proto.InvocationType.EVENT:
-            self._queue(dataclasses.replace(request, on_stream=None))
+            self._events.put(dataclasses.replace(request, on_stream=None))
             return proto.accepted(call, function)
         return await self._invoke_sync(call, request, buffered)
 
@@ -372,14 +369,10 @@ class FunctionHost:
         )
         return await streaming.start(self.pool.invoke, request)
 
-    def _queue(self, request: InvokeRequest) -> None:
-        """Run an Event invocation in the background once a slot is free; a failed attempt is
-        retried after ``async_retry_delays`` (``async_invocations``), then ``on_event_done``."""
-        task = asyncio.ensure_future(self._run_event(request))
-        self._background.add(task)
-        task.add_done_callback(self._background_done)
-
     async def _run_event(self, request: InvokeRequest) -> EventResult:
+        """One Event invocation (``EventQueue``'s attempt): run once a slot is free, a failed
+        attempt retried after ``async_retry_delays`` (``async_invocations``), then
+        ``on_event_done``."""
         # Only Event invocations need it: an emulator that never gets one never loads it.
         from lambdarig.rie_server.invoke.async_invocations import run_event
 
@@ -400,13 +393,7 @@ class FunctionHost:
     @property
     def pending_events(self) -> int:
         """Event invocations still running or waiting for a retry."""
-        return len(self._background)
+        return self._events.pending
 
     def _invoke_waiting(self, request: InvokeRequest) -> Awaitable[InvokeOutcome]:
         return self._pool_invoke(request, wait=True)
-
-    def _background_done(self, task: asyncio.Future[EventResult]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            line = f"lambdarig-rie: Event invocation failed: {printable(str(task.exception()))}"
-            self._logs.output("emulator", line)

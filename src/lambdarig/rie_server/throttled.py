@@ -54,7 +54,7 @@ class ThrottledHost(FunctionHost):
         if streamed and kind is proto.InvocationType.EVENT:
             return await super().run(call, streamed=True)  # 400: a stream is never an Event
         if kind is proto.InvocationType.EVENT:
-            self._queue(InvokeRequest(request_id=call.request_id, payload=call.payload))
+            self._events.put(InvokeRequest(request_id=call.request_id, payload=call.payload))
             return proto.accepted(call, self.config.function)
         if kind is proto.InvocationType.DRY_RUN:
             return proto.accepted(call, self.config.function)

@@ -9,8 +9,7 @@ import itertools
 from typing import Callable
 
 from lambdarig.rie_server.environments.outcomes import InvokeRequest, OutcomeKind, failure
-from lambdarig.rie_server.telemetry import hub as hub_module
-from lambdarig.rie_server.telemetry import on_demand
+from lambdarig.rie_server.telemetry import MAX_BACKLOG
 from lambdarig.rie_server.telemetry.hub import Clock, FunctionFacts, TelemetryHub
 from lambdarig.rie_server.telemetry.on_demand import OnDemandTelemetry
 
@@ -74,13 +73,12 @@ def test_a_hub_made_during_the_init_gets_the_backlog_a_hub_made_before_has() -> 
 
 
 def test_the_kept_backlog_is_bounded_as_the_hubs() -> None:
-    _compare(on_demand.MAX_BACKLOG + 5)
+    _compare(MAX_BACKLOG + 5)
     late = OnDemandTelemetry(_hub, _ticking_seconds())
     late.init_started("on-demand")
-    for number in range(3 * on_demand.MAX_BACKLOG):
+    for number in range(3 * MAX_BACKLOG):
         late.output(f"line {number}")
-    assert len(late._since_init) == on_demand.MAX_BACKLOG
-    assert on_demand.MAX_BACKLOG == hub_module.MAX_BACKLOG
+    assert len(late._since_init) == MAX_BACKLOG
 
 
 def test_without_a_hub_an_ended_init_and_ended_invocations_keep_nothing() -> None:

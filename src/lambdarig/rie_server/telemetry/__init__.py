@@ -8,3 +8,5 @@ emulator feed it. Imports nothing: import the modules you need.
 
 https://docs.aws.amazon.com/lambda/latest/dg/telemetry-api.html
 """
+
+MAX_BACKLOG = 1000  # init events kept for subscribers that come late (hub, on_demand before it)

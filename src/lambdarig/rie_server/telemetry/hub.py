@@ -19,12 +19,11 @@ from typing import Callable, NamedTuple, Protocol
 
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, InvokeRequest, OutcomeKind
 from lambdarig.rie_server.runtime.protocol import Reply, Route, not_supported
-from lambdarig.rie_server.telemetry import events, subscription
+from lambdarig.rie_server.telemetry import MAX_BACKLOG, events, subscription
 from lambdarig.rie_server.telemetry.dispatch import LOOPBACK, Subscriber
 from lambdarig.rie_server.telemetry.subscription import Api, ExtensionLookup
 
 Clock = Callable[[], datetime.datetime]
-MAX_BACKLOG = 1000  # init events kept for late subscribers
 
 
 def _utc_now() -> datetime.datetime:

@@ -9,7 +9,7 @@ whatever it is, comes from the hub as before).
 
 A hub made late must still know what a hub made at the start knew: the current init's start and
 the lines written since (its backlog for a subscriber that subscribes during the init, bounded
-by ``hub.MAX_BACKLOG``), and the start times of the invocations in flight. Until the hub exists
+by ``MAX_BACKLOG``), and the start times of the invocations in flight. Until the hub exists
 these are kept here, as they were told, and replayed to the new hub with their own times (the
 hub's clock gives the replayed time while replaying). Nothing else can reach a subscriber, since
 none exists before the hub. This module imports no part of the Telemetry API at run time, and
@@ -22,6 +22,8 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
+from lambdarig.rie_server.telemetry import MAX_BACKLOG
+
 if TYPE_CHECKING:
     import datetime
     from collections.abc import Mapping
@@ -29,9 +31,6 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.environments.outcomes import InvokeOutcome, InvokeRequest
     from lambdarig.rie_server.runtime.protocol import Reply, Route
     from lambdarig.rie_server.telemetry.hub import Clock, Named, TelemetryHub
-
-# Keep in step with ``hub.MAX_BACKLOG`` (tests/rie_server/telemetry/test_on_demand.py checks).
-MAX_BACKLOG = 1000
 
 
 class _Told(NamedTuple):
