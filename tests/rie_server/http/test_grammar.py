@@ -121,3 +121,29 @@ def test_a_repeated_head_means_the_same_each_time_and_a_changed_one_is_checked_a
     bad = head.replace(b"Host: x", b"Host: x\x01")
     assert refusal(head + b"ok" + bad + b"no").status == 400
     assert refusal(head + b"ok" + head.replace(b"Host: x\r\n", b"")).status == 400  # no Host
+
+
+def test_heads_that_alternate_each_mean_what_they_say() -> None:
+    # A runtime alternates its /next with answers whose paths differ each time: the parser keeps
+    # the first heads it saw and lets a new one take the last place; each means what it says.
+    poll = b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n"
+    answers = [
+        b"POST /2018-06-01/runtime/invocation/%d/response HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Length: 1\r\n\r\n%d" % (n, n)
+        for n in range(4)
+    ]
+    sent = b"".join(poll + answer for answer in answers) + poll
+    requests = parse(sent)
+    assert [(r.method, r.target, r.body) for r in requests] == [
+        step
+        for n in range(4)
+        for step in (
+            ("GET", "/2018-06-01/runtime/invocation/next", b""),
+            ("POST", f"/2018-06-01/runtime/invocation/{n}/response", str(n).encode()),
+        )
+    ] + [("GET", "/2018-06-01/runtime/invocation/next", b"")]
+    parser = RequestParser(1024)
+    parser.feed(sent)
+    while parser.next_request() is not None:
+        pass
+    assert len(parser._known) == 2 and poll[:-4] in parser._known  # the poll kept, bounded

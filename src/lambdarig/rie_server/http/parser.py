@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.http.streams import BodySink
 
 _REMEMBERED_HEAD_MAX = 4096  # a longer head is parsed each time (not kept per connection)
+_REMEMBERED_HEADS = 2  # per connection: a runtime alternates /next with its answer
 
 __all__ = ["MAX_HEADER_BYTES", "MAX_LINE", "BadRequest", "Headers", "HttpRequest", "RequestParser"]
 
@@ -139,10 +140,10 @@ class RequestParser:
         self._chunk_left = -1  # chunked: bytes left in the current chunk (-1 = size line next)
         self._in_trailers = False
         self._trailers: dict[str, tuple[str, str]] = {}
-        # The last head parsed and what it meant: a client repeating it byte for byte (a
-        # runtime's ``/next``, a caller's invoke) gets the same meaning without parsing it again.
-        self._last_head = b""
-        self._last_parsed: tuple[tuple[str, str, str], dict[str, tuple[str, str]]] | None = None
+        # Heads parsed and what they meant: a client repeating one byte for byte (a runtime's
+        # ``/next``, a caller's invoke) gets the same meaning without parsing it again. The first
+        # ones are kept; a new one takes the last place (a runtime's answers differ each time).
+        self._known: dict[bytes, tuple[tuple[str, str, str], dict[str, tuple[str, str]]]] = {}
         self.expects_continue = False
         # Offered each head as soon as it is parsed; a sink it returns takes that body.
         self.on_head: Callable[[HttpRequest], BodySink | None] | None = None
@@ -201,16 +202,18 @@ class RequestParser:
         block = bytes(buf[:end])
         del buf[: end + 4]
         self._scanned = 0
-        last = self._last_parsed
-        if last is not None and block == self._last_head:
-            (method, target, version), fields = last
+        known = self._known.get(block)
+        if known is not None:
+            (method, target, version), fields = known
             items = dict(fields)  # a copy: ``body_length`` may store a field back
         else:
             first, _, rest = block.partition(b"\r\n")
             method, target, version = request_line(first)
             items = header_items(rest)
             if len(block) <= _REMEMBERED_HEAD_MAX:
-                self._last_head, self._last_parsed = block, ((method, target, version), dict(items))
+                if len(self._known) >= _REMEMBERED_HEADS:
+                    self._known.popitem()  # the newest
+                self._known[block] = ((method, target, version), dict(items))
         self._length = body_length(items, version)
         self._head = (method, target, version, Headers._of(items))
         if "expect" in items:
