@@ -6,7 +6,8 @@ in use or not local (the line names the flag that changes it), an ``--image`` th
 engine, no docker SDK or no reachable engine for ``--image``, a ``--layer`` that is unusable or
 over Lambda's size limits, a runtime that cannot be spawned; 1 when the emulator fails to start
 for another reason. Once ready it prints ``lambdarig-rie: listening on http://HOST:PORT`` on
-stderr (tools parse that line).
+stderr (tools parse that line). The Invoke API address listens earlier, as soon as the process
+starts (``early_bind``): a caller that connects before that line waits for its answer.
 
 ``--log-level`` (or ``$LOG_LEVEL``) sets the verbosity of the emulator's own diagnostics on stderr,
 ``lambdarig-rie: LEVEL: message``: ``debug`` adds the resolved configuration, ``info`` (default)
