@@ -64,9 +64,12 @@ def test_a_taken_address_is_left_to_the_full_parse_to_report() -> None:
 
 def test_the_early_socket_is_handed_over_only_for_its_own_address() -> None:
     early = early_bind.listen_early([FLAG, "127.0.0.1:0"])
-    assert early is not None
+    assert early is not None and early._sock is not None
+    fd = early._sock.fileno()
     sock = early.take("127.0.0.1", 0)
-    assert sock is not None and sock.getsockname()[0] == "127.0.0.1"
+    assert isinstance(sock, socket.socket) and sock.fileno() == fd  # the same, as socket.socket
+    assert sock.getsockname()[0] == "127.0.0.1" and sock.getblocking() is False
+    assert early.take("127.0.0.1", 0) is None  # taken once
     sock.close()
     other = early_bind.listen_early([FLAG, "127.0.0.1:0"])
     assert other is not None and other._sock is not None
@@ -89,10 +92,10 @@ def _config(port: int) -> EmulatorConfig:
 def test_prestart_serves_the_early_socket_when_the_configuration_names_its_address() -> None:
     early = early_bind.listen_early([FLAG, "127.0.0.1:0"])
     assert early is not None and early._sock is not None
-    held = early._sock
+    fd = early._sock.fileno()
     prestarted = fast_start.prestart(_config(0), early)
     try:
-        assert prestarted.invoke_sock is held
+        assert prestarted.invoke_sock is not None and prestarted.invoke_sock.fileno() == fd
     finally:
         prestarted.discard()
 
@@ -137,16 +140,17 @@ def test_help_leaves_nothing_listening(capsys: pytest.CaptureFixture[str]) -> No
 def test_the_socket_listens_before_the_command_line_is_read_in_full() -> None:
     # In a fresh interpreter, as ``lambdarig-rie`` starts: what is loaded when the bind happens.
     script = """
-import json, sys
+import sys
 from lambdarig.rie_server import early_bind
-bind = early_bind.listen
+bind = early_bind.bind_listening
 seen = []
-def listen(host, port):
+def bind_listening(host, port):
     seen.append(sorted(sys.modules))
     return bind(host, port)
-early_bind.listen = listen
+early_bind.bind_listening = bind_listening
 from lambdarig.rie_server import cli
 status = cli.main(["--runtime-interface-emulator-address", "127.0.0.1:0", "--no-such-flag"])
+import json
 print(json.dumps([status, seen[0] if seen else None]))
 """
     env = dict(os.environ, PYTHONPATH=SRC)
@@ -156,5 +160,6 @@ print(json.dumps([status, seen[0] if seen else None]))
     status, loaded = json.loads(out.stdout.splitlines()[-1])
     assert status == 2 and loaded is not None  # bound, then refused the flag
     heavy = {"argparse", "dataclasses", "typing", "inspect", "ast", "asyncio", "subprocess"}
+    heavy |= {"socket", "selectors", "enum"}  # _socket binds: socket's imports cost more
     assert heavy.isdisjoint(loaded), heavy & set(loaded)
     assert "lambdarig.rie_server.config" not in loaded

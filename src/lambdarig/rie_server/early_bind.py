@@ -3,8 +3,10 @@
 Spawn -> listening is what every pytest fixture, ``--watch`` reload and CI job waits for, and
 reading the command line in full needs argparse, dataclasses (with inspect and ast) and typing:
 tens of milliseconds. So ``listen_early`` finds the Invoke API address in argv by the same rules
-as the full parse, with nothing but ``socket``, and binds it; the kernel queues a caller's
-connection until the emulator serves it.
+as the full parse and binds it with ``_socket``, the C module under ``socket`` (``import socket``
+alone, with ``selectors``, ``enum`` and ``collections``, costs more than the rest of the early
+start); the kernel queues a caller's connection until the emulator serves it, and whoever takes
+the socket gets a ``socket.socket`` of the same file descriptor.
 
 The full parse decides. ``fast_start.prestart`` serves this socket only if the configuration
 names exactly the address it was bound to; otherwise it is closed before anything else binds.
@@ -18,7 +20,11 @@ Pure apart from the bind: argv comes in as a list (``cli`` reads it).
 
 from __future__ import annotations
 
-import socket
+import _socket
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (nor socket) here
+if TYPE_CHECKING:
+    import socket
 
 INVOKE_ADDRESS_FLAG = "--runtime-interface-emulator-address"
 DEFAULT_INVOKE_ADDRESS = "0.0.0.0:8080"
@@ -31,18 +37,20 @@ class EarlySocket:
     """A listening socket bound to ``host:port`` as given on the command line (``port`` 0: an
     ephemeral one). Whoever serves it takes it with ``take``; ``close`` closes it otherwise."""
 
-    def __init__(self, host: str, port: int, sock: socket.socket) -> None:
+    def __init__(self, host: str, port: int, sock: _socket.socket) -> None:
         self.host = host
         self.port = port
-        self._sock: socket.socket | None = sock
+        self._sock: _socket.socket | None = sock
 
     def take(self, host: str, port: int) -> socket.socket | None:
         """The socket, if it was bound to exactly ``host:port``; else it is closed: ``None``."""
         sock, self._sock = self._sock, None
-        if sock is not None and (host, port) != (self.host, self.port):
+        if sock is None:
+            return None
+        if (host, port) != (self.host, self.port):
             sock.close()
             return None
-        return sock
+        return _adopt(sock)
 
     def close(self) -> None:
         sock, self._sock = self._sock, None
@@ -84,20 +92,20 @@ def invoke_address(argv: list[str]) -> str | None:
     return found
 
 
-def listen(host: str, port: int) -> socket.socket | None:
+def bind_listening(host: str, port: int) -> _socket.socket | None:
     """A listening, non-blocking socket on ``host:port`` as asyncio's ``create_server`` opens it
     (``SO_REUSEADDR``, IPv6 only for an IPv6 address); ``None`` for a host name, which asyncio
     resolves itself (maybe to several addresses). Raises ``OSError`` as asyncio words it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    family = _socket.AF_INET6 if ":" in host else _socket.AF_INET
     try:
-        socket.inet_pton(family, host)
+        _socket.inet_pton(family, host)
     except OSError:
         return None
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = _socket.socket(family, _socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+        if family == _socket.AF_INET6:
+            sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 1)
         try:
             sock.bind((host, port))
         except OSError as exc:
@@ -111,6 +119,21 @@ def listen(host: str, port: int) -> socket.socket | None:
     return sock
 
 
+def listen(host: str, port: int) -> socket.socket | None:
+    """``bind_listening`` as a ``socket.socket`` (imports ``socket``)."""
+    sock = bind_listening(host, port)
+    return _adopt(sock) if sock is not None else None
+
+
+def _adopt(sock: _socket.socket) -> socket.socket:
+    """The ``socket.socket`` of ``sock``'s file descriptor (``sock`` lets go of it)."""
+    import socket
+
+    adopted = socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+    adopted.setblocking(False)  # as it was: the new object would take the fd for blocking
+    return adopted
+
+
 def listen_early(argv: list[str]) -> EarlySocket | None:
     """Bind the Invoke API address ``argv`` names (``invoke_address``), or ``None``: see the
     module's docstring for when it does not."""
@@ -120,7 +143,7 @@ def listen_early(argv: list[str]) -> EarlySocket | None:
         return None
     host, port = address
     try:
-        sock = listen(host, port)
+        sock = bind_listening(host, port)
     except OSError:
         return None  # the full parse binds again and reports it
     return EarlySocket(host, port, sock) if sock is not None else None
