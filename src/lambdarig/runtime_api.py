@@ -32,6 +32,15 @@ PATH_CREDENTIALS = "/2021-04-23/credentials"
 ENV_CREDENTIALS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
 ENV_AUTHORIZATION_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
 
+# --- Variables an execution environment sets for its runtime, besides the function's own ------
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+ENV_RUNTIME_API = "AWS_LAMBDA_RUNTIME_API"  # host:port of this API
+ENV_INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
+INIT_ON_DEMAND = "on-demand"
+INIT_PROVISIONED = "provisioned-concurrency"
+INIT_MANAGED = "lambda-managed-instances"
+INIT_SNAPSTART = "snap-start"
+
 # --- Headers: platform -> runtime (on the /next response) ----------------------------------------
 HEADER_REQUEST_ID = "Lambda-Runtime-Aws-Request-Id"
 HEADER_DEADLINE_MS = "Lambda-Runtime-Deadline-Ms"

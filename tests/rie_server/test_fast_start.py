@@ -242,3 +242,39 @@ def test_only_the_one_on_demand_environment_case_is_started_early(
         assert prestarted.runtime is None and prestarted.invoke_sock is not None
     finally:
         prestarted.discard()
+
+
+def test_the_first_runtime_is_spawned_before_logging_and_the_environment_modules() -> None:
+    # What is loaded when cli.main spawns the first runtime: the sooner it starts, the sooner its
+    # own start-up (awslambdaric's is longer than the emulator's) is over.
+    script = f"""
+import sys
+from lambdarig.rie_server.environments import spawn
+start = spawn.start_process
+seen = []
+def start_process(*args, **kwargs):
+    seen.append(sorted(sys.modules))
+    raise spawn.ProcessStartError("not started: the test only looks")
+spawn.start_process = start_process
+from lambdarig.rie_server import cli, fast_start
+config = cli._read_config([
+    "--runtime-interface-emulator-address", "127.0.0.1:0",
+    "--runtime-api-address", "127.0.0.1:0", {sys.executable!r}, {FAKE!r}, "echo",
+])
+fast_start.prestart(config).discard()
+import json
+print(json.dumps(seen))
+"""
+    env = dict(os.environ, PYTHONPATH=SRC)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    (loaded,) = json.loads(out.stdout.splitlines()[-1])  # spawned once
+    later = {
+        "asyncio",
+        "logging",
+        "lambdarig.rie_server.environments.outcomes",
+        "lambdarig.rie_server.runtime.protocol",
+        "lambdarig.rie_server.environments.supervisor",
+    }
+    assert later.isdisjoint(loaded), later & set(loaded)

@@ -16,9 +16,6 @@ from lambdarig.rie_server.environments.environment import (
     OutcomeKind,
 )
 from lambdarig.rie_server.environments.pool import (
-    INIT_MANAGED,
-    INIT_ON_DEMAND,
-    INIT_PROVISIONED,
     EnvironmentPool,
     WarmPlan,
     warm_plan,
@@ -32,6 +29,7 @@ from lambdarig.rie_server.watch import (
     reinitialise,
     snapshot,
 )
+from lambdarig.runtime_api import INIT_MANAGED, INIT_ON_DEMAND, INIT_PROVISIONED
 from tests.rie_server.environments.test_pool import SPEC, Recorder, until
 from tests.rie_server.fake_environment import FakeFactory
 

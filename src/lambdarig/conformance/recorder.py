@@ -75,7 +75,7 @@ class RecordingRuntimeAPI:
     def start(self, command: Sequence[str], cwd: Path) -> RecordingRuntimeAPI:
         """Serve, then start ``command`` in its own session with ``AWS_LAMBDA_RUNTIME_API`` set."""
         self._thread.start()
-        env = {**self._env, "AWS_LAMBDA_RUNTIME_API": self.address}
+        env = {**self._env, wire.ENV_RUNTIME_API: self.address}
         self.process = subprocess.Popen(
             list(command),
             cwd=cwd,

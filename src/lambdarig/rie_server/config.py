@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from lambdarig import invoke_api
+from lambdarig import invoke_api, runtime_api
 from lambdarig.rie_server.arguments import (
     BOOTSTRAP_CANDIDATES as BOOTSTRAP_CANDIDATES,  # re-exported
 )
@@ -204,7 +204,7 @@ def runtime_environment(config: EmulatorConfig, environ: Mapping[str, str]) -> d
     env.update(reserved)
     if config.snapstart:  # configuration-envvars.html: not set for SnapStart functions
         del env["AWS_LAMBDA_LOG_GROUP_NAME"], env["AWS_LAMBDA_LOG_STREAM_NAME"]
-    env.pop("AWS_LAMBDA_RUNTIME_API", None)
+    env.pop(runtime_api.ENV_RUNTIME_API, None)
     return env
 
 

@@ -64,12 +64,8 @@ def _one_local_runtime_at_start(config: EmulatorConfig) -> bool:
 
 def _start_runtime(config: EmulatorConfig) -> PrestartedRuntime | None:
     # Imported once the Invoke API listens: the caller can connect meanwhile.
-    from lambdarig.rie_server.environments.outcomes import (
-        ENV_INITIALIZATION_TYPE,
-        INIT_ON_DEMAND,
-        RUNTIME_API_ENV,
-    )
     from lambdarig.rie_server.environments.spawn import PrestartedRuntime, start_process
+    from lambdarig.runtime_api import ENV_INITIALIZATION_TYPE, ENV_RUNTIME_API, INIT_ON_DEMAND
 
     host, _, port = config.runtime_api_address.rpartition(":")
     host = host or "127.0.0.1"  # as runtime.server reads the address
@@ -81,7 +77,7 @@ def _start_runtime(config: EmulatorConfig) -> PrestartedRuntime | None:
         return None
     env = dict(config.runtime_env)
     env[ENV_INITIALIZATION_TYPE] = INIT_ON_DEMAND
-    env[RUNTIME_API_ENV] = f"{host}:{sock.getsockname()[1]}"
+    env[ENV_RUNTIME_API] = f"{host}:{sock.getsockname()[1]}"
     try:
         process = start_process(config.command, config.cwd, env, config.memory_mb)
     except ProcessStartError:

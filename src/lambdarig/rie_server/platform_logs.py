@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from lambdarig.rie_server.choices import LogFormat as LogFormat  # re-exported
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, OutcomeKind
 from lambdarig.rie_server.untrusted import printable
-from lambdarig.runtime_api import RUNTIME_EXIT_ERROR, RUNTIME_OUT_OF_MEMORY
+from lambdarig.runtime_api import INIT_ON_DEMAND, RUNTIME_EXIT_ERROR, RUNTIME_OUT_OF_MEMORY
 
 if TYPE_CHECKING:
     import datetime
@@ -179,7 +179,7 @@ def report_record(request_id: str, outcome: InvokeOutcome, memory_size_mb: int) 
 
 
 def init_report_record(
-    outcome: InvokeOutcome, phase: str, initialization_type: str = "on-demand"
+    outcome: InvokeOutcome, phase: str, initialization_type: str = INIT_ON_DEMAND
 ) -> dict[str, Any]:
     """The ``platform.initReport`` record of a failed init (``phase``: ``init`` or ``invoke``)."""
     duration = outcome.init_duration_ms or outcome.duration_ms

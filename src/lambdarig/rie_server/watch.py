@@ -23,8 +23,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from lambdarig.rie_server.environments.outcomes import INIT_ON_DEMAND
 from lambdarig.rie_server.environments.pool import WarmPlan
+from lambdarig.runtime_api import INIT_ON_DEMAND
 
 NOTICE = "lambdarig: {count} file(s) changed ({first}{more}), re-initialising environments"
 IGNORED_DIRS = frozenset({"__pycache__"})

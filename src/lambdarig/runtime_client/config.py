@@ -8,6 +8,7 @@ does so only through the mapping passed to :meth:`RuntimeConfig.from_environ` (`
 
 from __future__ import annotations
 
+from lambdarig import runtime_api as wire
 from lambdarig.runtime_client.errors import ClientConfigError
 
 TYPE_CHECKING = False  # keep typing out of the cold-start import path
@@ -56,7 +57,7 @@ class RuntimeConfig:
         execution_env: str | None = None,
         telemetry_log_fd: int | None = None,
         telemetry_fd_provider_socket: str | None = None,
-        initialization_type: str = "on-demand",
+        initialization_type: str = wire.INIT_ON_DEMAND,
         max_concurrency: int | None = None,
         function_name: str | None = None,
         function_version: str | None = None,
@@ -98,7 +99,7 @@ class RuntimeConfig:
         with a one-line message when ``AWS_LAMBDA_RUNTIME_API`` or the handler is missing, or when a
         numeric variable is not a number.
         """
-        runtime_api = environ.get("AWS_LAMBDA_RUNTIME_API", "")
+        runtime_api = environ.get(wire.ENV_RUNTIME_API, "")
         if not runtime_api:
             raise ClientConfigError(
                 "AWS_LAMBDA_RUNTIME_API is not set: expected the Runtime API's host:port "
@@ -122,7 +123,7 @@ class RuntimeConfig:
             telemetry_log_fd=_optional_int(environ, TELEMETRY_LOG_FD_VAR),
             telemetry_fd_provider_socket=environ.get("_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET")
             or None,
-            initialization_type=environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") or "on-demand",
+            initialization_type=environ.get(wire.ENV_INITIALIZATION_TYPE) or wire.INIT_ON_DEMAND,
             max_concurrency=_optional_int(environ, "AWS_LAMBDA_MAX_CONCURRENCY"),
             function_name=environ.get("AWS_LAMBDA_FUNCTION_NAME"),
             function_version=environ.get("AWS_LAMBDA_FUNCTION_VERSION"),

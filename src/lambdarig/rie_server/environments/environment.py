@@ -32,7 +32,6 @@ from lambdarig.rie_server.environments import launch
 from lambdarig.rie_server.environments.delivery import Delivery
 from lambdarig.rie_server.environments.init_phase import InitPhase, InitResult
 from lambdarig.rie_server.environments.outcomes import (
-    RUNTIME_API_ENV,
     EnvironmentSpec,
     InvokeOutcome,
     InvokeRequest,
@@ -45,6 +44,7 @@ from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, Pro
 from lambdarig.rie_server.extensions.on_demand import Failure, OnDemandExtensions
 from lambdarig.rie_server.runtime.generation import Generation, OnStream, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
+from lambdarig.runtime_api import ENV_RUNTIME_API
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import RestoreListener
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.telemetry.on_demand import OnDemandTelemetry
 
 __all__ = [
-    "RUNTIME_API_ENV",
+    "ENV_RUNTIME_API",
     "Environment",
     "EnvironmentSpec",
     "InvokeOutcome",

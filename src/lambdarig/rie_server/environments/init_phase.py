@@ -17,9 +17,6 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 from lambdarig import extensions_api as ext_api
 from lambdarig import runtime_api
 from lambdarig.rie_server.environments.outcomes import (
-    ENV_INITIALIZATION_TYPE,
-    INIT_ON_DEMAND,
-    INIT_SNAPSTART,
     EnvironmentSpec,
     InvokeOutcome,
     OutcomeKind,
@@ -30,6 +27,7 @@ from lambdarig.rie_server.environments.supervisor import RuntimeProcess
 from lambdarig.rie_server.extensions.on_demand import Failure, OnDemandExtensions
 from lambdarig.rie_server.runtime import protocol
 from lambdarig.rie_server.runtime.generation import Generation
+from lambdarig.runtime_api import ENV_INITIALIZATION_TYPE, INIT_ON_DEMAND, INIT_SNAPSTART
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import Restored, RestoreListener

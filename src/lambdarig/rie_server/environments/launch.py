@@ -10,15 +10,11 @@ import asyncio
 from typing import TYPE_CHECKING, Callable
 
 from lambdarig.rie_server import ids
-from lambdarig.rie_server.environments.outcomes import (
-    ENV_INITIALIZATION_TYPE,
-    INIT_SNAPSTART,
-    RUNTIME_API_ENV,
-    EnvironmentSpec,
-)
+from lambdarig.rie_server.environments.outcomes import EnvironmentSpec
 from lambdarig.rie_server.environments.spawn import StartedProcess
 from lambdarig.rie_server.environments.supervisor import RuntimeProcess, adopt, spawn_local
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
+from lambdarig.runtime_api import ENV_INITIALIZATION_TYPE, ENV_RUNTIME_API, INIT_SNAPSTART
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.extensions.host import ExtensionHost, Sandbox
@@ -31,7 +27,7 @@ def runtime_variables(spec: EnvironmentSpec, server: RuntimeApiServer) -> dict[s
     """The environment of a new runtime process: the function's, the Runtime API address, and
     the credentials variables (``--enable-init-caching``) or the SnapStart init type."""
     env = dict(spec.env)
-    env[RUNTIME_API_ENV] = server.address
+    env[ENV_RUNTIME_API] = server.address
     if spec.init_caching:
         env.update(_credentials(spec, server).variables(server.address))
     if spec.snapstart:

@@ -21,14 +21,12 @@ runtime in its own cgroup with ``memory.max``: the kernel then enforces the limi
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-_log = logging.getLogger(__name__)
 _MIB = 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _FULL_SCAN_EVERY = 200  # samples between full /proc scans when no member vanished meanwhile
@@ -362,4 +360,7 @@ class CgroupLimit:
                 kill.write_text("1")
             self.path.rmdir()
         except OSError as exc:
-            _log.warning("could not remove cgroup %s: %s", self.path, exc)
+            # Imported here: the first runtime is spawned before logging is loaded (fast_start).
+            import logging
+
+            logging.getLogger(__name__).warning("could not remove cgroup %s: %s", self.path, exc)

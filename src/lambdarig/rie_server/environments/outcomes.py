@@ -21,14 +21,6 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.environments.supervisor import ProcessFactory, RuntimeProcess
     from lambdarig.rie_server.runtime.streaming import ResponseStream
 
-# The variables an execution environment sets for its runtime, besides the function's own.
-RUNTIME_API_ENV = "AWS_LAMBDA_RUNTIME_API"
-ENV_INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
-INIT_ON_DEMAND = "on-demand"
-INIT_PROVISIONED = "provisioned-concurrency"
-INIT_MANAGED = "lambda-managed-instances"
-INIT_SNAPSTART = "snap-start"
-
 
 class Finish(enum.Enum):
     """How the runtime finished an init or an invocation through the Runtime API."""

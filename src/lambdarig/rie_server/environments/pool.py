@@ -27,15 +27,13 @@ from lambdarig.rie_server.environments.environment import (
     InvokeOutcome,
     InvokeRequest,
 )
-from lambdarig.rie_server.environments.outcomes import (
-    ENV_INITIALIZATION_TYPE as ENV_INITIALIZATION_TYPE,
-)
-from lambdarig.rie_server.environments.outcomes import (
+from lambdarig.rie_server.errors import EnvironmentStopped, Throttled
+from lambdarig.runtime_api import (
+    ENV_INITIALIZATION_TYPE,
     INIT_MANAGED,
     INIT_ON_DEMAND,
     INIT_PROVISIONED,
 )
-from lambdarig.rie_server.errors import EnvironmentStopped, Throttled
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.config import EmulatorConfig

@@ -22,6 +22,7 @@ from lambdarig.rie_server.runtime.protocol import Reply, Route, not_supported
 from lambdarig.rie_server.telemetry import MAX_BACKLOG, events, subscription
 from lambdarig.rie_server.telemetry.dispatch import LOOPBACK, Subscriber
 from lambdarig.rie_server.telemetry.subscription import Api, ExtensionLookup
+from lambdarig.runtime_api import INIT_ON_DEMAND
 
 Clock = Callable[[], datetime.datetime]
 
@@ -67,7 +68,7 @@ class TelemetryHub:
         self._subscribers: dict[tuple[str, Api], Subscriber] = {}
         self._backlog: deque[events.Event] = deque(maxlen=MAX_BACKLOG)
         self._in_init = False
-        self._init_type = "on-demand"
+        self._init_type = INIT_ON_DEMAND
         self._init_started = clock()
         self._starts: dict[str, datetime.datetime] = {}
         self._retired: list[Subscriber] = []
