@@ -39,10 +39,23 @@ CMD = ["python", "-m", "awslambdaric", "app.handler"]
         ["--", *CMD, FLAG, "127.0.0.1:1"],  # after '--': the command's own words
         [*CMD, "--", FLAG, "127.0.0.1:1"],
         [FLAG, "localhost:9000", *CMD],
+        # Where a scan and argparse could part: '-h' as a runtime's word, '--' as a value, an
+        # empty '--flag=', a value that looks like an option.
+        [*CMD, "-h", FLAG, "127.0.0.1:5"],
+        ["--layer", "--", FLAG, "127.0.0.1:6", *CMD],
+        [f"{FLAG}=", *CMD],
+        [FLAG, "-1:2", *CMD],
+        [f"{FLAG}=-1:2", *CMD],
+        ["--timeout", "-3", FLAG, "127.0.0.1:7", *CMD],
     ],
 )
 def test_the_address_found_early_is_the_one_the_full_parse_finds(argv: list[str]) -> None:
-    assert early_bind.invoke_address(argv) == parse_args(argv).runtime_interface_emulator_address
+    found = early_bind.invoke_address(argv)
+    try:
+        wanted = parse_args(argv).runtime_interface_emulator_address
+    except ConfigError:
+        return  # refused: whatever was bound early is closed (test_a_bad_command_line_...)
+    assert found == wanted or (found is None and "-h" in argv)
 
 
 def test_the_address_found_early_agrees_with_the_full_parse_on_mixed_command_lines() -> None:
@@ -87,7 +100,9 @@ def test_nothing_is_found_for_help_or_a_flag_without_a_value(argv: list[str]) ->
     assert early_bind.invoke_address(argv) is None
 
 
-@pytest.mark.parametrize("value", ["localhost:0", "nonsense", "127.0.0.1:70000", "127.0.0.1:"])
+@pytest.mark.parametrize(
+    "value", ["localhost:0", "nonsense", "127.0.0.1:70000", "127.0.0.1:", "127.0.0.1:\u00b2"]
+)
 def test_names_and_bad_values_are_left_to_the_full_parse(value: str) -> None:
     assert early_bind.listen_early([FLAG, value, *CMD]) is None
 
@@ -167,7 +182,7 @@ def test_a_bad_command_line_leaves_nothing_listening(capsys: pytest.CaptureFixtu
     socket.create_server(("127.0.0.1", port)).close()  # free again: nobody holds it
 
 
-def test_help_leaves_nothing_listening(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_binds_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     port = _free_port()
     with pytest.raises(SystemExit) as exited:
         cli.main([FLAG, f"127.0.0.1:{port}", "--help"])

@@ -6,8 +6,9 @@ in use or not local (the line names the flag that changes it), an ``--image`` th
 engine, no docker SDK or no reachable engine for ``--image``, a ``--layer`` that is unusable or
 over Lambda's size limits, a runtime that cannot be spawned; 1 when the emulator fails to start
 for another reason. Once ready it prints ``lambdarig-rie: listening on http://HOST:PORT`` on
-stderr (tools parse that line). The Invoke API address listens earlier, as soon as the process
-starts (``early_bind``): a caller that connects before that line waits for its answer.
+stderr (tools parse that line). The Invoke API address usually listens earlier, as soon as the
+process starts (``early_bind``: not for a host name, nor when ``-h``/``--help`` appears), so a
+caller that connects before that line waits for its answer.
 
 ``--log-level`` (or ``$LOG_LEVEL``) sets the verbosity of the emulator's own diagnostics on stderr,
 ``lambdarig-rie: LEVEL: message``: ``debug`` adds the resolved configuration, ``info`` (default)
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = None
     try:
         config = _read_config(args)
-    finally:  # a bad command line, or --help's SystemExit: nothing listens any more
+    finally:  # a bad command line, or anything raised while reading it: nothing listens
         if config is None and early is not None:
             early.close()
     if config is None:

@@ -10,10 +10,10 @@ the socket gets a ``socket.socket`` of the same file descriptor.
 
 The full parse decides. ``fast_start.prestart`` serves this socket only if the configuration
 names exactly the address it was bound to; otherwise it is closed before anything else binds.
-There is no early bind for ``-h``/``--help``, for a value that is not ``HOST:PORT`` with a numeric
-host, or when the bind fails (the full parse then binds again and reports the failure, as
-before). A command line that turns out to be wrong has held the port for the time it took to
-read it, and answered nobody.
+There is no early bind when ``-h``/``--help`` appears before a ``--`` (even as a runtime's own
+word), for a value that is not ``HOST:PORT`` with a numeric host, or when the bind fails (the
+full parse then binds again and reports the failure, as before). A command line that turns out
+to be wrong has held the port for the time it took to read it, and answered nobody.
 
 Pure apart from the bind: argv comes in as a list (``cli`` reads it).
 """
@@ -62,7 +62,8 @@ def split_address(value: str) -> tuple[str, int] | None:
     """``HOST:PORT`` -> (host without IPv6 brackets, port); ``None`` when it is not that, with
     PORT in 0-65535 (``config.parse_address`` reports it then)."""
     host, sep, port_text = value.rpartition(":")
-    if not sep or not host or not port_text.isdigit() or int(port_text) > 65535:
+    digits = port_text.isascii() and port_text.isdigit()  # not "²": int() refuses it
+    if not sep or not host or not digits or int(port_text) > 65535:
         return None
     return host.strip("[]"), int(port_text)
 
@@ -72,7 +73,8 @@ def invoke_address(argv: list[str]) -> str | None:
     the last ``--runtime-interface-emulator-address`` value, as ``--flag VALUE`` or ``--flag=VALUE``
     (aws-lambda-rie's flags are read before and after the runtime's command), up to the first
     ``--``; the default without one. ``None`` when there is no answer worth binding for: help
-    asked for, or the flag without a value."""
+    asked for (or a ``-h``/``--help`` among the runtime's own words: no early bind then, which
+    costs only speed), or the flag without a value."""
     words = argv[: argv.index(END_OF_OPTIONS)] if END_OF_OPTIONS in argv else argv
     if any(word in HELP_FLAGS for word in words):
         return None

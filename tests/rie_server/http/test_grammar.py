@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from lambdarig.rie_server.http import parser as parser_module
+from lambdarig.rie_server.http.grammar import request_line
 from lambdarig.rie_server.http.parser import BadRequest, HttpRequest, RequestParser
 
 
@@ -123,7 +125,7 @@ def test_a_repeated_head_means_the_same_each_time_and_a_changed_one_is_checked_a
     assert refusal(head + b"ok" + head.replace(b"Host: x\r\n", b"")).status == 400  # no Host
 
 
-def test_heads_that_alternate_each_mean_what_they_say() -> None:
+def test_heads_that_alternate_each_mean_what_they_say(monkeypatch: pytest.MonkeyPatch) -> None:
     # A runtime alternates its /next with answers whose paths differ each time: the parser keeps
     # the first heads it saw and lets a new one take the last place; each means what it says.
     poll = b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -142,8 +144,17 @@ def test_heads_that_alternate_each_mean_what_they_say() -> None:
             ("POST", f"/2018-06-01/runtime/invocation/{n}/response", str(n).encode()),
         )
     ] + [("GET", "/2018-06-01/runtime/invocation/next", b"")]
+    parsed: list[bytes] = []  # the request lines parsed, not taken from a known head
+
+    def counted(line: bytes) -> tuple[str, str, str]:
+        parsed.append(line)
+        return request_line(line)
+
+    monkeypatch.setattr(parser_module, "request_line", counted)
     parser = RequestParser(1024)
     parser.feed(sent)
     while parser.next_request() is not None:
         pass
+    assert parsed.count(poll.split(b"\r\n")[0]) == 1  # the poll was parsed once, then known
+    assert len(parsed) == 5  # and each answer once
     assert len(parser._known) == 2 and poll[:-4] in parser._known  # the poll kept, bounded

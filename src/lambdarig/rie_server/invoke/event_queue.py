@@ -1,8 +1,9 @@
 """One function's ``Event`` invocations while they run in the background: the owner of their
-tasks. Each is run by the function's ``attempt`` (its tries, retries and destinations:
-``async_invocations.run_event``), counted in ``pending`` until it ends, and cancelled, retries
-pending included, by ``cancel`` when the function stops. An attempt that raises (an emulator
-failure, not a function's) is told to ``log`` in one line."""
+tasks. Each is run by the function's ``attempt`` (its tries, retries and destinations: normally
+``async_invocations.run_event``; a throttled function sends its events on without a try),
+counted in ``pending`` until it ends, and cancelled, retries pending included, by ``cancel`` when
+the function stops. An attempt that raises (an emulator failure, not a function's) is told to
+``log`` in one line."""
 
 from __future__ import annotations
 
