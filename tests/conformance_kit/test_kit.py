@@ -147,7 +147,10 @@ def test_table_shows_each_difference() -> None:
 def test_a_runtime_crashing_at_import_shows_its_output_once_at_the_top(
     our_emulator: HarnessSettings,
 ) -> None:
-    crashing = [sys.executable, "-c", "import sys; print('starting'); import no_such_module_x"]
+    # Flushed: unflushed, 'starting' would leave the runtime at exit, after the traceback, and
+    # come first only when the emulator found both pipes full at once (a race it could lose).
+    code = "import sys; print('starting', flush=True); import no_such_module_x"
+    crashing = [sys.executable, "-c", code]
     report = run_kit(crashing, ["echo", "logs"], settings=our_emulator)
     assert report.failed == ["echo", "logs"]
     assert report.runtime_output[0] == "starting"
