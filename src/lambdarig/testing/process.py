@@ -31,6 +31,7 @@ from lambdarig.testing.errors import (
     LeakError,
     UnsupportedEmulatorOption,
 )
+from lambdarig.testing.ports import listening_inodes, still_listening
 from lambdarig.testing.reports import LogBook
 
 LISTENING = re.compile(r"lambdarig-rie: listening on (?P<url>http://\S+)")
@@ -51,6 +52,8 @@ class ProcessRegistry:
 
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
+    # port -> the sockets listening on it once its emulator was ready (``ports.listening_inodes``)
+    listeners: dict[int, set[int] | None] = field(default_factory=dict)
     container_owners: list[int] = field(default_factory=list)  # emulator pids in image mode
 
     def check(self) -> None:
@@ -64,7 +67,7 @@ class ProcessRegistry:
         problems += [
             f"port 127.0.0.1:{port} still accepts connections"
             for port in self.ports
-            if _port_open(port)
+            if still_listening(port, self.listeners.get(port))  # the emulator's own socket
         ]
         if problems:
             raise LeakError("the lambdarig harness left behind: " + "; ".join(problems))
@@ -120,12 +123,6 @@ def _group_alive(pgid: int) -> bool:
 
 def _describe(pgid: int) -> str:
     return "pids " + ", ".join(str(pid) for pid in _group_members(pgid))
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def free_port() -> int:
@@ -200,6 +197,7 @@ class EmulatorProcess:
             self.stop()
             raise
         self.registry.ports.append(self.port)
+        self.registry.listeners[self.port] = listening_inodes(self.port)
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self._start_timeout
