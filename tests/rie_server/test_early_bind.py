@@ -3,6 +3,7 @@ the full parse's, nothing heavy is imported before it, and it never outlives a b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -17,6 +18,8 @@ from lambdarig.rie_server import cli, early_bind, fast_start
 from lambdarig.rie_server.arguments import parse_args
 from lambdarig.rie_server.config import EmulatorConfig
 from lambdarig.rie_server.errors import ConfigError
+from lambdarig.testing.process import free_port
+from tests.rie_server.test_fast_start import CONFIG
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 FLAG = "--runtime-interface-emulator-address"
@@ -133,14 +136,8 @@ def test_the_early_socket_is_handed_over_only_for_its_own_address() -> None:
 
 
 def _config(port: int) -> EmulatorConfig:
-    fake = str(Path(__file__).parent / "fixtures" / "fake_runtime.py")
-    return EmulatorConfig(
-        command=(sys.executable, fake, "echo"),
-        invoke_host="127.0.0.1",
-        invoke_port=port,
-        runtime_api_address="127.0.0.1:0",
-        lazy_init=True,  # no runtime started: only the Invoke API socket matters here
-    )
+    # lazy_init: no runtime started, only the Invoke API socket matters here
+    return dataclasses.replace(CONFIG, invoke_port=port, lazy_init=True)
 
 
 def test_prestart_serves_the_early_socket_when_the_configuration_names_its_address() -> None:
@@ -158,8 +155,7 @@ def test_prestart_closes_an_early_socket_for_another_address_and_binds_its_own()
     early = early_bind.listen_early([FLAG, "127.0.0.1:0"])
     assert early is not None and early._sock is not None
     held = early._sock
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]
+    port = free_port()
     prestarted = fast_start.prestart(_config(port), early)
     try:
         assert held.fileno() == -1
@@ -169,13 +165,8 @@ def test_prestart_closes_an_early_socket_for_another_address_and_binds_its_own()
         prestarted.discard()
 
 
-def _free_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return int(probe.getsockname()[1])
-
-
 def test_a_bad_command_line_leaves_nothing_listening(capsys: pytest.CaptureFixture[str]) -> None:
-    port = _free_port()
+    port = free_port()
     assert cli.main([FLAG, f"127.0.0.1:{port}", "--no-such-flag", *CMD]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("lambdarig-rie: error: ")
@@ -183,7 +174,7 @@ def test_a_bad_command_line_leaves_nothing_listening(capsys: pytest.CaptureFixtu
 
 
 def test_help_binds_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    port = _free_port()
+    port = free_port()
     with pytest.raises(SystemExit) as exited:
         cli.main([FLAG, f"127.0.0.1:{port}", "--help"])
     assert exited.value.code == 0

@@ -44,7 +44,6 @@ from lambdarig.rie_server.errors import EnvironmentBusy, EnvironmentStopped, Pro
 from lambdarig.rie_server.extensions.on_demand import Failure, OnDemandExtensions
 from lambdarig.rie_server.runtime.generation import Generation, OnStream, now_ms
 from lambdarig.rie_server.runtime.server import RuntimeApiServer
-from lambdarig.runtime_api import ENV_RUNTIME_API
 
 if TYPE_CHECKING:
     from lambdarig.rie_server.environments.restore import RestoreListener
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.telemetry.on_demand import OnDemandTelemetry
 
 __all__ = [
-    "ENV_RUNTIME_API",
     "Environment",
     "EnvironmentSpec",
     "InvokeOutcome",
