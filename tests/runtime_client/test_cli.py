@@ -194,17 +194,22 @@ ALSO_NOT_ON_PACKAGE_IMPORT = {"enum", "re", "json"}
 PROBE = """
 import sys
 BASELINE = set(sys.modules)  # what the interpreter's own start-up (site, .pth files) loaded
-import os, json
+import os
 from lambdarig.runtime_client import transport
 
 original = transport.SocketTransport.request
 
-def request(self, method, path, headers, body=b""):
+def request(self, method, path, headers, body=b"", while_waiting=None):
     if path.endswith("/invocation/next"):
+        sending = sorted(set(sys.modules) - BASELINE)
+        if while_waiting is not None:
+            while_waiting()
+        waiting = sorted(set(sys.modules) - BASELINE)
+        import json
         with open(os.environ["PROBE_OUT"], "w") as out:
-            json.dump(sorted(set(sys.modules) - BASELINE), out)
+            json.dump({"sending": sending, "waiting": waiting}, out)
         os._exit(0)
-    return original(self, method, path, headers, body)
+    return original(self, method, path, headers, body, while_waiting)
 
 transport.SocketTransport.request = request
 sys.argv[0] = "lambdarig-runtime"
@@ -213,18 +218,27 @@ sys.exit(main())
 """
 
 
-def test_nothing_heavy_is_imported_before_the_first_next(
+def _modules_at_the_first_next(
     spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
-) -> None:
+) -> dict[str, set[str]]:
+    """The modules a runtime had loaded when it sent its first ``GET /next``, and once the work
+    it does while that request waits was done."""
     write_app(tmp_path, "def handler(event, context):\n    return None\n")
     out_file = tmp_path / "modules.json"
     env = runtime_env(fake_api.address, {"PROBE_OUT": str(out_file)})
     proc = spawn(sys.executable, "-c", PROBE, "app.handler", env=env, module=False)
     status, out, err = finish(proc)
     assert status == 0, err
-    modules = set(json.loads(out_file.read_text()))
+    return {when: set(names) for when, names in json.loads(out_file.read_text()).items()}
+
+
+def test_nothing_heavy_is_imported_before_the_first_next(
+    spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
+) -> None:
+    modules = _modules_at_the_first_next(spawn, fake_api, tmp_path)["sending"]
     assert "lambdarig.runtime_client.loop" in modules
     assert not modules & HEAVY_MODULES, sorted(modules & HEAVY_MODULES)
+    assert "json" not in modules
     # Only the standard library and lambdarig itself are loaded.
     # importlib's frozen bootstrap is in every process (3.9's stdlib list rebuilt from the
     # stdlib directory does not name it).
@@ -232,6 +246,16 @@ def test_nothing_heavy_is_imported_before_the_first_next(
     allowed = set(STDLIB) | frozen | {"__main__", "_distutils_hack", "lambdarig", "app"}
     foreign = {m for m in modules if m.split(".")[0] not in allowed}
     assert not foreign, sorted(foreign)
+
+
+def test_json_is_imported_while_the_first_next_waits(
+    spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
+) -> None:
+    """The marshaller is readied after the first ``/next`` is sent, in time the runtime would
+    otherwise spend waiting for the first event, so that event is not slowed by it."""
+    waiting = _modules_at_the_first_next(spawn, fake_api, tmp_path)["waiting"]
+    assert {"json", "json.decoder", "json.encoder"} <= waiting
+    assert not waiting & HEAVY_MODULES, sorted(waiting & HEAVY_MODULES)
 
 
 def test_importing_the_package_imports_only_the_stdlib(tmp_path: Path) -> None:

@@ -172,3 +172,34 @@ def test_an_unreachable_api_ends_the_loop(
     sink = RecordingSink()
     assert run_loop(fake_api, client, lambda e, c: None, sink) == 1
     assert sink.lines[-1].startswith("LAMBDA_RUNTIME Runtime API failure, exiting: could not")
+
+
+def test_the_invoker_is_prepared_once_before_the_first_invocation(
+    fake_api: FakeRuntimeAPI, client: RuntimeAPIClient
+) -> None:
+    # When: while the first GET /next waits (tests/runtime_client/test_transport.py and
+    # test_cli.py show that ``while_waiting`` runs then, and that json is loaded by it).
+    calls: list[str] = []
+
+    class RecordingInvoker(Invoker):
+        def prepare(self) -> None:
+            calls.append("prepare")
+            super().prepare()
+
+    def handler(event: Any, context: Any) -> Any:
+        calls.append(context.aws_request_id)
+        return event
+
+    fake_api.queue_invocation(invocation("r1"))
+    fake_api.queue_invocation(invocation("r2"))
+    end_of_script(fake_api)
+    cfg = RuntimeConfig(fake_api.address, "app.handler")
+    status = loop.run(
+        cfg,
+        client,
+        RecordingSink(),
+        load_handler=lambda name: handler,
+        make_invoker=lambda h, c, s: RecordingInvoker(h, c, s, environ={}),
+    )
+    assert status == 1
+    assert calls == ["prepare", "r1", "r2"]

@@ -480,3 +480,48 @@ def test_stream_without_an_answer_is_unreachable(
     with pytest.raises(RuntimeAPIUnreachable, match="closed the connection before answering"):
         transport.stream("POST", "/r", CHUNKED, iter([b"0\r\n\r\n"]))
     assert transport._sock is None
+
+
+def test_while_waiting_runs_once_the_request_is_sent_and_before_the_answer_is_read(
+    raw_server: Callable[[RawScript], RawServer],
+) -> None:
+    # The server answers only once it has the whole request and the client's work in between
+    # has run: a client that ran it before sending, or after reading, would not get its answer.
+    received, worked = threading.Event(), threading.Event()
+
+    def serve(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        received.set()
+        assert worked.wait(10), "while_waiting did not run before the answer was read"
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    def work() -> None:
+        assert received.wait(10), "while_waiting ran before the request was sent"
+        worked.set()
+
+    server = raw_server(serve)
+    transport = SocketTransport(server.address)
+    try:
+        response = transport.request("GET", "/next", {}, while_waiting=work)
+        assert (response.status, response.body) == (200, b"ok")
+        assert transport.request("GET", "/next", {}).body == b"ok"  # same connection, no work
+    finally:
+        transport.close()
+    assert server.accepted == 1
+
+
+def test_an_exception_while_waiting_closes_the_connection_and_propagates(
+    fake_api: FakeRuntimeAPI,
+) -> None:
+    def work() -> None:
+        raise KeyboardInterrupt
+
+    transport = SocketTransport(fake_api.address)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            transport.request("POST", "/b", {}, b"x", while_waiting=work)
+        assert transport._sock is None  # its answer is left unread: not reusable
+    finally:
+        transport.close()

@@ -9,7 +9,7 @@ from lambdarig.runtime_client import protocol
 
 TYPE_CHECKING = False  # typing is not imported at run time (cold start)
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from lambdarig.runtime_api import Invocation
     from lambdarig.runtime_client.streaming import ResponseStream
@@ -28,10 +28,13 @@ class RuntimeAPIClient:
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
 
-    def next_invocation(self) -> Invocation:
-        """``GET /next``: wait for the next invocation (also: the previous one has ended)."""
+    def next_invocation(self, while_waiting: Callable[[], object] | None = None) -> Invocation:
+        """``GET /next``: wait for the next invocation (also: the previous one has ended).
+        ``while_waiting`` runs once the request is sent (``Transport.request``)."""
         request = protocol.next_request()
-        response = self.transport.request(request.method, request.path, request.headers)
+        response = self.transport.request(
+            request.method, request.path, request.headers, while_waiting=while_waiting
+        )
         return protocol.parse_next_response(response.status, response.headers, response.body)
 
     def post_response(self, inv: Invocation, body: bytes, content_type: str) -> None:

@@ -57,9 +57,9 @@ class MultiConcurrentClient(RuntimeAPIClient):
         super().__init__(transport)
         self._sleep = sleep
 
-    def next_invocation(self) -> Invocation:
+    def next_invocation(self, while_waiting: Callable[[], object] | None = None) -> Invocation:
         try:
-            return super().next_invocation()
+            return super().next_invocation(while_waiting)
         except RuntimeClientError as exc:
             last = exc
         logging.warning(f"Initial runtime_client.next() failed: {last}")

@@ -185,6 +185,11 @@ class Invoker:
         self.environ = os.environ if environ is None else environ
         self._async: AsyncRunner | None = None
 
+    def prepare(self) -> None:
+        """Ready what the first invocation needs (the JSON marshaller); the loop calls it while
+        its first ``/next`` waits."""
+        marshal.warm(self.config.json_ensure_ascii)
+
     def invoke(self, inv: wire.Invocation) -> Outcome:
         """Run the handler for ``inv`` and return the outcome to post."""
         if inv.trace_id is not None:

@@ -67,9 +67,12 @@ def run(
                 return status
         invoker = make_invoker(function, config, sink)
         try:
-            # The loop proper, inline so the handler runs at awslambdaric's stack depth.
+            # The loop proper, inline so the handler runs at awslambdaric's stack depth. While
+            # the first /next waits for the platform, the invoker readies itself.
+            prepare: Callable[[], None] | None = invoker.prepare
             while True:
-                inv = client.next_invocation()
+                inv = client.next_invocation(prepare)
+                prepare = None
                 outcome = invoker.invoke(inv)
                 try:
                     if outcome.stream is not None:

@@ -13,8 +13,10 @@ standard library only (awslambdaric's lambda_runtime_marshaller.py):
 * decode errors are re-diagnosed by :func:`_diagnose`, which walks the text with simplejson's
   grammar to produce simplejson's exact message (the stdlib's wording differs between versions).
 
-No I/O. ``json`` is imported on first use (it pulls in ``re``: milliseconds of cold start before
-the first ``/next``); ``decimal`` never is (a ``Decimal`` exists only if user code imported it).
+No I/O. ``json`` is not imported before the first ``/next`` is sent (it pulls in ``re``:
+milliseconds of cold start): the runtime loop calls :func:`warm` while that ``/next`` waits for the
+first event, and otherwise it is imported on first use. ``decimal`` never is (a ``Decimal`` exists
+only if user code imported it).
 """
 
 from __future__ import annotations
@@ -42,6 +44,31 @@ def _reject_constant(name: str) -> Any:
     raise _NonFiniteConstant(name)
 
 
+def warm(ensure_ascii: bool) -> None:
+    """Make the decoder and the ``ensure_ascii`` encoder now (importing ``json``), not on the
+    first event and result."""
+    _decoder()
+    _encoder(ensure_ascii)
+
+
+def _encoder(ensure_ascii: bool) -> Callable[[Any], str]:
+    encode = _encoders.get(ensure_ascii)
+    if encode is None:
+        import json
+
+        encoder = json.JSONEncoder(ensure_ascii=ensure_ascii, allow_nan=True)
+        encode = _encoders[ensure_ascii] = encoder.encode
+    return encode
+
+
+def _decoder() -> Callable[[str], Any]:
+    if not _decoders:
+        import json
+
+        _decoders.append(json.JSONDecoder(parse_constant=_reject_constant).decode)
+    return _decoders[0]
+
+
 def dumps(obj: Any, ensure_ascii: bool) -> str:
     """Encode ``obj`` exactly as awslambdaric's ``to_json`` would.
 
@@ -50,12 +77,7 @@ def dumps(obj: Any, ensure_ascii: bool) -> str:
     """
     try:
         if _is_plain(obj):
-            encode = _encoders.get(ensure_ascii)
-            if encode is None:
-                import json
-
-                encoder = json.JSONEncoder(ensure_ascii=ensure_ascii, allow_nan=True)
-                encode = _encoders[ensure_ascii] = encoder.encode
+            encode = _encoders.get(ensure_ascii) or _encoder(ensure_ascii)
             return encode(obj)
         return "".join(_encode_exotic(obj, ensure_ascii))
     except RecursionError:
@@ -69,12 +91,9 @@ def loads(body: bytes) -> Any:
     """
     text = body.decode("utf-8")
     start = 1 if text[:1] == "\ufeff" else 0
-    if not _decoders:
-        import json
-
-        _decoders.append(json.JSONDecoder(parse_constant=_reject_constant).decode)
+    decode = _decoders[0] if _decoders else _decoder()
     try:
-        return _decoders[0](text[start:] if start else text)
+        return decode(text[start:] if start else text)
     except RecursionError as exc:  # simplejson's wording lacks the stdlib's "unicode"
         raise RecursionError(str(exc).replace(" a unicode string", " a string")) from None
     except (ValueError, _NonFiniteConstant):

@@ -36,7 +36,7 @@ __all__ = ["HttpResponse", "SocketTransport", "Transport"]
 
 TYPE_CHECKING = False  # typing is not imported at run time (cold start)
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 
 class Transport:
@@ -48,8 +48,16 @@ class Transport:
     """
 
     def request(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes = b""
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes = b"",
+        while_waiting: Callable[[], object] | None = None,
     ) -> HttpResponse:
+        """``while_waiting``, if given, is called at most once, after the request has been sent and
+        before its answer is read: work that can overlap the peer's (the first ``/next`` waits for
+        the platform's first event). What it raises propagates, and the connection is closed."""
         raise NotImplementedError
 
     def stream(
@@ -111,21 +119,29 @@ class SocketTransport(Transport):
         )
 
     def request(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes = b""
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes = b"",
+        while_waiting: Callable[[], object] | None = None,
     ) -> HttpResponse:
         data = encode_request(method, path, self.address, headers, body)
         try:
             reused = self._sock is not None
             try:
-                return self._exchange(data)
+                return self._exchange(data, while_waiting)
             except StaleConnection:
                 if not reused:
                     raise
                 self.close()
-                return self._exchange(data)
+                return self._exchange(data, None)  # at most once: it may have run already
         except (StaleConnection, MalformedResponse, OSError) as exc:
             self.close()
             raise self._unreachable(exc, method, path, "exchange ... with") from exc
+        except BaseException:
+            self.close()  # ``while_waiting`` raised: the answer is left unread
+            raise
 
     def stream(
         self, method: str, path: str, headers: Mapping[str, str], body: Iterable[bytes]
@@ -172,7 +188,7 @@ class SocketTransport(Transport):
             raise
         return sock
 
-    def _exchange(self, data: bytes) -> HttpResponse:
+    def _exchange(self, data: bytes, while_waiting: Callable[[], object] | None) -> HttpResponse:
         if self._sock is None:
             self._sock = self._connect()
         sock = self._sock
@@ -180,6 +196,8 @@ class SocketTransport(Transport):
             sock.sendall(data)
         except (BrokenPipeError, ConnectionResetError) as exc:
             raise StaleConnection() from exc
+        if while_waiting is not None:
+            while_waiting()
         reader = Reader(sock)
         response, keep_alive = read_response(reader)
         if not keep_alive:

@@ -44,7 +44,7 @@ class _Capture:
             body, error_type = to_json(data), error_type or data["errorType"]
         self.posted.append({"body": body, "error_type": error_type})
 
-    def wait_next_invocation(self) -> Any:
+    def wait_next_invocation(self, while_waiting: Any = None) -> Any:
         raise _Stop
 
     next_invocation = wait_next_invocation
