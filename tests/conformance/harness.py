@@ -165,12 +165,15 @@ class Emulator:
     def invoke(self, payload: bytes, headers: dict[str, str] | None = None) -> Outcome:
         """POST one invoke; block until the emulator has printed this invoke's last log line.
         An invoke lost to aws-lambda-rie's own reset race (:mod:`tests.rie_race`) is sent again;
-        the lost attempt's log lines are dropped."""
+        the lost attempt's log lines are left out of the outcome (printed, in pytest's captured
+        output)."""
         for attempt in range(1, rie_race.ATTEMPTS + 1):
             status, body, lines = self._send(payload, headers or {})
             if attempt == rie_race.ATTEMPTS or not rie_race.lost_to_gate_race(status, body):
                 break
+            dropped = "\n".join(line for line in lines if line)
             print(f"{self._side.name}: aws-lambda-rie lost its reset race; invoking again")
+            print(f"the lost attempt's log lines, dropped:\n{dropped}")
         logs = tuple(mask(line) for line in lines if line)
         return Outcome(status, mask(body.decode("utf-8", "replace")), logs)
 

@@ -6,8 +6,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from lambdarig import runtime_api as wire
-from lambdarig.runtime_client import loop
+from lambdarig.runtime_client import loop, marshal
 from lambdarig.runtime_client.client import RuntimeAPIClient
 from lambdarig.runtime_client.config import RuntimeConfig
 from lambdarig.runtime_client.errors import HandlerModuleNotFound
@@ -203,3 +205,19 @@ def test_the_invoker_is_prepared_once_before_the_first_invocation(
     )
     assert status == 1
     assert calls == ["prepare", "r1", "r2"]
+
+
+def test_a_failed_prepare_is_left_to_the_first_event(
+    fake_api: FakeRuntimeAPI, client: RuntimeAPIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # E.g. a json.py in the task root shadowing the standard library's: the failure is reported
+    # as the first invocation's error, as it was before the loop prepared anything.
+    def broken_warm(ensure_ascii: bool) -> None:
+        raise ImportError("json is shadowed")
+
+    monkeypatch.setattr(marshal, "warm", broken_warm)
+    fake_api.queue_invocation(invocation("r1", b'{"a": 1}'))
+    end_of_script(fake_api)
+    assert run_loop(fake_api, client, lambda event, context: event, RecordingSink()) == 1
+    (response,) = fake_api.posts()
+    assert response.body == b'{"a": 1}'  # marshal's lazy path still works

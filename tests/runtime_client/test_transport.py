@@ -512,16 +512,39 @@ def test_while_waiting_runs_once_the_request_is_sent_and_before_the_answer_is_re
     assert server.accepted == 1
 
 
+@pytest.mark.parametrize("error", [KeyboardInterrupt, OSError, ValueError])
 def test_an_exception_while_waiting_closes_the_connection_and_propagates(
-    fake_api: FakeRuntimeAPI,
+    fake_api: FakeRuntimeAPI, error: type[BaseException]
 ) -> None:
     def work() -> None:
-        raise KeyboardInterrupt
+        raise error("its own")
 
     transport = SocketTransport(fake_api.address)
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(error, match="its own"):  # never taken for the Runtime API's failure
             transport.request("POST", "/b", {}, b"x", while_waiting=work)
         assert transport._sock is None  # its answer is left unread: not reusable
     finally:
         transport.close()
+
+
+def test_while_waiting_runs_once_when_a_stale_connection_is_reopened(
+    raw_server: Callable[[RawScript], RawServer],
+) -> None:
+    # As in test_stale_keep_alive_connection_is_reopened_once: the second request meets a
+    # connection the server closed, and is sent again on a new one.
+    def serve(conn: socket.socket, index: int) -> None:
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    calls: list[int] = []
+    server = raw_server(serve)
+    transport = SocketTransport(server.address)
+    try:
+        transport.request("GET", "/next", {})
+        response = transport.request("GET", "/next", {}, while_waiting=lambda: calls.append(1))
+        assert response.body == b"ok"
+    finally:
+        transport.close()
+    assert server.accepted == 2
+    assert calls == [1]

@@ -30,7 +30,7 @@ class RuntimeAPIClient:
 
     def next_invocation(self, while_waiting: Callable[[], object] | None = None) -> Invocation:
         """``GET /next``: wait for the next invocation (also: the previous one has ended).
-        ``while_waiting`` runs once the request is sent (``Transport.request``)."""
+        ``while_waiting`` runs at most once, after the request is sent (``Transport.request``)."""
         request = protocol.next_request()
         response = self.transport.request(
             request.method, request.path, request.headers, while_waiting=while_waiting

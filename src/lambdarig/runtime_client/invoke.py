@@ -187,8 +187,13 @@ class Invoker:
 
     def prepare(self) -> None:
         """Ready what the first invocation needs (the JSON marshaller); the loop calls it while
-        its first ``/next`` waits."""
-        marshal.warm(self.config.json_ensure_ascii)
+        its first ``/next`` waits. Best effort: if that fails (a ``json.py`` in the task root
+        shadowing the standard library's), the failure is met again at the first event and
+        reported as that invocation's error, as it would have been without this call."""
+        try:
+            marshal.warm(self.config.json_ensure_ascii)
+        except Exception:
+            pass  # reported where it always was: decoding the event, encoding the result
 
     def invoke(self, inv: wire.Invocation) -> Outcome:
         """Run the handler for ``inv`` and return the outcome to post."""

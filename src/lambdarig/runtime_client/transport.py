@@ -127,20 +127,23 @@ class SocketTransport(Transport):
         while_waiting: Callable[[], object] | None = None,
     ) -> HttpResponse:
         data = encode_request(method, path, self.address, headers, body)
+        waiting = None if while_waiting is None else _Once(while_waiting)
         try:
             reused = self._sock is not None
             try:
-                return self._exchange(data, while_waiting)
+                return self._exchange(data, waiting)
             except StaleConnection:
                 if not reused:
                     raise
                 self.close()
-                return self._exchange(data, None)  # at most once: it may have run already
+                return self._exchange(data, waiting)  # runs it only if it has not run yet
         except (StaleConnection, MalformedResponse, OSError) as exc:
             self.close()
+            if waiting is not None and waiting.failed:
+                raise  # its own error, not the Runtime API's
             raise self._unreachable(exc, method, path, "exchange ... with") from exc
         except BaseException:
-            self.close()  # ``while_waiting`` raised: the answer is left unread
+            self.close()  # anything else: where the exchange stopped is unknown
             raise
 
     def stream(
@@ -188,7 +191,7 @@ class SocketTransport(Transport):
             raise
         return sock
 
-    def _exchange(self, data: bytes, while_waiting: Callable[[], object] | None) -> HttpResponse:
+    def _exchange(self, data: bytes, while_waiting: _Once | None) -> HttpResponse:
         if self._sock is None:
             self._sock = self._connect()
         sock = self._sock
@@ -203,6 +206,25 @@ class SocketTransport(Transport):
         if not keep_alive:
             self.close()
         return response
+
+
+class _Once:
+    """A request's ``while_waiting``: runs at most once, and remembers whether it raised."""
+
+    __slots__ = ("_call", "failed")
+
+    def __init__(self, call: Callable[[], object]) -> None:
+        self._call: Callable[[], object] | None = call
+        self.failed = False
+
+    def __call__(self) -> None:
+        call, self._call = self._call, None
+        if call is not None:
+            try:
+                call()
+            except BaseException:
+                self.failed = True
+                raise
 
 
 def _split_address(address: str) -> tuple[str, int]:
