@@ -12,6 +12,10 @@ emulator shows when the window has closed, so the only remedy is to send that in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
+
+Sent = TypeVar("Sent")
 
 _GATE_CANCELED = re.compile(
     rb'\{"errorType":"Sandbox\.Failure",'
@@ -25,3 +29,19 @@ ATTEMPTS = 3
 def lost_to_gate_race(status: int, body: bytes) -> bool:
     """Whether aws-lambda-rie failed this invoke by its own race, not by the runtime's doing."""
     return status == 502 and _GATE_CANCELED.fullmatch(body) is not None
+
+
+def send(
+    invoke: Callable[[], Sent],
+    answer: Callable[[Sent], tuple[int, bytes]],
+    on_lost: Callable[[Sent], object] = lambda sent: None,
+) -> Sent:
+    """``invoke()``, and again while aws-lambda-rie lost it to its race (``ATTEMPTS`` sends at
+    most; the last one is returned whatever it answered). ``answer`` gives a send's status and
+    body; ``on_lost`` is told of each lost send."""
+    for _ in range(ATTEMPTS - 1):
+        sent = invoke()
+        if not lost_to_gate_race(*answer(sent)):
+            return sent
+        on_lost(sent)
+    return invoke()

@@ -167,15 +167,16 @@ class Emulator:
         An invoke lost to aws-lambda-rie's own reset race (:mod:`tests.rie_race`) is sent again;
         the lost attempt's log lines are left out of the outcome (printed, in pytest's captured
         output)."""
-        for attempt in range(1, rie_race.ATTEMPTS + 1):
-            status, body, lines = self._send(payload, headers or {})
-            if attempt == rie_race.ATTEMPTS or not rie_race.lost_to_gate_race(status, body):
-                break
-            dropped = "\n".join(line for line in lines if line)
-            print(f"{self._side.name}: aws-lambda-rie lost its reset race; invoking again")
-            print(f"the lost attempt's log lines, dropped:\n{dropped}")
+        status, body, lines = rie_race.send(
+            lambda: self._send(payload, headers or {}), lambda sent: sent[:2], self._report_lost
+        )
         logs = tuple(mask(line) for line in lines if line)
         return Outcome(status, mask(body.decode("utf-8", "replace")), logs)
+
+    def _report_lost(self, sent: tuple[int, bytes, list[str]]) -> None:
+        dropped = "\n".join(line for line in sent[2] if line)
+        print(f"{self._side.name}: aws-lambda-rie lost its reset race; invoking again")
+        print(f"the lost attempt's log lines, dropped:\n{dropped}")
 
     def _send(self, payload: bytes, headers: dict[str, str]) -> tuple[int, bytes, list[str]]:
         """One POST: its status, its body and the log lines the emulator printed for it."""

@@ -94,11 +94,13 @@ def answers(
     aws-lambda-rie lost to its own reset race (:mod:`tests.rie_race`) is sent again."""
     got = []
     for name, body in cases:
-        for attempt in range(1, rie_race.ATTEMPTS + 1):
-            response = httpx.post(url + PATH.format(name), content=body, timeout=30)
-            lost = rie_race.lost_to_gate_race(response.status_code, response.content)
-            if not (aws and lost) or attempt == rie_race.ATTEMPTS:
-                break
+
+        def post(name: str = name, body: bytes = body) -> httpx.Response:
+            return httpx.post(url + PATH.format(name), content=body, timeout=30)
+
+        response = (
+            rie_race.send(post, lambda sent: (sent.status_code, sent.content)) if aws else post()
+        )
         normalised = UUID.sub(b"<id>", response.content)
         got.append((response.status_code, response.headers.get("Content-Type"), normalised))
     return got
