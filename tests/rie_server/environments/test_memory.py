@@ -185,6 +185,49 @@ def test_orphaned_group_member_is_still_counted() -> None:
         os.kill(orphan, 9)
 
 
+def test_walks_at_start_do_not_scan_and_the_backstop_finds_older_orphans(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The walks as the runtime starts are on the first invoke's path: no full /proc scan there.
+    # An orphan made before the watch began (its parent exited, the root still lives) is found
+    # by the backstop scan one interval later.
+    code = textwrap.dedent(
+        """
+        import os, subprocess, sys, time
+        read, write = os.pipe()
+        middle = os.fork()
+        if middle == 0:
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+            os.write(write, str(child.pid).encode())
+            os._exit(0)  # the grandchild is re-parented but stays in our process group
+        os.waitpid(middle, 0)  # gone (and reaped) before the grandchild's pid is printed
+        print(os.read(read, 32).decode(), flush=True)
+        time.sleep(30)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert proc.stdout is not None
+    orphan = int(proc.stdout.readline())
+    scans: list[int] = []
+    real_scan = memory.group_members
+    monkeypatch.setattr(memory, "group_members", lambda pgid: scans.append(pgid) or real_scan(pgid))
+    watch = memory.MemoryWatch(proc.pid, 1024, lambda: None, interval_s=3600)
+    try:
+        assert watch.pids() == {proc.pid} and scans == []
+        assert watch.pids() == {proc.pid} and scans == []  # e.g. the end of init: no scan yet
+        watch._scan_at = 0.0  # one interval later (the periodic sample)
+        assert watch.pids() == {proc.pid, orphan} and scans == [proc.pid]
+        assert watch.pids() == {proc.pid, orphan} and scans == [proc.pid]  # not due again yet
+    finally:
+        watch.close()
+        for pid in (orphan, proc.pid):
+            os.kill(pid, 9)
+        proc.wait()
+        proc.stdout.close()
+
+
 def test_a_member_that_vanished_triggers_the_scan_for_its_orphans() -> None:
     code = textwrap.dedent(
         """
@@ -205,7 +248,7 @@ def test_a_member_that_vanished_triggers_the_scan_for_its_orphans() -> None:
     )
     assert proc.stdin is not None and proc.stdout is not None
     watch = memory.MemoryWatch(proc.pid, 1024, lambda: None)
-    assert watch.pids() == {proc.pid}  # the first sample's scan: no orphans yet
+    assert watch.pids() == {proc.pid}  # the first sample: no orphans yet
     proc.stdin.write("spawn\n")
     proc.stdin.flush()
     orphan = int(proc.stdout.readline())

@@ -5,9 +5,11 @@ Lambda kills an environment whose process tree goes past its memory size and rep
 descendants (found through ``/proc/<pid>/task/<tid>/children``, so a child that left the process
 group still counts) plus members of its process group that were orphaned and re-parented (found by
 a full ``/proc`` scan when a member seen before has vanished, since only a parent's exit orphans,
-and every ``_FULL_SCAN_EVERY`` samples as a backstop). The scan is too slow for every sample: ~3-10
-ms for ~100 processes, during which the event loop serves no invoke, against well under 1 ms for
-the walk.
+and every ``_FULL_SCAN_EVERY`` sampling intervals as a backstop). The scan is too slow for every
+sample: ~2-10 ms for ~100 processes (more on a desktop), during which the event loop serves no
+invoke, against well under 1 ms for the walk. So the walks taken as the runtime starts (its first
+sample, the end of its init), which the first invoke usually waits for, do not scan: the backstop
+scans first one interval after the first walk.
 
 Samples read ``statm`` (resident pages). Enforcement is sampled every ``interval_s``: an allocation
 faster than the interval can overshoot before the kill. The reported peak is the larger of the
@@ -22,6 +24,7 @@ runtime in its own cgroup with ``memory.max``: the kernel then enforces the limi
 from __future__ import annotations
 
 import os
+import time
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
 
 _MIB = 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE")
-_FULL_SCAN_EVERY = 200  # samples between full /proc scans when no member vanished meanwhile
+_FULL_SCAN_EVERY = 200  # sampling intervals between full /proc scans when no member vanished
 _HWM_EVERY = (
     5  # samples between reads of the high-water marks (``status`` is slower than ``statm``)
 )
@@ -197,6 +200,7 @@ class MemoryWatch:
         self._orphans: set[int] = set()
         self._pids: set[int] = {root_pid}
         self._samples = 0
+        self._scan_at: float | None = None  # monotonic time the backstop scan is next due
         self._statm: StatmFiles | None = StatmFiles()
 
     def close(self) -> None:
@@ -210,9 +214,15 @@ class MemoryWatch:
 
     def pids(self) -> set[int]:
         """The live tree now. The full scan for orphaned group members runs when a member seen
-        before has vanished (its children may have been re-parented), and every few seconds."""
+        before has vanished (its children may have been re-parented), and as a backstop one
+        interval after the first call, then every ``_FULL_SCAN_EVERY`` intervals."""
         walked = descendants({self.root_pid} | self._orphans)
-        if self._samples % _FULL_SCAN_EVERY == 0 or not self._pids <= walked:
+        now = time.monotonic()
+        first, scan_at = self._scan_at is None, self._scan_at
+        if scan_at is None:
+            scan_at = self._scan_at = now + self.interval_s
+        if (not first and now >= scan_at) or not self._pids <= walked:
+            self._scan_at = now + _FULL_SCAN_EVERY * self.interval_s
             self._orphans = group_members(self.root_pid)
             walked = descendants({self.root_pid} | self._orphans)
         self._samples += 1
