@@ -218,10 +218,11 @@ class MemoryWatch:
         interval after the first call, then every ``_FULL_SCAN_EVERY`` intervals."""
         walked = descendants({self.root_pid} | self._orphans)
         now = time.monotonic()
-        first, scan_at = self._scan_at is None, self._scan_at
-        if scan_at is None:
-            scan_at = self._scan_at = now + self.interval_s
-        if (not first and now >= scan_at) or not self._pids <= walked:
+        if self._scan_at is None:  # the first walk: the backstop is due one interval later
+            self._scan_at, due = now + self.interval_s, False
+        else:
+            due = now >= self._scan_at
+        if due or not self._pids <= walked:
             self._scan_at = now + _FULL_SCAN_EVERY * self.interval_s
             self._orphans = group_members(self.root_pid)
             walked = descendants({self.root_pid} | self._orphans)
