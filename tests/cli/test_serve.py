@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -135,6 +136,52 @@ def test_serve_examples_hello(tmp_path: Path) -> None:
     assert body["request_id"] == response.headers["x-amzn-RequestId"]
     assert "hello handler called for you" in printed
     assert "\tMemory Size: 128 MB\t" in printed
+
+
+# What a script runs before the emulator's first step (``fast_start.prestart``: bind, spawn), in a
+# fresh interpreter: the modules loaded then, and whether prestart was reached at all.
+_AT_PRESTART = """
+import json, sys
+from lambdarig.rie_server import fast_start
+
+def prestart(config, early=None):
+    print(json.dumps(sorted(sys.modules)), flush=True)
+    raise SystemExit(0)
+
+fast_start.prestart = prestart
+from lambdarig.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_serve_spawns_the_runtime_before_loading_asyncio() -> None:
+    # As lambdarig-rie starts (issue 9): the runtime's own start-up overlaps the emulator's
+    # imports instead of following them.
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    argv = ["serve", "app.handler", "--code", str(HELLO), "--port", "0"]
+    done = subprocess.run(
+        [sys.executable, "-c", _AT_PRESTART, *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    loaded = set(json.loads(done.stdout))
+    assert {"asyncio", "lambdarig.rie_server.emulator", "lambdarig.cli.hosting"}.isdisjoint(loaded)
+
+
+def test_building_the_command_line_loads_no_emulator() -> None:
+    # ``lambdarig --help`` and every command's parsing: no asyncio, no emulator module.
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    script = "import json, sys, lambdarig.cli; lambdarig.cli.build_parser()\n"
+    script += "print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert "asyncio" not in loaded
+    assert not any(name.startswith("lambdarig.rie_server.") for name in loaded), sorted(loaded)
 
 
 @pytest.mark.peers

@@ -17,6 +17,7 @@ from typing import Any
 
 from lambdarig import invoke_api
 from lambdarig.cli import CommandError
+from lambdarig.cli.serve_flags import add_template_arguments
 
 # Where `lambdarig serve` listens by default (and the README's `docker run -p 9000:8080`).
 DEFAULT_URL = "http://127.0.0.1:9000"
@@ -63,8 +64,6 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="invoke with InvocationType Event (returns at once, no payload)",
     )
-    from lambdarig.cli.serve_template import add_template_arguments
-
     add_template_arguments(parser.add_argument)
     parser.set_defaults(func=run)
 

@@ -6,7 +6,6 @@ the Lambda service (our runtime client unless ``--runtime`` names another).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import os
 import shlex
@@ -154,7 +153,7 @@ def watched(args: argparse.Namespace, code: Path) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     from lambdarig.rie_server import ConfigError, EmulatorConfig
-    from lambdarig.rie_server.cli import run as serve
+    from lambdarig.rie_server.cli import serve
 
     check_serve_flags(args)
     if args.template is not None:
@@ -179,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
         check_runtime_module(config.command, environ, code)
     config = config.with_runtime_env(environ)
     if args.http:
+        import asyncio
+
         from lambdarig.rie_server.fronts.single import serve as serve_http
 
         front = serve_http(
@@ -190,4 +191,5 @@ def run(args: argparse.Namespace) -> int:
             invoke_mode=args.invoke_mode,
         )
         return asyncio.run(front)
-    return asyncio.run(serve(config, prog="lambdarig", invoke_address_flag="--port"))
+    # As lambdarig-rie starts: the sockets bound and the runtime spawned before asyncio loads.
+    return serve(config, prog="lambdarig", invoke_address_flag="--port")

@@ -70,9 +70,23 @@ def add_serve_flags(add: Callable[..., Any]) -> None:
     _add_http_front_flags(add)
     _add_event_and_tracing_flags(add)
     _add_http_kind_flags(add)
-    from lambdarig.cli.serve_template import add_template_arguments
-
     add_template_arguments(add)
+
+
+def add_template_arguments(add: Callable[..., Any]) -> None:
+    """The ``--template`` flags of ``serve`` (and ``invoke``), as ``sam local`` spells them."""
+    add("-t", "--template", metavar="FILE", help="serve every function of a SAM template")
+    add(
+        "--parameter-overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="K=V",
+        help="template parameters (K=V or ParameterKey=K,ParameterValue=V)",
+    )
+    add("--env-vars", metavar="FILE", help='SAM\'s env.json: {"Parameters": {...}, "Fn": {...}}')
+    add("--region", metavar="R", help="default $AWS_REGION, else us-east-1")
+    add("--stack-name", metavar="NAME", help="default: the template's directory name")
 
 
 def _add_function_flags(add: Callable[..., Any]) -> None:

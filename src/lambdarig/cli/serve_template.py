@@ -27,22 +27,6 @@ if TYPE_CHECKING:
 MAX_ENV_VARS_BYTES = 1024 * 1024
 
 
-def add_template_arguments(add: Any) -> None:
-    """The ``--template`` flags of ``serve`` (and ``invoke``), as ``sam local`` spells them."""
-    add("-t", "--template", metavar="FILE", help="serve every function of a SAM template")
-    add(
-        "--parameter-overrides",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="K=V",
-        help="template parameters (K=V or ParameterKey=K,ParameterValue=V)",
-    )
-    add("--env-vars", metavar="FILE", help='SAM\'s env.json: {"Parameters": {...}, "Fn": {...}}')
-    add("--region", metavar="R", help="default $AWS_REGION, else us-east-1")
-    add("--stack-name", metavar="NAME", help="default: the template's directory name")
-
-
 def parameter_overrides(words: Sequence[str]) -> dict[str, str]:
     """``K=V`` words (several per argument, shell-quoted, as sam accepts them) or
     ``ParameterKey=K,ParameterValue=V``."""

@@ -83,9 +83,16 @@ def drop_in(config: EmulatorConfig) -> EmulatorConfig:
     return dataclasses.replace(config, extensions_dir=OPT_EXTENSIONS)
 
 
-def serve(config: EmulatorConfig, early: EarlySocket | None = None) -> int:
+def serve(
+    config: EmulatorConfig,
+    early: EarlySocket | None = None,
+    *,
+    prog: str = PROG,
+    invoke_address_flag: str = INVOKE_ADDRESS_FLAG,
+) -> int:
     """Bind (or take ``early``, the socket ``early_bind`` opened) and spawn first, then load
-    asyncio and run (``fast_start``); the exit status."""
+    asyncio and run (``fast_start``); the exit status. ``prog`` and ``invoke_address_flag`` are
+    as in ``run`` (``lambdarig serve`` passes its own)."""
     from lambdarig.rie_server import fast_start
     from lambdarig.rie_server.errors import ListenError
 
@@ -93,14 +100,16 @@ def serve(config: EmulatorConfig, early: EarlySocket | None = None) -> int:
         prestarted = fast_start.prestart(config, early)
     except OSError as exc:
         failure = ListenError("invoke", config.invoke_host, config.invoke_port, exc)
-        message, exit_status = start_failure(failure, INVOKE_ADDRESS_FLAG)
-        print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+        message, exit_status = start_failure(failure, invoke_address_flag)
+        print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
         return exit_status
     if config.image is None:  # the Docker SDK (--image) may want asyncio with ssl
         fast_start.import_asyncio_without_ssl()
     import asyncio
 
-    return asyncio.run(run(config, prestarted=prestarted))
+    return asyncio.run(
+        run(config, prog=prog, invoke_address_flag=invoke_address_flag, prestarted=prestarted)
+    )
 
 
 async def run(
