@@ -147,6 +147,11 @@ def test_a_kept_descriptor_reads_zero_once_its_process_died() -> None:
     assert files._fds == {}
 
 
+def test_a_watch_needs_a_positive_interval() -> None:
+    with pytest.raises(ValueError, match="expected interval_s > 0, got 0"):
+        memory.MemoryWatch(os.getpid(), 1024, lambda: None, interval_s=0)
+
+
 def test_to_mb_rounds_up() -> None:
     assert [memory.to_mb(n) for n in (0, 1, 1024 * 1024, 1024 * 1024 + 1)] == [0, 1, 1, 2]
 
@@ -188,9 +193,9 @@ def test_orphaned_group_member_is_still_counted() -> None:
 def test_walks_at_start_do_not_scan_and_the_backstop_finds_older_orphans(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The walks as the runtime starts are on the first invoke's path: no full /proc scan there.
-    # An orphan made before the watch began (its parent exited, the root still lives) is found
-    # by the backstop scan one interval later.
+    # The walks as the runtime is adopted are on the first invoke's path: no full /proc scan
+    # there. An orphan made before the watch began (its parent exited, the root still lives) is
+    # found by the backstop scan one interval later.
     code = textwrap.dedent(
         """
         import os, subprocess, sys, time
@@ -213,13 +218,19 @@ def test_walks_at_start_do_not_scan_and_the_backstop_finds_older_orphans(
     scans: list[int] = []
     real_scan = memory.group_members
     monkeypatch.setattr(memory, "group_members", lambda pgid: scans.append(pgid) or real_scan(pgid))
-    watch = memory.MemoryWatch(proc.pid, 1024, lambda: None, interval_s=3600)
+    now = [100.0]
+    watch = memory.MemoryWatch(proc.pid, 1024, lambda: None, interval_s=1.0, clock=lambda: now[0])
     try:
+        assert watch.pids() == {proc.pid} and scans == []  # the walk at adoption
+        assert watch.pids() == {proc.pid} and scans == []  # the sampler's first, right after
+        now[0] = 100.999
         assert watch.pids() == {proc.pid} and scans == []
-        assert watch.pids() == {proc.pid} and scans == []  # e.g. the end of init: no scan yet
-        watch._scan_at = 0.0  # one interval later (the periodic sample)
+        now[0] = 101.0  # one interval after the first walk: the backstop
         assert watch.pids() == {proc.pid, orphan} and scans == [proc.pid]
-        assert watch.pids() == {proc.pid, orphan} and scans == [proc.pid]  # not due again yet
+        now[0] = 101.0 + memory._FULL_SCAN_EVERY - 0.001
+        assert watch.pids() == {proc.pid, orphan} and scans == [proc.pid]
+        now[0] = 101.0 + memory._FULL_SCAN_EVERY  # and every _FULL_SCAN_EVERY intervals
+        assert watch.pids() == {proc.pid, orphan} and scans == [proc.pid, proc.pid]
     finally:
         watch.close()
         for pid in (orphan, proc.pid):

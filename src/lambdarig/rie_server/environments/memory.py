@@ -7,9 +7,9 @@ group still counts) plus members of its process group that were orphaned and re-
 a full ``/proc`` scan when a member seen before has vanished, since only a parent's exit orphans,
 and every ``_FULL_SCAN_EVERY`` sampling intervals as a backstop). The scan is too slow for every
 sample: ~2-10 ms for ~100 processes (more on a desktop), during which the event loop serves no
-invoke, against well under 1 ms for the walk. So the walks taken as the runtime starts (its first
-sample, the end of its init), which the first invoke usually waits for, do not scan: the backstop
-scans first one interval after the first walk.
+invoke, against well under 1 ms for the walk. So the walks taken as the runtime is adopted (the
+supervisor's and the sampler's first), which the first invoke usually waits for, do not scan: the
+backstop scans first one interval after the first walk.
 
 Samples read ``statm`` (resident pages). Enforcement is sampled every ``interval_s``: an allocation
 faster than the interval can overshoot before the kill. The reported peak is the larger of the
@@ -190,7 +190,10 @@ class MemoryWatch:
         limit_mb: int,
         on_exceeded: Callable[[], None],
         interval_s: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"expected interval_s > 0, got {interval_s}")
         self.root_pid = root_pid
         self.limit_mb = limit_mb
         self.interval_s = interval_s
@@ -200,7 +203,8 @@ class MemoryWatch:
         self._orphans: set[int] = set()
         self._pids: set[int] = {root_pid}
         self._samples = 0
-        self._scan_at: float | None = None  # monotonic time the backstop scan is next due
+        self._clock = clock
+        self._scan_at: float | None = None  # when (``clock``) the backstop scan is next due
         self._statm: StatmFiles | None = StatmFiles()
 
     def close(self) -> None:
@@ -217,7 +221,7 @@ class MemoryWatch:
         before has vanished (its children may have been re-parented), and as a backstop one
         interval after the first call, then every ``_FULL_SCAN_EVERY`` intervals."""
         walked = descendants({self.root_pid} | self._orphans)
-        now = time.monotonic()
+        now = self._clock()
         if self._scan_at is None:  # the first walk: the backstop is due one interval later
             self._scan_at, due = now + self.interval_s, False
         else:
