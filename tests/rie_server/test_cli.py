@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -143,6 +144,51 @@ def test_serves_then_exits_0_on_signal_leaving_nothing_behind(
     printed = running.stdout()
     assert "hello handler called for cli" in printed
     assert "REPORT RequestId: " in printed
+
+
+# Runs ``cli.main`` with the first runtime spawned, then waits on stdin before asyncio loads:
+# the test signals it in that window.
+_SIGNALLED_WHILE_LOADING = """
+import sys
+from lambdarig.rie_server import cli, fast_start
+
+real_prestart = fast_start.prestart
+
+def prestart(config, early=None):
+    prestarted = real_prestart(config, early)
+    print(prestarted.runtime.process.popen.pid, flush=True)
+    sys.stdin.readline()
+    return prestarted
+
+fast_start.prestart = prestart
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_loading_after_the_spawn_stops_cleanly_with_exit_0(
+    signum: signal.Signals,
+) -> None:
+    argv = [*LOCAL, *HELLO_RUNTIME]
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), LAMBDA_TASK_ROOT=str(HELLO))
+    with subprocess.Popen(
+        [sys.executable, "-c", _SIGNALLED_WHILE_LOADING, *argv],
+        cwd=HELLO,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        runtime = int(process.stdout.readline())
+        process.send_signal(signum)
+        process.stdin.write("go on\n")
+        process.stdin.flush()
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert not Path(f"/proc/{runtime}").exists()  # stopped and reaped
 
 
 def test_an_address_in_use_is_one_line_naming_the_flag_with_exit_2(tmp_path: Path) -> None:

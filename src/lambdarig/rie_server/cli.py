@@ -1,14 +1,16 @@
 """``lambdarig-rie`` / ``python -m lambdarig.rie_server``: aws-lambda-rie's command line.
 
-Exit status: 0 after SIGINT/SIGTERM (every environment stopped, even while starting); 2 for a user
-mistake, as one line on stderr: a bad flag, value or command (before anything starts), an address
-in use or not local (the line names the flag that changes it), an ``--image`` that is not in the
-engine, no docker SDK or no reachable engine for ``--image``, a ``--layer`` that is unusable or
-over Lambda's size limits, a runtime that cannot be spawned; 1 when the emulator fails to start
-for another reason. Once ready it prints ``lambdarig-rie: listening on http://HOST:PORT`` on
-stderr (tools parse that line). The Invoke API address usually listens earlier, as soon as the
-process starts (``early_bind``: not for a host name, nor when ``-h``/``--help`` appears), so a
-caller that connects before that line waits for its answer.
+Exit status: 0 after SIGINT/SIGTERM (every environment stopped, even while starting: a signal
+that arrives once the first runtime is spawned, before the event loop runs, stops it as soon as
+the loop starts); 2 for a user mistake, as one line on stderr: a bad flag, value or command
+(before anything starts), an address in use or not local (the line names the flag that changes
+it), an ``--image`` that is not in the engine, no docker SDK or no reachable engine for
+``--image``, a ``--layer`` that is unusable or over Lambda's size limits, a runtime that cannot be
+spawned; 1 when the emulator fails to start for another reason. Once ready it prints
+``lambdarig-rie: listening on http://HOST:PORT`` on stderr (tools parse that line). The Invoke API
+address usually listens earlier, as soon as the process starts (``early_bind``: not for a host
+name, nor when ``-h``/``--help`` appears), so a caller that connects before that line waits for
+its answer.
 
 ``--log-level`` (or ``$LOG_LEVEL``) sets the verbosity of the emulator's own diagnostics on stderr,
 ``lambdarig-rie: LEVEL: message``: ``debug`` adds the resolved configuration, ``info`` (default)
@@ -96,6 +98,7 @@ def serve(
     from lambdarig.rie_server import fast_start
     from lambdarig.rie_server.errors import ListenError
 
+    signalled = _EarlySignals()  # from the spawn until run() installs the loop's handlers
     try:
         prestarted = fast_start.prestart(config, early)
     except OSError as exc:
@@ -108,8 +111,30 @@ def serve(
     import asyncio
 
     return asyncio.run(
-        run(config, prog=prog, invoke_address_flag=invoke_address_flag, prestarted=prestarted)
+        run(
+            config,
+            prog=prog,
+            invoke_address_flag=invoke_address_flag,
+            prestarted=prestarted,
+            signalled=signalled,
+        )
     )
+
+
+class _EarlySignals:
+    """Records SIGINT and SIGTERM while asyncio and the emulator load after the first runtime was
+    spawned (``serve``): ``run`` then stops at once, as for a signal received later (exit 0, the
+    runtime stopped and reaped), instead of the process ending with its runtime unreaped."""
+
+    def __init__(self) -> None:
+        import signal  # not before the bind: it builds enums
+
+        self.received = False
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._record)
+
+    def _record(self, signum: int, frame: object) -> None:
+        self.received = True
 
 
 async def run(
@@ -119,9 +144,11 @@ async def run(
     prog: str = PROG,
     invoke_address_flag: str = INVOKE_ADDRESS_FLAG,
     prestarted: Prestarted | None = None,
+    signalled: _EarlySignals | None = None,
 ) -> int:
-    """Serve ``config`` until SIGINT or SIGTERM; returns the exit status. A failure to start is
-    one line on ``status`` prefixed by ``prog`` (see ``start_failure``)."""
+    """Serve ``config`` until SIGINT or SIGTERM (or at once if ``signalled`` recorded one before
+    the loop ran); returns the exit status. A failure to start is one line on ``status`` prefixed
+    by ``prog`` (see ``start_failure``)."""
     import asyncio
     import signal
 
@@ -134,6 +161,8 @@ async def run(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    if signalled is not None and signalled.received:
+        stop.set()
     emulator = Emulator(config, prestarted=prestarted)
     try:
         try:
