@@ -232,7 +232,14 @@ def test_a_started_runtime_that_is_not_the_one_wanted_is_killed_and_replaced() -
 
 
 @pytest.mark.parametrize(
-    "change", [{"lazy_init": True}, {"provisioned": 2}, {"managed_concurrency": 4}]
+    "change",
+    [
+        {"lazy_init": True},
+        {"provisioned": 2},
+        {"managed_concurrency": 4},
+        {"snapstart": True},
+        {"enable_init_caching": True},
+    ],
 )
 def test_only_the_one_on_demand_environment_case_is_started_early(
     change: dict[str, object],

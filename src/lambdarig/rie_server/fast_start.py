@@ -50,7 +50,9 @@ class Prestarted:
 
 def _one_local_runtime_at_start(config: EmulatorConfig) -> bool:
     """The common case: one on-demand environment pre-warmed, a local process, no layers and
-    no extensions directory (external extensions start before the runtime)."""
+    no extensions directory (external extensions start before the runtime), no SnapStart and no
+    init caching (whose variables the environment adds: the process started here would not be
+    the one it wants)."""
     return not (
         config.image is not None
         or config.layers
@@ -59,6 +61,7 @@ def _one_local_runtime_at_start(config: EmulatorConfig) -> bool:
         or config.provisioned
         or config.managed_concurrency is not None
         or config.snapstart
+        or config.enable_init_caching
     )
 
 
