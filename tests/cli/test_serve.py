@@ -138,14 +138,16 @@ def test_serve_examples_hello(tmp_path: Path) -> None:
     assert "\tMemory Size: 128 MB\t" in printed
 
 
-# What a script runs before the emulator's first step (``fast_start.prestart``: bind, spawn), in a
-# fresh interpreter: the modules loaded then, and whether prestart was reached at all.
+# A script that runs the command line up to the emulator's first step (``fast_start.prestart``:
+# bind, spawn), in a fresh interpreter: whether that step would spawn the runtime, and the
+# modules loaded by then.
 _AT_PRESTART = """
 import json, sys
 from lambdarig.rie_server import fast_start
 
 def prestart(config, early=None):
-    print(json.dumps(sorted(sys.modules)), flush=True)
+    spawns = fast_start._one_local_runtime_at_start(config)
+    print(json.dumps({"spawns": spawns, "loaded": sorted(sys.modules)}), flush=True)
     raise SystemExit(0)
 
 fast_start.prestart = prestart
@@ -167,7 +169,9 @@ def test_serve_spawns_the_runtime_before_loading_asyncio() -> None:
         check=True,
         timeout=30,
     )
-    loaded = set(json.loads(done.stdout))
+    seen = json.loads(done.stdout)
+    assert seen["spawns"]
+    loaded = set(seen["loaded"])
     assert {"asyncio", "lambdarig.rie_server.emulator", "lambdarig.cli.hosting"}.isdisjoint(loaded)
 
 

@@ -1,6 +1,8 @@
 """The flags of ``lambdarig serve``, grouped by what they configure, and the checks of where each
 may appear: ``serve HANDLER`` takes one function's settings from its flags, ``serve -t`` from the
-template, so each mode refuses the other's flags (``refuse_misplaced_flags``)."""
+template, so each mode refuses the other's flags (``refuse_misplaced_flags``). The template flags
+(``add_template_arguments``) are ``lambdarig invoke``'s too. Light to import: every command's
+parser is built at each start (``lambdarig.cli.build_parser``)."""
 
 from __future__ import annotations
 
