@@ -156,11 +156,12 @@ main(sys.argv[1:])
 """
 
 
-def test_serve_spawns_the_runtime_before_loading_asyncio() -> None:
+@pytest.mark.parametrize("front", [[], ["--http", "http", "--http-port", "0"]])
+def test_serve_spawns_the_runtime_before_loading_asyncio(front: list[str]) -> None:
     # As lambdarig-rie starts (issue 9): the runtime's own start-up overlaps the emulator's
-    # imports instead of following them.
+    # imports instead of following them; behind an HTTP front too.
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    argv = ["serve", "app.handler", "--code", str(HELLO), "--port", "0"]
+    argv = ["serve", "app.handler", "--code", str(HELLO), "--port", "0", *front]
     done = subprocess.run(
         [sys.executable, "-c", _AT_PRESTART, *argv],
         env=env,
@@ -172,7 +173,9 @@ def test_serve_spawns_the_runtime_before_loading_asyncio() -> None:
     seen = json.loads(done.stdout)
     assert seen["spawns"]
     loaded = set(seen["loaded"])
-    assert {"asyncio", "lambdarig.rie_server.emulator", "lambdarig.cli.hosting"}.isdisjoint(loaded)
+    later = {"asyncio", "lambdarig.rie_server.emulator", "lambdarig.rie_server.fronts.single"}
+    assert later.isdisjoint(loaded)
+    assert "lambdarig.cli.hosting" not in loaded
 
 
 def test_building_the_command_line_loads_no_emulator() -> None:

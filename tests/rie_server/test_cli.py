@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import socket
@@ -146,11 +147,11 @@ def test_serves_then_exits_0_on_signal_leaving_nothing_behind(
     assert "REPORT RequestId: " in printed
 
 
-# Runs ``cli.main`` with the first runtime spawned, then waits on stdin before asyncio loads:
-# the test signals it in that window.
+# Runs the ``main`` of the module named first (``lambdarig-rie``'s or ``lambdarig``'s) with the
+# first runtime spawned, then waits on stdin before asyncio loads: the test signals it there.
 _SIGNALLED_WHILE_LOADING = """
-import sys
-from lambdarig.rie_server import cli, fast_start
+import importlib, sys
+from lambdarig.rie_server import fast_start
 
 real_prestart = fast_start.prestart
 
@@ -161,15 +162,21 @@ def prestart(config, early=None):
     return prestarted
 
 fast_start.prestart = prestart
-sys.exit(cli.main(sys.argv[1:]))
+sys.exit(importlib.import_module(sys.argv[1]).main(sys.argv[2:]))
 """
+_SERVE_BEHIND_A_FRONT = ["lambdarig.cli", "serve", "app.handler", "--code", str(HELLO)]
+_SERVE_BEHIND_A_FRONT += ["--port", "0", "--http", "http", "--http-port", "0"]
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["lambdarig.rie_server.cli", *LOCAL, *HELLO_RUNTIME], _SERVE_BEHIND_A_FRONT],
+    ids=["lambdarig-rie", "lambdarig serve --http"],
+)
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_while_loading_after_the_spawn_stops_cleanly_with_exit_0(
-    signum: signal.Signals,
+    signum: signal.Signals, argv: list[str]
 ) -> None:
-    argv = [*LOCAL, *HELLO_RUNTIME]
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), LAMBDA_TASK_ROOT=str(HELLO))
     with subprocess.Popen(
         [sys.executable, "-c", _SIGNALLED_WHILE_LOADING, *argv],
@@ -181,6 +188,9 @@ def test_a_signal_while_loading_after_the_spawn_stops_cleanly_with_exit_0(
         text=True,
     ) as process:
         assert process.stdin is not None and process.stdout is not None
+        if not select.select([process.stdout], [], [], 30)[0]:
+            process.kill()
+            pytest.fail("the first runtime was not spawned within 30 s")
         runtime = int(process.stdout.readline())
         process.send_signal(signum)
         process.stdin.write("go on\n")

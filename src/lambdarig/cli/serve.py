@@ -12,12 +12,17 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdarig.cli import CommandError
 from lambdarig.cli.serve_flags import add_serve_flags, check_serve_flags
+
+if TYPE_CHECKING:
+    from lambdarig.rie_server.cli import EarlySignals, Runner
+    from lambdarig.rie_server.config import EmulatorConfig
+    from lambdarig.rie_server.fast_start import Prestarted
 
 EXAMPLE = """\
 example:
@@ -177,19 +182,29 @@ def run(args: argparse.Namespace) -> int:
     if args.runtime and not args.image:
         check_runtime_module(config.command, environ, code)
     config = config.with_runtime_env(environ)
+    # As lambdarig-rie starts: the sockets bound and the runtime spawned before asyncio loads.
     if args.http:
-        import asyncio
+        return serve(
+            config, prog="lambdarig", invoke_address_flag="--port", runner=_front(args, config)
+        )
+    return serve(config, prog="lambdarig", invoke_address_flag="--port")
 
-        from lambdarig.rie_server.fronts.single import serve as serve_http
 
-        front = serve_http(
+def _front(args: argparse.Namespace, config: EmulatorConfig) -> Runner:
+    """``--http``: the function behind an HTTP front (``rie_server.fronts.single``)."""
+
+    def runner(prestarted: Prestarted, signalled: EarlySignals) -> Coroutine[Any, Any, int]:
+        from lambdarig.rie_server.fronts.single import serve as serve_http  # loads asyncio
+
+        return serve_http(
             config,
             args.http,
             args.host,
             args.http_port,
             multi_value_headers=args.alb_multi_value_headers,
             invoke_mode=args.invoke_mode,
+            prestarted=prestarted,
+            signalled=signalled,
         )
-        return asyncio.run(front)
-    # As lambdarig-rie starts: the sockets bound and the runtime spawned before asyncio loads.
-    return serve(config, prog="lambdarig", invoke_address_flag="--port")
+
+    return runner

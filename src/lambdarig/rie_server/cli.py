@@ -32,14 +32,18 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing before th
 if TYPE_CHECKING:
     import asyncio
     import logging
-    from collections.abc import Sequence
-    from typing import TextIO
+    from collections.abc import Callable, Coroutine, Sequence
+    from typing import Any, TextIO
 
     from lambdarig.rie_server.config import EmulatorConfig
     from lambdarig.rie_server.early_bind import EarlySocket
     from lambdarig.rie_server.emulator import Emulator
     from lambdarig.rie_server.errors import EmulatorError
     from lambdarig.rie_server.fast_start import Prestarted
+
+    # What serves once the sockets are bound and the runtime spawned (``serve``): ``run`` by
+    # default, ``fronts.single.serve`` behind an HTTP front.
+    Runner = Callable[[Prestarted, "EarlySignals"], Coroutine[Any, Any, int]]
 
 PROG = "lambdarig-rie"
 OPT_EXTENSIONS = "/opt/extensions"
@@ -91,14 +95,15 @@ def serve(
     *,
     prog: str = PROG,
     invoke_address_flag: str = INVOKE_ADDRESS_FLAG,
+    runner: Runner | None = None,
 ) -> int:
     """Bind (or take ``early``, the socket ``early_bind`` opened) and spawn first, then load
     asyncio and run (``fast_start``); the exit status. ``prog`` and ``invoke_address_flag`` are
-    as in ``run`` (``lambdarig serve`` passes its own)."""
+    as in ``run`` (``lambdarig serve`` passes its own); ``runner`` serves instead of ``run``."""
     from lambdarig.rie_server import fast_start
     from lambdarig.rie_server.errors import ListenError
 
-    signalled = _EarlySignals()  # from the spawn until run() installs the loop's handlers
+    signalled = EarlySignals()  # from the spawn until run() installs the loop's handlers
     try:
         prestarted = fast_start.prestart(config, early)
     except OSError as exc:
@@ -110,6 +115,8 @@ def serve(
         fast_start.import_asyncio_without_ssl()
     import asyncio
 
+    if runner is not None:
+        return asyncio.run(runner(prestarted, signalled))
     return asyncio.run(
         run(
             config,
@@ -121,10 +128,10 @@ def serve(
     )
 
 
-class _EarlySignals:
+class EarlySignals:
     """Records SIGINT and SIGTERM while asyncio and the emulator load after the first runtime was
-    spawned (``serve``): ``run`` then stops at once, as for a signal received later (exit 0, the
-    runtime stopped and reaped), instead of the process ending with its runtime unreaped."""
+    spawned (``serve``): the runner then stops at once, as for a signal received later (exit 0,
+    the runtime stopped and reaped), instead of the process ending with its runtime unreaped."""
 
     def __init__(self) -> None:
         import signal  # not before the bind: it builds enums
@@ -144,7 +151,7 @@ async def run(
     prog: str = PROG,
     invoke_address_flag: str = INVOKE_ADDRESS_FLAG,
     prestarted: Prestarted | None = None,
-    signalled: _EarlySignals | None = None,
+    signalled: EarlySignals | None = None,
 ) -> int:
     """Serve ``config`` until SIGINT or SIGTERM (or at once if ``signalled`` recorded one before
     the loop ran); returns the exit status. A failure to start is one line on ``status`` prefixed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -164,6 +165,25 @@ def test_http_port_out_of_range_is_a_one_line_error() -> None:
     assert unknown.returncode == 2
     assert "invalid choice: 'soap'" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+def test_an_invoke_api_port_in_use_names_the_port_and_the_flag() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*SERVE, "app.handler", "--code", str(ROOT / "examples" / "hello"), "--http", "http"]
+            + ["--port", str(port), "--http-port", "0"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"lambdarig: error: expected to listen on 127.0.0.1:{port}, got: address already in use "
+        "(the Invoke API address; choose another with --port)\n"
+    )
 
 
 def test_binary_body_survives_base64(front: str) -> None:

@@ -23,6 +23,8 @@ from lambdarig.rie_server.fronts.routing import BUFFERED, RouteTable, single_fun
 from lambdarig.rie_server.fronts.server import HttpFront
 
 if TYPE_CHECKING:
+    from lambdarig.rie_server.cli import EarlySignals
+    from lambdarig.rie_server.fast_start import Prestarted
     from lambdarig.rie_server.fronts.streamed import StreamStart
 
 FRONT_LINE = "lambdarig: HTTP front ({kind}) listening on {url}"
@@ -37,16 +39,21 @@ async def serve(
     multi_value_headers: bool = False,
     invoke_mode: str = BUFFERED,
     status: TextIO | None = None,
+    prestarted: Prestarted | None = None,
+    signalled: EarlySignals | None = None,
 ) -> int:
     """Serve ``config``'s function behind a ``kind`` front on ``host:port`` until a signal
-    (``invoke_mode``: a Function URL's; ``RESPONSE_STREAM`` streams its answers)."""
+    (``invoke_mode``: a Function URL's; ``RESPONSE_STREAM`` streams its answers). ``prestarted``
+    and ``signalled``: as ``cli.run`` takes them (``cli.serve`` bound and spawned first)."""
     status = status if status is not None else sys.stderr
     configure_logging(config.log_level, status)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    emulator = Emulator(config)
+    if signalled is not None and signalled.received:
+        stop.set()
+    emulator = Emulator(config, prestarted=prestarted)
     name = config.function.name
     settings: dict[str, Any] = {}
     if kind == "alb":
