@@ -149,20 +149,31 @@ def test_serves_then_exits_0_on_signal_leaving_nothing_behind(
 
 # Runs the ``main`` of the module named first (``lambdarig-rie``'s or ``lambdarig``'s) with the
 # first runtime spawned, then waits on stdin before asyncio loads: the test signals it there.
+# Once ``main`` returns it says whether that runtime is still a process (a zombie included): a
+# child the emulator stopped and reaped is not.
 _SIGNALLED_WHILE_LOADING = """
-import importlib, sys
+import importlib, os, sys
 from lambdarig.rie_server import fast_start
 
 real_prestart = fast_start.prestart
+spawned = []
 
 def prestart(config, early=None):
     prestarted = real_prestart(config, early)
-    print(prestarted.runtime.process.popen.pid, flush=True)
+    runtime = prestarted.runtime.process if prestarted.runtime is not None else None
+    spawned.append(runtime.popen.pid if runtime is not None else None)
+    print(spawned[0], flush=True)
     sys.stdin.readline()
     return prestarted
 
 fast_start.prestart = prestart
-sys.exit(importlib.import_module(sys.argv[1]).main(sys.argv[2:]))
+status = importlib.import_module(sys.argv[1]).main(sys.argv[2:])
+try:
+    os.kill(spawned[0], 0)
+    print("runtime left", flush=True)
+except ProcessLookupError:
+    print("runtime reaped", flush=True)
+sys.exit(status)
 """
 _SERVE_BEHIND_A_FRONT = ["lambdarig.cli", "serve", "app.handler", "--code", str(HELLO)]
 _SERVE_BEHIND_A_FRONT += ["--port", "0", "--http", "http", "--http-port", "0"]
@@ -171,7 +182,7 @@ _SERVE_BEHIND_A_FRONT += ["--port", "0", "--http", "http", "--http-port", "0"]
 @pytest.mark.parametrize(
     "argv",
     [["lambdarig.rie_server.cli", *LOCAL, *HELLO_RUNTIME], _SERVE_BEHIND_A_FRONT],
-    ids=["lambdarig-rie", "lambdarig serve --http"],
+    ids=["lambdarig-rie", "lambdarig-serve-http"],
 )
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_while_loading_after_the_spawn_stops_cleanly_with_exit_0(
@@ -188,17 +199,37 @@ def test_a_signal_while_loading_after_the_spawn_stops_cleanly_with_exit_0(
         text=True,
     ) as process:
         assert process.stdin is not None and process.stdout is not None
-        if not select.select([process.stdout], [], [], 30)[0]:
-            process.kill()
-            pytest.fail("the first runtime was not spawned within 30 s")
-        runtime = int(process.stdout.readline())
-        process.send_signal(signum)
-        process.stdin.write("go on\n")
-        process.stdin.flush()
-        _, stderr = process.communicate(timeout=30)
+        try:
+            if not select.select([process.stdout], [], [], 30)[0]:
+                pytest.fail("the first runtime was not spawned within 30 s")
+            spawned = process.stdout.readline().strip()
+            assert spawned.isdigit(), f"expected a runtime spawned early, got {spawned!r}"
+            process.send_signal(signum)
+            process.stdin.write("go on\n")
+            process.stdin.flush()
+            stdout, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
-    assert not Path(f"/proc/{runtime}").exists()  # stopped and reaped
+    assert "listening on" not in stderr  # the start was cancelled: never said ready
+    assert stdout.splitlines()[-1] == "runtime reaped"
+
+
+def test_a_start_that_fails_leaves_the_callers_signal_handlers() -> None:
+    # In-process (lambdarig.cli.main from a script or a test): the handlers that record a
+    # signal while loading are put back when serve returns without running the loop.
+    from lambdarig.rie_server import cli
+
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        address = ["--runtime-interface-emulator-address", f"127.0.0.1:{port}"]
+        assert cli.main([*address, "--runtime-api-address", "127.0.0.1:0", "true"]) == 2
+    assert {signum: signal.getsignal(signum) for signum in before} == before
 
 
 def test_an_address_in_use_is_one_line_naming_the_flag_with_exit_2(tmp_path: Path) -> None:

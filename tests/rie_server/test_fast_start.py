@@ -215,6 +215,9 @@ def test_the_emulator_serves_the_bound_sockets_and_adopts_the_started_runtime() 
     config = dataclasses.replace(CONFIG, invoke_port=port, runtime_api_address=api)
     assert invoke_twice(config, prestarted) == [early.popen.pid, early.popen.pid]
     assert early.popen.returncode is not None  # stopped and reaped with the emulator
+    # The emulator took both: the caller's own cleanup (cli.serve's) finds nothing left.
+    assert prestarted.invoke_sock is None and prestarted.runtime is None
+    prestarted.discard()
 
 
 def test_a_started_runtime_that_is_not_the_one_wanted_is_killed_and_replaced() -> None:

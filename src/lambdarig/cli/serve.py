@@ -194,7 +194,7 @@ def _front(args: argparse.Namespace, config: EmulatorConfig) -> Runner:
     """``--http``: the function behind an HTTP front (``rie_server.fronts.single``)."""
 
     def runner(prestarted: Prestarted, signalled: EarlySignals) -> Coroutine[Any, Any, int]:
-        from lambdarig.rie_server.fronts.single import serve as serve_http  # loads asyncio
+        from lambdarig.rie_server.fronts.single import serve as serve_http  # the emulator's modules
 
         return serve_http(
             config,
@@ -203,6 +203,8 @@ def _front(args: argparse.Namespace, config: EmulatorConfig) -> Runner:
             args.http_port,
             multi_value_headers=args.alb_multi_value_headers,
             invoke_mode=args.invoke_mode,
+            prog="lambdarig",
+            invoke_address_flag="--port",
             prestarted=prestarted,
             signalled=signalled,
         )

@@ -103,45 +103,62 @@ def serve(
     from lambdarig.rie_server import fast_start
     from lambdarig.rie_server.errors import ListenError
 
-    signalled = EarlySignals()  # from the spawn until run() installs the loop's handlers
+    signalled = EarlySignals()  # from the spawn until the loop's handlers (run, runner)
     try:
-        prestarted = fast_start.prestart(config, early)
-    except OSError as exc:
-        failure = ListenError("invoke", config.invoke_host, config.invoke_port, exc)
-        message, exit_status = start_failure(failure, invoke_address_flag)
-        print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
-        return exit_status
-    if config.image is None:  # the Docker SDK (--image) may want asyncio with ssl
-        fast_start.import_asyncio_without_ssl()
-    import asyncio
+        try:
+            prestarted = fast_start.prestart(config, early)
+        except OSError as exc:
+            failure = ListenError("invoke", config.invoke_host, config.invoke_port, exc)
+            message, exit_status = start_failure(failure, invoke_address_flag)
+            print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+            return exit_status
+        try:
+            if config.image is None:  # the Docker SDK (--image) may want asyncio with ssl
+                fast_start.import_asyncio_without_ssl()
+            import asyncio
 
-    if runner is not None:
-        return asyncio.run(runner(prestarted, signalled))
-    return asyncio.run(
-        run(
-            config,
-            prog=prog,
-            invoke_address_flag=invoke_address_flag,
-            prestarted=prestarted,
-            signalled=signalled,
-        )
-    )
+            if runner is not None:
+                return asyncio.run(runner(prestarted, signalled))
+            return asyncio.run(
+                run(
+                    config,
+                    prog=prog,
+                    invoke_address_flag=invoke_address_flag,
+                    prestarted=prestarted,
+                    signalled=signalled,
+                )
+            )
+        finally:
+            prestarted.discard()  # only what no Emulator took: a failure before it was made
+    finally:
+        signalled.restore()
 
 
 class EarlySignals:
     """Records SIGINT and SIGTERM while asyncio and the emulator load after the first runtime was
-    spawned (``serve``): the runner then stops at once, as for a signal received later (exit 0,
-    the runtime stopped and reaped), instead of the process ending with its runtime unreaped."""
+    spawned (``serve``): ``run`` (or the runner) then stops as soon as its loop runs, as for a
+    signal received later (exit 0, the runtime stopped and reaped), instead of the process ending
+    with its runtime unreaped. ``restore`` puts back the handlers it replaced, where the loop's
+    have not replaced them since."""
 
     def __init__(self) -> None:
         import signal  # not before the bind: it builds enums
 
         self.received = False
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, self._record)
+        self._previous = {
+            signum: signal.signal(signum, self._record)
+            for signum in (signal.SIGINT, signal.SIGTERM)
+        }
 
     def _record(self, signum: int, frame: object) -> None:
         self.received = True
+
+    def restore(self) -> None:
+        import signal
+
+        for signum, previous in self._previous.items():
+            if previous is not None and signal.getsignal(signum) == self._record:
+                signal.signal(signum, previous)
 
 
 async def run(
@@ -173,7 +190,7 @@ async def run(
     emulator = Emulator(config, prestarted=prestarted)
     try:
         try:
-            if not await _start_unless_stopped(emulator, stop):
+            if not await start_unless_stopped(emulator, stop):
                 return 0
         except (OSError, EmulatorError) as exc:  # ConfigError: e.g. a --layer over the size limit
             message, exit_status = start_failure(exc, invoke_address_flag)
@@ -189,7 +206,7 @@ async def run(
             loop.remove_signal_handler(signum)
 
 
-async def _start_unless_stopped(emulator: Emulator, stop: asyncio.Event) -> bool:
+async def start_unless_stopped(emulator: Emulator, stop: asyncio.Event) -> bool:
     """Start ``emulator``; a signal while it starts (laying out a large layer, say) cancels the
     start, which cleans up after itself, and returns False."""
     import asyncio  # loaded by run() already (after fast_start)

@@ -52,15 +52,15 @@ class Emulator:
         extension_lookup: ExtensionLookup | None = None,
     ) -> None:
         self.config = config
+        invoke_sock, early_runtime = prestarted.take() if prestarted is not None else (None, None)
         self.host = FunctionHost(
             config,
             environment_factory=environment_factory,
             output=output,
             clock=clock,
-            early_runtime=prestarted.runtime if prestarted is not None else None,
+            early_runtime=early_runtime,
             extension_lookup=extension_lookup,
         )
-        invoke_sock = prestarted.invoke_sock if prestarted is not None else None
         self._server = InvokeApiServer(
             self.dispatch, config.invoke_host, config.invoke_port, invoke_sock
         )

@@ -48,9 +48,10 @@ class ProcessStartError(EmulatorError):
 
 
 class ListenError(EmulatorError, OSError):
-    """The Invoke API or a Runtime API address cannot be bound (in use, not a local address, a
-    privileged port). ``api`` is ``"invoke"`` or ``"runtime"``, so a command line can name the flag
-    that changes it. Also an ``OSError`` (with the cause's ``errno``), as binding errors are."""
+    """The Invoke API, a Runtime API or an HTTP front address cannot be bound (in use, not a local
+    address, a privileged port). ``api`` is ``"invoke"``, ``"runtime"`` or ``"front"`` (``lambdarig
+    serve --http``'s own port), so a command line can name the flag that changes it. Also an
+    ``OSError`` (with the cause's ``errno``), as binding errors are."""
 
     def __init__(self, api: str, host: str, port: int, cause: OSError) -> None:
         # asyncio words it "error while attempting to bind on address (...): address already in

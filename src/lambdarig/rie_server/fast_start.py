@@ -35,17 +35,26 @@ if TYPE_CHECKING:
 
 @dataclass
 class Prestarted:
-    """What ``prestart`` opened; ``None`` where it left the work to the event loop."""
+    """What ``prestart`` opened; ``None`` where it left the work to the event loop. It owns
+    both until the emulator ``take``s them."""
 
     invoke_sock: socket.socket | None
     runtime: PrestartedRuntime | None
 
+    def take(self) -> tuple[socket.socket | None, PrestartedRuntime | None]:
+        """Hand both over (to ``Emulator``); nothing is left here to discard."""
+        taken = self.invoke_sock, self.runtime
+        self.invoke_sock = self.runtime = None
+        return taken
+
     def discard(self) -> None:
-        """Close everything (the emulator did not start)."""
-        if self.runtime is not None:
-            self.runtime.discard()
-        if self.invoke_sock is not None:
-            self.invoke_sock.close()
+        """Close what was not taken (the emulator did not start, or was never made)."""
+        runtime, invoke_sock = self.runtime, self.invoke_sock
+        self.invoke_sock = self.runtime = None
+        if runtime is not None:
+            runtime.discard()
+        if invoke_sock is not None:
+            invoke_sock.close()
 
 
 def _one_local_runtime_at_start(config: EmulatorConfig) -> bool:

@@ -186,6 +186,26 @@ def test_an_invoke_api_port_in_use_names_the_port_and_the_flag() -> None:
     )
 
 
+def test_the_fronts_own_port_in_use_names_its_flag() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*SERVE, "app.handler", "--code", str(ROOT / "examples" / "hello"), "--http", "http"]
+            + ["--port", "0", "--http-port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"lambdarig: error: expected to listen on 127.0.0.1:{port}, got: address already in use "
+        "(the HTTP front address; choose another with --http-port)"
+    )
+    assert "Traceback" not in result.stderr
+
+
 def test_binary_body_survives_base64(front: str) -> None:
     blob = bytes(range(256))
     response = httpx.post(
