@@ -146,6 +146,39 @@ def test_serves_then_sigterm_runs_atexit(
     assert (tmp_path / "atexit-ran").read_text() == "yes"
 
 
+# A SIGTERM whose handler runs inside a weakref callback (as inside the import system's
+# module-lock callback, while a module is imported): Python prints the SystemExit it raises there
+# and goes on. The runtime must still end, not block on its next /next for good.
+SWALLOWED_SIGTERM_APP = """
+import os, signal, weakref
+
+class Thing:
+    pass
+
+def callback(ref):
+    os.kill(os.getpid(), signal.SIGTERM)
+    sum(range(10))  # the handler runs here, inside the callback, and its SystemExit is swallowed
+
+thing = Thing()
+ref = weakref.ref(thing, callback)
+del thing
+
+def handler(event, context):
+    return "ok"
+"""
+
+
+def test_a_sigterm_swallowed_by_a_weakref_callback_still_ends_the_runtime(
+    spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
+) -> None:
+    write_app(tmp_path, SWALLOWED_SIGTERM_APP)
+    proc = spawn("app.handler", env=runtime_env(fake_api.address))
+    status, _, err = finish(proc)
+    assert "Exception ignored in" in err  # Python did swallow it
+    assert status == 128 + signal.SIGTERM, err
+    assert fake_api.requests == []  # ended before asking for an event
+
+
 def test_console_script_imports_handlers_from_the_task_root(
     spawn: Spawn, fake_api: FakeRuntimeAPI, tmp_path: Path
 ) -> None:

@@ -6,7 +6,8 @@ processes when ``AWS_LAMBDA_MAX_CONCURRENCY`` is set.
 Exit statuses: 2 for a configuration error (one line on stderr), 1 for an init error or a fatal
 Runtime API failure, 64/65 for SnapStart hook failures, 143 (128 + SIGTERM) when terminated.
 SIGTERM raises ``SystemExit`` in the main thread so ``finally`` blocks and ``atexit`` handlers run
-(awslambdaric leaves SIGTERM at its default, which kills the process without either).
+(awslambdaric leaves SIGTERM at its default, which kills the process without either); one that a
+weakref callback swallowed is raised again before the next ``/next`` (``termination``).
 ``/next`` is read on the main thread: a signal interrupts the blocking read and its handler runs
 (PEP 475), so awslambdaric's helper-thread polling (python3.12+ execution environments) is not
 needed for signals to arrive.
@@ -18,13 +19,13 @@ import _signal  # type: ignore[import-not-found, unused-ignore]  # `signal` cost
 import os
 import sys
 
+from lambdarig.runtime_client import termination
 from lambdarig.runtime_client.config import TELEMETRY_LOG_FD_VAR, RuntimeConfig
 from lambdarig.runtime_client.errors import ClientConfigError
 
 TYPE_CHECKING = False  # typing is not imported at run time (cold start)
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from types import FrameType
 
 PROG = "lambdarig-runtime"
 EXIT_CONFIG_ERROR = 2
@@ -41,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG_ERROR
     # awslambdaric removes the telemetry fd variable so user code and children do not inherit it.
     os.environ.pop(TELEMETRY_LOG_FD_VAR, None)
-    _signal.signal(_signal.SIGTERM, _exit_on_signal)
+    _signal.signal(_signal.SIGTERM, termination.on_signal)
     _make_task_root_importable(config.task_root)
     if config.max_concurrency is not None:
         from lambdarig.runtime_client.concurrency import run_workers
@@ -68,10 +69,6 @@ def _check(config: RuntimeConfig) -> None:
         raise ClientConfigError(
             f"AWS_LAMBDA_MAX_CONCURRENCY must be a positive integer, got {config.max_concurrency}"
         )
-
-
-def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
 
 
 def _make_task_root_importable(task_root: str | None) -> None:

@@ -12,6 +12,7 @@ result is posted while the handler still produces it (``post_stream``).
 
 from __future__ import annotations
 
+from lambdarig.runtime_client import termination
 from lambdarig.runtime_client.errors import RuntimeClientError, StaleInvocationError
 
 TYPE_CHECKING = False  # typing is not imported at run time (cold start)
@@ -69,8 +70,9 @@ def run(
         try:
             # The loop proper, inline so the handler runs at awslambdaric's stack depth. While
             # the first /next waits for the platform, the invoker readies itself.
-            prepare: Callable[[], None] | None = invoker.prepare
+            prepare: Callable[[], None] | None = _readied(invoker)
             while True:
+                termination.check()
                 inv = client.next_invocation(prepare)
                 prepare = None
                 outcome = invoker.invoke(inv)
@@ -88,6 +90,17 @@ def run(
     except RuntimeClientError as exc:
         sink.log(FATAL_LOG.format(error=_describe(exc)))
     return EXIT_RUNTIME_API_ERROR
+
+
+def _readied(invoker: Invoker) -> Callable[[], None]:
+    """``invoker.prepare`` for the first ``/next``. It imports, and a SIGTERM meanwhile may be
+    swallowed by the import system (``termination``): checked again before the answer is read."""
+
+    def prepare() -> None:
+        invoker.prepare()
+        termination.check()
+
+    return prepare
 
 
 def _defaults(
