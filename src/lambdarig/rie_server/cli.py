@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import asyncio
     import logging
     from collections.abc import Callable, Coroutine, Sequence
+    from types import TracebackType
     from typing import Any, TextIO
 
     from lambdarig.rie_server.config import EmulatorConfig
@@ -173,37 +174,58 @@ async def run(
     """Serve ``config`` until SIGINT or SIGTERM (or at once if ``signalled`` recorded one before
     the loop ran); returns the exit status. A failure to start is one line on ``status`` prefixed
     by ``prog`` (see ``start_failure``)."""
-    import asyncio
-    import signal
-
     from lambdarig.rie_server.emulator import Emulator
     from lambdarig.rie_server.errors import EmulatorError
 
     status = status if status is not None else sys.stderr
     configure_logging(config.log_level, status)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    if signalled is not None and signalled.received:
-        stop.set()
-    emulator = Emulator(config, prestarted=prestarted)
-    try:
+    with StopOnSignals(signalled) as stop:
+        emulator = Emulator(config, prestarted=prestarted)
         try:
-            if not await start_unless_stopped(emulator, stop):
-                return 0
-        except (OSError, EmulatorError) as exc:  # ConfigError: e.g. a --layer over the size limit
-            message, exit_status = start_failure(exc, invoke_address_flag)
-            print(f"{prog}: error: {message}", file=status, flush=True)
-            return exit_status
-        _log_configuration(config)
-        print(READY_LINE.format(url=emulator.invoke_url), file=status, flush=True)
-        await stop.wait()
-        return 0
-    finally:
-        await emulator.stop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+            try:
+                if not await start_unless_stopped(emulator, stop):
+                    return 0
+            except (OSError, EmulatorError) as exc:  # ConfigError: a --layer over the size limit
+                message, exit_status = start_failure(exc, invoke_address_flag)
+                print(f"{prog}: error: {message}", file=status, flush=True)
+                return exit_status
+            _log_configuration(config)
+            print(READY_LINE.format(url=emulator.invoke_url), file=status, flush=True)
+            await stop.wait()
+            return 0
+        finally:
+            await emulator.stop()
+
+
+class StopOnSignals:
+    """``with StopOnSignals(signalled) as stop:`` on the running loop: ``stop`` (an
+    ``asyncio.Event``) is set by SIGINT or SIGTERM, or at once if ``signalled`` recorded one while
+    the emulator loaded; the loop's handlers are removed on leaving."""
+
+    def __init__(self, signalled: EarlySignals | None = None) -> None:
+        import asyncio  # loaded by then (after fast_start)
+        import signal
+
+        self._signals = (signal.SIGINT, signal.SIGTERM)
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._signalled = signalled
+
+    def __enter__(self) -> asyncio.Event:
+        for signum in self._signals:
+            self._loop.add_signal_handler(signum, self._stop.set)
+        if self._signalled is not None and self._signalled.received:
+            self._stop.set()
+        return self._stop
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for signum in self._signals:
+            self._loop.remove_signal_handler(signum)
 
 
 async def start_unless_stopped(emulator: Emulator, stop: asyncio.Event) -> bool:

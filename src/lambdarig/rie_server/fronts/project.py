@@ -13,14 +13,12 @@ or SIGTERM. Exit status as ``lambdarig-rie``: 0 after a signal, 1 when something
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import sys
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from lambdarig.rie_server.cli import PROG, READY_LINE, configure_logging
+from lambdarig.rie_server.cli import PROG, READY_LINE, StopOnSignals, configure_logging
 from lambdarig.rie_server.errors import EmulatorError
 from lambdarig.rie_server.fronts.cors import CorsConfig
 from lambdarig.rie_server.fronts.routing import (
@@ -124,10 +122,6 @@ async def serve_project(
     whose Function URL streams; ``stream_throttle``: the service's bandwidth rule on them."""
     status = status if status is not None else sys.stderr
     configure_logging(log_level, status)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     fronts = [
         HttpFront(
             RouteTable(plan.routes),
@@ -139,22 +133,21 @@ async def serve_project(
         )
         for plan in plan_fronts(routes, url_functions, url_cors, streamed)
     ]
-    try:
+    with StopOnSignals() as stop:
         try:
-            await emulator.start()
+            try:
+                await emulator.start()
+                for front in fronts:
+                    await front.start()
+            except (OSError, EmulatorError) as exc:
+                print(f"{PROG}: error: could not start: {exc}", file=status, flush=True)
+                return 1
+            for line in start_table(emulator, fronts):
+                print(line, file=status)
+            print(READY_LINE.format(url=emulator.invoke_url), file=status, flush=True)
+            await stop.wait()
+            return 0
+        finally:
             for front in fronts:
-                await front.start()
-        except (OSError, EmulatorError) as exc:
-            print(f"{PROG}: error: could not start: {exc}", file=status, flush=True)
-            return 1
-        for line in start_table(emulator, fronts):
-            print(line, file=status)
-        print(READY_LINE.format(url=emulator.invoke_url), file=status, flush=True)
-        await stop.wait()
-        return 0
-    finally:
-        for front in fronts:
-            await front.stop()
-        await emulator.stop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+                await front.stop()
+            await emulator.stop()

@@ -11,7 +11,6 @@ signal (also one received while it starts), and a failure to start is one line w
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TextIO
@@ -20,6 +19,7 @@ from lambdarig.rie_server.cli import (
     INVOKE_ADDRESS_FLAG,
     PROG,
     READY_LINE,
+    StopOnSignals,
     configure_logging,
     start_failure,
     start_unless_stopped,
@@ -65,37 +65,30 @@ async def serve(
     if kind == "url":
         settings["invoke_mode"] = invoke_mode
     routes = RouteTable(single_function_routes(kind, config.function.name, **settings))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    if signalled is not None and signalled.received:
-        stop.set()
-    emulator = Emulator(config, prestarted=prestarted)
-    front = _front(emulator, routes, host, port)
-    try:
+    with StopOnSignals(signalled) as stop:
+        emulator = Emulator(config, prestarted=prestarted)
+        front = _front(emulator, routes, host, port)
         try:
-            if not await start_unless_stopped(emulator, stop) or stop.is_set():
-                return 0
-            await _listen(front, host, port)
-        except _FrontInUse as exc:
-            print(f"{prog}: error: {exc}", file=status, flush=True)
-            return 2
-        except (OSError, EmulatorError) as exc:  # ConfigError: e.g. a --layer over the size limit
-            message, exit_status = start_failure(exc, invoke_address_flag)
-            print(f"{prog}: error: {message}", file=status, flush=True)
-            return exit_status
-        print(READY_LINE.format(url=emulator.invoke_url), file=status, flush=True)
-        print(FRONT_LINE.format(kind=kind, url=front.url), file=status, flush=True)
-        await stop.wait()
-        return 0
-    finally:
-        try:
-            await front.stop()
+            try:
+                if not await start_unless_stopped(emulator, stop) or stop.is_set():
+                    return 0
+                await _listen(front, host, port)
+            except _FrontInUse as exc:
+                print(f"{prog}: error: {exc}", file=status, flush=True)
+                return 2
+            except (OSError, EmulatorError) as exc:  # ConfigError: a --layer over the size limit
+                message, exit_status = start_failure(exc, invoke_address_flag)
+                print(f"{prog}: error: {message}", file=status, flush=True)
+                return exit_status
+            print(READY_LINE.format(url=emulator.invoke_url), file=status, flush=True)
+            print(FRONT_LINE.format(kind=kind, url=front.url), file=status, flush=True)
+            await stop.wait()
+            return 0
         finally:
-            await emulator.stop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
+            try:
+                await front.stop()
+            finally:
+                await emulator.stop()
 
 
 def _front(emulator: Emulator, routes: RouteTable, host: str, port: int) -> HttpFront:
