@@ -167,18 +167,29 @@ def test_http_port_out_of_range_is_a_one_line_error() -> None:
     assert "Traceback" not in unknown.stderr
 
 
-def test_an_invoke_api_port_in_use_names_the_port_and_the_flag() -> None:
+def _serve_with_a_port_taken(
+    flag: str, timeout: float
+) -> tuple[int, subprocess.CompletedProcess[str]]:
+    """``serve --http http`` with ``flag`` (``--port`` or ``--http-port``) naming a port already
+    listening and the other port 0: that port, and how serve ended."""
+    ports = {"--port": "0", "--http-port": "0"}
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
+        ports[flag] = str(port)
         result = subprocess.run(
             [*SERVE, "app.handler", "--code", str(ROOT / "examples" / "hello"), "--http", "http"]
-            + ["--port", str(port), "--http-port", "0"],
+            + [word for pair in ports.items() for word in pair],
             capture_output=True,
             text=True,
-            timeout=30,
+            timeout=timeout,
         )
+    return port, result
+
+
+def test_an_invoke_api_port_in_use_names_the_port_and_the_flag() -> None:
+    port, result = _serve_with_a_port_taken("--port", timeout=30)
     assert result.returncode == 2
     assert result.stderr == (
         f"lambdarig: error: expected to listen on 127.0.0.1:{port}, got: address already in use "
@@ -187,17 +198,7 @@ def test_an_invoke_api_port_in_use_names_the_port_and_the_flag() -> None:
 
 
 def test_the_fronts_own_port_in_use_names_its_flag() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        result = subprocess.run(
-            [*SERVE, "app.handler", "--code", str(ROOT / "examples" / "hello"), "--http", "http"]
-            + ["--port", "0", "--http-port", str(port)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+    port, result = _serve_with_a_port_taken("--http-port", timeout=60)
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         f"lambdarig: error: expected to listen on 127.0.0.1:{port}, got: address already in use "
