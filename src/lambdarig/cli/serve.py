@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.config import EmulatorConfig
     from lambdarig.rie_server.fast_start import Prestarted
 
+_PROG = "lambdarig"  # how the emulator's own lines name the program here
+_PORT_FLAG = "--port"  # the flag that moves the Invoke API here
+
 EXAMPLE = """\
 example:
   lambdarig serve app.handler --code examples/hello
@@ -183,11 +186,8 @@ def run(args: argparse.Namespace) -> int:
         check_runtime_module(config.command, environ, code)
     config = config.with_runtime_env(environ)
     # As lambdarig-rie starts: the sockets bound and the runtime spawned before asyncio loads.
-    if args.http:
-        return serve(
-            config, prog="lambdarig", invoke_address_flag="--port", runner=_front(args, config)
-        )
-    return serve(config, prog="lambdarig", invoke_address_flag="--port")
+    runner = _front(args, config) if args.http else None
+    return serve(config, prog=_PROG, invoke_address_flag=_PORT_FLAG, runner=runner)
 
 
 def _front(args: argparse.Namespace, config: EmulatorConfig) -> Runner:
@@ -203,8 +203,8 @@ def _front(args: argparse.Namespace, config: EmulatorConfig) -> Runner:
             args.http_port,
             multi_value_headers=args.alb_multi_value_headers,
             invoke_mode=args.invoke_mode,
-            prog="lambdarig",
-            invoke_address_flag="--port",
+            prog=_PROG,
+            invoke_address_flag=_PORT_FLAG,
             prestarted=prestarted,
             signalled=signalled,
         )
