@@ -49,8 +49,7 @@ class Prestarted:
 
     def discard(self) -> None:
         """Close what was not taken (the emulator did not start, or was never made)."""
-        runtime, invoke_sock = self.runtime, self.invoke_sock
-        self.invoke_sock = self.runtime = None
+        invoke_sock, runtime = self.take()
         if runtime is not None:
             runtime.discard()
         if invoke_sock is not None:
