@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Generator
 from typing import Any, Callable, Union
 
 import pytest
 
+from lambdarig.rie_server.http.handlers import Carried
 from lambdarig.rie_server.http.server import (
     BadRequest,
     HttpReply,
@@ -279,14 +280,16 @@ def test_long_header_lines_are_refused_even_among_short_ones() -> None:
     assert len(request.headers) == 4
 
 
-def test_a_handler_runs_at_once_up_to_its_first_wait_then_in_a_task() -> None:
+def test_a_handler_runs_at_once_up_to_its_first_wait_then_is_carried_on_without_a_task() -> None:
     seen: list[str] = []
 
     async def handler(request: HttpRequest) -> HttpReply:
         seen.append(f"{request.path} starts in a task: {asyncio.current_task() is not None}")
         if request.path == "/wait":
-            await asyncio.sleep(0)
-            seen.append(f"resumes in a task: {asyncio.current_task() is not None}")
+            await asyncio.sleep(0)  # a bare yield
+            await asyncio.sleep(0.001)  # a future
+            tasks = asyncio.all_tasks() - current
+            seen.append(f"resumes in a task: {asyncio.current_task() is not None}, others: {tasks}")
         return HttpReply(200, request.path.encode())
 
     async def scenario(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -297,33 +300,89 @@ def test_a_handler_runs_at_once_up_to_its_first_wait_then_in_a_task() -> None:
         bodies = [(await read_reply(reader))[2] for _ in range(3)]
         assert bodies == [b"/now", b"/wait", b"/now2"]  # in order, none lost
 
-    run(handler, scenario)
+    current: set[asyncio.Task[Any]] = set()
+
+    async def recorded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        current.add(asyncio.current_task())  # type: ignore[arg-type]
+        await scenario(reader, writer)
+
+    run(handler, recorded)
     assert seen == [
         "/now starts in a task: False",
         "/wait starts in a task: False",
-        "resumes in a task: True",
-        "/now2 starts in a task: True",  # answered from the task's _advance
+        "resumes in a task: False, others: set()",  # no task was made for the request
+        "/now2 starts in a task: False",  # answered from the resumed handler's _advance
     ]
 
 
-def test_a_task_taking_over_a_started_handler_cancels_the_handler_itself() -> None:
-    from lambdarig.rie_server.http.handlers import Started
+async def _sleeps_until_cancelled(outcome: list[str]) -> None:
+    try:
+        await asyncio.sleep(10)
+    except asyncio.CancelledError:
+        outcome.append("cancelled")
+        raise
+    outcome.append("finished")
 
+
+def test_carried_cancel_reaches_the_coroutine_waiting_on_a_future() -> None:
     outcome: list[str] = []
 
-    async def handler() -> None:
+    async def main() -> None:
+        coroutine = _sleeps_until_cancelled(outcome)
+        carried = Carried(coroutine, coroutine.send(None), asyncio.get_running_loop())
+        carried.cancel()
+        await eventually(lambda: bool(outcome), "the coroutine to end")
+
+    asyncio.run(main())
+    assert outcome == ["cancelled"]
+
+
+def test_carried_cancel_after_the_future_is_done_still_cancels_the_next_step() -> None:
+    """As a task's: the future waited on finished, its callback has not run yet: the
+    coroutine gets ``CancelledError`` at its next step instead of the result."""
+    outcome: list[str] = []
+
+    async def waits(future: asyncio.Future[int]) -> None:
         try:
-            await asyncio.sleep(10)
+            outcome.append(f"got {await future}")
         except asyncio.CancelledError:
             outcome.append("cancelled")
             raise
 
     async def main() -> None:
-        coroutine = handler()
-        task = asyncio.ensure_future(Started(coroutine, coroutine.send(None)))
-        task.cancel()  # before the task's first step
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        coroutine = waits(future)
+        carried = Carried(coroutine, coroutine.send(None), asyncio.get_running_loop())
+        future.set_result(1)  # the resumption is scheduled, not run
+        carried.cancel()
+        await eventually(lambda: bool(outcome), "the coroutine to end")
 
     asyncio.run(main())
     assert outcome == ["cancelled"]
+
+
+def test_carried_resumes_after_a_bare_yield_and_refuses_what_is_not_a_future() -> None:
+    outcome: list[str] = []
+
+    class NotAFuture:
+        def __await__(self) -> Generator[Any, None, None]:
+            yield "not a future"
+
+    async def odd() -> None:
+        await asyncio.sleep(0)
+        outcome.append("after a bare yield")
+        try:
+            await NotAFuture()
+        except RuntimeError as exc:
+            outcome.append(str(exc))
+
+    async def main() -> None:
+        coroutine = odd()
+        Carried(coroutine, coroutine.send(None), asyncio.get_running_loop())
+        await eventually(lambda: len(outcome) == 2, "the coroutine to end")
+
+    asyncio.run(main())
+    assert outcome == [
+        "after a bare yield",
+        "expected a future or a bare yield from the coroutine, got 'not a future'",
+    ]

@@ -271,7 +271,8 @@ class EnvironmentPool:
         """Start ``slot``'s environment once; concurrent callers share the one start."""
         if slot.starting is None:
             slot.starting = asyncio.ensure_future(slot.environment.start())
-        outcome = await asyncio.shield(slot.starting)
+        starting = slot.starting
+        outcome = starting.result() if starting.done() else await asyncio.shield(starting)
         if outcome is not None and not slot.init_failure_reported:
             slot.init_failure_reported = True
             self._listener.init_failed(slot.env_id, outcome)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from lambdarig.rie_server.http.grammar import LocalHttpError
-from lambdarig.rie_server.http.handlers import Deferred, Started
+from lambdarig.rie_server.http.handlers import Carried, Deferred
 from lambdarig.rie_server.http.parser import (
     MAX_HEADER_BYTES,
     BadRequest,
@@ -56,7 +56,7 @@ class Connection(asyncio.BufferedProtocol):
         self._stream_close = False
         self._sink_paused = False
         self._transport: asyncio.Transport | None = None
-        self._task: asyncio.Future[None] | None = None  # the request being handled
+        self._carried: Carried | None = None  # the request being handled
         self._deferred: Deferred | None = None  # ... or the reply it is waiting for
         self._paused = False
         self._loop = asyncio.get_running_loop()
@@ -74,12 +74,12 @@ class Connection(asyncio.BufferedProtocol):
         self._server.connections.discard(self)
         self._transport = None
         self._stop_timer()
-        task, self._task = self._task, None
+        carried, self._carried = self._carried, None
         deferred, self._deferred = self._deferred, None
         self._end_streams()
         if self._server.cancel_on_hangup:
-            if task is not None:
-                task.cancel()
+            if carried is not None:
+                carried.cancel()
             if deferred is not None:
                 deferred._hang_up()
 
@@ -88,7 +88,7 @@ class Connection(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         self._parser.feed(self._buffer[:nbytes])  # copied into the parser's buffer
-        if self._task is None and self._deferred is None and self._stream is None:
+        if self._carried is None and self._deferred is None and self._stream is None:
             self._advance()
         elif self._parser.buffered > MAX_HEADER_BYTES and not self._paused:
             self._paused = True  # a client pipelining while we answer: stop reading for now
@@ -100,9 +100,9 @@ class Connection(asyncio.BufferedProtocol):
         if self._transport is not None:
             self._transport.close()
         self._stop_timer()
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
+        carried, self._carried = self._carried, None
+        if carried is not None:
+            carried.cancel()
         deferred, self._deferred = self._deferred, None
         if deferred is not None:
             deferred._hang_up()
@@ -112,7 +112,7 @@ class Connection(asyncio.BufferedProtocol):
         """Answer every complete request buffered, until one needs to wait."""
         while (
             self._transport is not None
-            and self._task is None
+            and self._carried is None
             and self._deferred is None
             and self._stream is None
         ):
@@ -208,33 +208,33 @@ class Connection(asyncio.BufferedProtocol):
 
     def _start(self, respond: Coroutine[Any, Any, None]) -> None:
         """Run ``respond`` at once up to its first wait (an invoke's event reaches the runtime in
-        this loop iteration, not the next); only then does a task take it over."""
+        this loop iteration, not the next); then ``Carried`` resumes it from what it waits on."""
         try:
             waiting_on = respond.send(None)
         except (StopIteration, asyncio.CancelledError):
             return  # answered without waiting (it wrote its reply)
-        self._task = asyncio.ensure_future(Started(respond, waiting_on))
+        self._carried = Carried(respond, waiting_on, self._loop)
 
     async def _respond(
         self, request: HttpRequest, pending: Awaitable[HttpReply | ReplyStream]
     ) -> None:
-        """Await the handler's reply and write it (from the task, if one took over)."""
+        """Await the handler's reply and write it (resumed by ``Carried`` after a wait)."""
         try:
             reply = await pending
         except asyncio.CancelledError:
-            self._task = None
+            self._carried = None
             raise
         except Exception:
-            self._task = None
+            self._carried = None
             self._handler_failed(request)
             return
-        in_task, self._task = self._task is not None, None
+        resumed, self._carried = self._carried is not None, None
         if reply.__class__ is not HttpReply:
             assert isinstance(reply, ReplyStream)
             self._start_stream(request, reply)
             return
         self._reply(request, reply)
-        if in_task:  # else the caller's _advance loop goes on
+        if resumed:  # else the caller's _advance loop goes on
             self._advance()
 
     def _resolved(self, request: HttpRequest, deferred: Deferred, reply: HttpReply) -> None:

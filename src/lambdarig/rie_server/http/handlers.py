@@ -2,12 +2,13 @@
 
 A handler returns an ``HttpReply`` directly (no task), a ``Deferred`` another callback resolves
 (no task: a long-poll ``/next``) or an awaitable of a reply, which the connection runs at once up
-to its first wait and only then hands to a task (``Started``).
+to its first wait and then carries on from the futures it waits on, without a task (``Carried``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Coroutine, Generator
+import asyncio
+from collections.abc import Awaitable, Coroutine
 from typing import Any, Callable, Union
 
 from lambdarig.rie_server.http.parser import HttpRequest
@@ -54,29 +55,59 @@ Handler = Callable[
 OnHead = Callable[[HttpRequest], Union[BodySink, None]]  # offered each head (``http.streams``)
 
 
-class Started(Coroutine[Any, None, None]):
-    """A coroutine already run up to its first wait, for a task to carry on: the task's first
-    step gets what it waits on; later steps and cancellation go to the coroutine itself."""
+class Carried:
+    """A coroutine already run up to its first wait, carried on without a task.
 
-    __slots__ = ("_coro", "_first", "_pending")
+    Each future it waits on resumes it from that future's done callback, as a task's step would:
+    a task per request cost its creation, a loop iteration for its first step and its removal
+    from asyncio's registry of tasks, for nothing (a handler never asks for its task). ``cancel``
+    is a task's: the future waited on is cancelled, or else the next resumption raises
+    ``CancelledError`` in the coroutine. The coroutine must handle its own exceptions (the
+    connection's ``_respond`` does): only ``KeyboardInterrupt``/``SystemExit`` leave it.
 
-    def __init__(self, coro: Coroutine[Any, Any, None], first: Any) -> None:
+    So a handler runs outside any task (``asyncio.current_task()`` is ``None``): what needs one
+    (``asyncio.timeout``, ``TaskGroup``, and ``wait_for`` from Python 3.12) belongs in a task the
+    handler starts.
+    """
+
+    __slots__ = ("_coro", "_loop", "_waiting_on", "_must_cancel")
+
+    def __init__(
+        self, coro: Coroutine[Any, Any, None], first: Any, loop: asyncio.AbstractEventLoop
+    ) -> None:
         self._coro = coro
-        self._first: Any = first
-        self._pending = True
+        self._loop = loop
+        self._waiting_on: asyncio.Future[Any] | None = None
+        self._must_cancel = False
+        self._hold(first)
 
-    def send(self, value: None) -> Any:
-        if self._pending:
-            self._pending = False
-            return self._first
-        return self._coro.send(value)
+    def cancel(self) -> None:
+        waiting_on = self._waiting_on
+        if waiting_on is None or not waiting_on.cancel():
+            self._must_cancel = True  # resumed next by a future already done, or a bare yield
 
-    def throw(self, exc: Any, *_: Any) -> Any:
-        self._pending = False
-        return self._coro.throw(exc)
+    def _hold(self, waiting_on: Any) -> None:
+        """Wait for what the coroutine yielded: a future (``await``) or ``None`` (a bare yield,
+        as ``asyncio.sleep(0)``: resumed in the next iteration)."""
+        if waiting_on is None:
+            self._loop.call_soon(self._resume, None)
+        elif getattr(waiting_on, "_asyncio_future_blocking", False):
+            waiting_on._asyncio_future_blocking = False
+            self._waiting_on = waiting_on
+            waiting_on.add_done_callback(self._resume)
+        else:
+            message = f"expected a future or a bare yield from the coroutine, got {waiting_on!r}"
+            self._loop.call_soon(self._resume, None, RuntimeError(message))
 
-    def close(self) -> None:
-        self._coro.close()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        raise TypeError("Started is driven by a task, not awaited")
+    def _resume(self, _done: object, exc: BaseException | None = None) -> None:
+        self._waiting_on = None
+        if self._must_cancel:
+            self._must_cancel = False
+            exc = asyncio.CancelledError()
+        try:
+            # A future's outcome (its result, exception or cancellation) reaches the coroutine
+            # through its own ``await``: ``Future.__await__`` returns ``result()``.
+            waiting_on = self._coro.send(None) if exc is None else self._coro.throw(exc)
+        except (StopIteration, asyncio.CancelledError):
+            return
+        self._hold(waiting_on)
