@@ -23,9 +23,9 @@ the benchmark machine, ``benchmarks/rie_server.py``). Only what the Runtime and 
   (``http.listen``);
 * a handler returns an ``HttpReply`` directly (no task), a ``Deferred`` another callback resolves
   (no task: a long-poll ``/next``) or an awaitable of a reply (run at once up to its first wait,
-  then one task); if the client hangs up meanwhile, a server made with ``cancel_on_hangup``
-  cancels the task or calls the ``Deferred``'s ``on_hangup`` (a long-poll ``/next`` is withdrawn
-  that way).
+  then resumed by the futures it waits on, still without a task: ``http.handlers.Carried``); if
+  the client hangs up meanwhile, a server made with ``cancel_on_hangup`` cancels the awaitable
+  or calls the ``Deferred``'s ``on_hangup`` (a long-poll ``/next`` is withdrawn that way).
 
 Streaming (``http.streams``), off the path of every other request: a server made with
 ``on_head`` may take a request's body piece by piece (a ``BodySink``), and a handler may answer
