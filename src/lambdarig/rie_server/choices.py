@@ -9,7 +9,7 @@ loads no protocol module (each costs milliseconds of start-up).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lambdarig import invoke_api
 
@@ -40,8 +40,7 @@ DEFAULT_RETRY_DELAYS_S: tuple[float, ...] = (60.0, 120.0)
 MAX_RETRY_ATTEMPTS = 2
 
 
-@dataclass(frozen=True)
-class FunctionIdentity:
+class FunctionIdentity(NamedTuple):
     """Who the emulated function is: what callers may name, and the ARN the runtime sees."""
 
     name: str

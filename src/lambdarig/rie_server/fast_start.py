@@ -22,7 +22,6 @@ import contextlib
 import os
 import socket
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lambdarig.rie_server.config import EmulatorConfig
@@ -33,13 +32,17 @@ if TYPE_CHECKING:
     from lambdarig.rie_server.environments.spawn import PrestartedRuntime
 
 
-@dataclass
 class Prestarted:
     """What ``prestart`` opened; ``None`` where it left the work to the event loop. It owns
     both until the emulator ``take``s them."""
 
-    invoke_sock: socket.socket | None
-    runtime: PrestartedRuntime | None
+    __slots__ = ("invoke_sock", "runtime")
+
+    def __init__(
+        self, invoke_sock: socket.socket | None, runtime: PrestartedRuntime | None
+    ) -> None:
+        self.invoke_sock = invoke_sock
+        self.runtime = runtime
 
     def take(self) -> tuple[socket.socket | None, PrestartedRuntime | None]:
         """Hand both over (to ``Emulator``); nothing is left here to discard."""

@@ -27,7 +27,6 @@ import math
 import sys
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from lambdarig.rie_server.choices import LogFormat as LogFormat  # re-exported
@@ -46,13 +45,15 @@ _CRASH, _TIMEOUT = OutcomeKind.CRASH, OutcomeKind.TIMEOUT
 _COLOURS = ("36", "33", "35", "32", "34", "91", "96", "93", "95", "92")
 
 
-@dataclass(frozen=True)
 class PlatformLogFormatter:
     """Renders platform lines for one function; every method returns complete lines (no newline)."""
 
-    log_format: LogFormat
-    memory_size_mb: int
-    version: str
+    __slots__ = ("log_format", "memory_size_mb", "version")
+
+    def __init__(self, log_format: LogFormat, memory_size_mb: int, version: str) -> None:
+        self.log_format = log_format
+        self.memory_size_mb = memory_size_mb
+        self.version = version
 
     @property
     def timed(self) -> bool:

@@ -41,12 +41,24 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 
-@dataclasses.dataclass(frozen=True)
 class WarmPlan:
     """Which environments the emulator creates up front: ``count`` of ``initialization_type``."""
 
-    count: int
-    initialization_type: str
+    __slots__ = ("count", "initialization_type")
+
+    def __init__(self, count: int, initialization_type: str) -> None:
+        self.count = count
+        self.initialization_type = initialization_type
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WarmPlan):
+            return NotImplemented
+        return (self.count, self.initialization_type) == (other.count, other.initialization_type)
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, never hashed
+
+    def __repr__(self) -> str:
+        return f"WarmPlan({self.count!r}, {self.initialization_type!r})"
 
 
 def warm_plan(config: EmulatorConfig) -> WarmPlan:
@@ -94,19 +106,37 @@ class PoolListener(Protocol):
         """A retired environment has stopped; ``env_id`` is never used again."""
 
 
-@dataclasses.dataclass
 class _Slot:
-    env_id: str
-    environment: PooledEnvironment
-    capacity: int
-    in_flight: int = 0
-    starting: asyncio.Future[InvokeOutcome | None] | None = None
-    init_failure_reported: bool = False
-    configured_address: bool = False  # holds the configured Runtime API address
-    retired: bool = False  # out of service (code changed): stops once its invocations end
-    # Provisioned concurrency: the init ran ahead of any invoke, so (as on the service) the first
-    # invoke's REPORT carries no Init Duration and is not billed for it.
-    init_unreported: bool = False
+    __slots__ = (
+        "env_id",
+        "environment",
+        "capacity",
+        "in_flight",
+        "starting",
+        "init_failure_reported",
+        "configured_address",
+        "retired",
+        "init_unreported",
+    )
+
+    def __init__(
+        self,
+        env_id: str,
+        environment: PooledEnvironment,
+        capacity: int,
+        configured_address: bool,  # holds the configured Runtime API address
+    ) -> None:
+        self.env_id = env_id
+        self.environment = environment
+        self.capacity = capacity
+        self.configured_address = configured_address
+        self.in_flight = 0
+        self.starting: asyncio.Future[InvokeOutcome | None] | None = None
+        self.init_failure_reported = False
+        self.retired = False  # out of service (code changed): stops once its invocations end
+        # Provisioned concurrency: the init ran ahead of any invoke, so (as on the service) the
+        # first invoke's REPORT carries no Init Duration and is not billed for it.
+        self.init_unreported = False
 
 
 class EnvironmentPool:

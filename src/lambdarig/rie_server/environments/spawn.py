@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Callable
 
 from lambdarig.rie_server.environments.memory import CgroupLimit
@@ -29,19 +28,44 @@ _PR_SET_PDEATHSIG = 1
 _serial = itertools.count()  # names this emulator's cgroups
 
 
-@dataclass
 class StartedProcess:
-    """A runtime just started: not yet watched by any event loop."""
+    """A runtime just started: not yet watched by any event loop. ``stdout_fd``/``stderr_fd``
+    are the read ends of its output pipes, owned by whoever adopts the process; ``started`` is
+    ``time.monotonic()`` just before the spawn."""
 
-    popen: subprocess.Popen[bytes]
-    stdout_fd: int  # read ends of the output pipes, owned by whoever adopts the process
-    stderr_fd: int
-    cgroup: CgroupLimit | None
-    started: float  # time.monotonic() just before the spawn
-    argv: tuple[str, ...]
-    cwd: str | None
-    env: dict[str, str]
-    memory_mb: int
+    __slots__ = (
+        "popen",
+        "stdout_fd",
+        "stderr_fd",
+        "cgroup",
+        "started",
+        "argv",
+        "cwd",
+        "env",
+        "memory_mb",
+    )
+
+    def __init__(
+        self,
+        popen: subprocess.Popen[bytes],
+        stdout_fd: int,
+        stderr_fd: int,
+        cgroup: CgroupLimit | None,
+        started: float,
+        argv: tuple[str, ...],
+        cwd: str | None,
+        env: dict[str, str],
+        memory_mb: int,
+    ) -> None:
+        self.popen = popen
+        self.stdout_fd = stdout_fd
+        self.stderr_fd = stderr_fd
+        self.cgroup = cgroup
+        self.started = started
+        self.argv = argv
+        self.cwd = cwd
+        self.env = env
+        self.memory_mb = memory_mb
 
     def matches(
         self, argv: Sequence[str], cwd: str | None, env: Mapping[str, str], memory_mb: int
@@ -129,14 +153,16 @@ def start_process(
     )
 
 
-@dataclass
 class PrestartedRuntime:
     """An environment's Runtime API socket (bound, listening) and the runtime started against it
     before the event loop ran (``None`` if that start failed: the environment retries and reports
     the failure itself)."""
 
-    sock: socket.socket
-    process: StartedProcess | None
+    __slots__ = ("sock", "process")
+
+    def __init__(self, sock: socket.socket, process: StartedProcess | None) -> None:
+        self.sock = sock
+        self.process = process
 
     def discard(self) -> None:
         """Unused after all: kill the process and close the socket."""

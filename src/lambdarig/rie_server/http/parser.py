@@ -12,7 +12,6 @@ it arrives); ``http.grammar`` says whether they are acceptable. No sockets, no c
 from __future__ import annotations
 
 from collections.abc import ItemsView, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from lambdarig.rie_server.http.grammar import (
@@ -81,19 +80,40 @@ class Headers(Mapping[str, str]):
         return len(self._items)
 
 
-@dataclass
 class HttpRequest:
     """One complete request. ``body`` holds at most the server's ``keep_bytes``; ``received`` is
     how many body bytes arrived in all; ``content_length`` is ``None`` for chunked or no body."""
 
-    method: str
-    target: str
-    version: str
-    headers: Headers
-    body: bytes
-    content_length: int | None
-    received: int
-    sink: BodySink | None = None  # the body went there piece by piece (``on_head``)
+    __slots__ = (
+        "method",
+        "target",
+        "version",
+        "headers",
+        "body",
+        "content_length",
+        "received",
+        "sink",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        target: str,
+        version: str,
+        headers: Headers,
+        body: bytes,
+        content_length: int | None,
+        received: int,
+        sink: BodySink | None = None,
+    ) -> None:
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.body = body
+        self.content_length = content_length
+        self.received = received
+        self.sink = sink  # the body went there piece by piece (``on_head``)
 
     @property
     def path(self) -> str:

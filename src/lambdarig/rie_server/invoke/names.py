@@ -8,7 +8,6 @@ are returned as values for ``invoke.protocol`` to render.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 from lambdarig import invoke_api
 from lambdarig.rie_server.choices import FunctionIdentity
@@ -21,14 +20,16 @@ def is_stream_path(path: str) -> bool:
     return path.startswith(_STREAM_PREFIX) and path.endswith(_STREAM_SUFFIX)
 
 
-@dataclass(frozen=True)
 class Resolved:
     """Which of the functions an Invoke API call names (``index``) and the ARN it invoked
     (qualified when a qualifier was given, always with the function's name)."""
 
-    index: int
-    arn: str
-    qualifier: str | None = None
+    __slots__ = ("index", "arn", "qualifier")
+
+    def __init__(self, index: int, arn: str, qualifier: str | None = None) -> None:
+        self.index = index
+        self.arn = arn
+        self.qualifier = qualifier
 
 
 Refusal = tuple[int, str, str]  # (status, error type, message)

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import enum
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from lambdarig import runtime_api
@@ -127,12 +126,14 @@ _READY, _RUNNING = State.READY, State.RUNNING
 _NEXT, _DELIVER, _RESPONSE_SENT = Event.NEXT, Event.DELIVER, Event.RESPONSE_SENT
 
 
-@dataclass
 class Lifecycle:
     """One state machine instance: ``state`` and the ``now_ms`` at which it was entered."""
 
-    state: State
-    since_ms: int
+    __slots__ = ("state", "since_ms")
+
+    def __init__(self, state: State, since_ms: int) -> None:
+        self.state = state
+        self.since_ms = since_ms
 
     @classmethod
     def initial(cls, now_ms: int) -> Lifecycle:
@@ -175,11 +176,13 @@ class PostResult(NamedTuple):
     invocation_id: str | None = None  # the invocation finished by an ACCEPTED post
 
 
-@dataclass
 class _Entry:
-    invocation_id: str
-    lifecycle: Lifecycle
-    expired: bool = False
+    __slots__ = ("invocation_id", "lifecycle", "expired")
+
+    def __init__(self, invocation_id: str, lifecycle: Lifecycle) -> None:
+        self.invocation_id = invocation_id
+        self.lifecycle = lifecycle
+        self.expired = False
 
 
 class RuntimeState:
