@@ -15,23 +15,25 @@ from __future__ import annotations
 
 import re
 
-_FORBIDDEN_IN_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+# Patterns, not compiled at import: ``re`` compiles each on its first use and caches it (most
+# starts never need them; the second costs ~0.8 ms to compile).
+_FORBIDDEN_IN_HEADER = "[\x00-\x08\x0a-\x1f\x7f]"
 # \udc80-\udcff: bytes that were not UTF-8, kept by the HTTP parser's "surrogateescape" decoding.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]"
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def has_control_characters(text: str) -> bool:
     """Whether ``text`` holds a character forbidden in an HTTP field (C0 but HTAB, DEL)."""
-    return _FORBIDDEN_IN_HEADER.search(text) is not None
+    return re.search(_FORBIDDEN_IN_HEADER, text) is not None
 
 
 def printable(text: str) -> str:
     """``text`` with every character that could break a log line or restyle a terminal escaped
     (idempotent: the escapes are printable themselves)."""
-    if _UNPRINTABLE.search(text) is None:
+    if re.search(_UNPRINTABLE, text) is None:
         return text
-    return _UNPRINTABLE.sub(_escape, text)
+    return re.sub(_UNPRINTABLE, _escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:

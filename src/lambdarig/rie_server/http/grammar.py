@@ -44,7 +44,7 @@ _NOT_CTL = r"[^\x00-\x08\x0a-\x1f\x7f]"
 _FIELD_LINE = re.compile(rf"{_TCHAR}+:{_NOT_CTL}*")
 _FIELD_BLOCK = re.compile(rf"(?:{_TCHAR}+:{_NOT_CTL}*\r\n)*{_TCHAR}+:{_NOT_CTL}*")
 _REQUEST_LINE = re.compile(rf"({_TCHAR}+) ([\x21-\x7e]+) HTTP/([0-9])\.([0-9])".encode("ascii"))
-_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,%d})(?:;.*)?[ \t]*" % CHUNK_SIZE_DIGITS)
+_CHUNK_LINE = rb"([0-9A-Fa-f]{1,%d})(?:;.*)?[ \t]*" % CHUNK_SIZE_DIGITS  # re compiles on first use
 
 
 def request_line(line: bytes) -> tuple[str, str, str]:
@@ -177,7 +177,7 @@ def _transfer_encoding(items: dict[str, tuple[str, str]], field: tuple[str, str]
 
 def chunk_size(line: bytes) -> int:
     """The size on a chunk-size line (CRLF removed): 1 to 16 hex digits, extensions ignored."""
-    match = _CHUNK_LINE.fullmatch(line)
+    match = re.fullmatch(_CHUNK_LINE, line)
     if match is None:
         raise BadRequest(
             f"expected a chunk size of 1 to {CHUNK_SIZE_DIGITS} hex digits, got {line[:40]!r}"

@@ -25,15 +25,15 @@ import sys
 from lambdarig import invoke_api
 from lambdarig.rie_server.untrusted import has_control_characters
 
-_TRACE_FIELD = re.compile(invoke_api.TRACE_FIELD_PATTERN)
+# Patterns compiled by ``re`` on first use (and cached there): only some invokes need them.
 _TRACE_RULES = {
-    invoke_api.TRACE_KEY_ROOT: re.compile(invoke_api.TRACE_ROOT_PATTERN),
-    invoke_api.TRACE_KEY_PARENT: re.compile(invoke_api.TRACE_PARENT_PATTERN),
-    invoke_api.TRACE_KEY_SAMPLED: re.compile(invoke_api.TRACE_SAMPLED_PATTERN),
+    invoke_api.TRACE_KEY_ROOT: invoke_api.TRACE_ROOT_PATTERN,
+    invoke_api.TRACE_KEY_PARENT: invoke_api.TRACE_PARENT_PATTERN,
+    invoke_api.TRACE_KEY_SAMPLED: invoke_api.TRACE_SAMPLED_PATTERN,
 }
 _LINE_BREAKS = str.maketrans("\r\n", "  ")
 # A JSON string (escapes included) and what is left once strings are gone: only the brackets.
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
 _SHALLOW = 100  # levels json.loads takes on any stack the emulator runs on
 _DEPTH_STEP = tuple(1 if byte in b"[{" else -1 if byte in b"]}" else 0 for byte in range(256))
@@ -54,13 +54,13 @@ def trace_header(value: str | None) -> str | None:
         field = field.strip(" ")
         if not field:
             continue
-        match = _TRACE_FIELD.fullmatch(field)
+        match = re.fullmatch(invoke_api.TRACE_FIELD_PATTERN, field)
         if match is None or match.group(1) in seen:
             return None
         key, text = match.groups()
         seen.add(key)
         rule = _TRACE_RULES.get(key)
-        if rule is not None and not rule.fullmatch(text):
+        if rule is not None and not re.fullmatch(rule, text):
             return None
     return value if invoke_api.TRACE_KEY_ROOT in seen else None
 
@@ -118,6 +118,6 @@ def too_deep(document: bytes, limit: int) -> bool:
     """Whether brackets outside strings nest deeper than ``limit`` in ``document`` (C speed, stops
     at the first level past ``limit``; a document that is not JSON may be misjudged, but
     ``json.loads`` refuses it anyway)."""
-    brackets = _JSON_STRING.sub(b"", document).translate(None, _NOT_BRACKETS)
+    brackets = re.sub(_JSON_STRING, b"", document, flags=re.DOTALL).translate(None, _NOT_BRACKETS)
     depths = itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets))
     return any(map(limit.__lt__, depths))

@@ -40,8 +40,6 @@ from lambdarig.runtime_api import (
     SANDBOX_TIMEDOUT,
 )
 
-_TENANT_ID = re.compile(invoke_api.TENANT_ID_PATTERN)
-_REQUEST_ID = re.compile(invoke_api.REQUEST_ID_PATTERN)
 # The headers ``parse_invoke`` reads, as keys of its lower-cased copy (lowered once, here).
 _KEY_CLIENT_CONTEXT = invoke_api.HEADER_CLIENT_CONTEXT.lower()
 _KEY_TENANT_ID = invoke_api.HEADER_TENANT_ID.lower()
@@ -142,7 +140,7 @@ def parse_invoke(
     if context is None:
         return _invalid_content(invoke_api.MESSAGE_BAD_CLIENT_CONTEXT, request_id)
     tenant_id = headers.get(_KEY_TENANT_ID)
-    if tenant_id is not None and not _TENANT_ID.fullmatch(tenant_id):
+    if tenant_id is not None and not re.fullmatch(invoke_api.TENANT_ID_PATTERN, tenant_id):
         return service_error(
             400,
             invoke_api.ERROR_INVALID_PARAMETER_VALUE,
@@ -166,7 +164,7 @@ def _request_id(headers: Mapping[str, str], generated: str) -> str | HttpRespons
     supplied = headers.get(_KEY_REQUEST_ID)
     if supplied is None:
         return generated
-    if not _REQUEST_ID.fullmatch(supplied):
+    if not re.fullmatch(invoke_api.REQUEST_ID_PATTERN, supplied):
         return _invalid_content(invoke_api.MESSAGE_BAD_REQUEST_ID.format(value=supplied), generated)
     return supplied
 

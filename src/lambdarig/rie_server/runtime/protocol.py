@@ -61,7 +61,7 @@ _FIXED: dict[str, tuple[str, Route]] = {
     runtime_api.PATH_LOGS: ("PUT", Route.LOGS),
     runtime_api.PATH_TELEMETRY: ("PUT", Route.TELEMETRY),
 }
-_ERROR_TYPE_PATTERN = re.compile(r"(Runtime|Function)\.[A-Z][a-zA-Z]+")
+_ERROR_TYPE_PATTERN = r"(Runtime|Function)\.[A-Z][a-zA-Z]+"  # compiled by re on first use
 _TEXT: Mapping[str, str] = {"Content-Type": invoke_api.RIE_TEXT_CONTENT_TYPE}
 _ACTIONS = {"response": Route.RESPONSE, "error": Route.ERROR}  # .../invocation/{id}/<action>
 # Read on every post, bound once: a member read off its Enum class goes through the
@@ -190,7 +190,7 @@ def check_post(
 def sanitize_error_type(value: str | None) -> str:
     """RAPID's ``GetValidRuntimeOrFunctionErrorType``: keep a value containing
     ``(Runtime|Function).Reason``, else ``Function.Unknown`` / ``Runtime.Unknown``."""
-    if value and _ERROR_TYPE_PATTERN.search(value):
+    if value and re.search(_ERROR_TYPE_PATTERN, value):
         return value
     if value and value.startswith("Function."):
         return runtime_api.FUNCTION_UNKNOWN
