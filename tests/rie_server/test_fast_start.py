@@ -73,6 +73,47 @@ def test_reading_the_command_line_loads_no_protocol_module_nor_logging() -> None
     assert later.isdisjoint(loaded)
 
 
+_BUILT_AT_IMPORT = """
+import dataclasses, json, re, sys
+made, compiled = [], []
+process_class, compile_pattern = dataclasses._process_class, re._compile
+def recorded_class(cls, *args, **kwargs):
+    made.append(cls.__qualname__)
+    return process_class(cls, *args, **kwargs)
+def recorded_pattern(pattern, flags=0):
+    caller = sys._getframe(1)
+    while caller.f_globals.get("__name__") == "re":  # re.compile, re.search...
+        caller = caller.f_back
+    compiled.append(caller.f_globals["__name__"])
+    return compile_pattern(pattern, flags)
+dataclasses._process_class, re._compile = recorded_class, recorded_pattern
+from lambdarig.rie_server import fast_start
+fast_start.import_asyncio_without_ssl()
+import lambdarig.rie_server.cli, lambdarig.rie_server.emulator
+ours = sorted({name for name in compiled if name.startswith("lambdarig")})
+print(json.dumps([sorted(made), ours]))
+"""
+
+
+def test_the_start_path_makes_only_four_dataclasses_and_compiles_only_the_parsers_patterns() -> (
+    None
+):
+    """Each ``@dataclass`` execs its generated methods at import (0.3-2 ms each) and each pattern
+    compiled at import costs up to 0.8 ms, on every start: the small value classes are plain
+    classes, and patterns most invokes never need are compiled by ``re`` on first use."""
+    env = dict(os.environ, PYTHONPATH=SRC)
+    out = subprocess.run(
+        [sys.executable, "-c", _BUILT_AT_IMPORT],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    made, compiled_by = json.loads(out.stdout.splitlines()[-1])
+    assert made == ["EmulatorConfig", "EnvironmentSpec", "InvokeOutcome", "InvokeRequest"]
+    assert compiled_by == ["lambdarig.rie_server.http.grammar"]
+
+
 def test_the_emulator_process_loads_no_ssl_nor_email() -> None:
     loaded = loaded_after(
         "from lambdarig.rie_server import fast_start\n"
