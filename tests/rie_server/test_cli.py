@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import select
 import shutil
@@ -230,6 +231,71 @@ def test_a_start_that_fails_leaves_the_callers_signal_handlers() -> None:
         address = ["--runtime-interface-emulator-address", f"127.0.0.1:{port}"]
         assert cli.main([*address, "--runtime-api-address", "127.0.0.1:0", "true"]) == 2
     assert {signum: signal.getsignal(signum) for signum in before} == before
+
+
+# Runs ``lambdarig-rie``'s main: says whether the cyclic GC ran at the runtime's spawn, then,
+# once an invoke was answered, whether it runs again and froze what the start built.
+_GC_AROUND_THE_START = """
+import gc, os, signal, sys, threading, time, urllib.request
+from lambdarig.rie_server import cli, fast_start
+
+real_prestart = fast_start.prestart
+
+def prestart(config, early=None):
+    print("at the spawn:", gc.isenabled(), flush=True)
+    return real_prestart(config, early)
+
+def invoke_then_stop():
+    url = f"http://{sys.argv[2]}/2015-03-31/functions/function/invocations"
+    while True:
+        try:
+            urllib.request.urlopen(url, b"{}", timeout=30).read()
+            break
+        except OSError:
+            time.sleep(0.01)
+    print("serving:", gc.isenabled(), gc.get_freeze_count() > 0, flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+fast_start.prestart = prestart
+threading.Thread(target=invoke_then_stop, daemon=True).start()
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_the_start_runs_without_the_cyclic_gc_which_is_back_once_serving() -> None:
+    # ~45 collections over the modules being imported took ~8 ms of a start (StartUpGc).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = ["--runtime-interface-emulator-address", f"127.0.0.1:{port}"]
+    argv = [*address, "--runtime-api-address", "127.0.0.1:0", *HELLO_RUNTIME]
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), LAMBDA_TASK_ROOT=str(HELLO))
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_AROUND_THE_START, *argv],
+        cwd=HELLO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stdout.splitlines() if line.startswith(("at the", "serving"))]
+    assert said == ["at the spawn: False", "serving: True True"]
+
+
+def test_a_command_line_refused_leaves_the_cyclic_gc_as_it_was() -> None:
+    from lambdarig.rie_server import cli
+
+    assert gc.isenabled()
+    assert cli.main(["--timeout", "soon", "true"]) == 2
+    assert gc.isenabled()
+    gc.disable()  # a caller that runs without it keeps it off
+    try:
+        assert cli.main(["--timeout", "soon", "true"]) == 2
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_an_address_in_use_is_one_line_naming_the_flag_with_exit_2(tmp_path: Path) -> None:
