@@ -361,6 +361,59 @@ def test_carried_cancel_after_the_future_is_done_still_cancels_the_next_step() -
     assert outcome == ["cancelled"]
 
 
+def test_carried_cancelled_during_a_step_cancels_the_next_future_it_waits_on() -> None:
+    outcome: list[str] = []
+    carried: list[Carried] = []
+
+    async def cancels_itself(first: asyncio.Future[None]) -> None:
+        await first
+        carried[0].cancel()  # e.g. the connection closed by something this step called
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            outcome.append("cancelled")
+            raise
+
+    async def main() -> None:
+        first: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        coroutine = cancels_itself(first)
+        carried.append(Carried(coroutine, coroutine.send(None), asyncio.get_running_loop()))
+        first.set_result(None)
+        await asyncio.wait_for(carried[0].finished(), 5)
+
+    asyncio.run(main())
+    assert outcome == ["cancelled"]
+
+
+def test_closing_the_server_lets_a_cancelled_handler_finish_its_cleanup() -> None:
+    """As ``asyncio.run`` lets a cancelled task run its ``finally`` (awaits included)."""
+    outcome: list[str] = []
+    started: list[str] = []
+
+    async def slow(request: HttpRequest) -> HttpReply:
+        started.append(request.path)
+        try:
+            await asyncio.sleep(10)
+        finally:
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            outcome.append("cleaned up")
+        return HttpReply(200)
+
+    async def main() -> None:
+        server = HttpServer(slow, "127.0.0.1", 0, keep_bytes=100)
+        port = await server.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
+        await writer.drain()
+        await eventually(lambda: bool(started), "the handler to start")
+        await server.close()
+        assert outcome == ["cleaned up"]  # before close returned
+        writer.close()
+
+    asyncio.run(main())
+
+
 def test_carried_resumes_after_a_bare_yield_and_refuses_what_is_not_a_future() -> None:
     outcome: list[str] = []
 

@@ -95,18 +95,22 @@ class Connection(asyncio.BufferedProtocol):
             assert self._transport is not None
             self._transport.pause_reading()
 
-    def close(self) -> None:
-        """Close the connection now; a request being handled is cancelled."""
+    def close(self) -> asyncio.Future[None] | None:
+        """Close the connection now; a request being handled is cancelled: the future of its
+        end (``Carried.finished``), or ``None``."""
         if self._transport is not None:
             self._transport.close()
         self._stop_timer()
         carried, self._carried = self._carried, None
+        finishing = None
         if carried is not None:
             carried.cancel()
+            finishing = carried.finished()
         deferred, self._deferred = self._deferred, None
         if deferred is not None:
             deferred._hang_up()
         self._end_streams()
+        return finishing
 
     def _advance(self) -> None:
         """Answer every complete request buffered, until one needs to wait."""

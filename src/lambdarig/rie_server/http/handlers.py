@@ -62,15 +62,18 @@ class Carried:
     a task per request cost its creation, a loop iteration for its first step and its removal
     from asyncio's registry of tasks, for nothing (a handler never asks for its task). ``cancel``
     is a task's: the future waited on is cancelled, or else the next resumption raises
-    ``CancelledError`` in the coroutine. The coroutine must handle its own exceptions (the
-    connection's ``_respond`` does): only ``KeyboardInterrupt``/``SystemExit`` leave it.
+    ``CancelledError`` in the coroutine (a cancel made during a step cancels the next future it
+    waits on). The coroutine handles its own exceptions (the connection's ``_respond`` does):
+    one that escapes goes to the loop's exception handler, as a callback's would. ``finished``
+    lets whoever cancelled it wait for its ``except``/``finally`` blocks to run, as
+    ``asyncio.run`` waits for cancelled tasks.
 
     So a handler runs outside any task (``asyncio.current_task()`` is ``None``): what needs one
     (``asyncio.timeout``, ``TaskGroup``, and ``wait_for`` from Python 3.12) belongs in a task the
     handler starts.
     """
 
-    __slots__ = ("_coro", "_loop", "_waiting_on", "_must_cancel")
+    __slots__ = ("_coro", "_loop", "_waiting_on", "_must_cancel", "_done", "_finished")
 
     def __init__(
         self, coro: Coroutine[Any, Any, None], first: Any, loop: asyncio.AbstractEventLoop
@@ -79,12 +82,22 @@ class Carried:
         self._loop = loop
         self._waiting_on: asyncio.Future[Any] | None = None
         self._must_cancel = False
+        self._done = False
+        self._finished: asyncio.Future[None] | None = None  # made only when asked for
         self._hold(first)
 
     def cancel(self) -> None:
         waiting_on = self._waiting_on
         if waiting_on is None or not waiting_on.cancel():
             self._must_cancel = True  # resumed next by a future already done, or a bare yield
+
+    def finished(self) -> asyncio.Future[None]:
+        """Done once the coroutine has returned or raised."""
+        if self._finished is None:
+            self._finished = self._loop.create_future()
+            if self._done:
+                self._finished.set_result(None)
+        return self._finished
 
     def _hold(self, waiting_on: Any) -> None:
         """Wait for what the coroutine yielded: a future (``await``) or ``None`` (a bare yield,
@@ -95,6 +108,8 @@ class Carried:
             waiting_on._asyncio_future_blocking = False
             self._waiting_on = waiting_on
             waiting_on.add_done_callback(self._resume)
+            if self._must_cancel and waiting_on.cancel():  # cancelled during the step
+                self._must_cancel = False
         else:
             message = f"expected a future or a bare yield from the coroutine, got {waiting_on!r}"
             self._loop.call_soon(self._resume, None, RuntimeError(message))
@@ -108,6 +123,11 @@ class Carried:
             # A future's outcome (its result, exception or cancellation) reaches the coroutine
             # through its own ``await``: ``Future.__await__`` returns ``result()``.
             waiting_on = self._coro.send(None) if exc is None else self._coro.throw(exc)
-        except (StopIteration, asyncio.CancelledError):
+        except BaseException as escaped:
+            self._done = True
+            if self._finished is not None and not self._finished.done():
+                self._finished.set_result(None)
+            if not isinstance(escaped, (StopIteration, asyncio.CancelledError)):
+                raise
             return
         self._hold(waiting_on)

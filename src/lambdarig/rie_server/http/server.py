@@ -67,6 +67,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+HANDLER_CLEANUP_S = 5.0  # what ``close`` waits at most for the handlers it cancelled
 
 
 class HttpServer:
@@ -146,7 +147,11 @@ class HttpServer:
             listener.close()
         for task in list(self._starting):
             task.cancel()
-        for connection in list(self.connections):
-            connection.close()
+        finishing = [connection.close() for connection in list(self.connections)]
         self.connections.clear()
         await asyncio.sleep(0)  # let the transports' close callbacks run
+        # The handlers cancelled run their except/finally blocks (as asyncio.run lets a cancelled
+        # task finish), within a bound: a handler's cleanup never holds the close for long.
+        handlers = [end for end in finishing if end is not None]
+        if handlers:
+            await asyncio.wait(handlers, timeout=HANDLER_CLEANUP_S)
