@@ -234,9 +234,11 @@ def test_a_start_that_fails_leaves_the_callers_signal_handlers() -> None:
 
 
 # Runs ``lambdarig-rie``'s main: says whether the cyclic GC ran at the runtime's spawn, then,
-# once an invoke was answered, whether it runs again with nothing left frozen.
+# once an invoke was answered, whether it runs again with no more objects frozen than before
+# (CPython 3.12 freezes some as it starts).
 _GC_AROUND_THE_START = """
 import gc, os, signal, sys, threading, time, urllib.request
+frozen_at_start = gc.get_freeze_count()
 from lambdarig.rie_server import cli, fast_start
 
 real_prestart = fast_start.prestart
@@ -253,7 +255,8 @@ def invoke_then_stop():
             break
         except OSError:
             time.sleep(0.01)
-    print("serving:", gc.isenabled(), "frozen:", gc.get_freeze_count(), flush=True)
+    more = gc.get_freeze_count() - frozen_at_start
+    print("serving:", gc.isenabled(), "more frozen:", more, flush=True)
     os.kill(os.getpid(), signal.SIGTERM)
 
 fast_start.prestart = prestart
@@ -281,7 +284,7 @@ def test_the_start_runs_without_the_cyclic_gc_which_is_back_once_serving() -> No
     )
     assert done.returncode == 0, done.stderr
     said = [line for line in done.stdout.splitlines() if line.startswith(("at the", "serving"))]
-    assert said == ["at the spawn: False", "serving: True frozen: 0"]
+    assert said == ["at the spawn: False", "serving: True more frozen: 0"]
 
 
 def test_a_command_line_refused_leaves_the_cyclic_gc_as_it_was() -> None:
@@ -289,9 +292,10 @@ def test_a_command_line_refused_leaves_the_cyclic_gc_as_it_was() -> None:
 
     argv = ["--runtime-interface-emulator-address", "127.0.0.1:0", "--timeout", "soon", "true"]
     assert gc.isenabled()
+    frozen = gc.get_freeze_count()  # CPython 3.12 freezes some objects as it starts
     assert cli.main(argv) == 2
     assert gc.isenabled()
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == frozen
     gc.disable()  # a caller that runs without it keeps it off
     try:
         assert cli.main(argv) == 2

@@ -62,7 +62,9 @@ class StartUpGc:
     was on; ``resume`` turns it back on once serving (or on the way out), having moved what the
     start built into the oldest generation (``gc.freeze`` then ``gc.unfreeze``, both O(1)): the
     first passes after it do not scan all of it at once, and it stays collectable. When objects
-    were frozen already (an embedding process's), it only turns the collector back on."""
+    were frozen already (CPython 3.12 freezes a few hundred as it starts; an embedding process
+    may freeze its own), ``unfreeze`` would let go of them too: it only turns the collector back
+    on then."""
 
     def __init__(self) -> None:
         self._paused = False
@@ -75,7 +77,7 @@ class StartUpGc:
     def resume(self) -> None:
         if self._paused:
             self._paused = False
-            if gc.get_freeze_count() == 0:  # else unfreeze would let go of someone else's
+            if gc.get_freeze_count() == 0:
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()
