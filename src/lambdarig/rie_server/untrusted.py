@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 
-# Patterns, not compiled at import: ``re`` compiles each on its first use and caches it (most
-# starts never need them; the second costs ~0.8 ms to compile).
-_FORBIDDEN_IN_HEADER = "[\x00-\x08\x0a-\x1f\x7f]"
+from lambdarig.rie_server.http.grammar import FORBIDDEN_IN_FIELD
+
+# Not compiled at import: ``re`` compiles it on first use and caches it (most starts never
+# need it, and it costs ~0.8 ms to compile).
 # \udc80-\udcff: bytes that were not UTF-8, kept by the HTTP parser's "surrogateescape" decoding.
 _UNPRINTABLE = "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]"
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -25,7 +26,7 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 def has_control_characters(text: str) -> bool:
     """Whether ``text`` holds a character forbidden in an HTTP field (C0 but HTAB, DEL)."""
-    return re.search(_FORBIDDEN_IN_HEADER, text) is not None
+    return FORBIDDEN_IN_FIELD.search(text) is not None
 
 
 def printable(text: str) -> str:
