@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any, Callable, Union
 
 import pytest
@@ -315,6 +315,11 @@ def test_a_handler_runs_at_once_up_to_its_first_wait_then_is_carried_on_without_
     ]
 
 
+def carry(coroutine: Coroutine[Any, Any, None]) -> Carried:
+    """``coroutine`` run up to its first wait, then carried on (as ``Connection._start`` does)."""
+    return Carried(coroutine, coroutine.send(None), asyncio.get_running_loop())
+
+
 async def _sleeps_until_cancelled(outcome: list[str]) -> None:
     try:
         await asyncio.sleep(10)
@@ -329,7 +334,7 @@ def test_carried_cancel_reaches_the_coroutine_waiting_on_a_future() -> None:
 
     async def main() -> None:
         coroutine = _sleeps_until_cancelled(outcome)
-        carried = Carried(coroutine, coroutine.send(None), asyncio.get_running_loop())
+        carried = carry(coroutine)
         carried.cancel()
         await eventually(lambda: bool(outcome), "the coroutine to end")
 
@@ -352,7 +357,7 @@ def test_carried_cancel_after_the_future_is_done_still_cancels_the_next_step() -
     async def main() -> None:
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         coroutine = waits(future)
-        carried = Carried(coroutine, coroutine.send(None), asyncio.get_running_loop())
+        carried = carry(coroutine)
         future.set_result(1)  # the resumption is scheduled, not run
         carried.cancel()
         await eventually(lambda: bool(outcome), "the coroutine to end")
@@ -377,7 +382,7 @@ def test_carried_cancelled_during_a_step_cancels_the_next_future_it_waits_on() -
     async def main() -> None:
         first: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         coroutine = cancels_itself(first)
-        carried.append(Carried(coroutine, coroutine.send(None), asyncio.get_running_loop()))
+        carried.append(carry(coroutine))
         first.set_result(None)
         await asyncio.wait_for(carried[0].finished(), 5)
 
@@ -431,7 +436,7 @@ def test_carried_resumes_after_a_bare_yield_and_refuses_what_is_not_a_future() -
 
     async def main() -> None:
         coroutine = odd()
-        Carried(coroutine, coroutine.send(None), asyncio.get_running_loop())
+        carry(coroutine)
         await eventually(lambda: len(outcome) == 2, "the coroutine to end")
 
     asyncio.run(main())
