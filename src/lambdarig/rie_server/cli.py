@@ -141,7 +141,7 @@ def serve(
     from lambdarig.rie_server import fast_start
     from lambdarig.rie_server.errors import ListenError
 
-    START_UP_GC.pause()  # already, from main; not from ``lambdarig serve``
+    START_UP_GC.pause()  # paused already under main; ``lambdarig serve`` starts here
     signalled = EarlySignals()  # from the spawn until the loop's handlers (run, runner)
     try:
         try:
