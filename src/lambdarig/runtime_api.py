@@ -51,6 +51,15 @@ HEADER_COGNITO_IDENTITY = "Lambda-Runtime-Cognito-Identity"
 HEADER_TENANT_ID = "Lambda-Runtime-Aws-Tenant-Id"
 # Per-invoke nonce (2026); the runtime echoes it on /response and /error. A stale post gets 410.
 HEADER_INVOCATION_ID = "Lambda-Runtime-Invocation-Id"
+# The same names lower-cased, as ``Invocation.from_headers`` looks them up.
+_LOWER_REQUEST_ID = HEADER_REQUEST_ID.lower()
+_LOWER_DEADLINE_MS = HEADER_DEADLINE_MS.lower()
+_LOWER_FUNCTION_ARN = HEADER_FUNCTION_ARN.lower()
+_LOWER_TRACE_ID = HEADER_TRACE_ID.lower()
+_LOWER_CLIENT_CONTEXT = HEADER_CLIENT_CONTEXT.lower()
+_LOWER_COGNITO_IDENTITY = HEADER_COGNITO_IDENTITY.lower()
+_LOWER_TENANT_ID = HEADER_TENANT_ID.lower()
+_LOWER_INVOCATION_ID = HEADER_INVOCATION_ID.lower()
 
 # --- Headers: runtime -> platform ----------------------------------------------------------------
 HEADER_FUNCTION_ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
@@ -202,18 +211,15 @@ class Invocation:
         Raises ``ValueError`` naming the header when the request id is missing or the deadline
         is not an integer.
         """
+        # Looked up by lower-case name, an empty value counting as absent (``or None``); written
+        # out, not through a helper, as this runs for every invoke.
         lower = {k.lower(): v for k, v in headers.items()}
-
-        def get(name: str) -> str | None:
-            value = lower.get(name.lower())
-            return value if value else None
-
-        request_id = get(HEADER_REQUEST_ID)
+        request_id = lower.get(_LOWER_REQUEST_ID) or None
         if request_id is None:
             raise ValueError(
                 f"expected a {HEADER_REQUEST_ID} header on the /next response, got none"
             )
-        raw_deadline = get(HEADER_DEADLINE_MS) or "0"
+        raw_deadline = lower.get(_LOWER_DEADLINE_MS) or "0"
         try:
             deadline_ms = int(raw_deadline)
         except ValueError:
@@ -221,16 +227,16 @@ class Invocation:
                 f"expected an integer {HEADER_DEADLINE_MS} header, got {raw_deadline!r}"
             ) from None
         return cls(
-            request_id=request_id,
-            deadline_ms=deadline_ms,
-            invoked_function_arn=get(HEADER_FUNCTION_ARN) or "",
-            body=body,
-            content_type=get("Content-Type"),
-            trace_id=get(HEADER_TRACE_ID),
-            client_context=get(HEADER_CLIENT_CONTEXT),
-            cognito_identity=get(HEADER_COGNITO_IDENTITY),
-            tenant_id=get(HEADER_TENANT_ID),
-            invocation_id=get(HEADER_INVOCATION_ID),
+            request_id,
+            deadline_ms,
+            lower.get(_LOWER_FUNCTION_ARN) or "",
+            body,
+            lower.get("content-type") or None,
+            lower.get(_LOWER_TRACE_ID) or None,
+            lower.get(_LOWER_CLIENT_CONTEXT) or None,
+            lower.get(_LOWER_COGNITO_IDENTITY) or None,
+            lower.get(_LOWER_TENANT_ID) or None,
+            lower.get(_LOWER_INVOCATION_ID) or None,
         )
 
 

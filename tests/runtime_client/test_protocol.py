@@ -148,6 +148,26 @@ def test_parse_next_response() -> None:
     )
 
 
+def test_parse_next_response_matches_names_in_any_case_and_empty_values_are_absent() -> None:
+    headers = {
+        "Lambda-Runtime-Aws-Request-Id": "req-9",
+        "LAMBDA-RUNTIME-TRACE-ID": "Root=1",
+        "lambda-runtime-client-context": "",
+        "Lambda-Runtime-Invoked-Function-Arn": "",
+        "Content-Type": "",
+    }
+    inv = protocol.parse_next_response(200, headers, b"x")
+    assert inv == wire.Invocation(
+        "req-9", 0, "", b"x", content_type=None, trace_id="Root=1", client_context=None
+    )
+    with pytest.raises(RuntimeAPIError, match="expected a Lambda-Runtime-Aws-Request-Id"):
+        protocol.parse_next_response(200, {"Lambda-Runtime-Aws-Request-Id": ""}, b"")
+    with pytest.raises(RuntimeAPIError, match="expected an integer Lambda-Runtime-Deadline-Ms"):
+        protocol.parse_next_response(
+            200, {"lambda-runtime-aws-request-id": "r", "lambda-runtime-deadline-ms": "1.5"}, b""
+        )
+
+
 def test_parse_next_response_rejects_errors_and_missing_request_id() -> None:
     with pytest.raises(RuntimeAPIError) as status:
         protocol.parse_next_response(500, {}, b"boom")

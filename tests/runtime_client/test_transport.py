@@ -306,7 +306,15 @@ def test_accepts_bracketed_ipv6_addresses() -> None:
 
 @pytest.mark.parametrize(
     "path, headers",
-    [("/a\r\nX: y", {}), ("/a b", {}), ("/a", {"X-Evil": "v\r\nInjected: 1"})],
+    [
+        ("/a\r\nX: y", {}),
+        ("/a b", {}),
+        ("/a", {"X-Evil": "v\r\nInjected: 1"}),
+        ("/a", {"X-Evil": "v\rw"}),
+        ("/a", {"X-Evil": "v\nw"}),
+        ("/a", {"X-Fine": "1", "X-Evil\n": "v"}),
+        ("/a", {"X-Evil": "\n\r"}),
+    ],
 )
 def test_refuses_to_send_header_injection(path: str, headers: dict[str, str]) -> None:
     transport = SocketTransport("127.0.0.1:9")
@@ -332,6 +340,37 @@ def test_header_values_are_utf8_with_a_latin1_fallback(
         transport.close()
     assert headers["lambda-runtime-client-context"] == '{"name": "J\u00fcrgen \u2603"}'
     assert headers["x-legacy"] == "caf\u00e9"
+
+
+def test_a_repeated_head_means_the_same_and_each_caller_gets_its_own_headers(
+    raw_server: Callable[[RawScript], RawServer],
+) -> None:
+    # A runtime's posts are answered by the same 202 head, and its /next answers all differ: the
+    # 202 is remembered across them, and what one caller does to its headers is not seen again.
+    accepted_head = b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 2"
+    accepted = accepted_head + b"\r\n\r\n{}"
+
+    def serve(conn: socket.socket, index: int) -> None:
+        for n in range(3):
+            read_request(conn)
+            conn.sendall(f"HTTP/1.1 200 OK\r\nX-N: {n}\r\nContent-Length: 1\r\n\r\n{n}".encode())
+            read_request(conn)
+            conn.sendall(accepted)
+
+    transport = SocketTransport(raw_server(serve).address)
+    try:
+        seen = []
+        for n in range(3):
+            answer = transport.request("GET", "/next", {})
+            assert (answer.status, answer.headers["x-n"]) == (200, str(n))
+            assert answer.body == str(n).encode()
+            assert n == 0 or accepted_head in transport._known_heads  # kept across a /next
+            posted = transport.request("POST", "/response", {}, b"x")
+            seen.append((posted.status, dict(posted.headers), posted.body))
+            posted.headers["content-type"] = "changed by a caller"
+    finally:
+        transport.close()
+    assert seen == [(202, {"content-type": "application/json", "content-length": "2"}, b"{}")] * 3
 
 
 @pytest.mark.parametrize("ending", [b"\r\n", b"\n"])

@@ -17,6 +17,8 @@ _MAX_LINE = 64 * 1024
 _MAX_HEADER_BYTES = 1024 * 1024
 _RECV_SIZE = 64 * 1024
 _NO_BODY_STATUSES = (204, 304)
+_KNOWN_HEAD_MAX = 1024  # a longer head is never remembered (``read_response``)
+_KNOWN_HEADS = 2
 
 
 class HttpResponse:
@@ -66,9 +68,10 @@ class Reader:
         self._buf += chunk
         return True
 
-    def head(self) -> list[bytes]:
-        """The lines of a status line and header block; its blank line is consumed. One search
-        per received chunk, not one buffer operation per line (``/next`` answers carry ~8)."""
+    def head_block(self) -> tuple[bytes, bool]:
+        """A status line and header block as received (its blank line consumed), and whether
+        its lines end in a bare LF. One search per received chunk, not one buffer operation per
+        line (``/next`` answers carry ~8)."""
         checked = 0
         while True:
             end = self._buf.find(b"\r\n\r\n", checked)
@@ -76,13 +79,11 @@ class Reader:
             if end >= 0 and (bare < 0 or end < bare):
                 block = bytes(self._buf[:end])
                 del self._buf[: end + 4]
-                lines = block.split(b"\r\n")
-                break
+                return block, False
             if bare >= 0:  # bare LF line endings (tolerated, as by line())
                 block = bytes(self._buf[:bare])
                 del self._buf[: bare + 2]
-                lines = [line.rstrip(b"\r") for line in block.split(b"\n")]
-                break
+                return block, True
             if len(self._buf) > _MAX_HEADER_BYTES:
                 raise MalformedResponse(
                     f"expected headers under {_MAX_HEADER_BYTES} bytes, got more"
@@ -92,9 +93,6 @@ class Reader:
                 raise MalformedResponse(
                     "expected a blank line ending the headers, got end of stream"
                 )
-        if max(map(len, lines)) > _MAX_LINE:
-            raise MalformedResponse(f"expected a line under {_MAX_LINE} bytes, got more")
-        return lines
 
     def line(self) -> bytes:
         while True:
@@ -137,22 +135,50 @@ def encode_head(
     method: str, path: str, host: str, headers: Mapping[str, str], length: int | None = None
 ) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
-    lines.extend(f"{name}: {value}" for name, value in headers.items())
+    lines += [f"{name}: {value}" for name, value in headers.items()]
     if length is not None:
         lines.append(f"Content-Length: {length}")
-    for line in lines:
-        if "\r" in line or "\n" in line:
-            raise ValueError(f"expected a request line or header without CR/LF, got {line!r}")
+    text = "\r\n".join(lines)
+    # A CR or LF inside any line shows as one more than the separators (one check, not one per
+    # line: a request is encoded per invoke).
+    if text.count("\r") >= len(lines) or text.count("\n") >= len(lines):
+        line = next(line for line in lines if "\r" in line or "\n" in line)
+        raise ValueError(f"expected a request line or header without CR/LF, got {line!r}")
     if " " in path:
         raise ValueError(f"expected a request path without spaces, got {path!r}")
-    return "\r\n".join(lines).encode("utf-8") + b"\r\n\r\n"
+    return text.encode("utf-8") + b"\r\n\r\n"
 
 
-def read_response(reader: Reader) -> tuple[HttpResponse, bool]:
+def _lines(block: bytes, bare: bool) -> list[bytes]:
+    lines = [line.rstrip(b"\r") for line in block.split(b"\n")] if bare else block.split(b"\r\n")
+    if max(map(len, lines)) > _MAX_LINE:
+        raise MalformedResponse(f"expected a line under {_MAX_LINE} bytes, got more")
+    return lines
+
+
+def read_response(
+    reader: Reader, known: dict[bytes, tuple[int, str, dict[str, str]]] | None = None
+) -> tuple[HttpResponse, bool]:
+    """The next response. ``known`` remembers the last two heads used: a peer repeating one byte
+    for byte (the ``202 Accepted`` of each post, within one second's ``Date``) gets the same
+    meaning without parsing it again, and each caller its own copy of the headers. Two, the
+    least recently used dropped: ``/next`` answers, all different, alternate with the 202s."""
+    if known is None:
+        known = {}
     while True:
-        status_line, *lines = reader.head()
-        status, version = _parse_status_line(status_line)
-        headers = _parse_headers(lines)
+        block, bare = reader.head_block()
+        found = known.pop(block, None)
+        if found is None:
+            status_line, *lines = _lines(block, bare)
+            status, version = _parse_status_line(status_line)
+            headers = _parse_headers(lines)
+            if len(block) <= _KNOWN_HEAD_MAX:
+                if len(known) >= _KNOWN_HEADS:
+                    del known[next(iter(known))]
+                known[block] = (status, version, dict(headers))
+        else:
+            known[block] = found  # now the most recently used
+            status, version, headers = found[0], found[1], dict(found[2])
         if not 100 <= status < 200:
             break
     body, delimited = _read_body(reader, status, headers)
@@ -171,24 +197,23 @@ def _parse_status_line(line: bytes) -> tuple[int, str]:
 
 
 def _parse_headers(lines: list[bytes]) -> dict[str, str]:
+    """Values as UTF-8 (the platform passes client-context JSON through raw), else latin-1
+    (HTTP's historical charset, which decodes any byte). Inline, without a call per line: this
+    runs twice per invoke."""
     headers: dict[str, str] = {}
     for line in lines:
         name, sep, value = line.partition(b":")
-        if not sep or not name.strip():
+        name = name.strip()
+        if not sep or not name:
             raise MalformedResponse(f"expected a 'Name: value' header line, got {line!r}")
-        key = name.strip().decode("latin-1").lower()
-        text = _header_text(value.strip())
+        key = name.decode("latin-1").lower()
+        value = value.strip()
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            text = value.decode("latin-1")
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
     return headers
-
-
-def _header_text(value: bytes) -> str:
-    """Header values as UTF-8 (the platform passes client-context JSON through raw), else
-    latin-1 (HTTP's historical charset, which decodes any byte)."""
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
 
 
 def _read_body(reader: Reader, status: int, headers: dict[str, str]) -> tuple[bytes, bool]:

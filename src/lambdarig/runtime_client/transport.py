@@ -88,6 +88,7 @@ class SocketTransport(Transport):
         self.address = address
         self._host, self._port = _split_address(address)
         self._sock: _socket.socket | None = None
+        self._known_heads: dict[bytes, tuple[int, str, dict[str, str]]] = {}  # read_response's
 
     def close(self) -> None:
         if self._sock is not None:
@@ -201,8 +202,7 @@ class SocketTransport(Transport):
             raise StaleConnection() from exc
         if while_waiting is not None:
             while_waiting()
-        reader = Reader(sock)
-        response, keep_alive = read_response(reader)
+        response, keep_alive = read_response(Reader(sock), self._known_heads)
         if not keep_alive:
             self.close()
         return response
