@@ -95,6 +95,23 @@ def test_happy_path_start_invoke_stop(run_env) -> None:
     assert first.max_memory_used_mb > 0 and first.error_type is None
 
 
+def test_a_warm_invoke_waits_while_an_init_holds_the_lock(run_env) -> None:
+    # A warm invoke skips the init lock when it is free; held (an init under way, as in managed
+    # instances mode), the invoke queues behind it and is served once it is released.
+    async def body(run: Run) -> tuple[InvokeOutcome, bool, InvokeOutcome]:
+        await run.env.start()
+        warm = await run.env.invoke(request("warm"))
+        lock = run.env._lock()
+        async with lock:
+            queued = asyncio.ensure_future(run.env.invoke(request("queued", b'"q"')))
+            await eventually(lambda: bool(lock._waiters), "the invoke to wait for the lock")
+            waited = not queued.done()
+        return warm, waited, await queued
+
+    warm, waited, queued = run_env(spec("echo"), body)
+    assert warm.body == b'{"x": 1}' and waited and queued.body == b'"q"'
+
+
 def test_next_headers_carry_invocation_fields(run_env) -> None:
     req = InvokeRequest(
         request_id="req-h",

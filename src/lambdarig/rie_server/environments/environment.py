@@ -180,6 +180,10 @@ class Environment:
             self._init_lock = asyncio.Lock()
         return self._init_lock
 
+    def _initialising(self) -> bool:
+        """Someone holds the init lock (an init, or a check about to be made, is under way)."""
+        return self._init_lock is not None and self._init_lock.locked()
+
     def _check_live(self) -> None:
         if self._stopped:
             raise EnvironmentStopped(f"environment {self.env_id} was stopped; expected a live one")
@@ -339,14 +343,18 @@ class Environment:
         # Two rounds at most: a runtime that exited after its previous invoke (e.g. after a 413)
         # is found gone before this event reached it; it is re-initialised, not blamed.
         for may_retry in (True, False):
-            async with self._lock():
-                if self.initialized:
-                    pending, self._pending_init_ms = self._pending_init_ms, None
-                    init_ms = init_ms if init_ms is not None else pending
-                else:
-                    failed, init_ms = await self._init(deadline, request.request_id)
-                    if failed is not None:
-                        return dataclasses.replace(failed, init_duration_ms=init_ms)
+            # A warm invoke takes no lock: with the lock free, taking it would not wait either.
+            ready = self.initialized and not self._initialising()
+            if not ready:
+                async with self._lock():
+                    ready = self.initialized
+                    if not ready:
+                        failed, init_ms = await self._init(deadline, request.request_id)
+                        if failed is not None:
+                            return dataclasses.replace(failed, init_duration_ms=init_ms)
+            if ready:
+                pending, self._pending_init_ms = self._pending_init_ms, None
+                init_ms = init_ms if init_ms is not None else pending
             outcome = await self._deliver(
                 invocation, deadline, init_ms, may_retry, request.on_stream
             )
