@@ -9,7 +9,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from lambdarig.runtime_client import framing
 from lambdarig.runtime_client.errors import RuntimeAPIUnreachable
+from lambdarig.runtime_client.framing import HttpResponse, MalformedResponse, Reader, read_response
 from lambdarig.runtime_client.transport import SocketTransport
 from tests.runtime_client.fake_runtime_api import FakeRuntimeAPI, Reply
 
@@ -371,6 +373,50 @@ def test_a_repeated_head_means_the_same_and_each_caller_gets_its_own_headers(
     finally:
         transport.close()
     assert seen == [(202, {"content-type": "application/json", "content-length": "2"}, b"{}")] * 3
+
+
+def _responses(
+    data: bytes, count: int, known: dict[bytes, tuple[int, str, dict[str, str]]]
+) -> list[HttpResponse]:
+    """``count`` responses read from ``data`` over a real socket pair, sharing ``known``."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(data)
+        theirs.shutdown(socket.SHUT_WR)
+        reader = Reader(ours)
+        return [read_response(reader, known)[0] for _ in range(count)]
+
+
+def _ok(n: int) -> bytes:
+    return f"HTTP/1.1 200 OK\r\nX-N: {n}\r\nContent-Length: 0\r\n\r\n".encode()
+
+
+def test_remembered_heads_are_parsed_once_and_the_least_recently_used_goes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[int] = []
+    parse = framing._parse_headers
+    monkeypatch.setattr(framing, "_parse_headers", lambda lines: parsed.append(1) or parse(lines))
+    known: dict[bytes, tuple[int, str, dict[str, str]]] = {}
+    # A, B, A (a hit: A is now the most recent), C (B goes), A (a hit), B (parsed again)
+    answers = _responses(_ok(1) + _ok(2) + _ok(1) + _ok(3) + _ok(1) + _ok(2), 6, known)
+    assert [a.headers["x-n"] for a in answers] == ["1", "2", "1", "3", "1", "2"]
+    assert len(parsed) == 4
+    long_head = _ok(4).replace(b"X-N", b"X-Pad: " + b"p" * 1100 + b"\r\nX-N")
+    assert _responses(long_head * 2, 2, known)[1].headers["x-n"] == "4"
+    assert len(parsed) == 6  # a head over 1 KiB is never remembered
+    interim = b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert [a.status for a in _responses((interim + _ok(5)) * 2, 2, known)] == [200, 200]
+
+
+def test_a_remembered_head_is_not_taken_for_the_same_bytes_ended_by_a_bare_lf() -> None:
+    # A stray LF inside a CRLF head is part of a value; the same bytes ended by LF LF are split on
+    # it, and that head is malformed: the memory of the first must not answer for the second.
+    head = b"HTTP/1.1 200 OK\r\nA: x\ny\r\nContent-Length: 0"
+    known: dict[bytes, tuple[int, str, dict[str, str]]] = {}
+    assert _responses(head + b"\r\n\r\n", 1, known)[0].headers["a"] == "x\ny"
+    with pytest.raises(MalformedResponse, match="expected a 'Name: value' header line"):
+        _responses(head + b"\n\n", 1, known)
 
 
 @pytest.mark.parametrize("ending", [b"\r\n", b"\n"])

@@ -167,12 +167,13 @@ def read_response(
         known = {}
     while True:
         block, bare = reader.head_block()
-        found = known.pop(block, None)
+        # Only CRLF heads are remembered: the same bytes ended by a bare LF split differently.
+        found = None if bare else known.pop(block, None)
         if found is None:
             status_line, *lines = _lines(block, bare)
             status, version = _parse_status_line(status_line)
             headers = _parse_headers(lines)
-            if len(block) <= _KNOWN_HEAD_MAX:
+            if not bare and len(block) <= _KNOWN_HEAD_MAX:
                 if len(known) >= _KNOWN_HEADS:
                     del known[next(iter(known))]
                 known[block] = (status, version, dict(headers))

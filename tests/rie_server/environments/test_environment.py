@@ -96,20 +96,36 @@ def test_happy_path_start_invoke_stop(run_env) -> None:
 
 
 def test_a_warm_invoke_waits_while_an_init_holds_the_lock(run_env) -> None:
-    # A warm invoke skips the init lock when it is free; held (an init under way, as in managed
-    # instances mode), the invoke queues behind it and is served once it is released.
+    # A warm invoke skips the init lock when nobody holds it or waits for it; held (an init under
+    # way, as in managed instances mode), the invoke queues behind it and is served once it is
+    # released.
     async def body(run: Run) -> tuple[InvokeOutcome, bool, InvokeOutcome]:
         await run.env.start()
         warm = await run.env.invoke(request("warm"))
         lock = run.env._lock()
         async with lock:
             queued = asyncio.ensure_future(run.env.invoke(request("queued", b'"q"')))
-            await eventually(lambda: bool(lock._waiters), "the invoke to wait for the lock")
+            await eventually(lambda: lock.users == 2, "the invoke to wait for the lock")
             waited = not queued.done()
         return warm, waited, await queued
 
     warm, waited, queued = run_env(spec("echo"), body)
     assert warm.body == b'{"x": 1}' and waited and queued.body == b'"q"'
+
+
+def test_an_invoke_arriving_as_the_init_ends_queues_behind_the_one_that_waited(run_env) -> None:
+    # The start releases the lock and wakes the invoke that waited for it; an invoke arriving
+    # before that one runs finds the lock free but not unclaimed, and queues behind it, as taking
+    # the lock would: the waiter is served first and gets the start's Init Duration.
+    async def body(run: Run) -> tuple[InvokeOutcome, InvokeOutcome]:
+        waiting = asyncio.ensure_future(run.env.invoke(request("waited", b'"w"')))
+        await run.env.start()  # inline: this task goes on between the release and the wake-up
+        newcomer = await run.env.invoke(request("newcomer", b'"n"'))
+        return await waiting, newcomer
+
+    waited, newcomer = run_env(spec("lmi", "0", max_concurrency=2), body)
+    assert (waited.body, newcomer.body) == (b'"w"', b'"n"')
+    assert waited.init_duration_ms is not None and newcomer.init_duration_ms is None
 
 
 def test_next_headers_carry_invocation_fields(run_env) -> None:

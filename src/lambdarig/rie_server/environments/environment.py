@@ -59,6 +59,31 @@ __all__ = [
 ]
 
 
+class _InitLock:
+    """The environment's init lock, counting who holds it or waits for it. A warm invoke that
+    finds nobody there skips it: taking an ``asyncio.Lock`` then never waits. ``locked()`` would
+    not tell: between a release and the first waiter's wake-up the lock is free, yet a newcomer
+    taking it queues behind that waiter."""
+
+    __slots__ = ("_lock", "users")
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self.users = 0
+
+    async def __aenter__(self) -> None:
+        self.users += 1
+        try:
+            await self._lock.acquire()
+        except BaseException:
+            self.users -= 1
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._lock.release()
+        self.users -= 1
+
+
 class Environment:
     """One execution environment. All methods must run on one event loop.
 
@@ -93,7 +118,7 @@ class Environment:
         self._pending_init_ms: float | None = None
         self._in_flight = 0
         self._stopped = False
-        self._init_lock: asyncio.Lock | None = None
+        self._init_lock: _InitLock | None = None
         self._extensions: OnDemandExtensions | None = None  # the current generation's
         self._sandbox: Sandbox | None = None  # ... container, when it has extensions
         self._delivery = Delivery(spec, self._reset)  # ... and the settling of its invokes
@@ -175,14 +200,14 @@ class Environment:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _lock(self) -> asyncio.Lock:
+    def _lock(self) -> _InitLock:
         if self._init_lock is None:
-            self._init_lock = asyncio.Lock()
+            self._init_lock = _InitLock()
         return self._init_lock
 
     def _initialising(self) -> bool:
-        """Someone holds the init lock (an init, or a check about to be made, is under way)."""
-        return self._init_lock is not None and self._init_lock.locked()
+        """Someone holds the init lock or waits for it (an init, or a check, is under way)."""
+        return self._init_lock is not None and self._init_lock.users > 0
 
     def _check_live(self) -> None:
         if self._stopped:
@@ -343,7 +368,8 @@ class Environment:
         # Two rounds at most: a runtime that exited after its previous invoke (e.g. after a 413)
         # is found gone before this event reached it; it is re-initialised, not blamed.
         for may_retry in (True, False):
-            # A warm invoke takes no lock: with the lock free, taking it would not wait either.
+            # A warm invoke takes no lock: with nobody holding or awaiting it, taking it would not
+            # wait either.
             ready = self.initialized and not self._initialising()
             if not ready:
                 async with self._lock():
