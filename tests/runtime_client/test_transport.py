@@ -409,6 +409,30 @@ def test_remembered_heads_are_parsed_once_and_the_least_recently_used_goes(
     assert [a.status for a in _responses((interim + _ok(5)) * 2, 2, known)] == [200, 200]
 
 
+@pytest.mark.parametrize(
+    "data, headers, body",
+    [
+        # The head ends at the first blank line, whichever line ending it has; what follows in
+        # the body (a blank line of the other kind) does not move it.
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n\n\nab\n\n",
+            {"content-length": "6"},
+            b"\n\nab\n\n",
+        ),
+        (
+            b"HTTP/1.1 200 OK\nContent-Length: 6\n\n\r\n\r\nab",
+            {"content-length": "6"},
+            b"\r\n\r\nab",
+        ),
+    ],
+)
+def test_the_head_ends_at_its_own_blank_line_not_one_in_the_body(
+    data: bytes, headers: dict[str, str], body: bytes
+) -> None:
+    (answer,) = _responses(data, 1, {})
+    assert (answer.status, answer.headers, answer.body) == (200, headers, body)
+
+
 def test_a_remembered_head_is_not_taken_for_the_same_bytes_ended_by_a_bare_lf() -> None:
     # A stray LF inside a CRLF head is part of a value; the same bytes ended by LF LF are split on
     # it, and that head is malformed: the memory of the first must not answer for the second.

@@ -73,10 +73,13 @@ class Reader:
         its lines end in a bare LF. One search per received chunk, not one buffer operation per
         line (``/next`` answers carry ~8)."""
         checked = 0
+        if not self._buf:
+            self._fill_or_fail()
         while True:
             end = self._buf.find(b"\r\n\r\n", checked)
-            bare = self._buf.find(b"\n\n", checked)
-            if end >= 0 and (bare < 0 or end < bare):
+            # A bare LF LF counts only before a CRLF CRLF (never searched for in the body after).
+            bare = self._buf.find(b"\n\n", checked, end if end >= 0 else len(self._buf))
+            if end >= 0 and bare < 0:
                 block = bytes(self._buf[:end])
                 del self._buf[: end + 4]
                 return block, False
@@ -89,10 +92,11 @@ class Reader:
                     f"expected headers under {_MAX_HEADER_BYTES} bytes, got more"
                 )
             checked = max(0, len(self._buf) - 3)
-            if not self._fill():
-                raise MalformedResponse(
-                    "expected a blank line ending the headers, got end of stream"
-                )
+            self._fill_or_fail()
+
+    def _fill_or_fail(self) -> None:
+        if not self._fill():
+            raise MalformedResponse("expected a blank line ending the headers, got end of stream")
 
     def line(self) -> bytes:
         while True:
