@@ -11,7 +11,13 @@ import pytest
 
 from lambdarig.runtime_client import framing
 from lambdarig.runtime_client.errors import RuntimeAPIUnreachable
-from lambdarig.runtime_client.framing import HttpResponse, MalformedResponse, Reader, read_response
+from lambdarig.runtime_client.framing import (
+    HttpResponse,
+    KnownHeads,
+    MalformedResponse,
+    Reader,
+    read_response,
+)
 from lambdarig.runtime_client.transport import SocketTransport
 from tests.runtime_client.fake_runtime_api import FakeRuntimeAPI, Reply
 
@@ -375,9 +381,7 @@ def test_a_repeated_head_means_the_same_and_each_caller_gets_its_own_headers(
     assert seen == [(202, {"content-type": "application/json", "content-length": "2"}, b"{}")] * 3
 
 
-def _responses(
-    data: bytes, count: int, known: dict[bytes, tuple[int, str, dict[str, str]]]
-) -> list[HttpResponse]:
+def _responses(data: bytes, count: int, known: KnownHeads) -> list[HttpResponse]:
     """``count`` responses read from ``data`` over a real socket pair, sharing ``known``."""
     ours, theirs = socket.socketpair()
     with ours, theirs:
@@ -397,7 +401,7 @@ def test_remembered_heads_are_parsed_once_and_the_least_recently_used_goes(
     parsed: list[int] = []
     parse = framing._parse_headers
     monkeypatch.setattr(framing, "_parse_headers", lambda lines: parsed.append(1) or parse(lines))
-    known: dict[bytes, tuple[int, str, dict[str, str]]] = {}
+    known: KnownHeads = {}
     # A, B, A (a hit: A is now the most recent), C (B goes), A (a hit), B (parsed again)
     answers = _responses(_ok(1) + _ok(2) + _ok(1) + _ok(3) + _ok(1) + _ok(2), 6, known)
     assert [a.headers["x-n"] for a in answers] == ["1", "2", "1", "3", "1", "2"]
@@ -437,7 +441,7 @@ def test_a_remembered_head_is_not_taken_for_the_same_bytes_ended_by_a_bare_lf() 
     # A stray LF inside a CRLF head is part of a value; the same bytes ended by LF LF are split on
     # it, and that head is malformed: the memory of the first must not answer for the second.
     head = b"HTTP/1.1 200 OK\r\nA: x\ny\r\nContent-Length: 0"
-    known: dict[bytes, tuple[int, str, dict[str, str]]] = {}
+    known: KnownHeads = {}
     assert _responses(head + b"\r\n\r\n", 1, known)[0].headers["a"] == "x\ny"
     with pytest.raises(MalformedResponse, match="expected a 'Name: value' header line"):
         _responses(head + b"\n\n", 1, known)

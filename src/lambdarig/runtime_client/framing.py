@@ -20,6 +20,9 @@ _NO_BODY_STATUSES = (204, 304)
 _KNOWN_HEAD_MAX = 1024  # a longer head is never remembered (``read_response``)
 _KNOWN_HEADS = 2
 
+# ``read_response``'s memory of the heads it parsed: {head block: (status, version, headers)}.
+KnownHeads = dict[bytes, tuple[int, str, dict[str, str]]]
+
 
 class HttpResponse:
     """A complete HTTP response. Header names are lower-cased; repeats are joined by ``, ``."""
@@ -160,15 +163,11 @@ def _lines(block: bytes, bare: bool) -> list[bytes]:
     return lines
 
 
-def read_response(
-    reader: Reader, known: dict[bytes, tuple[int, str, dict[str, str]]] | None = None
-) -> tuple[HttpResponse, bool]:
+def read_response(reader: Reader, known: KnownHeads) -> tuple[HttpResponse, bool]:
     """The next response. ``known`` remembers the last two heads used: a peer repeating one byte
     for byte (the ``202 Accepted`` of each post, within one second's ``Date``) gets the same
     meaning without parsing it again, and each caller its own copy of the headers. Two, the
     least recently used dropped: ``/next`` answers, all different, alternate with the 202s."""
-    if known is None:
-        known = {}
     while True:
         block, bare = reader.head_block()
         # Only CRLF heads are remembered: the same bytes ended by a bare LF split differently.

@@ -24,6 +24,7 @@ import _socket
 from lambdarig.runtime_client.errors import RuntimeAPIUnreachable
 from lambdarig.runtime_client.framing import (
     HttpResponse,
+    KnownHeads,
     MalformedResponse,
     Reader,
     StaleConnection,
@@ -88,7 +89,7 @@ class SocketTransport(Transport):
         self.address = address
         self._host, self._port = _split_address(address)
         self._sock: _socket.socket | None = None
-        self._known_heads: dict[bytes, tuple[int, str, dict[str, str]]] = {}  # read_response's
+        self._known_heads: KnownHeads = {}  # for read_response, over every exchange
 
     def close(self) -> None:
         if self._sock is not None:
@@ -174,7 +175,7 @@ class SocketTransport(Transport):
                     sock.sendall(piece)
         except (BrokenPipeError, ConnectionResetError):
             cut_short = True  # the peer stopped reading; it may have answered (e.g. 413)
-        response, keep_alive = read_response(Reader(sock))
+        response, keep_alive = read_response(Reader(sock), self._known_heads)
         if cut_short or not keep_alive:
             self.close()
         return response
