@@ -30,7 +30,7 @@ from lambdarig import runtime_api
 from lambdarig.rie_server import ids
 from lambdarig.rie_server.environments import launch
 from lambdarig.rie_server.environments.delivery import Delivery
-from lambdarig.rie_server.environments.init_phase import InitPhase, InitResult
+from lambdarig.rie_server.environments.init_phase import InitLock, InitPhase, InitResult
 from lambdarig.rie_server.environments.outcomes import (
     EnvironmentSpec,
     InvokeOutcome,
@@ -57,31 +57,6 @@ __all__ = [
     "InvokeRequest",
     "OutcomeKind",
 ]
-
-
-class _InitLock:
-    """The environment's init lock, counting who holds it or waits for it. A warm invoke that
-    finds nobody there skips it: taking an ``asyncio.Lock`` then never waits. ``locked()`` would
-    not tell: between a release and the first waiter's wake-up the lock is free, yet a newcomer
-    taking it queues behind that waiter."""
-
-    __slots__ = ("_lock", "users")
-
-    def __init__(self) -> None:
-        self._lock = asyncio.Lock()
-        self.users = 0
-
-    async def __aenter__(self) -> None:
-        self.users += 1
-        try:
-            await self._lock.acquire()
-        except BaseException:
-            self.users -= 1
-            raise
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._lock.release()
-        self.users -= 1
 
 
 class Environment:
@@ -118,7 +93,7 @@ class Environment:
         self._pending_init_ms: float | None = None
         self._in_flight = 0
         self._stopped = False
-        self._init_lock: _InitLock | None = None
+        self._init_lock: InitLock | None = None
         self._extensions: OnDemandExtensions | None = None  # the current generation's
         self._sandbox: Sandbox | None = None  # ... container, when it has extensions
         self._delivery = Delivery(spec, self._reset)  # ... and the settling of its invokes
@@ -200,9 +175,9 @@ class Environment:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _lock(self) -> _InitLock:
+    def _lock(self) -> InitLock:
         if self._init_lock is None:
-            self._init_lock = _InitLock()
+            self._init_lock = InitLock()
         return self._init_lock
 
     def _initialising(self) -> bool:

@@ -5,6 +5,7 @@ and ``platform.restore*`` events, the ``RESTORE_START``/``RESTORE_REPORT`` lines
 
 ``InitPhase`` holds no state: the ``Environment`` owns the processes and the init's results;
 ``end_process`` ends the processes and ``uninitialise`` marks the environment for a new init.
+``InitLock`` lets one init run at a time and says when nobody is waiting for one.
 """
 
 from __future__ import annotations
@@ -37,6 +38,31 @@ _EXIT_AFTER_INIT_ERROR_S = 0.5  # a runtime that posted /init/error should exit 
 
 # An init's result: ``None`` when ready, else its failure; and its duration in ms.
 InitResult = tuple[Optional[InvokeOutcome], float]
+
+
+class InitLock:
+    """An environment's init lock (one init at a time), counting who holds it or waits for it. A
+    warm invoke that finds nobody there skips it: taking an ``asyncio.Lock`` then never waits.
+    ``locked()`` would not tell: between a release and the first waiter's wake-up the lock is
+    free, yet a newcomer taking it queues behind that waiter."""
+
+    __slots__ = ("_lock", "users")
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self.users = 0
+
+    async def __aenter__(self) -> None:
+        self.users += 1
+        try:
+            await self._lock.acquire()
+        except BaseException:
+            self.users -= 1
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._lock.release()
+        self.users -= 1
 
 
 class EndProcess(Protocol):
