@@ -13,7 +13,12 @@ The handler echoes its event. The invoke client is raw sockets, one keep-alive c
     when it panics, as it does);
 (3) 5 MiB echo latency (request and response 5 MiB, median of --repeats);
 (4) start-up: spawn -> port listening and spawn -> first invoke answered (median of --repeats), and
-    the RSS of one idle warm environment: emulator + runtime processes, from /proc.
+    the RSS of one idle warm environment: emulator + runtime processes, from /proc;
+(5) two floors, printed as notes: what Python, asyncio and the kernel cost with no emulator code.
+    The start-up floor: spawn -> first answer of ``python -m _floor_start`` (imports asyncio
+    without ssl and echoes), alternating with (4). The per-invoke floor: sequential invokes
+    through ``_floor_relay.py``, which relays them to lambdarig's runtime client with the same
+    reads, writes and wake-ups as an emulator and nothing else (--rounds windows of --seconds).
 Prints machine info and a Markdown table with the targets of issue 9 in its last column, then one
 verdict per target. The 1-minute load average is printed before and after: when it was above
 MAX_LOAD at the start, the verdicts are withheld (the figures of a busy machine are not comparable)
@@ -27,6 +32,7 @@ import argparse
 import contextlib
 import io
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -91,10 +97,14 @@ class Stack:
         return f"{self.emulator} + {self.runtime}"
 
     def argv(self, tools: Tools, port: int, handler: str, flags: Sequence[str]) -> list[str]:
+        if self is FLOOR:  # run from the function's directory, where measure_startups copies it
+            return [str(tools.our_python), "-m", FLOOR_MODULE, str(port)]
         if self.runtime == "awslambdaric":
             runtime = [str(tools.ric_python), "-m", "awslambdaric", handler]
         else:
             runtime = [str(tools.our_python), "-m", "lambdarig.runtime_client", handler]
+        if self is RELAY:
+            return [str(tools.our_python), str(RELAY_SCRIPT), str(port), str(free_port()), *runtime]
         emulator = (
             [str(tools.rie)]
             if self.emulator == AWS
@@ -109,6 +119,14 @@ class Stack:
         return [*emulator, *addresses, *runtime]
 
 
+# The floors (not stacks of the table, printed as notes): what Python and asyncio cost with no
+# emulator code. FLOOR: spawn -> first answer of _floor_start.py, which only imports asyncio and
+# echoes; RELAY: per warm invoke, _floor_relay.py relaying invokes to lambdarig's runtime client.
+FLOOR_MODULE = "_floor_start"
+FLOOR_SCRIPT = Path(__file__).resolve().parent / f"{FLOOR_MODULE}.py"
+RELAY_SCRIPT = Path(__file__).resolve().parent / "_floor_relay.py"
+FLOOR = Stack("python -m + asyncio alone", "none")
+RELAY = Stack("relay on asyncio", "lambdarig")
 REFERENCE = Stack(AWS, "awslambdaric")
 OURS_WITH_RIC = Stack(OURS, "awslambdaric")
 OURS_OWN = Stack(OURS, "lambdarig")
@@ -534,17 +552,49 @@ def measure_warm(
             results.put("procs_after_callers", stack, len(launched.tree()) if alive else total)
 
 
+def measure_relay_floor(
+    tools: Tools, code: Path, handler: str, args: argparse.Namespace, results: Results
+) -> None:
+    """The per-invoke floor (``_floor_relay.py``), as a note beside our figures and AWS's."""
+    samples = Samples()
+    with launch(RELAY, tools, code, handler) as launched:
+        wait_ready(launched)
+        for _ in range(args.rounds):
+            sequential(launched, args.seconds, samples)
+    cpu_us, _ = samples.cpu_us()
+    ours = _value(results, "cpu_emulator", OURS_OWN)
+    aws = _value(results, "cpu_emulator", REFERENCE)
+    rate = _value(results, "seq_rate", REFERENCE)
+    compared = f" (lambdarig-rie: {ours:.0f} µs, {AWS}: {aws:.0f} µs)" if ours and aws else ""
+    speed = f" = {samples.rate() / rate:.2f}× {REFERENCE.label}" if rate else ""
+    results.notes.append(
+        f"per-invoke floor: {cpu_us:.0f} µs of CPU per sequential invoke{compared} and "
+        f"{samples.rate():,.0f} invokes/s{speed}, for {RELAY_SCRIPT.name} relaying each invoke to "
+        f"{OURS_OWN.runtime}'s runtime client (asyncio and the kernel only: no validation, no "
+        f"Lambda logic, no logs)"
+    )
+
+
 def measure_startups(
     tools: Tools, code: Path, handler: str, repeats: int, results: Results
 ) -> None:
-    runs: dict[Stack, list[Startup]] = {stack: [] for stack in STACKS}
+    shutil.copyfile(FLOOR_SCRIPT, code / FLOOR_SCRIPT.name)
+    runs: dict[Stack, list[Startup]] = {stack: [] for stack in (*STACKS, FLOOR)}
     for _ in range(repeats):  # alternate the stacks so drift hits all equally
-        for stack in STACKS:
+        for stack in runs:
             with launch(stack, tools, code, handler) as launched:
                 runs[stack].append(wait_ready(launched))
+    floor = statistics.median(s.first_invoke_ms for s in runs.pop(FLOOR))
     for stack, startups in runs.items():
         results.put("start_listen", stack, statistics.median(s.listening_ms for s in startups))
         results.put("start_invoke", stack, statistics.median(s.first_invoke_ms for s in startups))
+    reference = _value(results, "start_invoke", REFERENCE)
+    if reference:
+        results.notes.append(
+            f"start-up floor: {floor:.1f} ms to the first answer = {floor / reference:.2f}× "
+            f"{REFERENCE.label}'s first invoke, for `python -m {FLOOR_MODULE}` (imports asyncio "
+            f"and echoes: no emulator code, no runtime)"
+        )
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -685,6 +735,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"function code and emulator logs: {code}")
         handler = write_handler(code)
         measure_warm(tools, code, handler, args, results)
+        measure_relay_floor(tools, code, handler, args, results)
         measure_startups(tools, code, handler, args.repeats, results)
     print()
     print("\n".join(markdown(results)))

@@ -3,6 +3,7 @@ proves it still runs end to end, prints every row, and leaves no process behind)
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,16 @@ def test_benchmark_runs_with_tiny_counts(rie_binary: Path, awslambdaric_python: 
             assert _number(ours), (label, cells)
             assert ratio == "—" if cells[0].startswith("n/a") else _number(ratio[:-1]), cells
     assert "load average at the start: " in stdout
+    # The two floors (Python + asyncio with no emulator code), each one note with its figures.
+    floors = {
+        "note: per-invoke floor: ": r"[0-9]+ µs of CPU per sequential invoke \(lambdarig-rie: "
+        r"[0-9]+ µs, aws-lambda-rie: [0-9]+ µs\) and [0-9,]+ invokes/s = [0-9.]+× ",
+        "note: start-up floor: ": r"[0-9.]+ ms to the first answer = [0-9.]+× ",
+    }
+    for prefix, figures in floors.items():
+        notes = [line for line in stdout.splitlines() if line.startswith(prefix)]
+        assert len(notes) == 1, (prefix, stdout)
+        assert re.match(re.escape(prefix) + figures, notes[0]), notes[0]
     assert "load average at the end: " in stdout
     for target in ("≥ 1.5× (≥ 1.2× with awslambdaric)", "≤ 0.7×", "≤ 200 µs", "≤ 40 ms"):
         assert f"| {target} |" in stdout, target
