@@ -1,13 +1,19 @@
-"""The per-invoke floor of an emulator written on asyncio (``rie_server.py`` runs it as
-``python _floor_relay.py INVOKE_PORT RUNTIME_API_PORT RUNTIME...``): one runtime, started here,
-and each invoke relayed to it and back over keep-alive connections, with the same reads, writes
-and loop wake-ups as an emulator, but nothing else: requests framed by Content-Length only, no
-validation, no Lambda logic, no logs, no clock. Its CPU per invoke is what Python, asyncio and
-the kernel cost alone; an emulator's own work is what it takes above that."""
+"""The per-invoke floor of an emulator written on asyncio: ``rie_server.py`` runs it as
+``python _floor_relay.py INVOKE_PORT RUNTIME_API_PORT RUNTIME...`` and times sequential invokes
+through it. It starts one runtime and relays each invoke to it and back over keep-alive
+connections, with the reads, writes and loop wake-ups of an emulator (per invoke: three of
+each), and nothing else: requests framed by Content-Length only, no validation, no Lambda logic,
+no logs, no clock. Its CPU per invoke is what Python, asyncio and the kernel cost alone; an
+emulator's own work is what it takes above that.
+
+Only the happy path is served: a runtime that reports an error, or exits, ends the relay (exit
+status 1, one line on stderr), so the benchmark's caller fails at once instead of timing out."""
 
 from __future__ import annotations
 
+import collections
 import os
+import signal
 import subprocess
 import sys
 
@@ -18,7 +24,7 @@ del sys.modules["ssl"]
 
 from _floor_start import framed, ok  # noqa: E402
 
-# The Runtime API's /next answer: the headers every runtime client requires, fixed values.
+# The Runtime API's /next answer: the headers the runtime clients read, with fixed values.
 NEXT_HEAD = (
     "HTTP/1.1 200 OK\r\n"
     "Lambda-Runtime-Aws-Request-Id: {request_id}\r\n"
@@ -27,38 +33,46 @@ NEXT_HEAD = (
     "Content-Type: application/json\r\n"
     "Content-Length: {length}\r\n\r\n"
 )
-ACCEPTED = ok(b'{"status":"OK"}\n').replace(b"200 OK", b"202 Accepted", 1)
+ACCEPTED = ok(b'{"status":"OK"}\n', b"202 Accepted")
+RESPONSE_SUFFIX = b"/response "  # POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1
 
 
 class Relay:
     """Invokes waiting for the runtime, the runtime's parked ``/next``, the invoke it runs."""
 
-    def __init__(self) -> None:
-        self.queued: list[tuple[asyncio.Transport, bytes]] = []
+    def __init__(self, failed: asyncio.Future[str]) -> None:
+        self.queued: collections.deque[tuple[asyncio.Transport, bytes]] = collections.deque()
         self.runtime: asyncio.Transport | None = None  # parked on GET /next
         self.caller: asyncio.Transport | None = None  # whose invoke the runtime runs
         self.count = 0
+        self.failed = failed  # set with the reason the relay stops
 
     def hand_over(self) -> None:
+        """Give the next queued invoke to the runtime, if it is parked on ``/next``."""
         if self.runtime is None or not self.queued:
             return
-        self.caller, event = self.queued.pop(0)
+        self.caller, event = self.queued.popleft()
         self.count += 1
         head = NEXT_HEAD.format(request_id=f"floor-{self.count}", length=len(event))
         self.runtime.write(head.encode("ascii") + event)
         self.runtime = None
 
     def answered(self, body: bytes) -> None:
+        """The runtime's response: to the caller of the invoke it ran."""
         caller, self.caller = self.caller, None
         if caller is not None:
             caller.write(ok(body))
 
-
-RELAY = Relay()
+    def fail(self, reason: str) -> None:
+        if not self.failed.done():
+            self.failed.set_result(reason)
 
 
 class Framed(asyncio.Protocol):
-    def __init__(self) -> None:
+    """A connection whose requests are framed by Content-Length and passed to ``request``."""
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
         self.buffer = bytearray()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -75,33 +89,53 @@ class Framed(asyncio.Protocol):
 
 
 class InvokeSide(Framed):
+    """The caller's connection: each request is an invoke, its body the event."""
+
     def request(self, head: bytes, body: bytes) -> None:
-        RELAY.queued.append((self.transport, body))
-        RELAY.hand_over()
+        self.relay.queued.append((self.transport, body))
+        self.relay.hand_over()
 
 
 class RuntimeSide(Framed):
+    """The runtime's connection: ``GET /next`` parks it; a ``POST .../response`` is answered
+    202 and relayed; anything else (an error report) ends the relay."""
+
     def request(self, head: bytes, body: bytes) -> None:
-        if head.startswith(b"GET "):
-            RELAY.runtime = self.transport
-            RELAY.hand_over()
-        else:  # POST .../response
+        line = head.partition(b"\r\n")[0]
+        if line.startswith(b"GET "):
+            self.relay.runtime = self.transport
+            self.relay.hand_over()
+        elif RESPONSE_SUFFIX in line:
             self.transport.write(ACCEPTED)
-            RELAY.answered(body)
+            self.relay.answered(body)
+        else:
+            self.relay.fail(f"the runtime sent {line.decode('ascii', 'replace')}: {body[:200]!r}")
 
 
-async def serve(invoke_port: int, runtime_port: int, command: list[str]) -> None:
+async def serve(invoke_port: int, runtime_port: int, command: list[str]) -> str:
+    """Relay until SIGTERM (returns "") or a failure (returns its reason)."""
     loop = asyncio.get_running_loop()
-    await loop.create_server(RuntimeSide, "127.0.0.1", runtime_port)
+    failed: asyncio.Future[str] = loop.create_future()
+    relay = Relay(failed)
+    loop.add_signal_handler(signal.SIGTERM, relay.fail, "")
+    runtime_api = await loop.create_server(lambda: RuntimeSide(relay), "127.0.0.1", runtime_port)
     env = dict(os.environ, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{runtime_port}")
     runtime = subprocess.Popen(command, env=env)
+    exited = loop.run_in_executor(None, runtime.wait)
+    exited.add_done_callback(lambda done: relay.fail(f"the runtime exited {done.result()}"))
+    invoke_api = await loop.create_server(lambda: InvokeSide(relay), "127.0.0.1", invoke_port)
     try:
-        server = await loop.create_server(InvokeSide, "127.0.0.1", invoke_port)
-        await server.serve_forever()
+        return await failed
     finally:
-        runtime.kill()
-        runtime.wait()
+        invoke_api.close()
+        runtime_api.close()
+        if runtime.poll() is None:
+            runtime.kill()
+        await exited
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]))
+    reason = asyncio.run(serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]))
+    if reason:
+        print(f"_floor_relay.py: {reason}", file=sys.stderr)
+    sys.exit(1 if reason else 0)

@@ -15,10 +15,11 @@ The handler echoes its event. The invoke client is raw sockets, one keep-alive c
 (4) start-up: spawn -> port listening and spawn -> first invoke answered (median of --repeats), and
     the RSS of one idle warm environment: emulator + runtime processes, from /proc;
 (5) two floors, printed as notes: what Python, asyncio and the kernel cost with no emulator code.
-    The start-up floor: spawn -> first answer of ``python -m _floor_start`` (imports asyncio
-    without ssl and echoes), alternating with (4). The per-invoke floor: sequential invokes
-    through ``_floor_relay.py``, which relays them to lambdarig's runtime client with the same
-    reads, writes and wake-ups as an emulator and nothing else (--rounds windows of --seconds).
+    The start-up floor: spawn -> first answer of ``python -m _floor_start``, which starts as
+    lambdarig-rie does (port bound first, collector paused, asyncio without ssl) and only echoes,
+    taking turns with (4). The per-invoke floor: sequential invokes through ``_floor_relay.py``,
+    which relays them to lambdarig's runtime client with the reads, writes and wake-ups of an
+    emulator and nothing else, taking its turn in each round of (1).
 Prints machine info and a Markdown table with the targets of issue 9 in its last column, then one
 verdict per target. The 1-minute load average is printed before and after: when it was above
 MAX_LOAD at the start, the verdicts are withheld (the figures of a busy machine are not comparable)
@@ -97,14 +98,10 @@ class Stack:
         return f"{self.emulator} + {self.runtime}"
 
     def argv(self, tools: Tools, port: int, handler: str, flags: Sequence[str]) -> list[str]:
-        if self is FLOOR:  # run from the function's directory, where measure_startups copies it
-            return [str(tools.our_python), "-m", FLOOR_MODULE, str(port)]
         if self.runtime == "awslambdaric":
             runtime = [str(tools.ric_python), "-m", "awslambdaric", handler]
         else:
             runtime = [str(tools.our_python), "-m", "lambdarig.runtime_client", handler]
-        if self is RELAY:
-            return [str(tools.our_python), str(RELAY_SCRIPT), str(port), str(free_port()), *runtime]
         emulator = (
             [str(tools.rie)]
             if self.emulator == AWS
@@ -119,14 +116,24 @@ class Stack:
         return [*emulator, *addresses, *runtime]
 
 
-# The floors (not stacks of the table, printed as notes): what Python and asyncio cost with no
-# emulator code. FLOOR: spawn -> first answer of _floor_start.py, which only imports asyncio and
-# echoes; RELAY: per warm invoke, _floor_relay.py relaying invokes to lambdarig's runtime client.
+# The floors, printed as notes (not stacks of the table): what Python, asyncio and the kernel
+# cost with no emulator code. The start-up floor is spawn -> first answer of _floor_start.py (run
+# from the function's directory, where measure_startups copies it); the per-invoke floor is
+# sequential invokes through _floor_relay.py to lambdarig's runtime client.
 FLOOR_MODULE = "_floor_start"
 FLOOR_SCRIPT = Path(__file__).resolve().parent / f"{FLOOR_MODULE}.py"
 RELAY_SCRIPT = Path(__file__).resolve().parent / "_floor_relay.py"
-FLOOR = Stack("python -m + asyncio alone", "none")
-RELAY = Stack("relay on asyncio", "lambdarig")
+
+
+def floor_argv(tools: Tools, port: int) -> list[str]:
+    return [str(tools.our_python), "-m", FLOOR_MODULE, str(port)]
+
+
+def relay_argv(tools: Tools, port: int, handler: str) -> list[str]:
+    runtime = [str(tools.our_python), "-m", "lambdarig.runtime_client", handler]
+    return [str(tools.our_python), str(RELAY_SCRIPT), str(port), str(free_port()), *runtime]
+
+
 REFERENCE = Stack(AWS, "awslambdaric")
 OURS_WITH_RIC = Stack(OURS, "awslambdaric")
 OURS_OWN = Stack(OURS, "lambdarig")
@@ -209,12 +216,17 @@ class Launched:
                     os.kill(pid, signal.SIGKILL)
 
 
-@contextlib.contextmanager
 def launch(
     stack: Stack, tools: Tools, code: Path, handler: str, flags: Sequence[str] = ()
-) -> Iterator[Launched]:
+) -> contextlib.AbstractContextManager[Launched]:
     """Spawn ``stack`` serving ``handler`` from ``code``; always stopped (with its children)."""
     port = free_port()
+    return spawn(stack.argv(tools, port, handler, flags), port, code)
+
+
+@contextlib.contextmanager
+def spawn(argv: list[str], port: int, code: Path) -> Iterator[Launched]:
+    """Run ``argv`` (serving on ``port``) in ``code``; always stopped (with its children)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
@@ -223,7 +235,6 @@ def launch(
     }
     if "PYTHONPATH" in os.environ:  # measure the lambdarig it points at (e.g. a worktree's src)
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-    argv = stack.argv(tools, port, handler, flags)
     descriptor, log = tempfile.mkstemp(prefix="emulator-", suffix=".log", dir=code)
     spawned = time.perf_counter()
     with os.fdopen(descriptor, "wb") as output:
@@ -473,12 +484,16 @@ class Results:
 
 
 def measure_sequential(
-    running: dict[Stack, Launched], args: argparse.Namespace, results: Results
+    running: dict[Stack, Launched], relay: Launched, args: argparse.Namespace, results: Results
 ) -> None:
+    """Sequential invokes; the relay (the per-invoke floor) takes its turn in every round."""
     samples = {stack: Samples() for stack in running}
+    floor = Samples()
     for _ in range(args.rounds):  # rounds alternate the stacks so drift hits all equally
         for stack, launched in running.items():
             sequential(launched, args.seconds, samples[stack])
+        sequential(relay, args.seconds, floor)
+    results.notes.append(relay_note(floor, samples[OURS_OWN], samples[REFERENCE]))
     for stack, pooled in samples.items():
         results.put("seq_rate", stack, pooled.rate())
         results.put("seq_p50", stack, pooled.percentile_ms(50))
@@ -539,9 +554,11 @@ def measure_warm(
         for stack in STACKS:
             flags = ["--max-concurrency", str(max(CALLERS))] if stack.emulator == OURS else []
             running[stack] = exits.enter_context(launch(stack, tools, code, handler, flags))
-        for launched in running.values():
+        relay_port = free_port()
+        relay = exits.enter_context(spawn(relay_argv(tools, relay_port, handler), relay_port, code))
+        for launched in (*running.values(), relay):
             wait_ready(launched)
-        measure_sequential(running, args, results)
+        measure_sequential(running, relay, args, results)
         measure_idle(running, results)
         measure_echo(running, args.repeats, results)
         measure_callers(running, args, results)
@@ -552,24 +569,14 @@ def measure_warm(
             results.put("procs_after_callers", stack, len(launched.tree()) if alive else total)
 
 
-def measure_relay_floor(
-    tools: Tools, code: Path, handler: str, args: argparse.Namespace, results: Results
-) -> None:
-    """The per-invoke floor (``_floor_relay.py``), as a note beside our figures and AWS's."""
-    samples = Samples()
-    with launch(RELAY, tools, code, handler) as launched:
-        wait_ready(launched)
-        for _ in range(args.rounds):
-            sequential(launched, args.seconds, samples)
-    cpu_us, _ = samples.cpu_us()
-    ours = _value(results, "cpu_emulator", OURS_OWN)
-    aws = _value(results, "cpu_emulator", REFERENCE)
-    rate = _value(results, "seq_rate", REFERENCE)
-    compared = f" (lambdarig-rie: {ours:.0f} µs, {AWS}: {aws:.0f} µs)" if ours and aws else ""
-    speed = f" = {samples.rate() / rate:.2f}× {REFERENCE.label}" if rate else ""
-    results.notes.append(
-        f"per-invoke floor: {cpu_us:.0f} µs of CPU per sequential invoke{compared} and "
-        f"{samples.rate():,.0f} invokes/s{speed}, for {RELAY_SCRIPT.name} relaying each invoke to "
+def relay_note(floor: Samples, ours: Samples, aws: Samples) -> str:
+    """The per-invoke floor beside lambdarig-rie (the same runtime client) and aws-lambda-rie."""
+    floor_us, ours_us, aws_us = floor.cpu_us()[0], ours.cpu_us()[0], aws.cpu_us()[0]
+    return (
+        f"per-invoke floor: {floor_us:.0f} µs of CPU per sequential invoke (lambdarig-rie: "
+        f"{ours_us:.0f} µs, {AWS}: {aws_us:.0f} µs) and {floor.rate():,.0f} invokes/s "
+        f"({floor.rate() / ours.rate():.2f}× {OURS_OWN.label}, {floor.rate() / aws.rate():.2f}× "
+        f"{REFERENCE.label}), for {RELAY_SCRIPT.name} relaying each invoke to "
         f"{OURS_OWN.runtime}'s runtime client (asyncio and the kernel only: no validation, no "
         f"Lambda logic, no logs)"
     )
@@ -579,12 +586,16 @@ def measure_startups(
     tools: Tools, code: Path, handler: str, repeats: int, results: Results
 ) -> None:
     shutil.copyfile(FLOOR_SCRIPT, code / FLOOR_SCRIPT.name)
-    runs: dict[Stack, list[Startup]] = {stack: [] for stack in (*STACKS, FLOOR)}
-    for _ in range(repeats):  # alternate the stacks so drift hits all equally
-        for stack in runs:
+    runs: dict[Stack, list[Startup]] = {stack: [] for stack in STACKS}
+    floors: list[float] = []
+    for _ in range(repeats):  # alternate the stacks (and the floor) so drift hits all equally
+        for stack in STACKS:
             with launch(stack, tools, code, handler) as launched:
                 runs[stack].append(wait_ready(launched))
-    floor = statistics.median(s.first_invoke_ms for s in runs.pop(FLOOR))
+        port = free_port()
+        with spawn(floor_argv(tools, port), port, code) as launched:
+            floors.append(wait_ready(launched).first_invoke_ms)
+    floor = statistics.median(floors)
     for stack, startups in runs.items():
         results.put("start_listen", stack, statistics.median(s.listening_ms for s in startups))
         results.put("start_invoke", stack, statistics.median(s.first_invoke_ms for s in startups))
@@ -735,7 +746,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"function code and emulator logs: {code}")
         handler = write_handler(code)
         measure_warm(tools, code, handler, args, results)
-        measure_relay_floor(tools, code, handler, args, results)
         measure_startups(tools, code, handler, args.repeats, results)
     print()
     print("\n".join(markdown(results)))

@@ -65,7 +65,8 @@ def test_benchmark_runs_with_tiny_counts(rie_binary: Path, awslambdaric_python: 
     # The two floors (Python + asyncio with no emulator code), each one note with its figures.
     floors = {
         "note: per-invoke floor: ": r"[0-9]+ µs of CPU per sequential invoke \(lambdarig-rie: "
-        r"[0-9]+ µs, aws-lambda-rie: [0-9]+ µs\) and [0-9,]+ invokes/s = [0-9.]+× ",
+        r"[0-9]+ µs, aws-lambda-rie: [0-9]+ µs\) and [0-9,]+ invokes/s \([0-9.]+× "
+        r"lambdarig-rie \+ lambdarig, [0-9.]+× aws-lambda-rie \+ awslambdaric\)",
         "note: start-up floor: ": r"[0-9.]+ ms to the first answer = [0-9.]+× ",
     }
     for prefix, figures in floors.items():
