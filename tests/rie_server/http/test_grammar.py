@@ -158,3 +158,36 @@ def test_heads_that_alternate_each_mean_what_they_say(monkeypatch: pytest.Monkey
     assert parsed.count(poll.split(b"\r\n")[0]) == 1  # the poll was parsed once, then known
     assert len(parsed) == 5  # and each answer once
     assert len(parser._known) == 2 and poll[:-4] in parser._known  # the poll kept, bounded
+
+
+def test_a_body_means_the_same_whether_it_came_with_its_head_or_after_it() -> None:
+    # A body that arrived whole with its head is taken at once (the usual request); one that
+    # comes later, in pieces, or longer than what is kept goes the long way: the same requests.
+    head = b"POST /r HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+    sent = b"".join(
+        [
+            head % 5 + b"\r\nhello",
+            head % 0 + b"\r\n",
+            head % 3 + b"Expect: 100-continue\r\n\r\nabc",
+            head % 1200 + b"\r\n" + b"z" * 1200,  # over the parser's 1000 bytes kept
+            b"GET /n HTTP/1.1\r\nHost: x\r\n\r\n",
+        ]
+    )
+
+    def seen(step: int) -> list[tuple[object, ...]]:
+        return [
+            (r.method, r.target, r.body, r.content_length, r.received, dict(r.headers.items()))
+            for r in parse(sent, step)
+        ]
+
+    whole = seen(0)
+    assert [(body[:6], length, received) for _, _, body, length, received, _ in whole] == [
+        (b"hello", 5, 5),
+        (b"", 0, 0),
+        (b"abc", 3, 3),
+        (b"zzzzzz", 1200, 1200),
+        (b"", 0, 0),
+    ]
+    assert len(whole[3][2]) == 1000  # kept up to keep_bytes, the rest counted
+    for step in (1, 7, 64):
+        assert seen(step) == whole, step

@@ -194,7 +194,20 @@ class RequestParser:
         if self._head is None and (not self._buf or not self._read_head()):
             return None
         assert self._head is not None
-        done = self._read_chunked() if self._length is None else self._read_length()
+        length, buf = self._length, self._buf
+        if (  # the usual request: its whole body arrived with its head, and is kept
+            length is not None
+            and not self._received
+            and self.sink is None
+            and len(buf) >= length
+            and length <= self._keep
+        ):
+            body = bytes(buf[:length])
+            del buf[:length]
+            method, target, version, headers = self._head
+            self._head, self.expects_continue = None, False  # nothing else was set for it
+            return HttpRequest(method, target, version, headers, body, length, length)
+        done = self._read_chunked() if length is None else self._read_length()
         if not done:
             return None
         method, target, version, headers = self._head
