@@ -191,3 +191,23 @@ def test_a_body_means_the_same_whether_it_came_with_its_head_or_after_it() -> No
     assert len(whole[3][2]) == 1000  # kept up to keep_bytes, the rest counted
     for step in (1, 7, 64):
         assert seen(step) == whole, step
+
+
+def test_a_repeated_head_asks_for_100_continue_each_time() -> None:
+    # What a known head meant is reused; whether its body is still to come is judged anew.
+    head = b"POST /r HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"
+    parser = RequestParser(1000)
+    bodies = []
+    for body in (b"ok", b"no"):
+        parser.feed(head)
+        assert parser.next_request() is None and parser.expects_continue
+        parser.continue_sent()
+        parser.feed(body)
+        request = parser.next_request()
+        assert request is not None and not parser.expects_continue
+        assert (request.content_length, request.headers["expect"]) == (2, "100-continue")
+        bodies.append(request.body)
+    parser.feed(head + b"ok")  # with its body at once: nothing to ask for
+    assert parser.next_request() is not None and not parser.expects_continue
+    assert bodies == [b"ok", b"no"]
+    assert head[:-4] in parser._known  # its meaning was reused, not parsed again

@@ -160,10 +160,11 @@ class RequestParser:
         self._chunk_left = -1  # chunked: bytes left in the current chunk (-1 = size line next)
         self._in_trailers = False
         self._trailers: dict[str, tuple[str, str]] = {}
-        # Heads parsed and what they meant: a client repeating one byte for byte (a runtime's
-        # ``/next``, a caller's invoke) gets the same meaning without parsing it again. The first
-        # ones are kept; a new one takes the last place (a runtime's answers differ each time).
-        self._known: dict[bytes, tuple[tuple[str, str, str], dict[str, tuple[str, str]]]] = {}
+        # Heads accepted and what they meant: a client repeating one byte for byte (a runtime's
+        # ``/next``, a caller's invoke) gets the same meaning, and its requests the same read-only
+        # ``Headers``, without parsing it again. The first ones are kept; a new one takes the last
+        # place (a runtime's answers differ each time).
+        self._known: dict[bytes, tuple[tuple[str, str, str, Headers], int | None]] = {}
         self.expects_continue = False
         # Offered each head as soon as it is parsed; a sink it returns takes that body.
         self.on_head: Callable[[HttpRequest], BodySink | None] | None = None
@@ -237,18 +238,19 @@ class RequestParser:
         self._scanned = 0
         known = self._known.get(block)
         if known is not None:
-            (method, target, version), fields = known
-            items = dict(fields)  # a copy: ``body_length`` may store a field back
+            self._head, self._length = known
+            method, target, version, headers = known[0]
+            items = headers._items
         else:
             first, _, rest = block.partition(b"\r\n")
             method, target, version = request_line(first)
             items = header_items(rest)
-            if len(block) <= _REMEMBERED_HEAD_MAX:
+            self._length = body_length(items, version)  # may store a field back: before Headers
+            self._head = (method, target, version, Headers._of(items))
+            if len(block) <= _REMEMBERED_HEAD_MAX:  # only a head that was accepted
                 if len(self._known) >= _REMEMBERED_HEADS:
                     self._known.popitem()  # the newest
-                self._known[block] = ((method, target, version), dict(items))
-        self._length = body_length(items, version)
-        self._head = (method, target, version, Headers._of(items))
+                self._known[block] = (self._head, self._length)
         if "expect" in items:
             expect = items["expect"][1].lower()
             has_body = self._length is None or self._length > 0
