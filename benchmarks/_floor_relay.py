@@ -22,7 +22,7 @@ import asyncio  # noqa: E402
 
 del sys.modules["ssl"]
 
-from _floor_start import framed, ok  # noqa: E402
+from _floor_start import Framed, ok  # noqa: E402
 
 # The Runtime API's /next answer: the headers the runtime clients read, with fixed values.
 NEXT_HEAD = (
@@ -68,27 +68,15 @@ class Relay:
             self.failed.set_result(reason)
 
 
-class Framed(asyncio.Protocol):
-    """A connection whose requests are framed by Content-Length and passed to ``request``."""
+class RelaySide(Framed):
+    """One of the relay's connections (``Framed``: requests passed to ``request``)."""
 
     def __init__(self, relay: Relay) -> None:
+        super().__init__()
         self.relay = relay
-        self.buffer = bytearray()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while (request := framed(self.buffer)) is not None:
-            self.request(*request)
-
-    def request(self, head: bytes, body: bytes) -> None:
-        raise NotImplementedError
 
 
-class InvokeSide(Framed):
+class InvokeSide(RelaySide):
     """The caller's connection: each request is an invoke, its body the event."""
 
     def request(self, head: bytes, body: bytes) -> None:
@@ -96,7 +84,7 @@ class InvokeSide(Framed):
         self.relay.hand_over()
 
 
-class RuntimeSide(Framed):
+class RuntimeSide(RelaySide):
     """The runtime's connection: ``GET /next`` parks it; a ``POST .../response`` is answered
     202 and relayed; anything else (an error report) ends the relay."""
 

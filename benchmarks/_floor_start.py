@@ -59,8 +59,8 @@ def ok(body: bytes, status: bytes = b"200 OK") -> bytes:
     return b"HTTP/1.1 %s\r\nContent-Length: %d\r\n\r\n%s" % (status, len(body), body)
 
 
-class Echo(asyncio.Protocol):
-    """Answers each request with its own body."""
+class Framed(asyncio.Protocol):
+    """A connection whose requests are framed by Content-Length and passed to ``request``."""
 
     def __init__(self) -> None:
         self.buffer = bytearray()
@@ -72,7 +72,17 @@ class Echo(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.buffer += data
         while (request := framed(self.buffer)) is not None:
-            self.transport.write(ok(request[1]))
+            self.request(*request)
+
+    def request(self, head: bytes, body: bytes) -> None:
+        raise NotImplementedError
+
+
+class Echo(Framed):
+    """Answers each request with its own body."""
+
+    def request(self, head: bytes, body: bytes) -> None:
+        self.transport.write(ok(body))
 
 
 async def serve(listening: _socket.socket) -> None:
