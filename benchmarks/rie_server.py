@@ -42,7 +42,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -220,13 +220,15 @@ def launch(
     stack: Stack, tools: Tools, code: Path, handler: str, flags: Sequence[str] = ()
 ) -> contextlib.AbstractContextManager[Launched]:
     """Spawn ``stack`` serving ``handler`` from ``code``; always stopped (with its children)."""
-    port = free_port()
-    return spawn(stack.argv(tools, port, handler, flags), port, code)
+    return spawn(code, lambda port: stack.argv(tools, port, handler, flags))
 
 
 @contextlib.contextmanager
-def spawn(argv: list[str], port: int, code: Path) -> Iterator[Launched]:
-    """Run ``argv`` (serving on ``port``) in ``code``; always stopped (with its children)."""
+def spawn(code: Path, argv_for: Callable[[int], list[str]]) -> Iterator[Launched]:
+    """Run ``argv_for(port)`` (serving on a free ``port``) in ``code``; always stopped (with its
+    children)."""
+    port = free_port()
+    argv = argv_for(port)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
@@ -554,8 +556,7 @@ def measure_warm(
         for stack in STACKS:
             flags = ["--max-concurrency", str(max(CALLERS))] if stack.emulator == OURS else []
             running[stack] = exits.enter_context(launch(stack, tools, code, handler, flags))
-        relay_port = free_port()
-        relay = exits.enter_context(spawn(relay_argv(tools, relay_port, handler), relay_port, code))
+        relay = exits.enter_context(spawn(code, lambda port: relay_argv(tools, port, handler)))
         for launched in (*running.values(), relay):
             wait_ready(launched)
         measure_sequential(running, relay, args, results)
@@ -592,8 +593,7 @@ def measure_startups(
         for stack in STACKS:
             with launch(stack, tools, code, handler) as launched:
                 runs[stack].append(wait_ready(launched))
-        port = free_port()
-        with spawn(floor_argv(tools, port), port, code) as launched:
+        with spawn(code, lambda port: floor_argv(tools, port)) as launched:
             floors.append(wait_ready(launched).first_invoke_ms)
     floor = statistics.median(floors)
     for stack, startups in runs.items():
