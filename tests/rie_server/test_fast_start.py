@@ -129,10 +129,13 @@ def test_the_emulator_process_loads_no_ssl_nor_email() -> None:
 # What only an optional feature needs, never loaded by a plain start and invoke (issue 9: idle
 # RSS and spawn -> listening): ``--watch``, ``--layer`` scratch space (tempfile, its shutil and
 # random), a ClientContext (base64), the runtime command check (shutil.which: shutil, bz2, lzma),
-# argparse's help width (shutil); ctypes (the runtime's parent-death signal is set through _ctypes
-# alone).
+# argparse's help width (shutil); InvokeWithResponseStream's event stream (its struct and zlib);
+# ctypes (the runtime's parent-death signal is set through _ctypes alone).
 OFF_THE_PLAIN_PATH = {
     "ctypes",
+    "struct",
+    "zlib",
+    "lambdarig.rie_server.invoke.event_stream",
     "shutil",
     "tempfile",
     "random",

@@ -39,7 +39,6 @@ from lambdarig.rie_server.http.streams import ReplyStream
 from lambdarig.rie_server.invoke import protocol as proto
 from lambdarig.rie_server.invoke import streaming
 from lambdarig.rie_server.invoke.event_queue import EventQueue
-from lambdarig.rie_server.invoke.event_stream import CONTENT_TYPE_EVENT_STREAM
 from lambdarig.rie_server.invoke.names import executed_version
 from lambdarig.rie_server.platform_logs import LogWriter, PlatformLogFormatter
 from lambdarig.rie_server.telemetry.on_demand import OnDemandTelemetry
@@ -324,6 +323,8 @@ class FunctionHost:
         except (EmulatorError, OSError) as exc:
             self._logs.wanted.discard(request.request_id)
             return proto.service_error(500, invoke_api.ERROR_SERVICE, str(exc), request.request_id)
+        from lambdarig.rie_server.invoke.event_stream import CONTENT_TYPE_EVENT_STREAM
+
         headers = (
             ("Content-Type", CONTENT_TYPE_EVENT_STREAM),
             (invoke_api.HEADER_REQUEST_ID, call.request_id),

@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, InvokeRequest, OutcomeKind
 from lambdarig.rie_server.http.streams import ReplyStream
-from lambdarig.rie_server.invoke.event_stream import invoke_complete, payload_chunks
 from lambdarig.rie_server.invoke.protocol import HttpResponse, base64_text, outcome_body
 from lambdarig.runtime_api import FUNCTION_RESPONSE_SIZE_TOO_LARGE, MAX_PAYLOAD_SIZE
 
 if TYPE_CHECKING:  # a runtime's stream (runtime.streaming loads with the first one)
     from lambdarig.rie_server.runtime.streaming import ResponseStream
+
+# ``event_stream`` (with ``struct`` and ``zlib``, ~0.5 ms of start-up) loads with the first
+# InvokeWithResponseStream: ``relay``, ``complete_event`` and ``events_of`` import it.
 
 BURST_BYTES = 6 * 1024 * 1024  # sent at full speed
 RATE_BYTES_PER_S = 2 * 1024 * 1024  # then at most this fast
@@ -166,6 +168,8 @@ async def relay(
     throttle: bool = True,
 ) -> None:
     """Send ``stream`` as ``PayloadChunk`` events, then ``complete(outcome)``, on ``reply``."""
+    from lambdarig.rie_server.invoke.event_stream import payload_chunks
+
     reply.on_hangup = stream.discard
     pacer = Pacer(throttle)
     try:
@@ -184,6 +188,8 @@ async def relay(
 def complete_event(outcome: InvokeOutcome, tail: bytes | None) -> bytes:
     """``InvokeComplete`` for ``outcome``: ``ErrorCode``/``ErrorDetails`` when the function
     failed (its error type and error JSON), ``LogResult`` when the Tail was asked for."""
+    from lambdarig.rie_server.invoke.event_stream import invoke_complete
+
     log_result = None if tail is None else base64_text(tail)
     if outcome.kind is OutcomeKind.SUCCESS:
         return invoke_complete(log_result=log_result)
@@ -194,5 +200,7 @@ def complete_event(outcome: InvokeOutcome, tail: bytes | None) -> bytes:
 def events_of(outcome: InvokeOutcome, complete: Callable[[InvokeOutcome], bytes]) -> bytes:
     """The whole answer for a function that did not stream: its body as ``PayloadChunk``
     events (when it succeeded), then ``InvokeComplete``."""
+    from lambdarig.rie_server.invoke.event_stream import payload_chunks
+
     chunks = payload_chunks(outcome.body) if outcome.kind is OutcomeKind.SUCCESS else []
     return b"".join(chunks) + complete(outcome)
