@@ -22,19 +22,8 @@ import asyncio  # noqa: E402
 
 del sys.modules["ssl"]
 
-from _floor_start import Framed, ok  # noqa: E402
-
-# The Runtime API's /next answer: the headers the runtime clients read, with fixed values.
-NEXT_HEAD = (
-    "HTTP/1.1 200 OK\r\n"
-    "Lambda-Runtime-Aws-Request-Id: {request_id}\r\n"
-    "Lambda-Runtime-Deadline-Ms: 32503680000000\r\n"
-    "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:012345678912:function:floor\r\n"
-    "Content-Type: application/json\r\n"
-    "Content-Length: {length}\r\n\r\n"
-)
-ACCEPTED = ok(b'{"status":"OK"}\n', b"202 Accepted")
-RESPONSE_SUFFIX = b"/response "  # POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1
+from _floor_start import Framed  # noqa: E402
+from _floor_wire import ACCEPTED, NEXT_HEAD, RESPONSE_SUFFIX, ok  # noqa: E402
 
 
 class Relay:

@@ -14,12 +14,16 @@ The handler echoes its event. The invoke client is raw sockets, one keep-alive c
 (3) 5 MiB echo latency (request and response 5 MiB, median of --repeats);
 (4) start-up: spawn -> port listening and spawn -> first invoke answered (median of --repeats), and
     the RSS of one idle warm environment: emulator + runtime processes, from /proc;
-(5) two floors, printed as notes: what Python, asyncio and the kernel cost with no emulator code.
+(5) three floors, printed as notes: what Python, asyncio and the kernel cost with no emulator code.
     The start-up floor: spawn -> first answer of ``python -m _floor_start``, which starts as
     lambdarig-rie does (port bound first, collector paused, asyncio without ssl) and only echoes,
     taking turns with (4). The per-invoke floor: sequential invokes through ``_floor_relay.py``,
     which relays them to lambdarig's runtime client with the reads, writes and wake-ups of an
-    emulator and nothing else, taking its turn in each round of (1).
+    emulator and nothing else, taking its turn in each round of (1). The first-invoke floor
+    without asyncio: spawn -> first invoke answered by ``_floor_first.py``, which spawns
+    lambdarig's runtime client as lambdarig-rie does and relays that invoke with ``select``
+    before importing asyncio, spawning as soon as it listens and, in turn, after reading
+    lambdarig-rie's configuration, taking turns with (4).
 Prints machine info and a Markdown table with the targets of issue 9 in its last column, then one
 verdict per target. The 1-minute load average is printed before and after: when it was above
 MAX_LOAD at the start, the verdicts are withheld (the figures of a busy machine are not comparable)
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import os
 import shutil
@@ -118,15 +123,23 @@ class Stack:
 
 # The floors, printed as notes (not stacks of the table): what Python, asyncio and the kernel
 # cost with no emulator code. The start-up floor is spawn -> first answer of _floor_start.py (run
-# from the function's directory, where measure_startups copies it); the per-invoke floor is
-# sequential invokes through _floor_relay.py to lambdarig's runtime client.
+# from the function's directory, where measure_startups copies it with _floor_wire.py); the
+# per-invoke floor is sequential invokes through _floor_relay.py to lambdarig's runtime client;
+# the first-invoke floor without asyncio is spawn -> first invoke answered by _floor_first.py.
 FLOOR_MODULE = "_floor_start"
 FLOOR_SCRIPT = Path(__file__).resolve().parent / f"{FLOOR_MODULE}.py"
+FLOOR_WIRE = Path(__file__).resolve().parent / "_floor_wire.py"  # _floor_start's import
 RELAY_SCRIPT = Path(__file__).resolve().parent / "_floor_relay.py"
+FIRST_SCRIPT = Path(__file__).resolve().parent / "_floor_first.py"
 
 
 def floor_argv(tools: Tools, port: int) -> list[str]:
     return [str(tools.our_python), "-m", FLOOR_MODULE, str(port)]
+
+
+def first_argv(tools: Tools, port: int, *, handler: str, configured: bool) -> list[str]:
+    flags = ["--configured"] if configured else []
+    return [str(tools.our_python), str(FIRST_SCRIPT), str(port), handler, *flags]
 
 
 def relay_argv(tools: Tools, port: int, handler: str) -> list[str]:
@@ -586,15 +599,21 @@ def relay_note(floor: Samples, ours: Samples, aws: Samples) -> str:
 def measure_startups(
     tools: Tools, code: Path, handler: str, repeats: int, results: Results
 ) -> None:
-    shutil.copyfile(FLOOR_SCRIPT, code / FLOOR_SCRIPT.name)
+    for script in (FLOOR_SCRIPT, FLOOR_WIRE):
+        shutil.copyfile(script, code / script.name)
     runs: dict[Stack, list[Startup]] = {stack: [] for stack in STACKS}
     floors: list[float] = []
-    for _ in range(repeats):  # alternate the stacks (and the floor) so drift hits all equally
+    firsts: dict[bool, list[float]] = {False: [], True: []}  # without, with the configuration
+    for _ in range(repeats):  # alternate the stacks (and the floors) so drift hits all equally
         for stack in STACKS:
             with launch(stack, tools, code, handler) as launched:
                 runs[stack].append(wait_ready(launched))
         with spawn(code, lambda port: floor_argv(tools, port)) as launched:
             floors.append(wait_ready(launched).first_invoke_ms)
+        for configured, times in firsts.items():
+            argv_for = functools.partial(first_argv, tools, handler=handler, configured=configured)
+            with spawn(code, argv_for) as launched:
+                times.append(wait_ready(launched).first_invoke_ms)
     floor = statistics.median(floors)
     for stack, startups in runs.items():
         results.put("start_listen", stack, statistics.median(s.listening_ms for s in startups))
@@ -605,6 +624,14 @@ def measure_startups(
             f"start-up floor: {floor:.1f} ms to the first answer = {floor / reference:.2f}× "
             f"{REFERENCE.label}'s first invoke, for `python -m {FLOOR_MODULE}` (imports asyncio "
             f"and echoes: no emulator code, no runtime)"
+        )
+        bare, read = (statistics.median(firsts[key]) for key in (False, True))
+        results.notes.append(
+            f"first-invoke floor without asyncio: {bare:.1f} ms = {bare / reference:.2f}× "
+            f"{REFERENCE.label}'s first invoke ({read:.1f} ms = {read / reference:.2f}× with "
+            f"lambdarig-rie's configuration read before the spawn), for {FIRST_SCRIPT.name} "
+            f"serving the first invoke of {OURS_OWN.runtime}'s runtime client before importing "
+            f"asyncio (no Lambda logic, no logs)"
         )
 
 

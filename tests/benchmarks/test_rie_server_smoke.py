@@ -62,12 +62,15 @@ def test_benchmark_runs_with_tiny_counts(rie_binary: Path, awslambdaric_python: 
             assert _number(ours), (label, cells)
             assert ratio == "—" if cells[0].startswith("n/a") else _number(ratio[:-1]), cells
     assert "load average at the start: " in stdout
-    # The two floors (Python + asyncio with no emulator code), each one note with its figures.
+    # The three floors (no emulator code), each one note with its figures.
     floors = {
         "note: per-invoke floor: ": r"[0-9]+ µs of CPU per sequential invoke \(lambdarig-rie: "
         r"[0-9]+ µs, aws-lambda-rie: [0-9]+ µs\) and [0-9,]+ invokes/s \([0-9.]+× "
         r"lambdarig-rie \+ lambdarig, [0-9.]+× aws-lambda-rie \+ awslambdaric\)",
         "note: start-up floor: ": r"[0-9.]+ ms to the first answer = [0-9.]+× ",
+        "note: first-invoke floor without asyncio: ": r"[0-9.]+ ms = [0-9.]+× aws-lambda-rie \+ "
+        r"awslambdaric's first invoke \([0-9.]+ ms = [0-9.]+× with lambdarig-rie's "
+        r"configuration read before the spawn\)",
     }
     for prefix, figures in floors.items():
         notes = [line for line in stdout.splitlines() if line.startswith(prefix)]

@@ -1,0 +1,107 @@
+"""The first-invoke floor of an emulator that answers its first invoke before it imports asyncio:
+``rie_server.py`` runs it as ``python _floor_first.py PORT HANDLER [--configured]`` from the
+function's directory and times spawn -> first invoke answered, taking turns with the stacks'
+start-ups.
+
+It binds the port as lambdarig-rie's early bind does, spawns lambdarig's runtime client as
+lambdarig-rie spawns its first runtime (``environments.spawn.start_process``), and relays the first
+invoke to it with blocking sockets and ``select``: no asyncio, no validation, no Lambda logic, no
+logs. With ``--configured`` it reads lambdarig-rie's configuration from the equivalent command
+line before the spawn, as lambdarig-rie does; without, it spawns as soon as the port listens.
+
+Only the first invoke, and only its happy path: a runtime that exits, or posts anything but a
+response, ends it at once (exit status 1, one line on stderr), and so does a wait over 30 s. Once
+the invoke is answered it idles until it is stopped (its runtime dies with it: spawn's
+parent-death signal)."""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+
+from _floor_wire import ACCEPTED, NEXT_HEAD, RESPONSE_SUFFIX, bind, framed, ok
+
+WAIT_S = 30.0
+
+
+def runtime_env(port: int, handler: str, runtime_api: str, configured: bool) -> dict[str, str]:
+    """The runtime's environment: lambdarig-rie's, read from its command line, or the minimum
+    lambdarig's runtime client needs."""
+    if not configured:
+        return dict(os.environ, AWS_LAMBDA_RUNTIME_API=runtime_api, _HANDLER=handler)
+    from lambdarig.rie_server.config import EmulatorConfig
+
+    argv = ["--runtime-interface-emulator-address", f"127.0.0.1:{port}"]
+    argv += [sys.executable, "-m", "lambdarig.runtime_client", handler]
+    config = EmulatorConfig.from_environ_and_args(os.environ, argv)
+    return dict(config.runtime_env, AWS_LAMBDA_RUNTIME_API=runtime_api)
+
+
+def main(port: int, handler: str, configured: bool) -> str:
+    """Serve the first invoke; the reason it failed, or "" once answered."""
+    invoke_api = bind(port)
+    runtime_api = bind(0)
+    address = f"127.0.0.1:{runtime_api.getsockname()[1]}"
+    env = runtime_env(port, handler, address, configured)
+    from lambdarig.rie_server.environments.spawn import start_process
+
+    command = [sys.executable, "-m", "lambdarig.runtime_client", handler]
+    process = start_process(command, os.getcwd(), env, 128)
+    outputs = (process.stdout_fd, process.stderr_fd)
+    listeners = {invoke_api.fileno(): invoke_api, runtime_api.fileno(): runtime_api}
+    buffers: dict[int, bytearray] = {}  # accepted connections, by descriptor
+    invoke: tuple[int, bytes] | None = None  # (caller, event)
+    parked: int | None = None  # the runtime's connection, on GET /next
+    while True:
+        ready, _, _ = select.select([*listeners, *buffers, *outputs], [], [], WAIT_S)
+        if not ready:
+            return f"nothing arrived in {WAIT_S:.0f} s"
+        for fd in ready:
+            if fd in listeners:
+                buffers[listeners[fd]._accept()[0]] = bytearray()  # type: ignore[attr-defined]
+                continue
+            data = os.read(fd, 65536)
+            if fd in outputs:
+                if not data:
+                    return f"the runtime exited {process.popen.wait()}"
+                continue  # the function's output: read, not shown
+            if not data:  # a probe that only connected (or a client that left): dropped
+                if fd == parked or (invoke is not None and fd == invoke[0]):
+                    return "a connection closed before the invoke was answered"
+                os.close(fd)
+                del buffers[fd]
+                continue
+            buffers[fd] += data
+            request = framed(buffers[fd])
+            if request is None:
+                continue
+            head, body = request
+            line = head.partition(b"\r\n")[0]
+            if fd == parked and invoke is not None and RESPONSE_SUFFIX in line:
+                send_all(fd, ACCEPTED)
+                send_all(invoke[0], ok(body))
+                return ""
+            if parked is None and line.startswith(b"GET "):
+                parked = fd
+            elif invoke is None and line.startswith(b"POST "):
+                invoke = (fd, body)
+            else:
+                return f"unexpected request {line.decode('ascii', 'replace')}: {body[:200]!r}"
+            if parked is not None and invoke is not None:  # the first invoke, to the runtime
+                next_head = NEXT_HEAD.format(request_id="floor-1", length=len(invoke[1]))
+                send_all(parked, next_head.encode("ascii") + invoke[1])
+
+
+def send_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+if __name__ == "__main__":
+    reason = main(int(sys.argv[1]), sys.argv[2], "--configured" in sys.argv[3:])
+    if reason:
+        print(f"_floor_first.py: {reason}", file=sys.stderr)
+        sys.exit(1)
+    while True:  # answered: idle until stopped
+        select.select([], [], [])
