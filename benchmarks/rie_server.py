@@ -14,7 +14,7 @@ The handler echoes its event. The invoke client is raw sockets, one keep-alive c
 (3) 5 MiB echo latency (request and response 5 MiB, median of --repeats);
 (4) start-up: spawn -> port listening and spawn -> first invoke answered (median of --repeats), and
     the RSS of one idle warm environment: emulator + runtime processes, from /proc;
-(5) three floors, printed as notes: what Python, asyncio and the kernel cost with no emulator code.
+(5) three floors, printed as notes: what Python, asyncio and the kernel cost without the emulator.
     The start-up floor: spawn -> first answer of ``python -m _floor_start``, which starts as
     lambdarig-rie does (port bound first, collector paused, asyncio without ssl) and only echoes,
     taking turns with (4). The per-invoke floor: sequential invokes through ``_floor_relay.py``,
@@ -122,10 +122,11 @@ class Stack:
 
 
 # The floors, printed as notes (not stacks of the table): what Python, asyncio and the kernel
-# cost with no emulator code. The start-up floor is spawn -> first answer of _floor_start.py (run
-# from the function's directory, where measure_startups copies it with _floor_wire.py); the
-# per-invoke floor is sequential invokes through _floor_relay.py to lambdarig's runtime client;
-# the first-invoke floor without asyncio is spawn -> first invoke answered by _floor_first.py.
+# cost without the emulator. The start-up floor is spawn -> first answer of _floor_start.py (run
+# with -m from the function's directory, where measure_startups copies it with _floor_wire.py);
+# the per-invoke floor is sequential invokes through _floor_relay.py to lambdarig's runtime
+# client; the first-invoke floor without asyncio is spawn -> first invoke answered by
+# _floor_first.py (copied there too), which uses the emulator's spawn and configuration only.
 FLOOR_MODULE = "_floor_start"
 FLOOR_SCRIPT = Path(__file__).resolve().parent / f"{FLOOR_MODULE}.py"
 FLOOR_WIRE = Path(__file__).resolve().parent / "_floor_wire.py"  # _floor_start's import
@@ -139,7 +140,7 @@ def floor_argv(tools: Tools, port: int) -> list[str]:
 
 def first_argv(tools: Tools, port: int, *, handler: str, configured: bool) -> list[str]:
     flags = ["--configured"] if configured else []
-    return [str(tools.our_python), str(FIRST_SCRIPT), str(port), handler, *flags]
+    return [str(tools.our_python), "-m", FIRST_SCRIPT.stem, str(port), handler, *flags]
 
 
 def relay_argv(tools: Tools, port: int, handler: str) -> list[str]:
@@ -599,40 +600,61 @@ def relay_note(floor: Samples, ours: Samples, aws: Samples) -> str:
 def measure_startups(
     tools: Tools, code: Path, handler: str, repeats: int, results: Results
 ) -> None:
-    for script in (FLOOR_SCRIPT, FLOOR_WIRE):
+    for script in (FLOOR_SCRIPT, FLOOR_WIRE, FIRST_SCRIPT):  # run with -m from there
         shutil.copyfile(script, code / script.name)
     runs: dict[Stack, list[Startup]] = {stack: [] for stack in STACKS}
-    floors: list[float] = []
-    firsts: dict[bool, list[float]] = {False: [], True: []}  # without, with the configuration
+    floors: dict[str, Callable[[int], list[str]]] = {
+        "start-up": functools.partial(floor_argv, tools),
+        "first-invoke": functools.partial(first_argv, tools, handler=handler, configured=False),
+        "first-invoke (configured)": functools.partial(
+            first_argv, tools, handler=handler, configured=True
+        ),
+    }
+    times: dict[str, list[float]] = {name: [] for name in floors}
+    failed: dict[str, str] = {}  # a floor that gave no answer: why (a note, not the run's end)
     for _ in range(repeats):  # alternate the stacks (and the floors) so drift hits all equally
         for stack in STACKS:
             with launch(stack, tools, code, handler) as launched:
                 runs[stack].append(wait_ready(launched))
-        with spawn(code, lambda port: floor_argv(tools, port)) as launched:
-            floors.append(wait_ready(launched).first_invoke_ms)
-        for configured, times in firsts.items():
-            argv_for = functools.partial(first_argv, tools, handler=handler, configured=configured)
-            with spawn(code, argv_for) as launched:
-                times.append(wait_ready(launched).first_invoke_ms)
-    floor = statistics.median(floors)
+        for name, argv_for in floors.items():
+            floor = floor_startup(code, argv_for)
+            if isinstance(floor, str):
+                failed.setdefault(name, floor)
+            else:
+                times[name].append(floor)
     for stack, startups in runs.items():
         results.put("start_listen", stack, statistics.median(s.listening_ms for s in startups))
         results.put("start_invoke", stack, statistics.median(s.first_invoke_ms for s in startups))
     reference = _value(results, "start_invoke", REFERENCE)
-    if reference:
-        results.notes.append(
-            f"start-up floor: {floor:.1f} ms to the first answer = {floor / reference:.2f}× "
-            f"{REFERENCE.label}'s first invoke, for `python -m {FLOOR_MODULE}` (imports asyncio "
-            f"and echoes: no emulator code, no runtime)"
-        )
-        bare, read = (statistics.median(firsts[key]) for key in (False, True))
-        results.notes.append(
-            f"first-invoke floor without asyncio: {bare:.1f} ms = {bare / reference:.2f}× "
-            f"{REFERENCE.label}'s first invoke ({read:.1f} ms = {read / reference:.2f}× with "
-            f"lambdarig-rie's configuration read before the spawn), for {FIRST_SCRIPT.name} "
-            f"serving the first invoke of {OURS_OWN.runtime}'s runtime client before importing "
-            f"asyncio (no Lambda logic, no logs)"
-        )
+    for name, reason in failed.items():
+        results.notes.append(f"{name} floor: not measured: {reason}")
+    if not reference or failed:
+        return
+    start, bare, read = (statistics.median(each) for each in times.values())
+    results.notes.append(
+        f"start-up floor: {start:.1f} ms to the first answer = {start / reference:.2f}× "
+        f"{REFERENCE.label}'s first invoke, for `python -m {FLOOR_MODULE}` (imports asyncio "
+        f"and echoes: no emulator code, no runtime)"
+    )
+    results.notes.append(
+        f"first-invoke floor without asyncio: {bare:.1f} ms = {bare / reference:.2f}× "
+        f"{REFERENCE.label}'s first invoke ({read:.1f} ms = {read / reference:.2f}× with "
+        f"lambdarig-rie's configuration read before the spawn), for {FIRST_SCRIPT.name} "
+        f"serving the first invoke of {OURS_OWN.runtime}'s runtime client before importing "
+        f"asyncio (no emulator code but its spawn and configuration, no Lambda logic, no logs)"
+    )
+
+
+def floor_startup(code: Path, argv_for: Callable[[int], list[str]]) -> float | str:
+    """Spawn -> first answer of a floor (ms), or why it gave none: its last line of output."""
+    with spawn(code, argv_for) as launched:
+        try:
+            return wait_ready(launched).first_invoke_ms
+        except InvokeFailed as exc:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                launched.process.wait(timeout=2)
+            lines = launched.log.read_text(errors="replace").splitlines()
+            return f"{exc} ({lines[-1] if lines else 'no output'})"
 
 
 # -- the table ----------------------------------------------------------------------------------

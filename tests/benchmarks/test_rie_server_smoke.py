@@ -62,7 +62,7 @@ def test_benchmark_runs_with_tiny_counts(rie_binary: Path, awslambdaric_python: 
             assert _number(ours), (label, cells)
             assert ratio == "—" if cells[0].startswith("n/a") else _number(ratio[:-1]), cells
     assert "load average at the start: " in stdout
-    # The three floors (no emulator code), each one note with its figures.
+    # The three floors (without the emulator), each one note with its figures.
     floors = {
         "note: per-invoke floor: ": r"[0-9]+ µs of CPU per sequential invoke \(lambdarig-rie: "
         r"[0-9]+ µs, aws-lambda-rie: [0-9]+ µs\) and [0-9,]+ invokes/s \([0-9.]+× "
