@@ -30,7 +30,11 @@ async def bind(host: str, port: int) -> list[socket.socket]:
     ephemeral port, the first socket's). Raises ``OSError`` as ``loop.create_server`` does."""
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(
-        host, port, family=socket.AF_UNSPEC, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        _ascii(host),
+        port,
+        family=socket.AF_UNSPEC,
+        type=socket.SOCK_STREAM,
+        flags=socket.AI_PASSIVE,
     )
     sockets: list[socket.socket] = []
     try:
@@ -56,6 +60,14 @@ async def bind(host: str, port: int) -> list[socket.socket]:
             sock.close()
         raise
     return sockets
+
+
+def _ascii(host: str) -> str | bytes:
+    """``host`` as ``getaddrinfo`` resolves it without the ``idna`` codec where it is ASCII. A
+    ``str`` host makes the resolving thread (asyncio's executor) import ``encodings.idna`` while
+    the loop's thread may be importing too, and CPython 3.10's import locks can then print an
+    "Exception ignored" traceback on stderr (seen once, under ``lambdarig invoke --template``)."""
+    return host.encode("ascii") if host.isascii() else host
 
 
 class Listener:
