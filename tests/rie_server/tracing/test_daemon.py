@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -137,3 +142,36 @@ def test_an_oversized_segment_is_dropped_with_one_warning(caplog: pytest.LogCapt
             daemon.sock.recv(65536, socket.MSG_DONTWAIT)
     assert len(caplog.records) == 1
     assert "segment over 64 KB" in caplog.records[0].getMessage()
+
+
+_OPEN_AND_REPORT = """
+import asyncio, json, sys
+from lambdarig.rie_server.tracing.daemon import DaemonSender
+
+async def main():
+    sender = DaemonSender("localhost", 2000)
+    await sender.open()
+    opened = sender._sock is not None
+    sender.close()
+    return opened
+
+before = set(sys.modules)
+opened = asyncio.run(main())
+print(json.dumps([opened, sorted(set(sys.modules) - before)]))
+"""
+
+
+def test_the_daemon_address_is_resolved_without_the_idna_codec() -> None:
+    """Resolved in asyncio's executor thread, a ``str`` host would make that thread import
+    ``encodings.idna`` while the loop's thread may be importing too (``http.listen.resolvable``)."""
+    src = str(Path(__file__).resolve().parents[3] / "src")
+    done = subprocess.run(
+        [sys.executable, "-c", _OPEN_AND_REPORT],
+        env=dict(os.environ, PYTHONPATH=src),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    opened, loaded = json.loads(done.stdout.splitlines()[-1])
+    assert opened
+    assert "encodings.idna" not in loaded, loaded

@@ -16,7 +16,7 @@ import logging
 import socket
 from typing import Callable
 
-__all__ = ["Listener", "bind"]
+__all__ = ["Listener", "bind", "resolvable"]
 
 _log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ async def bind(host: str, port: int) -> list[socket.socket]:
     ephemeral port, the first socket's). Raises ``OSError`` as ``loop.create_server`` does."""
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(
-        _ascii(host),
+        resolvable(host),
         port,
         family=socket.AF_UNSPEC,
         type=socket.SOCK_STREAM,
@@ -62,11 +62,12 @@ async def bind(host: str, port: int) -> list[socket.socket]:
     return sockets
 
 
-def _ascii(host: str) -> str | bytes:
-    """``host`` as ``getaddrinfo`` resolves it without the ``idna`` codec where it is ASCII. A
-    ``str`` host makes the resolving thread (asyncio's executor) import ``encodings.idna`` while
-    the loop's thread may be importing too, and CPython 3.10's import locks can then print an
-    "Exception ignored" traceback on stderr (seen once, under ``lambdarig invoke --template``)."""
+def resolvable(host: str) -> str | bytes:
+    """``host`` as the emulator hands it to ``loop.getaddrinfo``: as bytes where it is ASCII, so
+    that the resolving thread (asyncio's executor) never loads the ``idna`` codec. Loaded there,
+    it is imported while the loop's thread may be importing too, and CPython 3.10's import locks
+    can then print an "Exception ignored" traceback on stderr (seen once, under ``lambdarig
+    invoke --template``)."""
     return host.encode("ascii") if host.isascii() else host
 
 

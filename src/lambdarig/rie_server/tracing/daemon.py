@@ -19,6 +19,7 @@ from typing import Any
 
 from lambdarig.rie_server import ids
 from lambdarig.rie_server.environments.outcomes import InvokeOutcome, InvokeRequest
+from lambdarig.rie_server.http.listen import resolvable
 from lambdarig.rie_server.tracing import segments
 
 _log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class DaemonSender:
         """Resolve the address and open the socket (a failure: one warning, nothing is sent)."""
         loop = asyncio.get_running_loop()
         try:
-            found = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)
+            found = await loop.getaddrinfo(resolvable(self.host), self.port, type=socket.SOCK_DGRAM)
             family, kind, proto, _, address = found[0]
             sock = socket.socket(family, kind, proto)
         except OSError as exc:
